@@ -1,0 +1,19 @@
+// Embedded mode without TAXIWAY_AUTH_SECRET: generate a secret once and keep it in the data dir.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Returns the secret stored in `dataDir/auth-secret`, creating it (mode 0600) on first use. */
+export function loadOrCreateSecret(dataDir: string): { secret: string; created: boolean; file: string } {
+  const file = path.join(dataDir, 'auth-secret');
+  fs.mkdirSync(dataDir, { recursive: true });
+  try {
+    const s = fs.readFileSync(file, 'utf8').trim();
+    if (s.length >= 16) return { secret: s, created: false, file };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const secret = crypto.randomBytes(32).toString('base64url');
+  fs.writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return { secret, created: true, file };
+}

@@ -1,0 +1,60 @@
+// Every error code taxiway speaks, with its HTTP status; WebSocket close codes too. One place, on purpose.
+
+/** Error codes of the wire protocol (docs/protocol.md). */
+export const ErrorCodes = {
+  bad_frame: 400,
+  bad_request: 400,
+  bad_location: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** HTTP status line text, so routes never build it ad hoc. */
+export const HttpStatusText: Record<number, string> = {
+  200: '200 OK',
+  201: '201 Created',
+  204: '204 No Content',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  409: '409 Conflict',
+  413: '413 Payload Too Large',
+  429: '429 Too Many Requests',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
+/** WebSocket close codes used by the server. */
+export const CloseCodes = {
+  /** Server shutting down: reconnect elsewhere. */
+  goingAway: 1001,
+  /** 100 bad frames in a row. */
+  policyViolation: 1008,
+  /** A frame over the 64 KiB limit. */
+  tooBig: 1009,
+  /** Unexpected server fault. */
+  internalError: 1011,
+} as const;
+
+/** An error that carries a protocol code; thrown at boundaries, turned into `err` frames or JSON. */
+export class ProtocolError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+  get httpStatus(): number {
+    return ErrorCodes[this.code];
+  }
+}
