@@ -1,0 +1,62 @@
+// Maps a position to the configured city whose boundary contains it (bbox pre-check, then point-in-polygon).
+import { bbox, booleanPointInPolygon } from '@turf/turf';
+import type { MultiPolygon, Polygon } from 'geojson';
+
+export interface CityDef {
+  name: string;
+  /** IANA zone name, e.g. 'Europe/Paris'. */
+  timezone: string;
+  /** GeoJSON geometry in [lng, lat] degrees; null means "everywhere" and is checked after all bounded cities. */
+  boundary: Polygon | MultiPolygon | null;
+  /** Per-city dispatch overrides, passed through untouched. */
+  dispatch?: Record<string, number>;
+}
+
+interface BoundedCity {
+  name: string;
+  boundary: Polygon | MultiPolygon;
+  minLng: number;
+  minLat: number;
+  maxLng: number;
+  maxLat: number;
+}
+
+/**
+ * Answers "which city is this point in?". Bounded cities are tried in config order (first match wins);
+ * the single world city (null boundary), if any, catches everything else.
+ * Boundaries crossing the antimeridian are not supported (turf treats longitudes as planar).
+ */
+export class CityLocator {
+  private readonly bounded: BoundedCity[] = [];
+  private readonly worldCity: string | null = null;
+
+  constructor(cities: CityDef[]) {
+    const names = new Set<string>();
+    for (const c of cities) {
+      if (names.has(c.name)) throw new Error(`city ${c.name} is defined twice`);
+      names.add(c.name);
+      if (c.boundary === null) {
+        // Two catch-all cities would make every unbounded position ambiguous.
+        if (this.worldCity !== null) throw new Error(`cities ${this.worldCity} and ${c.name} both have a null (whole-world) boundary`);
+        this.worldCity = c.name;
+        continue;
+      }
+      const [minLng, minLat, maxLng, maxLat] = bbox(c.boundary);
+      this.bounded.push({ name: c.name, boundary: c.boundary, minLng: minLng!, minLat: minLat!, maxLng: maxLng!, maxLat: maxLat! });
+    }
+  }
+
+  /** Name of the city containing (lat, lng) degrees, or null when none does (or the position is not a valid lat/lng). */
+  locate(lat: number, lng: number): string | null {
+    if (!(lat >= -90 && lat <= 90) || !(lng >= -180 && lng <= 180)) return null;
+    const bounded = this.bounded;
+    // Fast path: a single world city (the default config) needs no geometry and no allocation.
+    if (bounded.length === 0) return this.worldCity;
+    for (let i = 0; i < bounded.length; i++) {
+      const c = bounded[i]!;
+      if (lng < c.minLng || lng > c.maxLng || lat < c.minLat || lat > c.maxLat) continue;
+      if (booleanPointInPolygon([lng, lat], c.boundary)) return c.name;
+    }
+    return this.worldCity;
+  }
+}

@@ -1,0 +1,139 @@
+// All cities' live fleets: routes each driver to its city, rebuilds snapshots on a timer, expires the silent.
+import { CityFleet, DriverStatus, NearestResult } from './city-fleet.js';
+import type { DriverStatusCode } from './city-fleet.js';
+import { CityLocator } from './city-locator.js';
+import type { CityDef } from './city-locator.js';
+
+export interface FleetRegistryOptions {
+  cities: CityDef[];
+  /** How often dirty snapshots are rebuilt, ms. */
+  rebuildMs: number;
+  /** Drivers silent this long are removed, ms. */
+  expireMs: number;
+  initialCapacity?: number;
+}
+
+/**
+ * Owns one CityFleet per configured city. A driver lives in at most one city fleet: the one whose
+ * boundary holds its newest position (drivers outside every city are kept only in history).
+ */
+export class FleetRegistry {
+  readonly locator: CityLocator;
+  private readonly fleets = new Map<string, CityFleet>();
+  /** driver id → its city fleet (only while it is in one). */
+  private readonly cityOf = new Map<string, CityFleet>();
+  /** Status set before the driver's first fix, or kept while it is outside every city. */
+  private readonly pendingStatus = new Map<string, DriverStatusCode>();
+  private timers: NodeJS.Timeout[] = [];
+  /** Called with the ids removed by expiry. */
+  onExpire: (ids: string[]) => void = () => {};
+
+  constructor(private readonly opts: FleetRegistryOptions) {
+    this.locator = new CityLocator(opts.cities);
+    for (const c of opts.cities) this.fleets.set(c.name, new CityFleet({ name: c.name, initialCapacity: opts.initialCapacity }));
+  }
+
+  start(): void {
+    this.timers.push(setInterval(() => this.rebuildDirty(), this.opts.rebuildMs));
+    this.timers.push(setInterval(() => this.expire(Date.now()), Math.min(5000, this.opts.expireMs)));
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  city(name: string): CityFleet | undefined {
+    return this.fleets.get(name);
+  }
+
+  cities(): IterableIterator<CityFleet> {
+    return this.fleets.values();
+  }
+
+  /** The fleet a driver is in, if any. */
+  fleetOf(id: string): CityFleet | undefined {
+    return this.cityOf.get(id);
+  }
+
+  /**
+   * Move a driver's live position (degrees, ms, heading degrees or NaN, speed m/s or NaN).
+   * Returns the city fleet it is now in, or undefined when outside every city.
+   */
+  update(id: string, lat: number, lng: number, ts: number, hdg: number, spd: number): CityFleet | undefined {
+    let fleet = this.cityOf.get(id);
+    const cityName = this.locator.locate(lat, lng);
+    const target = cityName === null ? undefined : this.fleets.get(cityName);
+    if (fleet !== target) {
+      let status: DriverStatusCode | undefined = this.pendingStatus.get(id);
+      if (fleet) {
+        const slot = fleet.slotOf(id);
+        if (slot >= 0) status = fleet.status[slot] as DriverStatusCode;
+        fleet.remove(id);
+        this.cityOf.delete(id);
+      }
+      fleet = target;
+      if (!fleet) {
+        if (status !== undefined) this.pendingStatus.set(id, status);
+        return undefined;
+      }
+      this.pendingStatus.delete(id);
+      fleet.upsert(id, lat, lng, ts, hdg, spd, status ?? DriverStatus.offline);
+      this.cityOf.set(id, fleet);
+      return fleet;
+    }
+    if (fleet) fleet.upsert(id, lat, lng, ts, hdg, spd);
+    return fleet;
+  }
+
+  /** Set a driver's status; remembered until its first fix in a city when it has none yet. */
+  setStatus(id: string, status: DriverStatusCode): void {
+    const fleet = this.cityOf.get(id);
+    if (fleet && fleet.setStatus(id, status)) return;
+    this.pendingStatus.set(id, status);
+  }
+
+  /** Current status code of a driver (offline when unknown). */
+  statusOf(id: string): DriverStatusCode {
+    const fleet = this.cityOf.get(id);
+    if (fleet) {
+      const slot = fleet.slotOf(id);
+      if (slot >= 0) return fleet.status[slot] as DriverStatusCode;
+    }
+    return this.pendingStatus.get(id) ?? DriverStatus.offline;
+  }
+
+  /** Live position of a driver, or undefined. Allocates: for cold paths (job frames). */
+  position(id: string): { lat: number; lng: number; ts: number; hdg: number } | undefined {
+    const fleet = this.cityOf.get(id);
+    if (!fleet) return undefined;
+    const s = fleet.slotOf(id);
+    if (s < 0) return undefined;
+    return { lat: fleet.lat[s]!, lng: fleet.lng[s]!, ts: fleet.ts[s]!, hdg: fleet.hdg[s]! };
+  }
+
+  rebuildDirty(): void {
+    for (const f of this.fleets.values()) if (f.indexDirty) f.rebuildIndex();
+  }
+
+  expire(nowMs: number): void {
+    const removed: string[] = [];
+    for (const f of this.fleets.values()) {
+      for (const id of f.expire(nowMs, this.opts.expireMs)) {
+        this.cityOf.delete(id);
+        removed.push(id);
+      }
+    }
+    if (removed.length > 0) this.onExpire(removed);
+  }
+
+  /** Nearest drivers in one city; see CityFleet.nearest. */
+  nearest(city: string, lat: number, lng: number, k: number, maxMetres: number, filter: ((slot: number) => boolean) | null, out: NearestResult): number {
+    const f = this.fleets.get(city);
+    if (!f) {
+      out.count = 0;
+      return 0;
+    }
+    return f.nearest(lat, lng, k, maxMetres, filter, out);
+  }
+}

@@ -1,0 +1,62 @@
+// CityLocator: polygon and multipolygon boundaries, bbox pre-check, world fallback and config errors.
+import t from 'tap';
+import { CityLocator } from '../src/fleet/city-locator.js';
+import type { CityDef } from '../src/fleet/city-locator.js';
+
+// A square around central Paris with a square hole, in [lng, lat].
+const paris: CityDef = {
+  name: 'paris',
+  timezone: 'Europe/Paris',
+  boundary: {
+    type: 'Polygon',
+    coordinates: [
+      [[2.2, 48.8], [2.5, 48.8], [2.5, 48.95], [2.2, 48.95], [2.2, 48.8]],
+      [[2.30, 48.85], [2.32, 48.85], [2.32, 48.86], [2.30, 48.86], [2.30, 48.85]],
+    ],
+  },
+  dispatch: { radiusM: 3000 },
+};
+// Two islands, and a triangle whose bbox contains points outside it.
+const islands: CityDef = {
+  name: 'islands',
+  timezone: 'Pacific/Honolulu',
+  boundary: {
+    type: 'MultiPolygon',
+    coordinates: [
+      [[[-158.3, 21.2], [-157.6, 21.2], [-157.6, 21.8], [-158.3, 21.8], [-158.3, 21.2]]],
+      [[[-156.7, 20.5], [-155.9, 20.5], [-156.7, 21.1], [-156.7, 20.5]]],
+    ],
+  },
+};
+const world: CityDef = { name: 'world', timezone: 'UTC', boundary: null };
+
+t.test('polygons, holes, multipolygons', async (t) => {
+  const loc = new CityLocator([paris, islands]);
+  t.equal(loc.locate(48.9, 2.35), 'paris');
+  t.equal(loc.locate(48.855, 2.31), null, 'inside the hole');
+  t.equal(loc.locate(51.5, -0.12), null, 'London is nowhere');
+  t.equal(loc.locate(21.3, -157.85), 'islands');
+  t.equal(loc.locate(20.6, -156.6), 'islands', 'inside the triangle');
+  t.equal(loc.locate(21.0, -156.0), null, 'inside the triangle bbox but outside the triangle');
+  t.equal(loc.locate(NaN, 2.35), null);
+});
+
+t.test('world city catches the rest and is checked last', async (t) => {
+  const loc = new CityLocator([world, paris]);
+  t.equal(loc.locate(48.9, 2.35), 'paris', 'bounded city wins even when listed after the world city');
+  t.equal(loc.locate(51.5, -0.12), 'world');
+  t.equal(loc.locate(48.855, 2.31), 'world', 'hole falls through to the world');
+});
+
+t.test('single world city fast path', async (t) => {
+  const loc = new CityLocator([world]);
+  t.equal(loc.locate(0, 0), 'world');
+  t.equal(loc.locate(-89.9, 179.9), 'world');
+  t.equal(loc.locate(100, 0), null, 'invalid latitude');
+  t.equal(new CityLocator([]).locate(0, 0), null);
+});
+
+t.test('config errors', async (t) => {
+  t.throws(() => new CityLocator([world, { ...world, name: 'world2' }]), /both have a null/);
+  t.throws(() => new CityLocator([paris, paris]), /defined twice/);
+});
