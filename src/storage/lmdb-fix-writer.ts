@@ -1,0 +1,173 @@
+// Hot-path fix writer: non-blocking batched puts, commit tracking for flush(), bounded retry of failed commits.
+import { encodeFix, isStorableFix, type FixValue } from './fix-codec.js';
+import type { StoredFix } from './ports.js';
+import type { StorageLogger } from './storage-logger.js';
+
+export type FixKey = [driver: string, ts: number];
+type Entry = [FixKey, FixValue];
+
+/** The part of an lmdb-js Database the writer needs (a fake in tests). */
+export interface FixSink {
+  /** Queues a write; the promise settles when its transaction commits (lmdb-js shares one per transaction). */
+  put(key: FixKey, value: FixValue): Promise<boolean>;
+}
+
+export interface FixWriterOptions {
+  /** Delay before re-putting fixes whose commit failed, ms. */
+  retryDelayMs?: number;
+  /** Cap on fixes held for retry; the oldest are dropped beyond it. */
+  maxRetryFixes?: number;
+  /** Least time between two "dropped fixes" warnings, ms (bad input can arrive at fix rate). */
+  warnIntervalMs?: number;
+}
+
+export interface FixWriterStats {
+  /** Fixes waiting to be re-put after a failed commit. */
+  retryQueued: number;
+  /** Fixes given up on: invalid, rejected by the store (e.g. key too long), retry overflow, or after stop. */
+  dropped: number;
+}
+
+export class FixWriter {
+  private readonly pending = new Set<Promise<void>>();
+  private retryQueue: Entry[] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
+  private lastError: unknown;
+  private stopped = false;
+  private droppedCount = 0;
+  private lastWarnMs = -Infinity;
+  private readonly retryDelayMs: number;
+  private readonly maxRetryFixes: number;
+  private readonly warnIntervalMs: number;
+
+  constructor(
+    private readonly sink: FixSink,
+    private readonly log: StorageLogger,
+    opts: FixWriterOptions = {},
+  ) {
+    this.retryDelayMs = opts.retryDelayMs ?? 1000;
+    this.maxRetryFixes = opts.maxRetryFixes ?? 200_000;
+    this.warnIntervalMs = opts.warnIntervalMs ?? 10_000;
+  }
+
+  /** Encodes (copies) the fixes and queues them. Never throws, never waits for I/O. */
+  write(fixes: readonly StoredFix[]): void {
+    if (this.stopped) {
+      this.drop(fixes.length, 'fixes dropped: storage closed');
+      return;
+    }
+    const entries: Entry[] = [];
+    let invalid = 0;
+    for (const f of fixes) {
+      if (isStorableFix(f)) entries.push([[f.driver, f.ts], encodeFix(f)]);
+      else invalid++;
+    }
+    if (invalid > 0) this.drop(invalid, 'fixes dropped: missing driver or non-finite ts/lat/lng');
+    if (entries.length > 0) this.putAll(entries);
+  }
+
+  /**
+   * Resolves once every fix accepted before the call is committed (not necessarily fsynced: the
+   * caller awaits the env's `flushed` for that). Failed commits get one immediate retry here;
+   * rejects if fixes are still not committed after it.
+   */
+  async settle(): Promise<void> {
+    await Promise.all([...this.pending]);
+    if (this.retryQueue.length > 0 && !this.stopped) {
+      this.retryNow();
+      await Promise.all([...this.pending]);
+    }
+    if (this.retryQueue.length > 0) {
+      throw new Error(`storage: ${this.retryQueue.length} fixes not committed`, { cause: this.lastError });
+    }
+  }
+
+  /** Stops all writing (the env is about to close: lmdb-js crashes the process on a put after close). */
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.retryQueue.length > 0) {
+      this.droppedCount += this.retryQueue.length;
+      this.log.error({ fixes: this.retryQueue.length, err: this.lastError }, 'fixes lost: storage closed before retry succeeded');
+      this.retryQueue = [];
+    }
+  }
+
+  stats(): FixWriterStats {
+    return { retryQueued: this.retryQueue.length, dropped: this.droppedCount };
+  }
+
+  private putAll(entries: Entry[]): void {
+    let commit: Promise<boolean> | undefined;
+    let batch = entries;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      try {
+        commit = this.sink.put(e[0], e[1]);
+      } catch (err) {
+        // Synchronous rejections (key over 1978 bytes, env closed) will not improve with a retry.
+        if (batch === entries) batch = entries.slice(0, i);
+        this.drop(1, 'fix rejected by storage', err);
+        continue;
+      }
+      if (batch !== entries) batch.push(e);
+    }
+    if (commit) this.watch(commit, batch);
+  }
+
+  /** One watcher per write() call; all puts of one call share a transaction, hence one commit promise. */
+  private watch(commit: Promise<boolean>, batch: Entry[]): void {
+    const done: Promise<void> = commit.then(
+      () => {
+        this.pending.delete(done);
+      },
+      (err: unknown) => {
+        this.pending.delete(done);
+        this.requeue(batch, err);
+      },
+    );
+    this.pending.add(done);
+  }
+
+  /**
+   * Caveat: a retried fix can overwrite a newer write of the same (driver, ts) that committed in
+   * between; resends of one fix carry the same values, so last-write-wins is kept in practice.
+   */
+  private requeue(batch: Entry[], err: unknown): void {
+    this.lastError = err;
+    if (this.stopped) {
+      this.drop(batch.length, 'fixes lost: commit failed after close', err);
+      return;
+    }
+    for (const e of batch) this.retryQueue.push(e);
+    const excess = this.retryQueue.length - this.maxRetryFixes;
+    if (excess > 0) {
+      this.retryQueue.splice(0, excess);
+      this.droppedCount += excess;
+      this.log.error({ fixes: excess, err }, 'fixes lost: retry buffer full');
+    }
+    this.log.warn({ fixes: batch.length, queued: this.retryQueue.length, err }, 'fix commit failed, will retry');
+    if (!this.retryTimer) {
+      this.retryTimer = setTimeout(() => this.retryNow(), this.retryDelayMs);
+      this.retryTimer.unref();
+    }
+  }
+
+  private retryNow(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.stopped || this.retryQueue.length === 0) return;
+    const entries = this.retryQueue;
+    this.retryQueue = [];
+    this.putAll(entries);
+  }
+
+  private drop(n: number, msg: string, err?: unknown): void {
+    this.droppedCount += n;
+    const now = Date.now();
+    if (now - this.lastWarnMs < this.warnIntervalMs) return;
+    this.lastWarnMs = now;
+    this.log.warn({ fixes: n, droppedTotal: this.droppedCount, err }, msg);
+  }
+}

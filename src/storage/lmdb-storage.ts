@@ -1,0 +1,168 @@
+// Embedded storage adapter: one LMDB env holding fixes, latest job records and the job event log.
+import fs from 'node:fs';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { clampLimit, isQueryableRange, toPoint, type FixValue, type TrackPoint } from './fix-codec.js';
+import { checkJobEvent, fromStoredEvent, toStoredEvent, type StoredJobEvent } from './job-codec.js';
+import { FixWriter, type FixKey, type FixWriterOptions, type FixWriterStats } from './lmdb-fix-writer.js';
+import type { JobEvent, JobRecord, Storage, StoredFix, TrackPage } from './ports.js';
+import { silentLogger, type StorageLogger } from './storage-logger.js';
+
+type EventKey = [job: string, seq: number];
+
+export interface LmdbStorageOptions {
+  logger?: StorageLogger;
+  /** Retry tuning for failed fix commits (defaults suit production). */
+  fixWriter?: FixWriterOptions;
+}
+
+/**
+ * Layout (sub-databases of one env, so a job event and its snapshot commit in one transaction):
+ * - `fixes`: key [driverId, ts ms] (ordered-binary array key: sorts by driver, then numerically by ts,
+ *   and "d1" never ranges into "d10"); value msgpack [lat, lng, hdg|null, spd|null, acc|null].
+ * - `jobs`: key job id; value the latest JobRecord (the snapshot of the highest seq seen).
+ * - `job_events`: key [jobId, seq]; value { ts, state, by, snapshot }.
+ */
+export class LmdbStorage implements Storage {
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  private closing: Promise<void> | undefined;
+  private readonly writer: FixWriter;
+  /** In-flight job-event transactions, so flush() and close() wait for them. */
+  private readonly jobTxns = new Set<Promise<unknown>>();
+  private droppedAfterClose = 0;
+
+  private constructor(
+    private readonly root: RootDatabase,
+    private readonly fixes: Database<FixValue, FixKey>,
+    private readonly jobs: Database<JobRecord, string>,
+    private readonly events: Database<StoredJobEvent, EventKey>,
+    private readonly log: StorageLogger,
+    writerOpts: FixWriterOptions | undefined,
+  ) {
+    this.writer = new FixWriter(fixes, log, writerOpts);
+  }
+
+  /** Opens (creating if needed) the env in `dir`. */
+  static async open(dir: string, opts: LmdbStorageOptions = {}): Promise<LmdbStorage> {
+    fs.mkdirSync(dir, { recursive: true });
+    const root = open({ path: dir, maxDbs: 8 });
+    try {
+      const fixes = root.openDB<FixValue, FixKey>({ name: 'fixes', encoding: 'msgpack' });
+      const jobs = root.openDB<JobRecord, string>({ name: 'jobs', encoding: 'msgpack' });
+      const events = root.openDB<StoredJobEvent, EventKey>({ name: 'job_events', encoding: 'msgpack' });
+      return new LmdbStorage(root, fixes, jobs, events, opts.logger ?? silentLogger, opts.fixWriter);
+    } catch (err) {
+      await root.close();
+      throw err;
+    }
+  }
+
+  appendFixes(fixes: readonly StoredFix[]): void {
+    if (this.state !== 'open') {
+      // Warn once: during shutdown the ingest path may keep calling for a while.
+      if (this.droppedAfterClose === 0) this.log.warn({ fixes: fixes.length }, 'fixes dropped: storage closed');
+      this.droppedAfterClose += fixes.length;
+      return;
+    }
+    this.writer.write(fixes);
+  }
+
+  async track(driver: string, fromMs: number, toMs: number, limit: number): Promise<TrackPage> {
+    this.assertReadable();
+    const n = clampLimit(limit);
+    const points: TrackPoint[] = [];
+    if (!isQueryableRange(fromMs, toMs)) return { points };
+    // Read one extra entry to learn whether another page follows and where it starts.
+    const range = this.fixes.getRange({ start: [driver, fromMs], end: [driver, toMs], limit: n + 1 });
+    for (const { key, value } of range) {
+      if (key[0] !== driver) continue; // cannot happen with ordered-binary keys; never leak another driver
+      if (points.length === n) return { points, next: key[1] };
+      points.push(toPoint(key[1], value));
+    }
+    return { points };
+  }
+
+  async appendJobEvent(ev: JobEvent): Promise<void> {
+    if (this.state !== 'open') throw new Error('storage closed');
+    checkJobEvent(ev);
+    const key: EventKey = [ev.job, ev.seq];
+    // The txn callback runs later, when the write thread is ready: copy now so caller mutations don't leak in.
+    const body = structuredClone(toStoredEvent(ev));
+    const txn = this.root.transaction(() => {
+      if (this.events.doesExist(key)) return; // idempotent on (job, seq): the first write stays
+      this.events.put(key, body);
+      // Events can land out of order (concurrent callers, retries): only the highest seq is "latest".
+      const later = [...this.events.getKeys({ start: key, exclusiveStart: true, end: [ev.job, Infinity], limit: 1 })];
+      if (later.length === 0) this.jobs.put(ev.job, body.snapshot);
+    });
+    this.jobTxns.add(txn);
+    try {
+      await txn;
+    } finally {
+      this.jobTxns.delete(txn);
+    }
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    this.assertReadable();
+    return this.jobs.get(id);
+  }
+
+  async jobEvents(id: string): Promise<JobEvent[]> {
+    this.assertReadable();
+    const out: JobEvent[] = [];
+    for (const { key, value } of this.events.getRange({ start: [id, 0], end: [id, Infinity] })) {
+      if (key[0] === id) out.push(fromStoredEvent(id, key[1], value));
+    }
+    return out;
+  }
+
+  async flush(): Promise<void> {
+    if (this.state === 'closed') return;
+    const txns = [...this.jobTxns].map((p) => p.catch(() => undefined)); // their callers see the errors
+    await this.writer.settle();
+    await Promise.all(txns);
+    // Commits are visible before they are fsynced (overlappingSync): wait for the disk.
+    await this.root.flushed;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  async healthy(): Promise<boolean> {
+    if (this.state !== 'open') return false;
+    try {
+      this.jobs.doesExist('\u0000health'); // a cheap read proves the env and its read txn still work
+      return true;
+    } catch (err) {
+      this.log.error({ err }, 'lmdb health read failed');
+      return false;
+    }
+  }
+
+  /** Counters for metrics: fixes awaiting retry and fixes given up on (including after close). */
+  stats(): FixWriterStats {
+    const s = this.writer.stats();
+    return { retryQueued: s.retryQueued, dropped: s.dropped + this.droppedAfterClose };
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state = 'closing';
+    let failure: unknown;
+    try {
+      await this.flush();
+    } catch (err) {
+      failure = err;
+      this.log.error({ err }, 'lmdb flush before close failed');
+    }
+    this.writer.stop();
+    this.state = 'closed';
+    await this.root.close();
+    if (failure !== undefined) throw failure;
+  }
+
+  private assertReadable(): void {
+    if (this.state === 'closed') throw new Error('storage closed');
+  }
+}

@@ -1,0 +1,88 @@
+// Persistence ports: location history and job records. Adapters: LMDB (embedded), Cassandra (cluster).
+
+/** One stored GPS fix. Times in ms since the epoch, coordinates in WGS84 degrees. */
+export interface StoredFix {
+  driver: string;
+  /** Fix time, ms since the epoch (the client's `ts`). */
+  ts: number;
+  lat: number;
+  lng: number;
+  /** Heading in degrees [0,360), or NaN when the client sent none. */
+  hdg: number;
+  /** Speed in m/s, or NaN when the client sent none. */
+  spd: number;
+  /** Accuracy radius in metres, or NaN when the client sent none. */
+  acc: number;
+}
+
+/** A page of a driver's track, oldest first. `next` is the `from` (ms) to continue with, when more remain. */
+export interface TrackPage {
+  /** [ts, lat, lng, hdg, spd, acc]; absent optional values are null. */
+  points: Array<[number, number, number, number | null, number | null, number | null]>;
+  next?: number;
+}
+
+/** A job record as the protocol shows it (see docs/protocol.md). */
+export interface JobRecord {
+  id: string;
+  state: string;
+  rider: string;
+  driver: string | null;
+  pickup: { lat: number; lng: number };
+  dropoff: { lat: number; lng: number } | null;
+  product: string;
+  city: string;
+  created_ts: number;
+  updated_ts: number;
+  eta_s?: number;
+  [extra: string]: unknown;
+}
+
+/** One job event: the state the job entered, when, and the job as it was right after. */
+export interface JobEvent {
+  job: string;
+  /** Per-job sequence number, starting at 1; (job, seq) is unique. */
+  seq: number;
+  ts: number;
+  state: string;
+  /** Who caused it: "rider", "driver:<id>", "dispatch", "system". */
+  by: string;
+  snapshot: JobRecord;
+}
+
+/**
+ * Location history. Guarantees:
+ * - `appendFixes` takes ownership of nothing (it copies what it needs) and never throws for storage
+ *   outages: the adapter buffers and retries; fixes are durable once `flush()` resolves.
+ * - Writing the same (driver, ts) twice stores one fix (idempotent; the last write wins).
+ * - `track` returns fixes with from <= ts < to, ordered by ts ascending, at most `limit`.
+ */
+export interface HistoryStore {
+  appendFixes(fixes: readonly StoredFix[]): void;
+  track(driver: string, fromMs: number, toMs: number, limit: number): Promise<TrackPage>;
+}
+
+/**
+ * Job records and their event log. Guarantees:
+ * - `appendJobEvent` stores the event and the snapshot as the job's latest record, atomically per event;
+ *   appending the same (job, seq) twice stores it once.
+ * - `jobEvents` returns a job's events in seq order.
+ * - `getJob` returns the latest snapshot, or undefined.
+ */
+export interface JobStore {
+  appendJobEvent(ev: JobEvent): Promise<void>;
+  getJob(id: string): Promise<JobRecord | undefined>;
+  jobEvents(id: string): Promise<JobEvent[]>;
+}
+
+/** Lifecycle shared by storage adapters. */
+export interface StorageLifecycle {
+  /** Resolves once every write accepted so far is durable. */
+  flush(): Promise<void>;
+  /** Flushes, then releases resources. Idempotent. */
+  close(): Promise<void>;
+  /** True when the backend answers. */
+  healthy(): Promise<boolean>;
+}
+
+export type Storage = HistoryStore & JobStore & StorageLifecycle;

@@ -1,0 +1,267 @@
+// Storage port contract: the guarantees every adapter (memory, LMDB, Cassandra) must keep.
+import { randomUUID } from 'node:crypto';
+import tap from 'tap';
+import type { JobEvent, JobRecord, Storage, StoredFix } from '../../src/storage/ports.js';
+
+/** The subtest type tap hands to `t.test` callbacks (tap exports `Test` without its plugin asserts). */
+export type TapTest = Parameters<Parameters<typeof tap.test>[0]>[0];
+
+export interface StorageUnderTest {
+  storage: Storage;
+  /** Closes nothing; opens a fresh adapter on the same backing store (after `storage.close()`). */
+  reopen?: () => Promise<Storage>;
+}
+
+export interface ContractFeatures {
+  /** Data survives close + reopen. */
+  durable: boolean;
+}
+
+/** A realistic epoch base so key encodings see 13-digit ms values, ms. */
+const T0 = 1_700_000_000_000;
+
+function fix(driver: string, ts: number, lat = 52.5, lng = 13.4, hdg = 90, spd = 10, acc = 5): StoredFix {
+  return { driver, ts, lat, lng, hdg, spd, acc };
+}
+
+function job(id: string, state: string, updated: number, extra: Record<string, unknown> = {}): JobRecord {
+  return {
+    id,
+    state,
+    rider: 'r1',
+    driver: state === 'requested' ? null : 'd7',
+    pickup: { lat: 52.52, lng: 13.405 },
+    dropoff: null,
+    product: 'std',
+    city: 'berlin',
+    created_ts: T0,
+    updated_ts: updated,
+    ...extra,
+  };
+}
+
+function event(jobId: string, seq: number, state: string): JobEvent {
+  const ts = T0 + seq * 1000;
+  return { job: jobId, seq, ts, state, by: 'dispatch', snapshot: job(jobId, state, ts, { eta_s: 60 + seq }) };
+}
+
+export function storageContract(
+  t: TapTest,
+  name: string,
+  make: () => Promise<StorageUnderTest>,
+  features: ContractFeatures,
+): void {
+  /** Fresh adapter per subtest, closed at its end; ids are unique so a shared cluster works too. */
+  async function setup(tt: TapTest): Promise<{ s: Storage; id: (x: string) => string; sut: StorageUnderTest }> {
+    const sut = await make();
+    tt.teardown(() => sut.storage.close());
+    const run = randomUUID().slice(0, 8);
+    return { s: sut.storage, id: (x) => `${run}-${x}`, sut };
+  }
+
+  t.test(`${name}: storage contract`, async (t) => {
+    t.test('track returns fixes ordered by ts, even when appended out of order', async (t) => {
+      const { s, id } = await setup(t);
+      const d = id('d1');
+      s.appendFixes([fix(d, T0 + 3000), fix(d, T0 + 1000)]);
+      s.appendFixes([fix(d, T0 + 2000)]);
+      s.appendFixes([fix(d, T0 + 500), fix(d, T0 + 4000)]);
+      await s.flush();
+      const page = await s.track(d, T0, T0 + 10_000, 100);
+      t.same(page.points.map((p) => p[0]), [500, 1000, 2000, 3000, 4000].map((x) => T0 + x));
+      t.equal(page.next, undefined);
+      t.strictSame(page.points[0], [T0 + 500, 52.5, 13.4, 90, 10, 5]);
+    });
+
+    t.test('from is inclusive, to is exclusive', async (t) => {
+      const { s, id } = await setup(t);
+      const d = id('d1');
+      s.appendFixes([0, 1, 2, 3, 4].map((i) => fix(d, T0 + i * 1000)));
+      await s.flush();
+      const ts = async (from: number, to: number) => (await s.track(d, from, to, 100)).points.map((p) => p[0] - T0);
+      t.same(await ts(T0 + 1000, T0 + 3000), [1000, 2000]);
+      t.same(await ts(T0 + 999, T0 + 3001), [1000, 2000, 3000]);
+      t.same(await ts(T0 + 2000, T0 + 2000), [], 'empty range');
+      t.same(await ts(T0 + 3000, T0 + 1000), [], 'inverted range');
+      t.same(await ts(T0 + 5000, T0 + 9000), [], 'after the track');
+    });
+
+    t.test('limit and next page through the whole track without gaps or duplicates', async (t) => {
+      const { s, id } = await setup(t);
+      const d = id('d1');
+      const all = Array.from({ length: 25 }, (_, i) => T0 + i * 997);
+      s.appendFixes(all.map((ts) => fix(d, ts)).reverse());
+      await s.flush();
+      for (const [limit, pages] of [[7, 4], [5, 5], [25, 1], [1, 25], [100, 1]] as const) {
+        const seen: number[] = [];
+        let from = T0;
+        let n = 0;
+        for (;;) {
+          const page = await s.track(d, from, T0 + 1_000_000, limit);
+          n++;
+          t.ok(page.points.length <= limit, `limit ${limit} respected`);
+          seen.push(...page.points.map((p) => p[0]));
+          if (page.next === undefined) break;
+          t.equal(page.points.length, limit, 'a page with a next is full');
+          t.ok(page.next > page.points.at(-1)![0], 'next is past the page');
+          from = page.next;
+          if (n > 100) break;
+        }
+        t.same(seen, all, `limit ${limit}: every fix once, in order`);
+        t.equal(n, pages, `limit ${limit}: ${pages} pages, no empty trailing page`);
+      }
+    });
+
+    t.test('same driver+ts written twice stores one fix, last write wins', async (t) => {
+      const { s, id } = await setup(t);
+      const d = id('d1');
+      s.appendFixes([fix(d, T0, 1, 1), fix(d, T0, 2, 2)]);
+      s.appendFixes([fix(d, T0 + 1000, 3, 3)]);
+      s.appendFixes([fix(d, T0 + 1000, 4, 4)]);
+      await s.flush();
+      s.appendFixes([fix(d, T0, 5, 5)]);
+      await s.flush();
+      const page = await s.track(d, T0, T0 + 10_000, 100);
+      t.same(page.points.map((p) => [p[0] - T0, p[1], p[2]]), [[0, 5, 5], [1000, 4, 4]]);
+    });
+
+    t.test('drivers are isolated, including ids that prefix each other', async (t) => {
+      const { s, id } = await setup(t);
+      const ids = [id('d'), id('d1'), id('d10'), id('d1x'), id('d2')];
+      ids.forEach((d, i) => s.appendFixes([fix(d, T0 + i, i), fix(d, T0 + 100 + i, i)]));
+      await s.flush();
+      for (const [i, d] of ids.entries()) {
+        const page = await s.track(d, T0 - 1e6, T0 + 1e6, 100);
+        t.same(page.points.map((p) => [p[0], p[1]]), [[T0 + i, i], [T0 + 100 + i, i]], d);
+      }
+      t.same((await s.track(id('nobody'), T0 - 1e6, T0 + 1e6, 100)).points, [], 'unknown driver');
+    });
+
+    t.test('absent optional values come back null; zero is a value, not absent', async (t) => {
+      const { s, id } = await setup(t);
+      const d = id('d1');
+      s.appendFixes([
+        fix(d, T0, 1.25, -2.5, NaN, NaN, NaN),
+        fix(d, T0 + 1, 1, 2, 0, 0, 0),
+        fix(d, T0 + 2, -33.8688, 151.2093, 359.9, NaN, 12.5),
+      ]);
+      await s.flush();
+      const page = await s.track(d, T0, T0 + 10, 10);
+      t.strictSame(page.points, [
+        [T0, 1.25, -2.5, null, null, null],
+        [T0 + 1, 1, 2, 0, 0, 0],
+        [T0 + 2, -33.8688, 151.2093, 359.9, null, 12.5],
+      ]);
+    });
+
+    t.test('appendFixes copies its input and tolerates an empty batch', async (t) => {
+      const { s, id } = await setup(t);
+      const d = id('d1');
+      const batch = [fix(d, T0, 1, 1)];
+      s.appendFixes(batch);
+      batch[0]!.lat = 99;
+      batch.push(fix(d, T0 + 1));
+      s.appendFixes([]);
+      await s.flush();
+      t.same((await s.track(d, T0, T0 + 10, 10)).points.map((p) => p[1]), [1]);
+    });
+
+    t.test('flush makes accepted fixes visible (and resolves with nothing pending)', async (t) => {
+      const { s, id } = await setup(t);
+      await s.flush();
+      const d = id('d1');
+      for (let i = 0; i < 500; i++) s.appendFixes([fix(d, T0 + i * 1000)]);
+      await s.flush();
+      t.equal((await s.track(d, T0, T0 + 1e9, 1000)).points.length, 500);
+    });
+
+    t.test('job events come back in seq order; getJob is the highest seq snapshot', async (t) => {
+      const { s, id } = await setup(t);
+      const j = id('j1');
+      await s.appendJobEvent(event(j, 1, 'requested'));
+      await s.appendJobEvent(event(j, 3, 'arrived'));
+      await s.appendJobEvent(event(j, 2, 'accepted'));
+      const evs = await s.jobEvents(j);
+      t.same(evs.map((e) => [e.seq, e.state]), [[1, 'requested'], [2, 'accepted'], [3, 'arrived']]);
+      t.strictSame(evs[1], event(j, 2, 'accepted'), 'event round-trips');
+      t.strictSame(await s.getJob(j), event(j, 3, 'arrived').snapshot, 'late seq 2 does not replace seq 3');
+    });
+
+    t.test('getJob follows the latest event; unknown job is undefined', async (t) => {
+      const { s, id } = await setup(t);
+      const j = id('j1');
+      await s.appendJobEvent(event(j, 1, 'requested'));
+      t.strictSame(await s.getJob(j), event(j, 1, 'requested').snapshot);
+      const ev2 = event(j, 2, 'accepted');
+      ev2.snapshot.dropoff = { lat: 52.4, lng: 13.3 };
+      ev2.snapshot.times = { requested: T0, accepted: T0 + 2000 };
+      await s.appendJobEvent(ev2);
+      t.strictSame(await s.getJob(j), ev2.snapshot);
+      t.equal(await s.getJob(id('nope')), undefined);
+      t.same(await s.jobEvents(id('nope')), []);
+    });
+
+    t.test('the same (job, seq) twice is stored once', async (t) => {
+      const { s, id } = await setup(t);
+      const j = id('j1');
+      await s.appendJobEvent(event(j, 1, 'requested'));
+      await s.appendJobEvent(event(j, 1, 'requested'));
+      await Promise.all([s.appendJobEvent(event(j, 2, 'accepted')), s.appendJobEvent(event(j, 2, 'accepted'))]);
+      t.same((await s.jobEvents(j)).map((e) => e.seq), [1, 2]);
+      t.strictSame(await s.getJob(j), event(j, 2, 'accepted').snapshot);
+    });
+
+    t.test('jobs are isolated, including ids that prefix each other', async (t) => {
+      const { s, id } = await setup(t);
+      const [a, b] = [id('j1'), id('j10')];
+      await s.appendJobEvent(event(b, 1, 'requested'));
+      await s.appendJobEvent(event(a, 1, 'requested'));
+      await s.appendJobEvent(event(b, 2, 'accepted'));
+      t.same((await s.jobEvents(a)).map((e) => e.job), [a]);
+      t.same((await s.jobEvents(b)).map((e) => e.seq), [1, 2]);
+      t.equal((await s.getJob(a))?.state, 'requested');
+    });
+
+    t.test('stored events do not alias the caller objects', async (t) => {
+      const { s, id } = await setup(t);
+      const j = id('j1');
+      const ev = event(j, 1, 'requested');
+      const p = s.appendJobEvent(ev);
+      ev.snapshot.state = 'mutated';
+      await p;
+      const got = await s.getJob(j);
+      t.equal(got?.state, 'requested');
+      got!.state = 'mutated-too';
+      t.equal((await s.getJob(j))?.state, 'requested');
+    });
+
+    t.test('healthy while open; close is idempotent', async (t) => {
+      const { s } = await setup(t);
+      t.equal(await s.healthy(), true);
+      await s.close();
+      await s.close();
+      t.equal(await s.healthy(), false);
+    });
+
+    if (features.durable) {
+      t.test('fixes and jobs survive close and reopen', async (t) => {
+        const { s, id, sut } = await setup(t);
+        t.ok(sut.reopen, 'a durable adapter provides reopen');
+        const d = id('d1');
+        const j = id('j1');
+        s.appendFixes([fix(d, T0 + 1000, 1, 2, NaN, 3, NaN), fix(d, T0, 5, 6)]);
+        await s.appendJobEvent(event(j, 1, 'requested'));
+        await s.appendJobEvent(event(j, 2, 'accepted'));
+        await s.close();
+        const s2 = await sut.reopen!();
+        t.teardown(() => s2.close());
+        t.strictSame((await s2.track(d, T0, T0 + 2000, 10)).points, [
+          [T0, 5, 6, 90, 10, 5],
+          [T0 + 1000, 1, 2, null, 3, null],
+        ]);
+        t.strictSame(await s2.getJob(j), event(j, 2, 'accepted').snapshot);
+        t.same((await s2.jobEvents(j)).map((e) => e.seq), [1, 2]);
+      });
+    }
+  });
+}
