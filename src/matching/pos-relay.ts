@@ -1,0 +1,63 @@
+// Rider `pos` frames: the assigned driver's newest position, at most once a second per job.
+import type { EtaModel } from '../eta/eta-model.js';
+import type { JobRecord } from '../storage/ports.js';
+import { posFrame } from './job-frames.js';
+import type { JobNotifier } from './job-service.js';
+
+const MIN_INTERVAL_MS = 1000;
+
+interface Pending { rec: JobRecord; lat: number; lng: number; hdg: number; ts: number; lastSent: number; timer: NodeJS.Timeout | null }
+
+/**
+ * Throttles per job: a move sends at once if the last `pos` went out ≥ 1 s ago; otherwise the newest
+ * move is kept (older ones are overwritten, never queued) and sent when the second is up.
+ */
+export class PosRelay {
+  private readonly jobs = new Map<string, Pending>();
+  constructor(private readonly notifier: JobNotifier, private readonly eta: EtaModel) {}
+
+  moved(rec: JobRecord, lat: number, lng: number, hdg: number, ts: number): void {
+    let p = this.jobs.get(rec.id);
+    if (!p) {
+      p = { rec, lat, lng, hdg, ts, lastSent: 0, timer: null };
+      this.jobs.set(rec.id, p);
+    } else {
+      p.lat = lat;
+      p.lng = lng;
+      p.hdg = hdg;
+      p.ts = ts;
+    }
+    if (p.timer) return; // a send is already due: it will carry this newest position
+    const wait = p.lastSent + MIN_INTERVAL_MS - Date.now();
+    if (wait <= 0) this.send(p);
+    else {
+      const q = p;
+      p.timer = setTimeout(() => {
+        q.timer = null;
+        if (this.jobs.get(q.rec.id) === q) this.send(q);
+      }, wait);
+    }
+  }
+
+  private send(p: Pending): void {
+    p.lastSent = Date.now();
+    const r = p.rec;
+    // ETA to the pickup while approaching, to the dropoff once the trip started; none at the pickup.
+    let etaS: number | undefined;
+    if (r.state === 'accepted') etaS = this.eta.seconds(p.lat, p.lng, r.pickup.lat, r.pickup.lng, p.lastSent);
+    else if (r.state === 'in_progress' && r.dropoff) etaS = this.eta.seconds(p.lat, p.lng, r.dropoff.lat, r.dropoff.lng, p.lastSent);
+    if (etaS !== undefined) r.eta_s = etaS;
+    this.notifier.jobPos(r.id, posFrame(r.id, p.lat, p.lng, p.hdg, p.ts, etaS));
+  }
+
+  forget(job: string): void {
+    const p = this.jobs.get(job);
+    if (p?.timer) clearTimeout(p.timer);
+    this.jobs.delete(job);
+  }
+
+  stop(): void {
+    for (const p of this.jobs.values()) if (p.timer) clearTimeout(p.timer);
+    this.jobs.clear();
+  }
+}

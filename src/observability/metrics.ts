@@ -1,0 +1,25 @@
+// Prometheus metrics (prom-client): one registry per app instance, so tests can run several apps.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly fixesAccepted = new Counter({ name: 'taxiway_fixes_accepted_total', help: 'Driver fixes accepted (stored in history)', registers: [this.registry] });
+  readonly fixesRejected = new Counter({ name: 'taxiway_fixes_rejected_total', help: 'Driver fixes rejected or dropped, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly jobs = new Counter({ name: 'taxiway_jobs_total', help: 'Job state changes, by the state entered', labelNames: ['state'] as const, registers: [this.registry] });
+  readonly offerLatency = new Histogram({
+    name: 'taxiway_dispatch_offer_latency_seconds',
+    help: 'Time from job request (or the previous offer ending) to the next offer being sent',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly wsConnections = new Gauge({ name: 'taxiway_ws_connections', help: 'Open WebSocket connections, by role', labelNames: ['role'] as const, registers: [this.registry] });
+  readonly wsBadFrames = new Counter({ name: 'taxiway_ws_bad_frames_total', help: 'Client frames answered with err', labelNames: ['role', 'code'] as const, registers: [this.registry] });
+  readonly fleetDrivers = new Gauge({ name: 'taxiway_fleet_drivers', help: 'Drivers in the live fleet, by city', labelNames: ['city'] as const, registers: [this.registry] });
+  readonly posDropped = new Counter({ name: 'taxiway_ws_latest_only_replaced_total', help: 'Location frames replaced by a newer one for a slow subscriber', registers: [this.registry] });
+  readonly httpRequests = new Counter({ name: 'taxiway_http_requests_total', help: 'HTTP requests, by route and status', labelNames: ['route', 'status'] as const, registers: [this.registry] });
+
+  constructor() {
+    for (const r of ['driver', 'rider', 'ops'] as const) this.wsConnections.set({ role: r }, 0);
+    collectDefaultMetrics({ register: this.registry, prefix: 'taxiway_process_' });
+  }
+}

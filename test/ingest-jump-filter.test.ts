@@ -1,0 +1,63 @@
+// The exact fix rule: future, duplicates, order, jumps and the three-fix recovery.
+import t from 'tap';
+import { DriverTrack, FixVerdict } from '../src/ingest/jump-filter.js';
+
+const T0 = 1_764_300_000_000;
+const NOW = T0 + 100_000;
+
+t.test('first fix, in-order, out-of-order, duplicate, future', async (t) => {
+  const d = new DriverTrack();
+  t.equal(d.judge(T0, 41.15, -8.61, NOW), FixVerdict.live);
+  t.equal(d.judge(T0 + 15_000, 41.151, -8.61, NOW), FixVerdict.live);
+  t.equal(d.judge(T0 + 5_000, 41.1505, -8.61, NOW), FixVerdict.history);
+  t.equal(d.judge(T0 + 5_000, 41.1505, -8.61, NOW), FixVerdict.duplicate);
+  t.equal(d.judge(T0 + 15_000, 41.151, -8.61, NOW), FixVerdict.duplicate);
+  t.equal(d.judge(NOW + 60_001, 41.151, -8.61, NOW), FixVerdict.future);
+  t.equal(d.judge(NOW + 60_000, 41.152, -8.61, NOW), FixVerdict.live, 'exactly 60 s ahead is fine');
+});
+
+t.test('250 km/h boundary', async (t) => {
+  const d = new DriverTrack();
+  d.judge(T0, 0, 0, NOW);
+  // 0.01 deg of latitude ≈ 1111.95 m; in 16 s that is 250.2 km/h, in 16.1 s 248.6 km/h.
+  t.equal(d.judge(T0 + 16_000, 0.01, 0, NOW), FixVerdict.jump);
+  t.equal(d.judge(T0 + 16_100, 0.01, 0, NOW), FixVerdict.live);
+});
+
+t.test('a lone outlier is rejected and the track continues', async (t) => {
+  const d = new DriverTrack();
+  d.judge(T0, 41.15, -8.61, NOW);
+  t.equal(d.judge(T0 + 15_000, 41.60, -8.61, NOW), FixVerdict.jump);
+  t.equal(d.judge(T0 + 30_000, 41.1502, -8.61, NOW), FixVerdict.live, 'back on track clears the chain');
+  t.equal(d.judge(T0 + 45_000, 41.60, -8.61, NOW), FixVerdict.jump);
+  t.equal(d.judge(T0 + 60_000, 41.6001, -8.61, NOW), FixVerdict.jump, 'second agreeing jump fix');
+  t.equal(d.lastLat, 41.1502);
+});
+
+t.test('three agreeing fixes after a jump win: a bad anchor never locks a driver out', async (t) => {
+  const d = new DriverTrack();
+  d.judge(T0, 10, 10, NOW); // a wrong first fix (e.g. a stale cell-tower position)
+  t.equal(d.judge(T0 + 1000, 41.15, -8.61, NOW), FixVerdict.jump);
+  t.equal(d.judge(T0 + 2000, 41.1501, -8.61, NOW), FixVerdict.jump);
+  t.equal(d.judge(T0 + 3000, 41.1502, -8.61, NOW), FixVerdict.live);
+  t.equal(d.lastLat, 41.1502);
+  t.equal(d.judge(T0 + 4000, 41.1503, -8.61, NOW), FixVerdict.live);
+});
+
+t.test('jump fixes that disagree restart the chain', async (t) => {
+  const d = new DriverTrack();
+  d.judge(T0, 0, 0, NOW);
+  t.equal(d.judge(T0 + 1000, 5, 5, NOW), FixVerdict.jump);
+  t.equal(d.judge(T0 + 2000, -5, -5, NOW), FixVerdict.jump, 'disagrees with the chain: new chain');
+  t.equal(d.judge(T0 + 3000, -5.0001, -5, NOW), FixVerdict.jump, 'chain of two');
+  t.equal(d.judge(T0 + 4000, -5.0002, -5, NOW), FixVerdict.live, 'chain of three wins');
+});
+
+t.test('old fixes never build a recovery chain (the live position never moves back in time)', async (t) => {
+  const d = new DriverTrack();
+  d.judge(T0, 41.15, -8.61, NOW);
+  t.equal(d.judge(T0 - 600_000, 47, 2, NOW), FixVerdict.jump);
+  t.equal(d.judge(T0 - 599_000, 47.0001, 2, NOW), FixVerdict.jump);
+  t.equal(d.judge(T0 - 598_000, 47.0002, 2, NOW), FixVerdict.jump, 'still rejected: older than the anchor');
+  t.equal(d.judge(T0 + 1000, 41.1501, -8.61, NOW), FixVerdict.live);
+});
