@@ -1,47 +1,28 @@
-// Jobs: creation, every state change (timestamped, stored, pushed), and the dispatch loop of offers.
+// Jobs: creation, every state change (compare-and-set, timestamped, stored, pushed) and the offer loop.
 import crypto from 'node:crypto';
 import type { DispatchSettings } from '../config.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
-import { DriverStatus, NearestResult } from '../fleet/city-fleet.js';
+import { DriverStatus } from '../fleet/city-fleet.js';
 import type { EtaModel } from '../eta/eta-model.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { JobState, LatLng } from '../protocol/messages.js';
 import type { JobRecord, JobStore } from '../storage/ports.js';
-import type { Timers } from '../bus/timers.js';
-import type { DriverClaims } from './claims.js';
-import { ASSIGNED_STATES, isFinal, nextState } from './job-states.js';
+import type { Timers, TimerPayload } from '../bus/timers.js';
+import type { JobNotifier } from '../bus/deliveries.js';
+import type { ClaimOp, JobDoc, JobRepo } from './job-repo.js';
+import { ASSIGNED_STATES, nextState } from './job-states.js';
 import type { JobEventKind } from './job-states.js';
 import { jobFrame, offerFrame, offerRevokedFrame } from './job-frames.js';
 import { PosRelay } from './pos-relay.js';
+import { CandidateFinder } from './dispatch.js';
 
-/** Where matching pushes frames; the WebSocket layer implements it. */
-export interface JobNotifier {
-  /** Send to a driver's open socket; false when it has none. */
-  toDriver(driver: string, frame: Buffer): boolean;
-  /** A job changed state: riders following it and ops dashboards get `frame`. */
-  jobChanged(job: string, city: string, frame: Buffer): void;
-  /** The assigned driver moved: riders following the job get the newest `frame` (latest-only). */
-  jobPos(job: string, frame: Buffer): void;
-  /** The job no longer has a driver on the way: drop any `pos` frame still held for slow followers. */
-  jobPosEnd(job: string): void;
-}
-
-interface JobEntry {
-  rec: JobRecord;
-  seq: number;
-  tried: Set<string>;
-  attempts: number;
-  /** Driver holding the current offer. */
-  offer: string | null;
-  /** When the search for the next offer began (request, decline or expiry), ms: for the latency metric. */
-  searchFrom: number;
-}
+export type { JobNotifier };
 
 export interface JobServiceDeps {
   fleet: FleetRegistry;
-  claims: DriverClaims;
+  repo: JobRepo;
   timers: Timers;
   store: JobStore;
   eta: EtaModel;
@@ -53,28 +34,31 @@ export interface JobServiceDeps {
   cityDispatch: Map<string, Partial<DispatchSettings>>;
 }
 
-const CANDIDATES = 16;
-/** Finished jobs stay in memory this long for fast reads, then are served from storage, ms. */
-const FINISHED_TTL_MS = 10 * 60_000;
+type DriverKind = 'accept' | 'decline' | 'arrived' | 'start' | 'complete' | 'cancel';
+
+/** Compare-and-set retries before a mutation gives up with `conflict`. */
+const MAX_CAS_RETRIES = 16;
+const OFFER_TIMER = 'offer';
 
 export class JobService {
-  private readonly jobs = new Map<string, JobEntry>();
-  private readonly near = new NearestResult(CANDIDATES);
   private readonly pos: PosRelay;
-  private sweeper: NodeJS.Timeout | null = null;
+  private readonly finder: CandidateFinder;
+  /** Assigned jobs by driver, learned from job events (every node sees them): drives `pos` frames. */
+  private readonly activeByDriver = new Map<string, JobRecord>();
+  /** When the search for a job's next offer began on this node, ms: for the offer latency metric. */
+  private readonly searchFrom = new Map<string, number>();
 
   constructor(private readonly d: JobServiceDeps) {
     this.pos = new PosRelay(d.notifier, d.eta);
+    this.finder = new CandidateFinder(d.fleet, d.eta);
   }
 
   start(): void {
-    this.sweeper = setInterval(() => this.evictFinished(Date.now()), 30_000);
+    this.d.timers.handle(OFFER_TIMER, (p) => this.offerExpired(p));
   }
 
   stop(): void {
-    if (this.sweeper) clearInterval(this.sweeper);
     this.pos.stop();
-    this.d.timers.close();
   }
 
   settings(city: string): DispatchSettings {
@@ -82,257 +66,253 @@ export class JobService {
     return o ? { ...this.d.dispatch, ...o } : this.d.dispatch;
   }
 
-  /** Create a job for `rider` and start dispatching it. Throws bad_request outside the service area. */
-  create(rider: string, pickup: LatLng, dropoff: LatLng | null, product: string): JobRecord {
+  /** Create a job for `rider`, run its first dispatch step, and return it. bad_request outside every city. */
+  async create(rider: string, pickup: LatLng, dropoff: LatLng | null, product: string): Promise<JobRecord> {
     const city = this.d.fleet.locator.locate(pickup.lat, pickup.lng);
     if (city === null) throw new ProtocolError('bad_request', 'pickup is outside every served city');
     const now = Date.now();
     const rec: JobRecord = {
-      id: 'j_' + crypto.randomUUID(),
-      state: 'dispatching',
-      rider,
-      driver: null,
-      pickup,
-      dropoff,
-      product,
-      city,
-      created_ts: now,
-      updated_ts: now,
-      times: { dispatching: now },
+      id: 'j_' + crypto.randomUUID(), state: 'dispatching', rider, driver: null, pickup, dropoff, product, city,
+      created_ts: now, updated_ts: now, times: { dispatching: now },
     };
-    const e: JobEntry = { rec, seq: 0, tried: new Set(), attempts: 0, offer: null, searchFrom: now };
-    this.jobs.set(rec.id, e);
-    this.record(e, 'rider');
-    this.dispatchNext(e);
-    return rec;
+    const doc: JobDoc = { rec, seq: 1, attempts: 0, offer: null, offerExpires: 0, tried: [], version: 1 };
+    await this.d.repo.create(doc);
+    this.searchFrom.set(rec.id, now);
+    this.recorded(doc, 'rider');
+    await this.dispatchNext(rec.id);
+    return (await this.d.repo.get(rec.id))?.rec ?? rec;
   }
 
-  /** A live job (or a recently finished one), without touching storage. */
-  live(id: string): JobRecord | undefined {
-    return this.jobs.get(id)?.rec;
-  }
-
-  /** A job from memory, else from storage (finished jobs, after a restart). */
+  /** A job from the live repository, else from storage (finished jobs kept longer). */
   async find(id: string): Promise<JobRecord | undefined> {
-    return this.jobs.get(id)?.rec ?? (await this.d.store.getJob(id));
+    return (await this.d.repo.get(id))?.rec ?? (await this.d.store.getJob(id));
   }
 
-  /** Rider cancels one of its jobs. Throws not_found (not its job) or conflict (too late). */
-  riderCancel(rider: string, id: string): JobRecord {
-    const e = this.jobs.get(id);
-    if (!e || e.rec.rider !== rider) throw new ProtocolError('not_found', `no job ${id} for this rider`);
-    if (!nextState(e.rec.state as JobState, 'rider_cancel')) throw new ProtocolError('conflict', `job is ${e.rec.state} and can no longer be cancelled`);
-    this.withdrawOffer(e, 'cancelled');
-    const driver = e.rec.driver;
-    this.transition(e, 'rider_cancel', 'rider');
-    if (driver) this.freeDriver(driver, id);
-    return e.rec;
+  /** Rider cancels one of its jobs. not_found when it is not the rider's, conflict when too late. */
+  async riderCancel(rider: string, id: string): Promise<JobRecord> {
+    const r = await this.mutate(id, 'rider', (d) => {
+      if (d.rec.rider !== rider) throw new ProtocolError('not_found', `no job ${id} for this rider`);
+      transition(d, 'rider_cancel');
+      const claims: ClaimOp[] = [];
+      if (d.offer) claims.push({ op: 'releaseOffer', driver: d.offer });
+      if (d.rec.driver) claims.push({ op: 'releaseActive', driver: d.rec.driver });
+      d.offer = null;
+      return claims;
+    }, async () => {
+      const rec = await this.d.store.getJob(id);
+      if (rec && rec.rider === rider) throw new ProtocolError('conflict', `job is ${rec.state} and can no longer be cancelled`);
+      throw new ProtocolError('not_found', `no job ${id} for this rider`);
+    });
+    const { before, after } = r!;
+    if (before.offer) {
+      void this.d.timers.cancel(OFFER_TIMER, offerKey(id, before.attempts));
+      this.d.notifier.toDriver(before.offer, offerRevokedFrame(id, 'cancelled'));
+    }
+    if (before.rec.driver) this.freeDriver(before.rec.driver);
+    return after.rec;
   }
 
-  /** A driver's answer or trip progress. Throws not_found or conflict with a message for `err`. */
-  driverAction(driver: string, kind: 'accept' | 'decline' | 'arrived' | 'start' | 'complete' | 'cancel', id: string): void {
-    const e = this.jobs.get(id);
-    if (!e) throw new ProtocolError('not_found', `no job ${id}`);
+  /** A driver's answer to an offer or trip progress. not_found / conflict explain refusals. */
+  async driverAction(driver: string, kind: DriverKind, id: string): Promise<void> {
+    const by = 'driver:' + driver;
     if (kind === 'accept' || kind === 'decline') {
-      if (e.offer !== driver) throw new ProtocolError('conflict', `no open offer of job ${id} for this driver`);
-      this.d.timers.cancel('offer:' + id);
+      const r = await this.mutate(id, by, (d) => {
+        if (d.offer !== driver || d.rec.state !== 'dispatching') throw new ProtocolError('conflict', `no open offer of job ${id} for this driver`);
+        d.offer = null;
+        d.offerExpires = 0;
+        if (kind === 'decline') return [{ op: 'releaseOffer', driver }];
+        transition(d, 'accept');
+        d.rec.driver = driver;
+        const p = this.d.fleet.position(driver);
+        if (p) d.rec.eta_s = this.d.eta.seconds(p.lat, p.lng, d.rec.pickup.lat, d.rec.pickup.lng, Date.now());
+        return [{ op: 'promote', driver }];
+      }, undefined, 'driver already has an active job');
+      void this.d.timers.cancel(OFFER_TIMER, offerKey(id, r!.before.attempts));
       if (kind === 'decline') {
-        this.endOffer(e, driver);
-        this.dispatchNext(e);
-        return;
-      }
-      if (!this.d.claims.promote(driver, id)) throw new ProtocolError('conflict', 'driver already has an active job');
-      e.offer = null;
-      e.rec.driver = driver;
-      const p = this.d.fleet.position(driver);
-      if (p) e.rec.eta_s = this.d.eta.seconds(p.lat, p.lng, e.rec.pickup.lat, e.rec.pickup.lng, Date.now());
-      this.d.fleet.setStatus(driver, DriverStatus.busy);
-      this.transition(e, 'accept', 'driver:' + driver);
+        this.searchFrom.set(id, Date.now());
+        await this.dispatchNext(id);
+      } else this.d.fleet.setStatus(driver, DriverStatus.busy);
       return;
     }
-    if (e.rec.driver !== driver) throw new ProtocolError('not_found', `job ${id} is not assigned to this driver`);
     const event: JobEventKind = kind === 'cancel' ? 'driver_cancel' : kind;
-    if (!nextState(e.rec.state as JobState, event)) throw new ProtocolError('conflict', `cannot ${kind} a job that is ${e.rec.state}`);
-    if (kind === 'start' && e.rec.dropoff) {
+    await this.mutate(id, by, (d) => {
+      if (d.rec.driver !== driver) throw new ProtocolError('not_found', `job ${id} is not assigned to this driver`);
+      transition(d, event);
+      const now = Date.now();
       const p = this.d.fleet.position(driver);
-      if (p) e.rec.eta_s = this.d.eta.seconds(p.lat, p.lng, e.rec.dropoff.lat, e.rec.dropoff.lng, Date.now());
-    }
-    if (kind === 'arrived' || kind === 'complete' || (kind === 'start' && !e.rec.dropoff)) delete e.rec.eta_s;
+      if (kind === 'start' && d.rec.dropoff && p) d.rec.eta_s = this.d.eta.seconds(p.lat, p.lng, d.rec.dropoff.lat, d.rec.dropoff.lng, now);
+      else if (kind !== 'start' || !d.rec.dropoff) delete d.rec.eta_s;
+      if (kind === 'cancel') {
+        d.rec.driver = null;
+        if (!d.tried.includes(driver)) d.tried.push(driver);
+      }
+      return kind === 'cancel' || kind === 'complete' ? [{ op: 'releaseActive', driver }] : [];
+    });
+    if (kind === 'cancel' || kind === 'complete') this.freeDriver(driver);
     if (kind === 'cancel') {
-      e.rec.driver = null;
-      delete e.rec.eta_s;
-      this.freeDriver(driver, id);
-      this.transition(e, 'driver_cancel', 'driver:' + driver);
-      e.searchFrom = Date.now();
-      this.dispatchNext(e);
-      return;
+      this.searchFrom.set(id, Date.now());
+      await this.dispatchNext(id);
     }
-    this.transition(e, event, 'driver:' + driver);
-    if (kind === 'complete') this.freeDriver(driver, id);
   }
 
   /** The driver's socket closed: an offer it held counts as declined; an active job stays its own. */
-  driverDisconnected(driver: string): void {
-    this.declineHeldOffer(driver);
-    if (!this.d.claims.activeOf(driver)) this.d.fleet.setStatus(driver, DriverStatus.offline);
-  }
-
-  /** On (re)connect: the `job` frame of the driver's active job, if it has one. */
-  activeJobFrame(driver: string): Buffer | undefined {
-    const id = this.d.claims.activeOf(driver);
-    const e = id ? this.jobs.get(id) : undefined;
-    return e ? jobFrame(e.rec, this.driverPoint(e.rec.driver)) : undefined;
-  }
-
-  /** Driver-set status. Throws conflict when it would contradict an active job. */
-  setDriverStatus(driver: string, s: 'available' | 'busy' | 'offline'): void {
-    if (s !== 'busy' && this.d.claims.activeOf(driver)) throw new ProtocolError('conflict', 'driver has an active job: status stays busy until it ends');
-    if (s !== 'available') this.declineHeldOffer(driver);
-    this.d.fleet.setStatus(driver, s === 'available' ? DriverStatus.available : s === 'busy' ? DriverStatus.busy : DriverStatus.offline);
-  }
-
-  /** A fix moved `driver`: if it has an active job, its rider gets a (throttled) `pos`. */
-  onDriverMove(driver: string, lat: number, lng: number, hdg: number, ts: number): void {
-    const id = this.d.claims.activeOf(driver);
-    if (id === undefined) return;
-    const e = this.jobs.get(id);
-    if (e && ASSIGNED_STATES.has(e.rec.state as JobState)) this.pos.moved(e.rec, lat, lng, hdg, ts);
-  }
-
-  /** Snapshot frame for a rider that just subscribed. */
-  snapshotFrame(id: string): Buffer | undefined {
-    const e = this.jobs.get(id);
-    return e ? jobFrame(e.rec, this.driverPoint(e.rec.driver)) : undefined;
-  }
-
-  /** Every live job (for ops and tests). */
-  *liveJobs(): IterableIterator<JobRecord> {
-    for (const e of this.jobs.values()) yield e.rec;
-  }
-
-  // --- dispatch -------------------------------------------------------------------------------
-
-  private dispatchNext(e: JobEntry): void {
-    if (e.rec.state !== 'dispatching') return;
-    const s = this.settings(e.rec.city);
-    const now = Date.now();
-    while (e.attempts < s.maxAttempts) {
-      const best = this.bestCandidate(e, s, now);
-      if (best === null) break;
-      const { id: driver, eta } = best;
-      if (!this.d.claims.claimOffer(driver, e.rec.id)) {
-        e.tried.add(driver); // claimed elsewhere between search and claim: skip it
-        continue;
-      }
-      e.tried.add(driver);
-      e.attempts++;
-      const expires = now + s.offerTimeoutMs;
-      if (!this.d.notifier.toDriver(driver, offerFrame(e.rec, eta, expires))) {
-        this.d.claims.releaseOffer(driver, e.rec.id); // no socket here: never really offered
-        continue;
-      }
-      e.offer = driver;
-      if (e.rec.eta_s === undefined) e.rec.eta_s = eta;
-      this.d.metrics.offerLatency.observe((Date.now() - e.searchFrom) / 1000);
-      this.d.timers.schedule('offer:' + e.rec.id, s.offerTimeoutMs, () => this.offerExpired(e.rec.id, driver));
-      return;
-    }
-    this.transition(e, 'give_up', 'dispatch');
-  }
-
-  /** The available, fresh, unclaimed, not-yet-tried driver with the lowest ETA to pickup. */
-  private bestCandidate(e: JobEntry, s: DispatchSettings, now: number): { id: string; eta: number } | null {
-    const fleet = this.d.fleet.city(e.rec.city);
-    if (!fleet) return null;
-    const claims = this.d.claims;
-    const freshAfter = now - s.staleMs;
-    const filter = (slot: number): boolean => {
-      if (fleet.status[slot] !== DriverStatus.available || fleet.ts[slot]! < freshAfter) return false;
-      const id = fleet.idAt(slot);
-      return !e.tried.has(id) && claims.offerOf(id) === undefined && claims.activeOf(id) === undefined;
-    };
-    const n = fleet.nearest(e.rec.pickup.lat, e.rec.pickup.lng, CANDIDATES, s.radiusM, filter, this.near);
-    let bestSlot = -1;
-    let bestEta = Infinity;
-    for (let i = 0; i < n; i++) {
-      const slot = this.near.slots[i]!;
-      const eta = this.d.eta.seconds(fleet.lat[slot]!, fleet.lng[slot]!, e.rec.pickup.lat, e.rec.pickup.lng, now);
-      if (eta < bestEta) {
-        bestEta = eta;
-        bestSlot = slot;
-      }
-    }
-    return bestSlot < 0 ? null : { id: fleet.idAt(bestSlot), eta: bestEta };
-  }
-
-  private offerExpired(id: string, driver: string): void {
-    const e = this.jobs.get(id);
-    if (!e || e.offer !== driver) return;
-    this.d.notifier.toDriver(driver, offerRevokedFrame(id, 'expired'));
-    this.endOffer(e, driver);
-    this.dispatchNext(e);
-  }
-
-  private endOffer(e: JobEntry, driver: string): void {
-    e.offer = null;
-    e.searchFrom = Date.now();
-    this.d.claims.releaseOffer(driver, e.rec.id);
-  }
-
-  private withdrawOffer(e: JobEntry, reason: 'cancelled'): void {
-    if (!e.offer) return;
-    this.d.timers.cancel('offer:' + e.rec.id);
-    this.d.notifier.toDriver(e.offer, offerRevokedFrame(e.rec.id, reason));
-    this.endOffer(e, e.offer);
+  async driverDisconnected(driver: string): Promise<void> {
+    await this.declineHeldOffer(driver);
+    if (!(await this.d.repo.activeOf(driver))) this.d.fleet.setStatus(driver, DriverStatus.offline);
   }
 
   /** The driver can no longer answer its offer (socket closed or replaced, went offline): it declined. */
-  declineHeldOffer(driver: string): void {
-    const id = this.d.claims.offerOf(driver);
+  async declineHeldOffer(driver: string): Promise<void> {
+    const id = await this.d.repo.offerOf(driver);
     if (id === undefined) return;
-    const e = this.jobs.get(id);
-    if (e && e.offer === driver) {
-      this.d.timers.cancel('offer:' + id);
-      this.endOffer(e, driver);
-      this.dispatchNext(e);
-    } else this.d.claims.releaseOffer(driver, id);
+    await this.driverAction(driver, 'decline', id).catch((e) => {
+      if (!(e instanceof ProtocolError)) throw e; // the offer ended meanwhile: nothing to decline
+    });
   }
 
-  private freeDriver(driver: string, id: string): void {
-    this.d.claims.releaseActive(driver, id);
-    this.pos.forget(id);
+  /** On (re)connect: the `job` frame of the driver's active job, if any (and remember it for `pos`). */
+  async activeJobFrame(driver: string): Promise<Buffer | undefined> {
+    const id = await this.d.repo.activeOf(driver);
+    const doc = id ? await this.d.repo.get(id) : undefined;
+    if (!doc) return undefined;
+    if (ASSIGNED_STATES.has(doc.rec.state as JobState)) this.activeByDriver.set(driver, doc.rec);
+    return jobFrame(doc.rec, this.driverPoint(doc.rec.driver));
+  }
+
+  /** Driver-set status. conflict when it would contradict an active job. */
+  async setDriverStatus(driver: string, s: 'available' | 'busy' | 'offline'): Promise<void> {
+    if (s !== 'busy' && (await this.d.repo.activeOf(driver))) throw new ProtocolError('conflict', 'driver has an active job: status stays busy until it ends');
+    if (s !== 'available') await this.declineHeldOffer(driver);
+    this.d.fleet.setStatus(driver, s === 'available' ? DriverStatus.available : s === 'busy' ? DriverStatus.busy : DriverStatus.offline);
+  }
+
+  /** A fix moved `driver` (on this node): if it has an assigned job, its rider gets a throttled `pos`. */
+  onDriverMove(driver: string, lat: number, lng: number, hdg: number, ts: number): void {
+    const rec = this.activeByDriver.get(driver);
+    if (rec) this.pos.moved(rec, lat, lng, hdg, ts);
+  }
+
+  /** Snapshot frame of a job record (for a rider that just subscribed). */
+  frameOf(rec: JobRecord): Buffer {
+    return jobFrame(rec, this.driverPoint(rec.driver));
+  }
+
+  /** Delivery hook: every job event on every node keeps the assigned-driver cache current. */
+  jobChanged(rec: JobRecord): void {
+    if (rec.driver && ASSIGNED_STATES.has(rec.state as JobState)) this.activeByDriver.set(rec.driver, rec);
+    else {
+      for (const [drv, r] of this.activeByDriver) if (r.id === rec.id) this.activeByDriver.delete(drv);
+      this.pos.forget(rec.id);
+      this.searchFrom.delete(rec.id);
+    }
+  }
+
+  // --- dispatch ---------------------------------------------------------------------------------
+
+  /** Offer the job to the best candidate, or end it `unfulfilled` when there is none. */
+  private async dispatchNext(id: string): Promise<void> {
+    const skip = new Set<string>();
+    for (let i = 0; i < MAX_CAS_RETRIES * 4; i++) {
+      const doc = await this.d.repo.get(id);
+      if (!doc || doc.rec.state !== 'dispatching' || doc.offer) return;
+      const s = this.settings(doc.rec.city);
+      const now = Date.now();
+      const best = doc.attempts < s.maxAttempts ? this.finder.best(doc, s, now, skip) : null;
+      const next = structuredClone(doc);
+      next.version = doc.version + 1;
+      let claims: ClaimOp[] = [];
+      if (best) {
+        next.offer = best.id;
+        next.attempts++;
+        next.tried.push(best.id);
+        next.offerExpires = now + s.offerTimeoutMs;
+        next.rec.eta_s ??= best.eta;
+        claims = [{ op: 'claimOffer', driver: best.id }];
+      } else transition(next, 'give_up');
+      const r = await this.d.repo.commit(next, doc.version, claims);
+      if (r === 'claim_failed') {
+        skip.add(best!.id); // claimed by another job meanwhile
+        continue;
+      }
+      if (r === 'conflict') continue;
+      if (!best) {
+        this.recorded(next, 'dispatch');
+        return;
+      }
+      await this.d.timers.schedule(OFFER_TIMER, offerKey(id, next.attempts), s.offerTimeoutMs, { job: id, driver: best.id, n: next.attempts });
+      this.d.notifier.toDriver(best.id, offerFrame(next.rec, best.eta, next.offerExpires));
+      this.d.metrics.offerLatency.observe((Date.now() - (this.searchFrom.get(id) ?? now)) / 1000);
+      return;
+    }
+    this.d.logger.warn({ job: id }, 'dispatch gave up after repeated conflicts; the offer timer or next event retries');
+  }
+
+  private async offerExpired(p: TimerPayload): Promise<void> {
+    const id = String(p.job);
+    const driver = String(p.driver);
+    const n = Number(p.n);
+    const r = await this.mutate(id, 'dispatch', (d) => {
+      if (d.offer !== driver || d.attempts !== n) return null; // answered or moved on already
+      d.offer = null;
+      d.offerExpires = 0;
+      return [{ op: 'releaseOffer', driver }];
+    }, async () => undefined);
+    if (!r) return;
+    this.d.notifier.toDriver(driver, offerRevokedFrame(id, 'expired'));
+    this.searchFrom.set(id, Date.now());
+    await this.dispatchNext(id);
+  }
+
+  private freeDriver(driver: string): void {
     if (this.d.fleet.statusOf(driver) === DriverStatus.busy) this.d.fleet.setStatus(driver, DriverStatus.available);
   }
 
   // --- state changes ----------------------------------------------------------------------------
 
-  private transition(e: JobEntry, event: JobEventKind, by: string): void {
-    const to = nextState(e.rec.state as JobState, event);
-    if (!to) throw new ProtocolError('conflict', `illegal transition ${e.rec.state} --${event}-->`);
-    const now = Date.now();
-    e.rec.state = to;
-    e.rec.updated_ts = now;
-    (e.rec.times as Record<string, number>)[to] = now;
-    this.record(e, by);
+  /**
+   * Load, change and compare-and-set a job, retrying on concurrent changes. `change` edits the copy and
+   * returns the claim ops (or null for "nothing to do"); it may throw ProtocolError. `missing` runs
+   * when the job is not in the repository (default: not_found).
+   */
+  private async mutate(
+    id: string,
+    by: string,
+    change: (d: JobDoc) => ClaimOp[] | null,
+    missing?: () => Promise<undefined>,
+    claimFailedMsg = 'driver claim refused',
+  ): Promise<{ before: JobDoc; after: JobDoc } | null> {
+    for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+      const before = await this.d.repo.get(id);
+      if (!before) {
+        if (missing) return (await missing()) ?? null;
+        throw new ProtocolError('not_found', `no job ${id}`);
+      }
+      const after = structuredClone(before);
+      const claims = change(after);
+      if (claims === null) return null;
+      after.version = before.version + 1;
+      const r = await this.d.repo.commit(after, before.version, claims);
+      if (r === 'claim_failed') throw new ProtocolError('conflict', claimFailedMsg);
+      if (r === 'ok') {
+        if (after.seq !== before.seq) this.recorded(after, by);
+        return { before, after };
+      }
+    }
+    throw new ProtocolError('conflict', `job ${id} is changing too fast: try again`);
   }
 
-  /** Store the event (with a snapshot), count it, and push the `job` frame to rider, driver and ops. */
-  private record(e: JobEntry, by: string): void {
-    const rec = e.rec;
-    e.seq++;
-    const snapshot = structuredClone(rec);
+  /** A committed state change: store its event, count it, push the `job` frame to rider, driver and ops. */
+  private recorded(doc: JobDoc, by: string): void {
+    const rec = doc.rec;
     this.d.store
-      .appendJobEvent({ job: rec.id, seq: e.seq, ts: rec.updated_ts, state: rec.state, by, snapshot })
-      .catch((err) => this.d.logger.error({ err, job: rec.id, seq: e.seq }, 'job event not stored'));
+      .appendJobEvent({ job: rec.id, seq: doc.seq, ts: rec.updated_ts, state: rec.state, by, snapshot: structuredClone(rec) })
+      .catch((err) => this.d.logger.error({ err, job: rec.id, seq: doc.seq }, 'job event not stored'));
     this.d.metrics.jobs.inc({ state: rec.state });
     const frame = jobFrame(rec, this.driverPoint(rec.driver));
-    this.d.notifier.jobChanged(rec.id, rec.city, frame);
+    this.d.notifier.jobChanged(rec, frame);
     if (rec.driver) this.d.notifier.toDriver(rec.driver, frame);
     else if (by.startsWith('driver:') && rec.state === 'dispatching') this.d.notifier.toDriver(by.slice(7), frame);
-    if (!ASSIGNED_STATES.has(rec.state as JobState)) {
-      this.pos.forget(rec.id);
-      this.d.notifier.jobPosEnd(rec.id);
-    }
+    if (!ASSIGNED_STATES.has(rec.state as JobState)) this.d.notifier.jobPosEnd(rec.id);
   }
 
   private driverPoint(driver: string | null): { id: string; lat: number; lng: number } | undefined {
@@ -340,11 +320,20 @@ export class JobService {
     const p = this.d.fleet.position(driver);
     return p ? { id: driver, lat: p.lat, lng: p.lng } : undefined;
   }
-
-  private evictFinished(now: number): void {
-    for (const [id, e] of this.jobs) {
-      if (isFinal(e.rec.state as JobState) && now - e.rec.updated_ts > FINISHED_TTL_MS) this.jobs.delete(id);
-    }
-  }
 }
 
+/** Apply a state-machine event to a doc copy: new state, timestamps, next event seq. conflict if illegal. */
+function transition(d: JobDoc, event: JobEventKind): void {
+  const to = nextState(d.rec.state as JobState, event);
+  if (!to) throw new ProtocolError('conflict', `cannot ${event.replace('_', ' ')} a job that is ${d.rec.state}`);
+  const now = Date.now();
+  d.rec.state = to;
+  d.rec.updated_ts = now;
+  (d.rec.times as Record<string, number>)[to] = now;
+  d.seq++;
+}
+
+/** Timer key of one offer: BullMQ job ids may not contain ':'. */
+function offerKey(job: string, attempt: number): string {
+  return `${job}_${attempt}`;
+}

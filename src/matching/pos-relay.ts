@@ -2,7 +2,7 @@
 import type { EtaModel } from '../eta/eta-model.js';
 import type { JobRecord } from '../storage/ports.js';
 import { posFrame } from './job-frames.js';
-import type { JobNotifier } from './job-service.js';
+import type { JobNotifier } from '../bus/deliveries.js';
 
 const MIN_INTERVAL_MS = 1000;
 

@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Entry point for `npx taxiway`: runs the compiled CLI (npm ci builds it via the `prepare` script).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const cli = new URL('../dist/src/cli.js', import.meta.url);
+if (!existsSync(fileURLToPath(cli))) {
+  process.stderr.write('taxiway is not built yet: run `npm run build` (npm ci does it for you).\n');
+  process.exit(1);
+}
+const { main } = await import(cli.href);
+process.exitCode = await main(process.argv.slice(2));

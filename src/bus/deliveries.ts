@@ -1,0 +1,83 @@
+// Frames for sockets, routed over the bus so they reach the node holding the socket (every node in cluster mode).
+import { Packr, Unpackr } from 'msgpackr';
+import type { JobRecord } from '../storage/ports.js';
+import type { Bus } from './bus.js';
+
+/** Where matching pushes frames; implemented over the bus (BusNotifier) and delivered by the hub. */
+export interface JobNotifier {
+  /** Send to a driver's open socket, on whichever node holds it. */
+  toDriver(driver: string, frame: Buffer): void;
+  /** A job changed state: its rider's followers, its driver's node caches and ops dashboards. */
+  jobChanged(rec: JobRecord, frame: Buffer): void;
+  /** The assigned driver moved: followers get the newest `frame` (latest-only). */
+  jobPos(job: string, frame: Buffer): void;
+  /** The job no longer has a driver on the way: drop any `pos` frame still held for slow followers. */
+  jobPosEnd(job: string): void;
+}
+
+/** What a node does with delivery messages (the hub, plus matching's cache of active jobs). */
+export interface DeliveryTarget {
+  toDriver(driver: string, frame: Buffer): void;
+  jobChanged(rec: JobRecord, frame: Buffer): void;
+  jobPos(job: string, frame: Buffer): void;
+  jobPosEnd(job: string): void;
+}
+
+type Envelope =
+  | { k: 'd'; to: string; f: Buffer }
+  | { k: 'j'; rec: JobRecord; f: Buffer }
+  | { k: 'p'; job: string; f: Buffer }
+  | { k: 'e'; job: string };
+
+const packr = new Packr({ useRecords: false, moreTypes: false, skipValues: [undefined] } as ConstructorParameters<typeof Packr>[0]);
+const unpackr = new Unpackr({ mapsAsObjects: true, useRecords: false, int64AsType: 'number' });
+
+/** Publishes every notification as one bus message on `channel`. */
+export class BusNotifier implements JobNotifier {
+  constructor(private readonly bus: Bus, private readonly channel: string) {}
+  toDriver(driver: string, frame: Buffer): void {
+    this.send({ k: 'd', to: driver, f: frame });
+  }
+  jobChanged(rec: JobRecord, frame: Buffer): void {
+    this.send({ k: 'j', rec, f: frame });
+  }
+  jobPos(job: string, frame: Buffer): void {
+    this.send({ k: 'p', job, f: frame });
+  }
+  jobPosEnd(job: string): void {
+    this.send({ k: 'e', job });
+  }
+  private send(e: Envelope): void {
+    this.bus.publish(this.channel, packr.pack(e));
+  }
+}
+
+/** Subscribe `targets` to the delivery channel. Malformed messages are counted and dropped. */
+export async function attachDeliveries(bus: Bus, channel: string, targets: Array<Partial<DeliveryTarget>>, onBad: (err: unknown) => void): Promise<void> {
+  await bus.subscribe(channel, (payload) => {
+    let e: Envelope;
+    try {
+      e = unpackr.unpack(payload) as Envelope;
+    } catch (err) {
+      onBad(err);
+      return;
+    }
+    const f = e.k === 'e' ? undefined : Buffer.isBuffer(e.f) ? e.f : Buffer.from(e.f);
+    for (const t of targets) {
+      switch (e.k) {
+        case 'd':
+          t.toDriver?.(e.to, f!);
+          break;
+        case 'j':
+          t.jobChanged?.(e.rec, f!);
+          break;
+        case 'p':
+          t.jobPos?.(e.job, f!);
+          break;
+        case 'e':
+          t.jobPosEnd?.(e.job);
+          break;
+      }
+    }
+  });
+}

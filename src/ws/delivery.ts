@@ -1,0 +1,97 @@
+// Per-socket delivery with backpressure: reliable frames queue in order, location frames keep only the newest.
+import type { WebSocket } from 'uWebSockets.js';
+import type { Role } from '../protocol/messages.js';
+
+/** State kept on every socket (uWS user data). */
+export interface SocketData {
+  role: Role;
+  sub: string;
+  /** Consecutive bad frames; 100 closes the socket. */
+  badInRow: number;
+  closed: boolean;
+  /** Reliable frames (job changes, replies) waiting for `drain`, oldest first. */
+  pending: Buffer[];
+  /** Latest-only frames waiting for `drain`, by key (e.g. "pos:<job>", "fleet"): a newer one replaces an older one. */
+  latest: Map<string, Buffer> | null;
+  /** Rider: jobs followed. */
+  jobs: Set<string>;
+  /** Ops: subscribed, and to which city (null: all). */
+  opsSub: boolean;
+  opsCity: string | null;
+  /** Tail of this socket's async actions, so they run in the order the frames arrived. */
+  chain: Promise<void>;
+}
+
+export type Sock = WebSocket<SocketData>;
+
+export function newSocketData(role: Role, sub: string): SocketData {
+  return { role, sub, badInRow: 0, closed: false, pending: [], latest: null, jobs: new Set(), opsSub: false, opsCity: null, chain: Promise.resolve() };
+}
+
+/** Above this many buffered bytes a socket counts as slow: location frames are held latest-only. */
+const SLOW_BYTES = 64 * 1024;
+/** A socket with this many reliable frames queued is too slow to keep: it is closed (the client reconnects). */
+const MAX_PENDING = 10_000;
+
+export class Delivery {
+  /** Count of location frames replaced before a slow socket could take them. */
+  replaced = 0;
+
+  /**
+   * Send a frame that must arrive, in order (job changes, acks, errors, offers). Frames uWS refuses
+   * (over maxBackpressure) wait in the socket's queue and go out on `drain`.
+   */
+  reliable(ws: Sock, frame: Buffer): void {
+    const ud = ws.getUserData();
+    if (ud.closed) return;
+    if (ud.pending.length > 0) {
+      if (ud.pending.length >= MAX_PENDING) {
+        ud.closed = true;
+        ws.end(4008, 'too slow: send queue full');
+        return;
+      }
+      ud.pending.push(frame);
+      return;
+    }
+    if (ws.send(frame, true) === 2) ud.pending.push(frame);
+  }
+
+  /** Send a location frame; a slow socket keeps only the newest frame per key until it drains. */
+  latest(ws: Sock, key: string, frame: Buffer): void {
+    const ud = ws.getUserData();
+    if (ud.closed) return;
+    if (ud.pending.length > 0 || ws.getBufferedAmount() > SLOW_BYTES) {
+      if (!ud.latest) ud.latest = new Map();
+      if (ud.latest.has(key)) this.replaced++;
+      ud.latest.set(key, frame);
+      return;
+    }
+    if (ws.send(frame, true) === 2) {
+      if (!ud.latest) ud.latest = new Map();
+      ud.latest.set(key, frame);
+    }
+  }
+
+  /** Forget a held latest-only frame (its subject ended). */
+  dropLatest(ws: Sock, key: string): void {
+    ws.getUserData().latest?.delete(key);
+  }
+
+  /** uWS `drain`: flush queued reliable frames, then the newest location frames. */
+  drain(ws: Sock): void {
+    const ud = ws.getUserData();
+    if (ud.closed) return;
+    let i = 0;
+    while (i < ud.pending.length && ws.getBufferedAmount() < SLOW_BYTES) {
+      if (ws.send(ud.pending[i]!, true) === 2) break;
+      i++;
+    }
+    if (i > 0) ud.pending.splice(0, i);
+    if (ud.pending.length > 0 || !ud.latest) return;
+    for (const [key, frame] of ud.latest) {
+      if (ws.getBufferedAmount() >= SLOW_BYTES) return;
+      if (ws.send(frame, true) === 2) return;
+      ud.latest.delete(key);
+    }
+  }
+}

@@ -1,0 +1,96 @@
+// Driver socket: hello on connect, fixes into ingest, status and job answers into matching.
+import type { Ingest } from '../ingest/ingest.js';
+import { FixVerdict } from '../ingest/jump-filter.js';
+import type { JobService } from '../matching/job-service.js';
+import { encodeFrame, msInt } from '../protocol/codec.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { Fix } from '../protocol/messages.js';
+import { parseDriverMessage } from '../protocol/validate.js';
+import type { Sock } from './delivery.js';
+import { errFrame, replyOk } from './sockets.js';
+import type { RoleHandler, SocketDeps } from './sockets.js';
+
+/** Replacement of an older socket by a newer one for the same driver. */
+const REPLACED_CLOSE = 4001;
+
+export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService, fixIntervalMs: number): RoleHandler {
+  const { hub } = deps;
+  const reasonOf = (v: number, fix: Fix): string =>
+    v === FixVerdict.future
+      ? `ts ${fix.ts} is more than 60 s in the future`
+      : `jump: reaching ${fix.lat},${fix.lng} at ts ${fix.ts} implies more than 250 km/h from the last accepted fix`;
+  return {
+    open(ws) {
+      const ud = ws.getUserData();
+      const driver = ud.sub;
+      const old = hub.addDriver(driver, ws);
+      hub.delivery.reliable(ws, encodeFrame({ t: 'hello', driver, interval_ms: fixIntervalMs, server_ts: msInt(Date.now()) }));
+      ud.chain = (async () => {
+        if (old) {
+          old.getUserData().closed = true;
+          old.end(REPLACED_CLOSE, 'replaced by a newer connection');
+          // The offer went to the old socket, which is now closed: that counts as a decline.
+          await jobs.declineHeldOffer(driver);
+        }
+        const active = await jobs.activeJobFrame(driver);
+        if (active && !ud.closed) hub.delivery.reliable(ws, active);
+      })().catch((err) => deps.logger.error({ err, driver }, 'driver reconnect handling failed'));
+    },
+    message(ws: Sock, raw) {
+      const driver = ws.getUserData().sub;
+      const m = parseDriverMessage(raw);
+      switch (m.t) {
+        case 'loc': {
+          const v = ingest.accept(driver, m.fix, Date.now());
+          if (v === FixVerdict.future || v === FixVerdict.jump) throw new ProtocolError('bad_location', reasonOf(v, m.fix));
+          return replyOk(deps, ws, m.id);
+        }
+        case 'locs': {
+          const now = Date.now();
+          let accepted = 0;
+          let rejected = 0;
+          let duplicates = 0;
+          let firstError: ProtocolError | null = null;
+          for (const p of m.pts) {
+            if (typeof p === 'string') {
+              rejected++;
+              ingest.countInvalid();
+              firstError ??= new ProtocolError('bad_request', p);
+              continue;
+            }
+            const v = ingest.accept(driver, p, now);
+            if (v === FixVerdict.live || v === FixVerdict.history) accepted++;
+            else if (v === FixVerdict.duplicate) duplicates++;
+            else {
+              rejected++;
+              firstError ??= new ProtocolError('bad_location', reasonOf(v, p));
+            }
+          }
+          if (m.id !== undefined) {
+            hub.delivery.reliable(ws, encodeFrame({ t: 'ack', id: m.id, accepted, rejected, duplicates }));
+          } else if (firstError) {
+            // No id: success is silent, but a failure must be answered; one err names the first bad point.
+            hub.delivery.reliable(ws, errFrame(undefined, firstError.code, `${rejected} of ${m.pts.length} points rejected; first: ${firstError.message}`));
+          }
+          return;
+        }
+        case 'status':
+          return async () => {
+            await jobs.setDriverStatus(driver, m.s);
+            replyOk(deps, ws, m.id);
+          };
+        default:
+          return async () => {
+            await jobs.driverAction(driver, m.t, m.job);
+            replyOk(deps, ws, m.id);
+          };
+      }
+    },
+    close(ws) {
+      const driver = ws.getUserData().sub;
+      if (hub.removeDriver(driver, ws)) {
+        jobs.driverDisconnected(driver).catch((err) => deps.logger.error({ err, driver }, 'driver disconnect handling failed'));
+      }
+    },
+  };
+}

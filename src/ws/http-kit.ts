@@ -1,0 +1,153 @@
+// Small uWS HTTP toolkit: copy the request up front, abort-safe async handling, JSON replies, body limits.
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { ErrorCodes, HttpStatusText, ProtocolError } from '../protocol/errors.js';
+import { Limits } from '../protocol/messages.js';
+import type { Principal, TokenVerifier } from '../auth/tokens.js';
+import { extractToken } from '../auth/tokens.js';
+import type { Role } from '../protocol/messages.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+
+/** Everything a handler may read, copied from `req` before any await (uWS frees `req` after the callback). */
+export interface RequestInfo {
+  method: string;
+  url: string;
+  query: URLSearchParams;
+  params: string[];
+  authorization: string;
+  contentType: string;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  /** Pre-serialised body (e.g. Prometheus text); sent as-is with `contentType`. */
+  raw?: string;
+  contentType?: string;
+}
+
+export interface RouteContext extends RequestInfo {
+  principal: Principal | null;
+  body: unknown;
+}
+
+export interface RouteSpec {
+  /** Label for metrics, e.g. "GET /v1/jobs/:id". */
+  name: string;
+  /** Roles allowed; null means no auth. */
+  roles: readonly Role[] | null;
+  /** Parameter count in the pattern (`:id` etc.). */
+  params?: number;
+  /** Read a JSON body (POST). */
+  body?: boolean;
+  handler: (ctx: RouteContext) => Reply | Promise<Reply>;
+}
+
+export interface HttpKitDeps { verifier: TokenVerifier; logger: Logger; metrics: Metrics }
+
+const JSON_TYPE = 'application/json';
+
+/** Build a uWS route callback from a RouteSpec. */
+export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, req: HttpRequest) => void {
+  return (res, req) => {
+    const info: RequestInfo = {
+      method: req.getMethod(),
+      url: req.getUrl(),
+      query: new URLSearchParams(req.getQuery() ?? ''),
+      params: [],
+      authorization: req.getHeader('authorization'),
+      contentType: req.getHeader('content-type'),
+    };
+    let paramError: ProtocolError | null = null;
+    for (let i = 0; i < (spec.params ?? 0); i++) {
+      const raw = req.getParameter(i) ?? '';
+      try {
+        info.params.push(decodeURIComponent(raw));
+      } catch {
+        paramError = new ProtocolError('bad_request', `path parameter ${JSON.stringify(raw.slice(0, 40))} is not valid percent-encoding`);
+        info.params.push('');
+      }
+    }
+    const state = { aborted: false };
+    res.onAborted(() => {
+      state.aborted = true;
+    });
+    const bodyP: Promise<unknown> = spec.body ? readJsonBody(res, info.contentType) : Promise.resolve(undefined);
+    const work = paramError ? bodyP.then(() => Promise.reject(paramError)) : run(deps, spec, info, bodyP);
+    work.then(
+      (reply) => send(deps, spec, res, state, reply),
+      (err) => send(deps, spec, res, state, errorReply(err, deps.logger)),
+    );
+  };
+}
+
+async function run(deps: HttpKitDeps, spec: RouteSpec, info: RequestInfo, bodyP: Promise<unknown>): Promise<Reply> {
+  // Read the body even when auth will fail, so the connection stays usable for the next request.
+  const body = await bodyP;
+  let principal: Principal | null = null;
+  if (spec.roles) {
+    principal = await deps.verifier.verify(extractToken(info.authorization, undefined));
+    if (!spec.roles.includes(principal.role)) throw new ProtocolError('forbidden', `role ${principal.role} may not use ${spec.name}`);
+  }
+  return spec.handler({ ...info, principal, body });
+}
+
+function send(deps: HttpKitDeps, spec: RouteSpec, res: HttpResponse, state: { aborted: boolean }, reply: Reply): void {
+  deps.metrics.httpRequests.inc({ route: spec.name, status: String(reply.status) });
+  if (state.aborted) return;
+  const text = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
+  res.cork(() => {
+    res.writeStatus(HttpStatusText[reply.status] ?? String(reply.status));
+    res.writeHeader('content-type', reply.contentType ?? JSON_TYPE);
+    res.end(text);
+  });
+}
+
+/** Turn any thrown value into the protocol's JSON error; unexpected ones are logged and become 500. */
+export function errorReply(err: unknown, logger: Logger): Reply {
+  if (err instanceof ProtocolError) {
+    return { status: ErrorCodes[err.code], body: { error: { code: err.code, message: err.message } } };
+  }
+  logger.error({ err }, 'unhandled error in HTTP route');
+  return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
+}
+
+/** Read a JSON body of at most Limits.maxBodyBytes; 413 beyond, 400 for bad JSON. */
+function readJsonBody(res: HttpResponse, contentType: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed: ProtocolError | null = null;
+    res.onData((ab, isLast) => {
+      if (!failed) {
+        size += ab.byteLength;
+        if (size > Limits.maxBodyBytes) failed = new ProtocolError('too_large', `body over ${Limits.maxBodyBytes} bytes`);
+        else chunks.push(Buffer.from(ab.slice(0))); // uWS reuses `ab` after this callback: copy
+      }
+      if (!isLast) return;
+      if (failed) return reject(failed);
+      if (contentType && !/^application\/json\b/i.test(contentType)) return reject(new ProtocolError('bad_request', 'Content-Type must be application/json'));
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.length === 0) return resolve({});
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(new ProtocolError('bad_request', 'body is not valid JSON'));
+      }
+    });
+  });
+}
+
+/** Parse a required/optional number query parameter, naming it in errors. */
+export function queryNumber(q: URLSearchParams, key: string, def: number | undefined, min: number, max: number, integer = false): number {
+  const raw = q.get(key);
+  if (raw === null || raw === '') {
+    if (def === undefined) throw new ProtocolError('bad_request', `${key} is required`);
+    return def;
+  }
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    throw new ProtocolError('bad_request', `${key} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+  }
+  return v;
+}

@@ -1,0 +1,152 @@
+// HTTP JSON routes of /v1 plus health, readiness and metrics.
+import type { TemplatedApp } from 'uWebSockets.js';
+import type { FleetRegistry } from '../fleet/fleet-registry.js';
+import { DriverStatus, NearestResult, statusName } from '../fleet/city-fleet.js';
+import type { EtaModel } from '../eta/eta-model.js';
+import type { JobService } from '../matching/job-service.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { ID_PATTERN } from '../protocol/messages.js';
+import { parseLatLng } from '../protocol/validate.js';
+import type { HistoryStore, StorageLifecycle } from '../storage/ports.js';
+import { errorReply, queryNumber, route } from './http-kit.js';
+import type { HttpKitDeps, Reply } from './http-kit.js';
+
+export interface RouteDeps extends HttpKitDeps {
+  fleet: FleetRegistry;
+  jobs: JobService;
+  eta: EtaModel;
+  history: HistoryStore;
+  storage: StorageLifecycle;
+  staleMs: number;
+  defaultRadiusM: number;
+}
+
+const MAX_TRACK = 10_000;
+const MAX_NEARBY = 100;
+const MAX_NEARBY_RADIUS_M = 50_000;
+
+export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
+  const near = new NearestResult(MAX_NEARBY);
+
+  app.post('/v1/jobs', route(d, {
+    name: 'POST /v1/jobs', roles: ['rider'], body: true,
+    handler: async ({ principal, body }) => {
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ProtocolError('bad_request', 'body must be a JSON object');
+      const b = body as Record<string, unknown>;
+      const pickup = parseLatLng(b.pickup, 'pickup');
+      const dropoff = b.dropoff === undefined || b.dropoff === null ? null : parseLatLng(b.dropoff, 'dropoff');
+      const product = b.product ?? 'taxi';
+      if (typeof product !== 'string' || !/^[a-z0-9_-]{1,32}$/.test(product)) throw new ProtocolError('bad_request', 'product must be 1-32 of a-z 0-9 _ -');
+      return { status: 201, body: await d.jobs.create(principal!.sub, pickup, dropoff, product) };
+    },
+  }));
+
+  app.get('/v1/jobs/:id', route(d, {
+    name: 'GET /v1/jobs/:id', roles: ['rider', 'driver', 'ops'], params: 1,
+    handler: async ({ principal, params }) => {
+      const id = params[0]!;
+      const p = principal!;
+      const rec = ID_PATTERN.test(id) ? await d.jobs.find(id) : undefined;
+      const visible = rec && (p.role === 'ops' || (p.role === 'rider' && rec.rider === p.sub) || (p.role === 'driver' && rec.driver === p.sub));
+      if (!visible) throw new ProtocolError('not_found', `no job ${id}`);
+      return { status: 200, body: rec };
+    },
+  }));
+
+  app.post('/v1/jobs/:id/cancel', route(d, {
+    name: 'POST /v1/jobs/:id/cancel', roles: ['rider'], params: 1, body: true,
+    handler: async ({ principal, params }) => {
+      const id = params[0]!;
+      if (!ID_PATTERN.test(id)) throw new ProtocolError('not_found', `no job ${id}`);
+      return { status: 200, body: await d.jobs.riderCancel(principal!.sub, id) };
+    },
+  }));
+
+  app.get('/v1/drivers/nearby', route(d, {
+    name: 'GET /v1/drivers/nearby', roles: ['rider', 'ops'],
+    handler: ({ principal, query }) => {
+      const lat = queryNumber(query, 'lat', undefined, -90, 90);
+      const lng = queryNumber(query, 'lng', undefined, -180, 180);
+      const radius = queryNumber(query, 'radius_m', d.defaultRadiusM, 1, MAX_NEARBY_RADIUS_M);
+      const limit = queryNumber(query, 'limit', 10, 1, MAX_NEARBY, true);
+      const isOps = principal!.role === 'ops';
+      const city = d.fleet.locator.locate(lat, lng);
+      const fleet = city === null ? undefined : d.fleet.city(city);
+      const drivers: Array<Record<string, unknown>> = [];
+      if (fleet) {
+        const now = Date.now();
+        const freshAfter = now - d.staleMs;
+        const n = fleet.nearest(lat, lng, limit, radius, (s) => fleet.status[s] === DriverStatus.available && fleet.ts[s]! >= freshAfter, near);
+        for (let i = 0; i < n; i++) {
+          const s = near.slots[i]!;
+          const dl = fleet.lat[s]!;
+          const dg = fleet.lng[s]!;
+          const item: Record<string, unknown> = { lat: dl, lng: dg, distance_m: Math.round(near.metres[i]!), eta_s: d.eta.seconds(dl, dg, lat, lng, now) };
+          if (isOps) {
+            item.id = fleet.idAt(s);
+            item.status = statusName(fleet.status[s] as 0 | 1 | 2);
+          }
+          drivers.push(item);
+        }
+      }
+      return { status: 200, body: { drivers } };
+    },
+  }));
+
+  app.get('/v1/eta', route(d, {
+    name: 'GET /v1/eta', roles: ['driver', 'rider', 'ops'],
+    handler: ({ query }) => {
+      const from = parsePair(query.get('from'), 'from');
+      const to = parsePair(query.get('to'), 'to');
+      let at = Date.now();
+      const atRaw = query.get('at');
+      if (atRaw) {
+        at = Date.parse(atRaw);
+        if (!Number.isFinite(at) || !/^\d{4}-\d{2}-\d{2}/.test(atRaw)) throw new ProtocolError('bad_request', 'at must be an ISO-8601 time');
+      }
+      return { status: 200, body: d.eta.estimate(from.lat, from.lng, to.lat, to.lng, at) };
+    },
+  }));
+
+  app.get('/v1/drivers/:id/track', route(d, {
+    name: 'GET /v1/drivers/:id/track', roles: ['driver', 'ops'], params: 1,
+    handler: async ({ principal, params, query }) => {
+      const id = params[0]!;
+      if (!ID_PATTERN.test(id)) throw new ProtocolError('bad_request', 'id must be a driver id');
+      if (principal!.role === 'driver' && principal!.sub !== id) throw new ProtocolError('forbidden', 'a driver may read only its own track');
+      const from = queryNumber(query, 'from', 0, 0, 8.64e15, true);
+      const to = queryNumber(query, 'to', Date.now() + 60_000, 0, 8.64e15, true);
+      const limit = queryNumber(query, 'limit', MAX_TRACK, 1, MAX_TRACK, true);
+      if (to < from) throw new ProtocolError('bad_request', 'to must not be before from');
+      return { status: 200, body: await d.history.track(id, from, to, limit) };
+    },
+  }));
+
+  app.get('/healthz', route(d, { name: 'GET /healthz', roles: null, handler: () => ({ status: 200, body: { ok: true } }) }));
+
+  app.get('/readyz', route(d, {
+    name: 'GET /readyz', roles: null,
+    handler: async () => {
+      const storage = await d.storage.healthy().catch(() => false);
+      return { status: storage ? 200 : 503, body: { ok: storage, checks: { storage } } };
+    },
+  }));
+
+  app.get('/metrics', route(d, {
+    name: 'GET /metrics', roles: null,
+    handler: async (): Promise<Reply> => ({ status: 200, raw: await d.metrics.registry.metrics(), contentType: d.metrics.registry.contentType }),
+  }));
+
+  // Everything else under /v1 (and elsewhere): a JSON 404, never the default empty reply.
+  app.any('/*', route(d, {
+    name: 'unmatched', roles: null,
+    handler: ({ method, url }) => errorReply(new ProtocolError('not_found', `no route ${method.toUpperCase()} ${url}`), d.logger),
+  }));
+}
+
+function parsePair(v: string | null, name: string): { lat: number; lng: number } {
+  if (!v) throw new ProtocolError('bad_request', `${name} is required as LAT,LNG`);
+  const parts = v.split(',');
+  if (parts.length !== 2 || parts[0]!.trim() === '' || parts[1]!.trim() === '') throw new ProtocolError('bad_request', `${name} must be LAT,LNG`);
+  return parseLatLng({ lat: Number(parts[0]), lng: Number(parts[1]) }, name);
+}

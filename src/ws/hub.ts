@@ -1,0 +1,160 @@
+// Who is connected where: driver sockets by id, riders by followed job, ops; implements JobNotifier.
+import type { DeliveryTarget } from '../bus/deliveries.js';
+import type { JobRecord } from '../storage/ports.js';
+import type { FleetRegistry } from '../fleet/fleet-registry.js';
+import { statusName } from '../fleet/city-fleet.js';
+import { encodeFrame, msInt } from '../protocol/codec.js';
+import type { Metrics } from '../observability/metrics.js';
+import { Delivery } from './delivery.js';
+import type { Sock } from './delivery.js';
+
+/** Ops fleet snapshots go out at most this often, ms. */
+export const FLEET_SNAPSHOT_MS = 500;
+
+export class Hub implements DeliveryTarget {
+  readonly delivery = new Delivery();
+  /** Every open socket, for shutdown. */
+  readonly sockets = new Set<Sock>();
+  private readonly drivers = new Map<string, Sock>();
+  private readonly jobFollowers = new Map<string, Set<Sock>>();
+  private readonly ops = new Set<Sock>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly fleet: FleetRegistry, private readonly metrics: Metrics) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.sendFleetSnapshots(), FLEET_SNAPSHOT_MS);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Register a driver socket; returns the socket it replaces (the caller closes it). */
+  addDriver(id: string, ws: Sock): Sock | undefined {
+    const old = this.drivers.get(id);
+    this.drivers.set(id, ws);
+    return old;
+  }
+
+  /** Unregister if `ws` is still the driver's current socket; true when it was. */
+  removeDriver(id: string, ws: Sock): boolean {
+    if (this.drivers.get(id) !== ws) return false;
+    this.drivers.delete(id);
+    return true;
+  }
+
+  follow(job: string, ws: Sock): void {
+    let set = this.jobFollowers.get(job);
+    if (!set) this.jobFollowers.set(job, (set = new Set()));
+    set.add(ws);
+    ws.getUserData().jobs.add(job);
+  }
+
+  unfollow(job: string, ws: Sock): void {
+    const set = this.jobFollowers.get(job);
+    if (set) {
+      set.delete(ws);
+      if (set.size === 0) this.jobFollowers.delete(job);
+    }
+    ws.getUserData().jobs.delete(job);
+    this.delivery.dropLatest(ws, 'pos:' + job);
+  }
+
+  addOps(ws: Sock, city: string | null): void {
+    const ud = ws.getUserData();
+    ud.opsSub = true;
+    ud.opsCity = city;
+    this.ops.add(ws);
+  }
+
+  removeOps(ws: Sock): void {
+    ws.getUserData().opsSub = false;
+    this.ops.delete(ws);
+  }
+
+  /** Forget every registration of a closing socket. */
+  closed(ws: Sock): void {
+    const ud = ws.getUserData();
+    ud.closed = true;
+    this.sockets.delete(ws);
+    for (const job of [...ud.jobs]) this.unfollow(job, ws);
+    this.ops.delete(ws);
+  }
+
+  /** Close every socket with 1001 (going away), for shutdown. */
+  closeAll(code: number, reason: string): void {
+    for (const ws of [...this.sockets]) {
+      const ud = ws.getUserData();
+      if (ud.closed) continue;
+      ud.closed = true;
+      ws.end(code, reason);
+    }
+  }
+
+  // --- DeliveryTarget: frames arriving from the bus, for sockets on this node ---
+
+  toDriver(driver: string, frame: Buffer): void {
+    const ws = this.drivers.get(driver);
+    if (ws && !ws.getUserData().closed) this.delivery.reliable(ws, frame);
+  }
+
+  jobChanged(rec: JobRecord, frame: Buffer): void {
+    const city = rec.city;
+    const set = this.jobFollowers.get(rec.id);
+    if (set) for (const ws of set) this.delivery.reliable(ws, frame);
+    for (const ws of this.ops) {
+      const c = ws.getUserData().opsCity;
+      if (c === null || c === city) this.delivery.reliable(ws, frame);
+    }
+  }
+
+  jobPos(job: string, frame: Buffer): void {
+    const set = this.jobFollowers.get(job);
+    if (!set) return;
+    const key = 'pos:' + job;
+    const before = this.delivery.replaced;
+    for (const ws of set) this.delivery.latest(ws, key, frame);
+    if (this.delivery.replaced > before) this.metrics.posDropped.inc(this.delivery.replaced - before);
+  }
+
+  jobPosEnd(job: string): void {
+    const set = this.jobFollowers.get(job);
+    if (set) for (const ws of set) this.delivery.dropLatest(ws, 'pos:' + job);
+  }
+
+  // --- ops fleet snapshots ---
+
+  /** One frame per city (encoded once), sent latest-only to every ops subscriber of that city. */
+  private sendFleetSnapshots(): void {
+    if (this.ops.size === 0) return;
+    const now = Date.now();
+    const byCity = new Map<string, Buffer>();
+    let all: Buffer | undefined;
+    for (const ws of this.ops) {
+      const c = ws.getUserData().opsCity;
+      let frame: Buffer | undefined;
+      if (c === null) frame = all ??= this.fleetFrame(null, now);
+      else {
+        frame = byCity.get(c);
+        if (!frame) byCity.set(c, (frame = this.fleetFrame(c, now)));
+      }
+      this.delivery.latest(ws, 'fleet', frame);
+    }
+  }
+
+  private fleetFrame(city: string | null, now: number): Buffer {
+    const drivers: Array<[string, number, number, string]> = [];
+    for (const f of this.fleet.cities()) {
+      if (city !== null && f.name !== city) continue;
+      f.forEachAlive((slot) => {
+        drivers.push([f.idAt(slot), f.lat[slot]!, f.lng[slot]!, statusName(f.status[slot] as 0 | 1 | 2)]);
+      });
+    }
+    return encodeFrame({ t: 'fleet', ts: msInt(now), city: city ?? undefined, drivers });
+  }
+
+  counts(): { drivers: number; followedJobs: number; ops: number } {
+    return { drivers: this.drivers.size, followedJobs: this.jobFollowers.size, ops: this.ops.size };
+  }
+}

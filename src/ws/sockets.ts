@@ -1,0 +1,162 @@
+// The three WebSocket endpoints (driver, rider, ops): auth on upgrade, frame decoding, message handling.
+import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocketBehavior } from 'uWebSockets.js';
+import type { TokenVerifier } from '../auth/tokens.js';
+import { extractToken } from '../auth/tokens.js';
+import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import { CloseCodes, ErrorCodes, HttpStatusText, ProtocolError } from '../protocol/errors.js';
+import type { ErrorCode } from '../protocol/errors.js';
+import { Limits } from '../protocol/messages.js';
+import type { Role } from '../protocol/messages.js';
+import { frameId } from '../protocol/validate.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { newSocketData } from './delivery.js';
+import type { Sock, SocketData } from './delivery.js';
+import type { Hub } from './hub.js';
+
+export interface SocketDeps {
+  verifier: TokenVerifier;
+  hub: Hub;
+  logger: Logger;
+  metrics: Metrics;
+  maxBackpressureBytes: number;
+  /** True while the server accepts new sockets (false during shutdown). */
+  accepting: () => boolean;
+}
+
+/** Role-specific behaviour: what to do on open, per decoded frame, and on close. */
+export interface RoleHandler {
+  open(ws: Sock): void;
+  /**
+   * Handle one decoded frame; throw ProtocolError to answer `err`. A returned promise is an async action
+   * (job changes): it runs after the socket's earlier async actions (per-socket order), and its
+   * rejection is answered with `err` carrying the frame's id.
+   */
+  message(ws: Sock, m: Record<string, unknown>): void | (() => Promise<void>);
+  close(ws: Sock): void;
+}
+
+const ack = (id: number): Buffer => encodeFrame({ t: 'ack', id });
+
+/** Build an `err` frame. */
+export function errFrame(id: number | undefined, code: ErrorCode, msg: string): Buffer {
+  return encodeFrame({ t: 'err', id, code, msg });
+}
+
+/** Answer a handled frame: `ack` when it carried an id. */
+export function replyOk(deps: SocketDeps, ws: Sock, id: number | undefined): void {
+  if (id !== undefined) deps.hub.delivery.reliable(ws, ack(id));
+}
+
+/** Register `/v1/<role>/ws` on the app. */
+export function registerSocket(app: TemplatedApp, role: Role, deps: SocketDeps, handler: RoleHandler): void {
+  const behavior: WebSocketBehavior<SocketData> = {
+    // Frames over 64 KiB are refused by us with a 1009 close. uWS's own cap sits well above so we see
+    // them; past it (1 MiB) uWS drops the connection without a close frame, as it must not buffer more.
+    maxPayloadLength: Limits.hardFrameBytes,
+    maxBackpressure: deps.maxBackpressureBytes,
+    closeOnBackpressureLimit: 0, // we queue and shed ourselves (delivery.ts)
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    upgrade: (res, req, context) => upgrade(deps, role, res, req, context),
+    open: (ws) => {
+      deps.metrics.wsConnections.inc({ role });
+      deps.hub.sockets.add(ws);
+      try {
+        handler.open(ws);
+      } catch (err) {
+        deps.logger.error({ err, role }, 'socket open handler failed');
+        ws.end(CloseCodes.internalError, 'internal error');
+      }
+    },
+    message: (ws, data, isBinary) => onMessage(deps, role, handler, ws, data, isBinary),
+    drain: (ws) => deps.hub.delivery.drain(ws),
+    close: (ws) => {
+      deps.metrics.wsConnections.dec({ role });
+      deps.hub.closed(ws);
+      try {
+        handler.close(ws);
+      } catch (err) {
+        deps.logger.error({ err, role }, 'socket close handler failed');
+      }
+    },
+  };
+  app.ws(`/v1/${role}/ws`, behavior);
+}
+
+function upgrade(deps: SocketDeps, role: Role, res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+  // Copy everything from req now: it is invalid after this callback returns.
+  const key = req.getHeader('sec-websocket-key');
+  const protocol = req.getHeader('sec-websocket-protocol');
+  const extensions = req.getHeader('sec-websocket-extensions');
+  const token = extractToken(req.getHeader('authorization'), req.getQuery('token'));
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  if (!deps.accepting()) return refuse(res, 503, 'unavailable', 'server is shutting down');
+  deps.verifier.verify(token).then(
+    (p) => {
+      if (aborted) return;
+      if (p.role !== role) return refuse(res, 403, 'forbidden', `role ${p.role} may not open /v1/${role}/ws`);
+      res.cork(() => res.upgrade(newSocketData(role, p.sub), key, protocol, extensions, context));
+    },
+    (err) => {
+      if (aborted) return;
+      const e = err instanceof ProtocolError ? err : new ProtocolError('unauthorized', 'invalid token');
+      refuse(res, ErrorCodes[e.code], e.code, e.message);
+    },
+  );
+}
+
+function refuse(res: HttpResponse, status: number, code: string, message: string): void {
+  res.cork(() => {
+    res.writeStatus(HttpStatusText[status] ?? String(status));
+    res.writeHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ error: { code, message } }));
+  });
+}
+
+function onMessage(deps: SocketDeps, role: Role, handler: RoleHandler, ws: Sock, data: ArrayBuffer, isBinary: boolean): void {
+  const ud = ws.getUserData();
+  if (data.byteLength > Limits.maxFrameBytes) {
+    ud.closed = true;
+    ws.end(CloseCodes.tooBig, 'frame over 64 KiB');
+    return;
+  }
+  let id: number | undefined;
+  try {
+    if (!isBinary) throw new ProtocolError('bad_frame', 'text frames are not accepted: send binary msgpack');
+    const m = decodeFrame(data);
+    id = frameId(m);
+    const action = handler.message(ws, m);
+    ud.badInRow = 0;
+    if (action) {
+      const replyId = id;
+      ud.chain = ud.chain.then(action).catch((err: unknown) => {
+        if (!(err instanceof ProtocolError)) {
+          deps.logger.error({ err, role, sub: ud.sub }, 'socket action failed');
+          err = new ProtocolError('internal', 'internal error');
+        }
+        const e = err as ProtocolError;
+        deps.metrics.wsBadFrames.inc({ role, code: e.code });
+        if (!ud.closed) deps.hub.delivery.reliable(ws, errFrame(replyId, e.code, e.message));
+      });
+    }
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) {
+      deps.logger.error({ err, role, sub: ud.sub }, 'socket message handler failed');
+      err = new ProtocolError('internal', 'internal error');
+    }
+    const e = err as ProtocolError;
+    deps.metrics.wsBadFrames.inc({ role, code: e.code });
+    if (ud.closed) return;
+    deps.hub.delivery.reliable(ws, errFrame(id, e.code, e.message));
+    if (e.code === 'bad_frame' || e.code === 'bad_request') {
+      if (++ud.badInRow >= Limits.maxBadFramesInRow) {
+        ud.closed = true;
+        ws.end(CloseCodes.policyViolation, `${Limits.maxBadFramesInRow} bad frames in a row`);
+      }
+    } else ud.badInRow = 0;
+  }
+}

@@ -1,0 +1,42 @@
+// A restart with the same data dir still answers track and finished jobs; SIGTERM-style stop closes with 1001.
+import t from 'tap';
+import { Client, http, onlineDriver, rebuild, removeDir, startServer } from './helpers/server.js';
+
+t.test('restart keeps history and finished jobs', async (t) => {
+  const s1 = await startServer();
+  const dir = s1.dataDir;
+  t.teardown(() => removeDir(dir));
+  const d = await onlineDriver(s1, 'rs-d', 43.73, 7.42);
+  const t0 = Date.now();
+  for (let i = 1; i <= 5; i++) d.send({ t: 'loc', lat: 43.73 + i * 0.0001, lng: 7.42, ts: t0 + i * 1000 });
+  await d.request({ t: 'status', s: 'available' });
+  rebuild(s1);
+  const rt = await s1.token('rider', 'rs-r');
+  const job = (await http('POST', `${s1.url}/v1/jobs`, rt, { pickup: { lat: 43.7305, lng: 7.42 } })).body.id;
+  await d.waitFor((f) => f.t === 'offer' && f.job === job);
+  await d.request({ t: 'accept', job });
+  await d.request({ t: 'arrived', job });
+  await d.request({ t: 'start', job });
+  await d.request({ t: 'complete', job });
+  const closing = d.waitClose();
+  await s1.stop();
+  t.equal(await closing, 1001, 'sockets closed with 1001 on shutdown');
+
+  const s2 = await startServer({}, dir);
+  t.teardown(() => s2.stop());
+  const ops = await s2.token('ops', 'rs-o');
+  const tr = await http('GET', `${s2.url}/v1/drivers/rs-d/track?from=${t0 - 60_000}&to=${t0 + 60_000}`, ops);
+  t.equal(tr.status, 200);
+  t.equal(tr.body.points.length, 6, 'every accepted fix survived the restart');
+  const got = await http('GET', `${s2.url}/v1/jobs/${job}`, rt);
+  t.equal(got.status, 200);
+  t.equal(got.body.state, 'completed');
+  t.equal(got.body.driver, 'rs-d');
+  t.equal((await http('GET', `${s2.url}/v1/jobs/${job}`, await s2.token('rider', 'other'))).status, 404);
+  const r = await Client.open(`${s2.wsUrl}/v1/rider/ws`, rt);
+  t.equal((await r.request({ t: 'sub', job })).t, 'ack');
+  t.equal((await r.waitFor((f) => f.t === 'job' && f.job === job)).state, 'completed');
+  r.close();
+  const events = await s2.app.storage.jobEvents(job);
+  t.same(events.map((e) => e.state), ['dispatching', 'accepted', 'arrived', 'in_progress', 'completed']);
+});

@@ -1,0 +1,152 @@
+// Test helper: start a real taxiway node on a free port with a temp data dir, and talk to it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { startApp } from '../../src/app.js';
+import type { TaxiwayApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { signToken } from '../../src/auth/tokens.js';
+import type { Role } from '../../src/protocol/messages.js';
+import { decodeFrame, encodeFrame } from '../../src/protocol/codec.js';
+
+export const SECRET = 'test-secret-0123456789abcdef';
+
+export interface TestServer {
+  app: TaxiwayApp;
+  url: string;
+  wsUrl: string;
+  dataDir: string;
+  token(role: Role, sub: string, ttlS?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Start a node. `env` overrides config (e.g. TAXIWAY_OFFER_TIMEOUT_MS). Reuse `dataDir` to test restarts. */
+export async function startServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+  const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'taxiway-test-'));
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', TAXIWAY_AUTH_SECRET: SECRET, TAXIWAY_DATA_DIR: dir, LOG_LEVEL: 'silent', ...env });
+  const app = await startApp(config);
+  return {
+    app,
+    url: `http://127.0.0.1:${app.port}`,
+    wsUrl: `ws://127.0.0.1:${app.port}`,
+    dataDir: dir,
+    token: (role, sub, ttlS) => signToken(SECRET, sub, role, ttlS),
+    stop: () => app.stop(),
+  };
+}
+
+export function removeDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+export type Frame = Record<string, unknown>;
+
+/** A WebSocket client that decodes every frame and lets tests wait for the one they expect. */
+export class Client {
+  readonly frames: Frame[] = [];
+  closeCode: number | null = null;
+  private waiters: Array<{ pred: (f: Frame) => boolean; resolve: (f: Frame) => void; from: number }> = [];
+  private closeWaiters: Array<(code: number) => void> = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const f = isBinary ? decodeFrame(new Uint8Array(data)) : { t: '__text__', text: data.toString() };
+      this.frames.push(f);
+      this.waiters = this.waiters.filter((w) => {
+        if (w.pred(f)) {
+          w.resolve(f);
+          return false;
+        }
+        return true;
+      });
+    });
+    ws.on('close', (code: number) => {
+      this.closeCode = code;
+      for (const w of this.closeWaiters) w(code);
+    });
+  }
+
+  static open(url: string, token?: string, viaQuery = false): Promise<Client> {
+    const full = token && viaQuery ? `${url}?token=${encodeURIComponent(token)}` : url;
+    const ws = new WebSocket(full, { headers: token && !viaQuery ? { authorization: `Bearer ${token}` } : {} });
+    return new Promise((resolve, reject) => {
+      const c = new Client(ws);
+      ws.once('open', () => resolve(c));
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));
+    });
+  }
+
+  send(msg: object): void {
+    this.ws.send(encodeFrame(msg));
+  }
+
+  sendRaw(data: Buffer | string, binary = true): void {
+    this.ws.send(data, { binary });
+  }
+
+  /** Wait for a frame (already received since `fromIndex`, or future) matching `pred`. */
+  waitFor(pred: (f: Frame) => boolean, timeoutMs = 5000, fromIndex = 0): Promise<Frame> {
+    for (let i = fromIndex; i < this.frames.length; i++) if (pred(this.frames[i]!)) return Promise.resolve(this.frames[i]!);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for a frame; got ${JSON.stringify(this.frames.slice(-5))}`)), timeoutMs);
+      this.waiters.push({ pred, resolve: (f) => { clearTimeout(timer); resolve(f); }, from: fromIndex });
+    });
+  }
+
+  /** Send with an id and wait for its ack or err. */
+  async request(msg: Frame, timeoutMs = 5000): Promise<Frame> {
+    const id = Math.floor(Math.random() * 1e9);
+    const mark = this.frames.length;
+    this.send({ ...msg, id });
+    return this.waitFor((f) => (f.t === 'ack' || f.t === 'err') && f.id === id, timeoutMs, mark);
+  }
+
+  waitClose(timeoutMs = 5000): Promise<number> {
+    if (this.closeCode !== null) return Promise.resolve(this.closeCode);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timed out waiting for close')), timeoutMs);
+      this.closeWaiters.push((c) => { clearTimeout(timer); resolve(c); });
+    });
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** JSON over HTTP with an optional bearer token. */
+export async function http(method: string, url: string, token?: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON: keep text */
+  }
+  return { status: res.status, body: parsed };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A connected driver that said hello and went available at (lat, lng). */
+export async function onlineDriver(s: TestServer, id: string, lat: number, lng: number): Promise<Client> {
+  const c = await Client.open(`${s.wsUrl}/v1/driver/ws`, await s.token('driver', id));
+  await c.waitFor((f) => f.t === 'hello');
+  const a = await c.request({ t: 'loc', lat, lng, ts: Date.now() });
+  if (a.t !== 'ack') throw new Error('loc refused: ' + JSON.stringify(a));
+  const b = await c.request({ t: 'status', s: 'available' });
+  if (b.t !== 'ack') throw new Error('status refused: ' + JSON.stringify(b));
+  return c;
+}
+
+/** Force the fleet's snapshot index to include the newest positions (tests do not wait for the timer). */
+export function rebuild(s: TestServer): void {
+  s.app.fleet.rebuildDirty();
+}
