@@ -9,4 +9,7 @@ if (!existsSync(fileURLToPath(cli))) {
   process.exit(1);
 }
 const { main } = await import(cli.href);
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Exit explicitly once stdout is drained: idle HTTP keep-alive sockets would otherwise hold the
+// process open after a graceful stop (uWS 20.30 has no app.close()).
+process.stdout.write('', () => process.exit(code));

@@ -1,14 +1,10 @@
 // Composition root: picks adapters from config, wires ingest → fleet → matching → sockets, starts and stops.
 import path from 'node:path';
 import type { Config } from './config.js';
-import { ConfigError } from './config.js';
 import type { DispatchSettings } from './config.js';
 import { TokenVerifier } from './auth/tokens.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
-import { MemoryTimers } from './bus/timers.js';
-import { MemoryBus } from './bus/bus.js';
 import { BusNotifier, attachDeliveries } from './bus/deliveries.js';
-import { MemoryJobRepo } from './matching/memory-job-repo.js';
 import { BaselineEta } from './eta/baseline.js';
 import { FleetRegistry } from './fleet/fleet-registry.js';
 import { Ingest } from './ingest/ingest.js';
@@ -28,6 +24,8 @@ import { createUwsApp, listen } from './ws/server.js';
 import { registerSocket } from './ws/sockets.js';
 import type { SocketDeps } from './ws/sockets.js';
 import { registerStatic } from './ws/static-files.js';
+import { sharedState } from './adapters.js';
+import type { SharedState } from './adapters.js';
 
 export interface TaxiwayApp {
   port: number;
@@ -38,6 +36,7 @@ export interface TaxiwayApp {
   jobs: JobService;
   ingest: Ingest;
   storage: Storage;
+  shared: SharedState;
   hub: Hub;
   /** The HS256 secret in use (configured or generated). */
   secret: string;
@@ -45,37 +44,35 @@ export interface TaxiwayApp {
   stop(): Promise<void>;
 }
 
+/** Channel of socket deliveries (offers, job frames, positions) between nodes. */
+const DELIVER = 'deliver';
+
 /** Build and start a taxiway node from validated config. */
-export async function startApp(config: Config, opts: { logger?: Logger } = {}): Promise<TaxiwayApp> {
+export async function startApp(config: Config, opts: { logger?: Logger; storage?: Storage } = {}): Promise<TaxiwayApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  if (config.mode === 'cluster') {
-    throw new ConfigError('REDIS_URL is set, but cluster mode is not available in this version yet: unset REDIS_URL to run embedded');
-  }
   let secret = config.authSecret;
   if (!secret) {
     const s = loadOrCreateSecret(config.dataDir);
     secret = s.secret;
     logger.warn({ file: s.file }, s.created ? 'TAXIWAY_AUTH_SECRET not set: generated a secret and stored it in the data dir' : 'TAXIWAY_AUTH_SECRET not set: using the secret stored in the data dir');
   }
-  const storage = await LmdbStorage.open(path.join(config.dataDir, 'lmdb'), { logger });
   const metrics = new Metrics();
   const fleet = new FleetRegistry({ cities: config.cities, rebuildMs: config.indexRebuildMs, expireMs: config.expireMs });
+  const shared = await sharedState(config, fleet, logger, metrics);
+  const storage = opts.storage ?? (await LmdbStorage.open(path.join(config.dataDir, 'lmdb'), { logger }));
   const ingest = new Ingest(fleet, storage, metrics);
   const eta = new BaselineEta(config.dispatch.speedMps);
   const hub = new Hub(fleet, metrics);
   const cityDispatch = new Map<string, Partial<DispatchSettings>>();
   for (const c of config.cities) if (c.dispatch) cityDispatch.set(c.name, c.dispatch as Partial<DispatchSettings>);
-  const bus = new MemoryBus();
-  const repo = new MemoryJobRepo();
-  const timers = new MemoryTimers();
-  timers.onError = (err, kind) => logger.error({ err, kind }, 'timer handler failed');
   const jobs = new JobService({
-    fleet, repo, timers, store: storage, eta, notifier: new BusNotifier(bus, 'deliver'), metrics,
+    fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier: new BusNotifier(shared.bus, DELIVER), metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch,
   });
-  await attachDeliveries(bus, 'deliver', [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
+  await attachDeliveries(shared.bus, DELIVER, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
   ingest.onMove = (driver, _f, fix) => jobs.onDriverMove(driver, fix.lat, fix.lng, fix.hdg, fix.ts);
   fleet.onExpire = (ids) => ingest.forget(ids);
+  await shared.mirror.start();
 
   let accepting = true;
   const verifier = new TokenVerifier(secret);
@@ -86,7 +83,8 @@ export async function startApp(config: Config, opts: { logger?: Logger } = {}): 
   registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet));
   registerStatic(app);
   registerRoutes(app, {
-    verifier, logger, metrics, fleet, jobs, eta, history: storage, storage,
+    verifier, logger, metrics, fleet, jobs, eta, history: storage,
+    health: async () => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) }),
     staleMs: config.dispatch.staleMs, defaultRadiusM: config.dispatch.radiusM,
   });
 
@@ -96,26 +94,34 @@ export async function startApp(config: Config, opts: { logger?: Logger } = {}): 
   fleet.start();
   jobs.start();
   hub.start();
-  const l = await listen(app, config.host, config.port);
-  logger.info({ port: l.port, mode: config.mode, dataDir: config.dataDir, cities: config.cities.map((c) => c.name) }, 'taxiway listening');
+  const stopParts = async (): Promise<void> => {
+    clearInterval(gauges);
+    hub.stop();
+    jobs.stop();
+    fleet.stop();
+    ingest.flush();
+    await shared.close();
+    await storage.close();
+  };
+  let l;
+  try {
+    l = await listen(app, config.host, config.port);
+  } catch (e) {
+    await stopParts();
+    throw e;
+  }
+  logger.info({ port: l.port, mode: config.mode, node: shared.nodeId, dataDir: config.dataDir, cities: config.cities.map((c) => c.name) }, 'taxiway listening');
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       accepting = false;
       l.close();
-      clearInterval(gauges);
       hub.closeAll(CloseCodes.goingAway, 'server shutting down');
-      hub.stop();
-      jobs.stop();
-      await timers.close();
-      fleet.stop();
-      ingest.flush();
-      await storage.close();
-      await repo.close();
-      await bus.close();
+      await stopParts();
       logger.info('taxiway stopped');
     })());
 
-  return { port: l.port, config, logger, metrics, fleet, jobs, ingest, storage, hub, secret, stop };
+  const port = l.port;
+  return { port, config, logger, metrics, fleet, jobs, ingest, storage, shared, hub, secret, stop };
 }

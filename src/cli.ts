@@ -7,6 +7,7 @@ import { loadOrCreateSecret } from './auth/secret-file.js';
 import { ROLES } from './protocol/messages.js';
 import type { Role } from './protocol/messages.js';
 import { UwsFallbackError } from './ws/uws.js';
+import { ListenError } from './ws/server.js';
 import { intOption, parseArgs, take } from './cli-args.js';
 
 const USAGE = `usage: taxiway <command> [options]
@@ -14,7 +15,8 @@ const USAGE = `usage: taxiway <command> [options]
 commands:
   serve   run a node            [--port N] [--host H] [--data-dir DIR] [--cities FILE] [--log-level L]
   demo    server + simulated Monaco fleet + riders + dashboard
-                                [--drivers N] [--riders-per-min M] [--port N] [--data-dir DIR]
+                                [--drivers N] [--riders-per-min M] [--speed X] [--trip-s S]
+                                [--duration S] [--seed N] [--port N] [--data-dir DIR]
   token   print a signed JWT    --role driver|rider|ops --sub ID [--ttl SECONDS] [--data-dir DIR]
 
 Configuration comes from the environment (PORT, TAXIWAY_AUTH_SECRET, TAXIWAY_DATA_DIR, ...; see README)
@@ -43,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof UwsFallbackError || (e instanceof Error && /^(option|--)/.test(e.message))) {
+    if (e instanceof ConfigError || e instanceof UwsFallbackError || e instanceof ListenError || (e instanceof Error && /^(option|--)/.test(e.message))) {
       process.stderr.write(`taxiway: ${e.message}\n`);
       return 2;
     }

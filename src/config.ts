@@ -34,6 +34,10 @@ export interface Config {
   /** Per-socket send buffer limit before latest-only delivery kicks in, bytes. */
   maxBackpressureBytes: number;
   redisUrl?: string;
+  /** Prefix of every Redis key and channel, so deployments (and tests) can share one Redis. */
+  redisPrefix: string;
+  /** This node's id in cluster mode (default: host-pid-random). */
+  nodeId?: string;
   cassandraContactPoints?: string[];
   mode: 'embedded' | 'cluster';
 }
@@ -147,6 +151,8 @@ export function loadConfig(src: Source = process.env): Config {
     indexRebuildMs: int(src, 'TAXIWAY_INDEX_REBUILD_MS', 200, 10, 60_000),
     maxBackpressureBytes: int(src, 'TAXIWAY_MAX_BACKPRESSURE_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
     redisUrl,
+    redisPrefix: src.TAXIWAY_REDIS_PREFIX ?? 'taxiway:',
+    nodeId: src.TAXIWAY_NODE_ID || undefined,
     cassandraContactPoints: cps,
     mode,
   };

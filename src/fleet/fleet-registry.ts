@@ -27,6 +27,8 @@ export class FleetRegistry {
   private timers: NodeJS.Timeout[] = [];
   /** Called with the ids removed by expiry. */
   onExpire: (ids: string[]) => void = () => {};
+  /** Called after every local change of a driver's position or status (the cluster mirror listens). */
+  onLocalChange: (id: string) => void = () => {};
 
   constructor(private readonly opts: FleetRegistryOptions) {
     this.locator = new CityLocator(opts.cities);
@@ -61,6 +63,33 @@ export class FleetRegistry {
    * Returns the city fleet it is now in, or undefined when outside every city.
    */
   update(id: string, lat: number, lng: number, ts: number, hdg: number, spd: number): CityFleet | undefined {
+    const f = this.place(id, lat, lng, ts, hdg, spd);
+    this.onLocalChange(id);
+    return f;
+  }
+
+  /**
+   * Apply a driver state mirrored from another node: positions older than the one held are ignored
+   * (a node never moves a driver back in time), and no local-change hook fires (no echo).
+   * `city` null means the driver left every city.
+   */
+  applyRemote(id: string, city: string | null, lat: number, lng: number, ts: number, hdg: number, spd: number, status: DriverStatusCode): void {
+    const cur = this.cityOf.get(id);
+    if (cur) {
+      const s = cur.slotOf(id);
+      if (s >= 0 && cur.ts[s]! > ts) return;
+    }
+    const target = city === null ? undefined : this.fleets.get(city);
+    if (cur && cur !== target) {
+      cur.remove(id);
+      this.cityOf.delete(id);
+    }
+    if (!target) return;
+    target.upsert(id, lat, lng, ts, hdg, spd, status);
+    this.cityOf.set(id, target);
+  }
+
+  private place(id: string, lat: number, lng: number, ts: number, hdg: number, spd: number): CityFleet | undefined {
     let fleet = this.cityOf.get(id);
     const cityName = this.locator.locate(lat, lng);
     const target = cityName === null ? undefined : this.fleets.get(cityName);
@@ -89,8 +118,13 @@ export class FleetRegistry {
   /** Set a driver's status; remembered until its first fix in a city when it has none yet. */
   setStatus(id: string, status: DriverStatusCode): void {
     const fleet = this.cityOf.get(id);
-    if (fleet && fleet.setStatus(id, status)) return;
-    this.pendingStatus.set(id, status);
+    if (!(fleet && fleet.setStatus(id, status))) this.pendingStatus.set(id, status);
+    this.onLocalChange(id);
+  }
+
+  /** The city a driver is in, or null. */
+  cityNameOf(id: string): string | null {
+    return this.cityOf.get(id)?.name ?? null;
   }
 
   /** Current status code of a driver (offline when unknown). */

@@ -130,7 +130,7 @@ export class JobService {
       void this.d.timers.cancel(OFFER_TIMER, offerKey(id, r!.before.attempts));
       if (kind === 'decline') {
         this.searchFrom.set(id, Date.now());
-        await this.dispatchNext(id);
+        this.dispatchLater(id);
       } else this.d.fleet.setStatus(driver, DriverStatus.busy);
       return;
     }
@@ -151,8 +151,13 @@ export class JobService {
     if (kind === 'cancel' || kind === 'complete') this.freeDriver(driver);
     if (kind === 'cancel') {
       this.searchFrom.set(id, Date.now());
-      await this.dispatchNext(id);
+      this.dispatchLater(id);
     }
+  }
+
+  /** Run the next dispatch step without holding up the caller's reply (the driver's ack comes first). */
+  private dispatchLater(id: string): void {
+    this.dispatchNext(id).catch((err) => this.d.logger.error({ err, job: id }, 'dispatch failed'));
   }
 
   /** The driver's socket closed: an offer it held counts as declined; an active job stays its own. */

@@ -1,5 +1,6 @@
 // Prometheus metrics (prom-client): one registry per app instance, so tests can run several apps.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Bus } from '../bus/bus.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -18,7 +19,41 @@ export class Metrics {
   readonly posDropped = new Counter({ name: 'taxiway_ws_latest_only_replaced_total', help: 'Location frames replaced by a newer one for a slow subscriber', registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'taxiway_http_requests_total', help: 'HTTP requests, by route and status', labelNames: ['route', 'status'] as const, registers: [this.registry] });
 
+  readonly mirrorLag = new Histogram({
+    name: 'taxiway_fleet_mirror_lag_seconds',
+    help: 'Time from a fleet batch being published by one node to being applied on another (cluster mode)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly mirrorDrivers = new Counter({ name: 'taxiway_fleet_mirror_drivers_total', help: 'Driver states mirrored between nodes, by direction', labelNames: ['dir'] as const, registers: [this.registry] });
+  private bus: Bus | null = null;
+
+  /** Export a bus's traffic counters (read at scrape time). */
+  watchBus(bus: Bus): void {
+    this.bus = bus;
+  }
+
   constructor() {
+    const self = this;
+    new Gauge({
+      name: 'taxiway_bus_messages',
+      help: 'Bus messages published and received by this node since start',
+      labelNames: ['dir'] as const,
+      registers: [this.registry],
+      collect() {
+        if (!self.bus) return;
+        this.set({ dir: 'published' }, self.bus.stats.published);
+        this.set({ dir: 'received' }, self.bus.stats.received);
+      },
+    });
+    new Gauge({
+      name: 'taxiway_bus_published_bytes',
+      help: 'Bytes published on the bus by this node since start',
+      registers: [this.registry],
+      collect() {
+        if (self.bus) this.set(self.bus.stats.publishedBytes);
+      },
+    });
     for (const r of ['driver', 'rider', 'ops'] as const) this.wsConnections.set({ role: r }, 0);
     collectDefaultMetrics({ register: this.registry, prefix: 'taxiway_process_' });
   }

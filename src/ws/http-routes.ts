@@ -7,7 +7,7 @@ import type { JobService } from '../matching/job-service.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { ID_PATTERN } from '../protocol/messages.js';
 import { parseLatLng } from '../protocol/validate.js';
-import type { HistoryStore, StorageLifecycle } from '../storage/ports.js';
+import type { HistoryStore } from '../storage/ports.js';
 import { errorReply, queryNumber, route } from './http-kit.js';
 import type { HttpKitDeps, Reply } from './http-kit.js';
 
@@ -16,7 +16,8 @@ export interface RouteDeps extends HttpKitDeps {
   jobs: JobService;
   eta: EtaModel;
   history: HistoryStore;
-  storage: StorageLifecycle;
+  /** Each configured backend's health, for /readyz. */
+  health: () => Promise<Record<string, boolean>>;
   staleMs: number;
   defaultRadiusM: number;
 }
@@ -127,8 +128,9 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
   app.get('/readyz', route(d, {
     name: 'GET /readyz', roles: null,
     handler: async () => {
-      const storage = await d.storage.healthy().catch(() => false);
-      return { status: storage ? 200 : 503, body: { ok: storage, checks: { storage } } };
+      const checks = await d.health();
+      const ok = Object.values(checks).every(Boolean);
+      return { status: ok ? 200 : 503, body: { ok, checks } };
     },
   }));
 

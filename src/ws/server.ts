@@ -14,11 +14,13 @@ export function createUwsApp(): TemplatedApp {
 }
 
 /** Listen on host:port (port 0 picks a free one). Rejects with a clear message when the port is taken. */
+export class ListenError extends Error {}
+
 export function listen(app: TemplatedApp, host: string, port: number): Promise<Listening> {
   const uws = loadUws();
   return new Promise((resolve, reject) => {
     app.listen(host, port, (sock: us_listen_socket | false) => {
-      if (!sock) return reject(new Error(`cannot listen on ${host}:${port} (port in use or not permitted)`));
+      if (!sock) return reject(new ListenError(`cannot listen on ${host}:${port} (port in use or not permitted)`));
       resolve({
         app,
         port: uws.us_socket_local_port(sock),

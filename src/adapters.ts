@@ -1,0 +1,96 @@
+// Picks the adapter of every shared-state port for the mode: in-memory (embedded) or Redis/BullMQ (cluster).
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Bus } from './bus/bus.js';
+import { MemoryBus } from './bus/bus.js';
+import type { Timers } from './bus/timers.js';
+import { MemoryTimers } from './bus/timers.js';
+import { RedisBus } from './bus/redis-bus.js';
+import { BullmqTimers } from './bus/bullmq-timers.js';
+import { redisConnection, waitReady } from './bus/redis-connection.js';
+import type { FleetRegistry } from './fleet/fleet-registry.js';
+import type { FleetMirror } from './fleet/fleet-mirror.js';
+import { NoopFleetMirror } from './fleet/fleet-mirror.js';
+import { RedisFleetMirror } from './fleet/redis-fleet-mirror.js';
+import type { JobRepo } from './matching/job-repo.js';
+import { MemoryJobRepo } from './matching/memory-job-repo.js';
+import { RedisJobRepo } from './matching/redis-job-repo.js';
+import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+
+export interface SharedState {
+  nodeId: string;
+  bus: Bus;
+  repo: JobRepo;
+  timers: Timers;
+  mirror: FleetMirror;
+  /** Backend health for /readyz (name → up). */
+  health(): Promise<Record<string, boolean>>;
+  close(): Promise<void>;
+}
+
+/** Build the shared-state adapters. In cluster mode this waits for Redis (or throws a clear error). */
+export async function sharedState(config: Config, fleet: FleetRegistry, logger: Logger, metrics: Metrics): Promise<SharedState> {
+  const nodeId = config.nodeId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+  const onTimerError = (err: unknown, kind: string): void => logger.error({ err, kind }, 'timer handler failed');
+  if (!config.redisUrl) {
+    const timers = new MemoryTimers();
+    timers.onError = onTimerError;
+    const repo = new MemoryJobRepo();
+    const bus = new MemoryBus();
+    metrics.watchBus(bus);
+    return {
+      nodeId, bus, repo, timers, mirror: new NoopFleetMirror(),
+      health: async () => ({}),
+      close: async () => {
+        await timers.close();
+        await repo.close();
+        await bus.close();
+      },
+    };
+  }
+  const url = config.redisUrl;
+  const prefix = config.redisPrefix;
+  const main = redisConnection(url, logger, 'main');
+  const conns: Redis[] = [main];
+  try {
+    await waitReady(main, 15_000);
+  } catch (e) {
+    main.disconnect();
+    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(e as Error).message}`);
+  }
+  const sub = redisConnection(url, logger, 'sub', true);
+  const queueConn = redisConnection(url, logger, 'queue');
+  const workerConn = redisConnection(url, logger, 'worker', true);
+  conns.push(sub, queueConn, workerConn);
+  const bus = new RedisBus(main, sub, prefix);
+  bus.onError = (err, channel) => logger.warn({ err: String(err), channel }, 'bus message failed');
+  metrics.watchBus(bus);
+  const repo = new RedisJobRepo(main, prefix);
+  const timers = new BullmqTimers(queueConn, workerConn, prefix);
+  timers.onError = onTimerError;
+  const mirror = new RedisFleetMirror({
+    redis: main, bus, fleet, logger: logger.child({ c: 'mirror' }), prefix, nodeId, expireMs: config.expireMs,
+    metrics: {
+      observeLag: (s) => metrics.mirrorLag.observe(s),
+      sent: (n) => metrics.mirrorDrivers.inc({ dir: 'sent' }, n),
+      received: (n) => metrics.mirrorDrivers.inc({ dir: 'received' }, n),
+    },
+  });
+  return {
+    nodeId, bus, repo, timers, mirror,
+    health: async () => ({ redis: await repo.healthy() }),
+    close: async () => {
+      await mirror.stop();
+      await timers.close();
+      await bus.close();
+      for (const c of conns) c.disconnect();
+    },
+  };
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

@@ -1,0 +1,22 @@
+// Fleet mirror port: keeps every node's live fleet complete. No-op in embedded mode; Redis in redis-fleet-mirror.ts.
+
+/**
+ * Guarantees (Redis adapter): a local change of a driver (position or status) reaches every other
+ * node within about one tick (100 ms) plus network time; changes are coalesced per tick (only the
+ * newest state of a driver is sent); a node that starts loads the current fleet before it serves.
+ * Positions never move back in time on a receiving node.
+ */
+export interface FleetMirror {
+  /** Load the shared fleet into the local registry and start mirroring. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  healthy(): Promise<boolean>;
+}
+
+export class NoopFleetMirror implements FleetMirror {
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  async healthy(): Promise<boolean> {
+    return true;
+  }
+}

@@ -1,0 +1,166 @@
+// Redis fleet mirror: per-tick coalesced GEOADD per city plus a per-city pub/sub batch to every node.
+import fs from 'node:fs';
+import type { Redis } from 'ioredis';
+import { Packr, Unpackr } from 'msgpackr';
+import type { Bus } from '../bus/bus.js';
+import type { Logger } from '../observability/logger.js';
+import type { FleetRegistry } from './fleet-registry.js';
+import type { DriverStatusCode } from './driver-status.js';
+import type { FleetMirror } from './fleet-mirror.js';
+
+const EXPIRE_LUA = fs.readFileSync(new URL('../../../src/fleet/lua/fleet-expire.lua', import.meta.url), 'utf8');
+const packr = new Packr({ useRecords: false });
+const unpackr = new Unpackr({ mapsAsObjects: true, useRecords: false, int64AsType: 'number' });
+
+/** Fields per driver in a batch: id, lat, lng, ts, status, hdg, spd. */
+const F = 7;
+
+export interface MirrorMetrics {
+  /** Seconds from a batch's publication to its application on another node. */
+  observeLag(seconds: number): void;
+  /** Drivers sent / received in batches. */
+  sent(n: number): void;
+  received(n: number): void;
+}
+
+export interface RedisFleetMirrorOptions {
+  redis: Redis;
+  bus: Bus;
+  fleet: FleetRegistry;
+  logger: Logger;
+  metrics: MirrorMetrics;
+  prefix: string;
+  nodeId: string;
+  /** Coalescing tick, ms. */
+  tickMs?: number;
+  /** Drivers silent longer are removed from the mirror, ms (same as the fleet's expiry). */
+  expireMs: number;
+}
+
+/**
+ * Keys per city C (prefix P): `P fleet:geo:C` (GEO set, for GEOSEARCH and outside consumers),
+ * `P fleet:pos:C` (hash id → "lat,lng,ts,status,hdg,spd", loaded by starting nodes), `P fleet:seen:C`
+ * (sorted set by last fix ts, for expiry). Channel `fleet:C` carries one msgpack batch per node per tick:
+ * `{n: node, at: ms, d: [id, lat, lng, ts, status, hdg, spd, ...]}`.
+ */
+export class RedisFleetMirror implements FleetMirror {
+  private readonly dirty = new Set<string>();
+  private tick: NodeJS.Timeout | null = null;
+  private sweep: NodeJS.Timeout | null = null;
+  private readonly r: Redis & { twFleetExpire(geo: string, pos: string, seen: string, cutoff: string, max: string): Promise<number> };
+
+  constructor(private readonly o: RedisFleetMirrorOptions) {
+    o.redis.defineCommand('twFleetExpire', { numberOfKeys: 3, lua: EXPIRE_LUA });
+    this.r = o.redis as RedisFleetMirror['r'];
+  }
+
+  private key(kind: 'geo' | 'pos' | 'seen', city: string): string {
+    return `${this.o.prefix}fleet:${kind}:${city}`;
+  }
+
+  async start(): Promise<void> {
+    const { fleet } = this.o;
+    for (const f of fleet.cities()) {
+      await this.o.bus.subscribe(`fleet:${f.name}`, (p) => this.onBatch(f.name, p));
+    }
+    await this.load();
+    fleet.onLocalChange = (id) => this.dirty.add(id);
+    this.tick = setInterval(() => this.flush(), this.o.tickMs ?? 100);
+    this.sweep = setInterval(() => void this.expire(), 5000);
+  }
+
+  /** Load every city's mirrored drivers that are fresher than the expiry. */
+  private async load(): Promise<void> {
+    const cutoff = Date.now() - this.o.expireMs;
+    let n = 0;
+    for (const f of this.o.fleet.cities()) {
+      const all = await this.r.hgetall(this.key('pos', f.name));
+      for (const [id, v] of Object.entries(all)) {
+        const [lat, lng, ts, status, hdg, spd] = v.split(',').map(Number) as [number, number, number, number, number, number];
+        if (!(ts >= cutoff) || !Number.isFinite(lat) || !Number.isFinite(lng)) continue;
+        this.o.fleet.applyRemote(id, f.name, lat, lng, ts, hdg, spd, status as DriverStatusCode);
+        n++;
+      }
+    }
+    this.o.logger.info({ drivers: n }, 'fleet loaded from redis');
+  }
+
+  /** Publish and store the newest state of every driver changed since the last tick. */
+  private flush(): void {
+    if (this.dirty.size === 0) return;
+    const byCity = new Map<string, unknown[]>();
+    const { fleet } = this.o;
+    for (const id of this.dirty) {
+      const f = fleet.fleetOf(id);
+      if (!f) continue; // outside every city: other nodes drop it on expiry
+      const s = f.slotOf(id);
+      if (s < 0) continue;
+      let d = byCity.get(f.name);
+      if (!d) byCity.set(f.name, (d = []));
+      d.push(id, f.lat[s], f.lng[s], f.ts[s], f.status[s], f.hdg[s], f.spd[s]);
+    }
+    this.dirty.clear();
+    const at = Date.now();
+    for (const [city, d] of byCity) {
+      this.o.bus.publish(`fleet:${city}`, packr.pack({ n: this.o.nodeId, at, d }));
+      this.o.metrics.sent(d.length / F);
+      const geo: (string | number)[] = [];
+      const pos: string[] = [];
+      const seen: (string | number)[] = [];
+      for (let i = 0; i < d.length; i += F) {
+        const id = d[i] as string;
+        geo.push(d[i + 2] as number, d[i + 1] as number, id);
+        pos.push(id, `${d[i + 1]},${d[i + 2]},${d[i + 3]},${d[i + 4]},${d[i + 5]},${d[i + 6]}`);
+        seen.push(d[i + 3] as number, id);
+      }
+      this.r
+        .multi()
+        .geoadd(this.key('geo', city), ...geo)
+        .hset(this.key('pos', city), ...pos)
+        .zadd(this.key('seen', city), ...seen)
+        .exec()
+        .catch((err) => this.o.logger.warn({ err: String(err) }, 'fleet mirror write failed'));
+    }
+  }
+
+  private onBatch(city: string, payload: Buffer): void {
+    let m: { n: string; at: number; d: unknown[] };
+    try {
+      m = unpackr.unpack(payload) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.n === this.o.nodeId || !Array.isArray(m.d)) return;
+    const d = m.d;
+    for (let i = 0; i + F <= d.length; i += F) {
+      this.o.fleet.applyRemote(d[i] as string, city, d[i + 1] as number, d[i + 2] as number, d[i + 3] as number, (d[i + 5] as number) ?? NaN, (d[i + 6] as number) ?? NaN, d[i + 4] as DriverStatusCode);
+    }
+    this.o.metrics.received(d.length / F);
+    this.o.metrics.observeLag(Math.max(0, Date.now() - m.at) / 1000);
+  }
+
+  private async expire(): Promise<void> {
+    const cutoff = String(Date.now() - this.o.expireMs);
+    try {
+      for (const f of this.o.fleet.cities()) {
+        while ((await this.r.twFleetExpire(this.key('geo', f.name), this.key('pos', f.name), this.key('seen', f.name), cutoff, '1000')) === 1000);
+      }
+    } catch (err) {
+      this.o.logger.warn({ err: String(err) }, 'fleet mirror expiry failed');
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.tick) clearInterval(this.tick);
+    if (this.sweep) clearInterval(this.sweep);
+    this.flush();
+  }
+
+  async healthy(): Promise<boolean> {
+    try {
+      return (await this.r.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+}

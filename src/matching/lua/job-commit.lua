@@ -1,0 +1,38 @@
+-- Compare-and-set a job document together with driver claim changes, atomically.
+-- KEYS[1]            job hash {v, doc}
+-- KEYS[2k], KEYS[2k+1] offer key and active key of the driver of claim op k (k = 1..n)
+-- ARGV[1] expected version   ARGV[2] new doc JSON   ARGV[3] job id
+-- ARGV[4] offer claim TTL, ms (claims lapse by themselves if every node died)
+-- ARGV[5] TTL of a final job's document, ms, or 0 while the job is live
+-- ARGV[5+k] claim op k: claimOffer | releaseOffer | promote | releaseActive
+-- Returns 'ok', 'conflict' (version moved) or 'claim_failed' (a claim precondition failed).
+local v = redis.call('HGET', KEYS[1], 'v')
+if (not v) or v ~= ARGV[1] then return 'conflict' end
+local id = ARGV[3]
+local n = #ARGV - 5
+for k = 1, n do
+  local op = ARGV[5 + k]
+  local offerKey, activeKey = KEYS[2 * k], KEYS[2 * k + 1]
+  if op == 'claimOffer' then
+    if redis.call('EXISTS', offerKey) == 1 or redis.call('EXISTS', activeKey) == 1 then return 'claim_failed' end
+  elseif op == 'promote' then
+    if redis.call('GET', offerKey) ~= id or redis.call('EXISTS', activeKey) == 1 then return 'claim_failed' end
+  end
+end
+for k = 1, n do
+  local op = ARGV[5 + k]
+  local offerKey, activeKey = KEYS[2 * k], KEYS[2 * k + 1]
+  if op == 'claimOffer' then
+    redis.call('SET', offerKey, id, 'PX', ARGV[4])
+  elseif op == 'releaseOffer' then
+    if redis.call('GET', offerKey) == id then redis.call('DEL', offerKey) end
+  elseif op == 'promote' then
+    redis.call('DEL', offerKey)
+    redis.call('SET', activeKey, id)
+  elseif op == 'releaseActive' then
+    if redis.call('GET', activeKey) == id then redis.call('DEL', activeKey) end
+  end
+end
+redis.call('HSET', KEYS[1], 'v', tostring(tonumber(ARGV[1]) + 1), 'doc', ARGV[2])
+if ARGV[5] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
+return 'ok'

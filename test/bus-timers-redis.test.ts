@@ -1,0 +1,31 @@
+// Bus and Timers contracts against Redis pub/sub and BullMQ, on a real Redis.
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { RedisBus } from '../src/bus/redis-bus.js';
+import { BullmqTimers } from '../src/bus/bullmq-timers.js';
+import { busContract, timersContract } from './contract/bus-timers-contract.js';
+import { redisSkip, stopTestRedis, testPrefix, testRedisUrl } from './helpers/redis.js';
+
+const skip = await redisSkip();
+if (skip) t.test('Bus and Timers contracts on Redis', { skip }, async () => {});
+else {
+  const url = (await testRedisUrl())!;
+  const conns: Redis[] = [];
+  const conn = (blocking = false): Redis => {
+    const r = new Redis(url, blocking ? { maxRetriesPerRequest: null } : {});
+    conns.push(r);
+    return r;
+  };
+  t.teardown(async () => {
+    for (const c of conns) c.disconnect();
+    await stopTestRedis();
+  });
+  busContract(t, 'redis bus', async () => {
+    const p = testPrefix();
+    return [new RedisBus(conn(), conn(true), p), new RedisBus(conn(), conn(true), p)];
+  }, { crossNode: true });
+  timersContract(t, 'bullmq timers', async () => {
+    const p = testPrefix();
+    return [new BullmqTimers(conn(), conn(true), p), new BullmqTimers(conn(), conn(true), p)];
+  }, { durableAcrossNodes: true });
+}

@@ -1,0 +1,104 @@
+// One contract suite for every JobRepo adapter (memory, Redis): CAS, claims, atomicity, expiry of claims.
+import type { JobDoc, JobRepo } from '../../src/matching/job-repo.js';
+import type { TapTest } from './storage-contract.js';
+
+let n = 0;
+function doc(state = 'dispatching'): JobDoc {
+  const id = `j_contract_${process.pid}_${Date.now()}_${n++}`;
+  const now = Date.now();
+  return {
+    rec: { id, state, rider: 'r1', driver: null, pickup: { lat: 1, lng: 2 }, dropoff: null, product: 'taxi', city: 'world', created_ts: now, updated_ts: now },
+    seq: 1, attempts: 0, offer: null, offerExpires: 0, tried: [], version: 1,
+  };
+}
+const drv = (): string => `d_${process.pid}_${n++}`;
+
+export function jobRepoContract(t: TapTest, name: string, make: () => Promise<JobRepo>): void {
+  t.test(`${name}: create and get round-trip; duplicate ids refused`, async (t) => {
+    const repo = await make();
+    const d = doc();
+    await repo.create(d);
+    const got = await repo.get(d.rec.id);
+    t.same(got, { ...d, version: 1 });
+    await t.rejects(repo.create(d));
+    t.equal(await repo.get('j_missing_' + n++), undefined);
+    await repo.close();
+  });
+
+  t.test(`${name}: compare-and-set on version`, async (t) => {
+    const repo = await make();
+    const d = doc();
+    await repo.create(d);
+    const a = { ...structuredClone(d), attempts: 1 };
+    t.equal(await repo.commit(a, 1, []), 'ok');
+    t.equal((await repo.get(d.rec.id))!.version, 2);
+    t.equal(await repo.commit({ ...a, attempts: 9 }, 1, []), 'conflict', 'stale version');
+    t.equal((await repo.get(d.rec.id))!.attempts, 1);
+    t.equal(await repo.commit(doc(), 1, []), 'conflict', 'unknown job');
+    await repo.close();
+  });
+
+  t.test(`${name}: one offer and one active job per driver`, async (t) => {
+    const repo = await make();
+    const d1 = doc();
+    const d2 = doc();
+    await repo.create(d1);
+    await repo.create(d2);
+    const driver = drv();
+    const o1 = { ...structuredClone(d1), offer: driver, offerExpires: Date.now() + 10_000 };
+    t.equal(await repo.commit(o1, 1, [{ op: 'claimOffer', driver }]), 'ok');
+    t.equal(await repo.offerOf(driver), d1.rec.id);
+    const o2 = { ...structuredClone(d2), offer: driver, offerExpires: Date.now() + 10_000 };
+    t.equal(await repo.commit(o2, 1, [{ op: 'claimOffer', driver }]), 'claim_failed');
+    t.equal((await repo.get(d2.rec.id))!.version, 1, 'a failed claim changes nothing');
+    t.equal(await repo.commit(o2, 1, [{ op: 'promote', driver }]), 'claim_failed', 'cannot promote an offer of another job');
+    t.equal(await repo.commit({ ...o1, state: 'x' } as JobDoc, 2, [{ op: 'promote', driver }]), 'ok');
+    t.equal(await repo.offerOf(driver), undefined);
+    t.equal(await repo.activeOf(driver), d1.rec.id);
+    t.equal(await repo.commit(o2, 1, [{ op: 'claimOffer', driver }]), 'claim_failed', 'busy drivers get no offers');
+    t.equal(await repo.commit(structuredClone(d2), 1, [{ op: 'releaseActive', driver }]), 'ok');
+    t.equal(await repo.activeOf(driver), d1.rec.id, 'release of another job is a no-op');
+    t.equal(await repo.commit(structuredClone(o1), 3, [{ op: 'releaseActive', driver }]), 'ok');
+    t.equal(await repo.activeOf(driver), undefined);
+    await repo.close();
+  });
+
+  t.test(`${name}: concurrent claims on one driver: exactly one wins`, async (t) => {
+    const repo = await make();
+    const driver = drv();
+    const docs = Array.from({ length: 20 }, () => doc());
+    for (const d of docs) await repo.create(d);
+    const results = await Promise.all(docs.map((d) => repo.commit({ ...structuredClone(d), offer: driver, offerExpires: Date.now() + 5000 }, 1, [{ op: 'claimOffer', driver }])));
+    t.equal(results.filter((r) => r === 'ok').length, 1);
+    t.equal(results.filter((r) => r === 'claim_failed').length, 19);
+    await repo.close();
+  });
+
+  t.test(`${name}: concurrent commits on one job: exactly one per version`, async (t) => {
+    const repo = await make();
+    const d = doc();
+    await repo.create(d);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => repo.commit({ ...structuredClone(d), attempts: i }, 1, [])));
+    t.equal(results.filter((r) => r === 'ok').length, 1);
+    await repo.close();
+  });
+
+  t.test(`${name}: an offer claim lapses by itself after expiry plus grace`, async (t) => {
+    const repo = await make();
+    const d = doc();
+    await repo.create(d);
+    const driver = drv();
+    // Expired long ago: the claim lives at least 1 s (adapter minimum), then lapses.
+    const o = { ...structuredClone(d), offer: driver, offerExpires: Date.now() - 60_000 };
+    t.equal(await repo.commit(o, 1, [{ op: 'claimOffer', driver }]), 'ok');
+    await new Promise((r) => setTimeout(r, 1200));
+    t.equal(await repo.offerOf(driver), undefined);
+    await repo.close();
+  });
+
+  t.test(`${name}: healthy`, async (t) => {
+    const repo = await make();
+    t.equal(await repo.healthy(), true);
+    await repo.close();
+  });
+}
