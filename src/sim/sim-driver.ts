@@ -1,0 +1,312 @@
+// Simulated drivers: one real WebSocket each, cruising Monaco roads, answering offers and driving trips.
+import WebSocket from 'ws';
+import { haversineMetres } from '../fleet/geo.js';
+import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import type { Route } from './road-graph.js';
+import { RouteWalker } from './road-walker.js';
+import type { SimWorld } from './sim-world.js';
+
+/** Chance that a driver accepts an offer. */
+const ACCEPT_P = 0.85;
+/** A driver answers an offer after this long, ms (a human tapping a button). */
+const ANSWER_MS: [number, number] = [300, 2000];
+/** Time for the rider to get in at the pickup, ms at speed 1. */
+const BOARDING_MS = 3000;
+/** How often every driver sends a fix, ms: one shared timer for the whole fleet. */
+export const FIX_INTERVAL_MS = 1000;
+
+type Phase = 'connecting' | 'cruising' | 'to_pickup' | 'boarding' | 'to_dropoff' | 'closed';
+type Frame = Record<string, unknown>;
+type Reply = (ok: boolean, f: Frame) => void;
+
+interface Trip { job: string; pickup: number; dropoff: number }
+
+export class SimDriver {
+  phase: Phase = 'connecting';
+  private ws: WebSocket | null = null;
+  private walker: RouteWalker;
+  private route: Route;
+  private trip: Trip | null = null;
+  private offer: { job: string; timer: NodeJS.Timeout } | null = null;
+  private boarding: NodeJS.Timeout | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Reply>();
+
+  constructor(readonly id: string, private readonly w: SimWorld) {
+    const start = w.randomAreaNode();
+    this.route = { nodes: Int32Array.of(start), metres: 0, seconds: 0 };
+    this.walker = new RouteWalker(w.graph, this.route, w.settings.speed);
+  }
+
+  get lat(): number {
+    return this.walker.lat;
+  }
+
+  get lng(): number {
+    return this.walker.lng;
+  }
+
+  /**
+   * The route node about `seconds` of free-flow driving ahead of the car (the route's end if it is
+   * closer): a pickup there is one this car can reach quickly, whatever the one-way streets.
+   */
+  nodeAhead(seconds: number): number {
+    const g = this.w.graph;
+    const nodes = this.route.nodes;
+    let i = Math.min(this.walker.segment + 1, nodes.length - 1);
+    for (let left = seconds; i < nodes.length - 1 && left > 0; i++) left -= g.edgeSeconds(g.fastestEdge(nodes[i]!, nodes[i + 1]!));
+    return nodes[i]!;
+  }
+
+  get online(): boolean {
+    return this.phase !== 'connecting' && this.phase !== 'closed';
+  }
+
+  /** Open the driver socket; resolves once it is open (the `hello` comes after). */
+  connect(token: string): Promise<void> {
+    const ws = new WebSocket(`${this.w.settings.wsBase}/v1/driver/ws`, { headers: { authorization: `Bearer ${token}` } });
+    this.ws = ws;
+    ws.on('message', (data: Buffer, binary: boolean) => {
+      if (!binary) return this.error('text frame from server');
+      let f: Frame;
+      try {
+        f = decodeFrame(new Uint8Array(data));
+      } catch (err) {
+        return this.error(`undecodable frame: ${(err as Error).message}`);
+      }
+      this.onFrame(f);
+    });
+    ws.on('close', (code: number) => {
+      // 1001 is the server shutting down; anything else while the sim runs is worth counting.
+      if (!this.w.stopped && code !== 1001) this.error(`socket closed with ${code}`);
+      this.phase = 'closed';
+      this.dropOffer();
+    });
+    return new Promise((resolve, reject) => {
+      let open = false;
+      ws.once('open', () => {
+        open = true;
+        resolve();
+      });
+      // Always listening: an 'error' without a listener would crash the whole demo.
+      ws.on('error', (err) => (open ? this.error(`socket: ${err.message}`) : reject(err)));
+    });
+  }
+
+  /** Close the socket (normal closure) and resolve when it is closed, or after `maxMs`. */
+  close(maxMs = 1000): Promise<void> {
+    const ws = this.ws;
+    this.dropOffer();
+    this.w.cancel(this.boarding);
+    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { ws.terminate(); resolve(); }, maxMs);
+      ws.once('close', () => { clearTimeout(t); resolve(); });
+      ws.close(1000, 'demo stopping');
+    });
+  }
+
+  /** One step of the shared fix timer: move `dtS` seconds along the route and report the fix. */
+  tick(now: number, dtS: number): void {
+    if (!this.online) return;
+    if (this.phase !== 'boarding') this.walker.advance(dtS);
+    this.send({ t: 'loc', ts: now, lat: this.walker.lat, lng: this.walker.lng, hdg: this.walker.headingDeg, spd: this.walker.speedMps });
+    this.w.counters.fixesSent++;
+    if (this.walker.done) this.arrivedAtEnd();
+  }
+
+  private onFrame(f: Frame): void {
+    switch (f.t) {
+      case 'hello':
+        this.phase = 'cruising';
+        this.send({ t: 'loc', ts: Date.now(), lat: this.walker.lat, lng: this.walker.lng });
+        this.request({ t: 'status', s: 'available' });
+        this.cruise();
+        return;
+      case 'ack':
+      case 'err': {
+        const reply = typeof f.id === 'number' ? this.pending.get(f.id) : undefined;
+        if (reply) this.pending.delete(f.id as number);
+        if (f.t === 'err') this.error(`err ${String(f.code)}: ${String(f.msg)}`);
+        reply?.(f.t === 'ack', f);
+        return;
+      }
+      case 'offer':
+        return this.onOffer(f);
+      case 'offer_revoked':
+        if (this.offer?.job === f.job) {
+          this.w.counters.revoked++;
+          this.dropOffer();
+        }
+        return;
+      case 'job':
+        return this.onJob(f);
+      default:
+        return; // future server frames: ignore, like a real app would
+    }
+  }
+
+  private onOffer(f: Frame): void {
+    const job = String(f.job);
+    this.w.counters.offers++;
+    this.dropOffer();
+    const timer = this.w.later(this.w.between(ANSWER_MS[0], ANSWER_MS[1]), () => {
+      this.offer = null;
+      if (this.phase !== 'cruising' || this.w.rand() >= ACCEPT_P) {
+        this.w.counters.declined++;
+        this.request({ t: 'decline', job });
+        return;
+      }
+      this.request({ t: 'accept', job }, (ok) => {
+        if (!ok || this.phase !== 'cruising') return;
+        this.w.counters.accepted++;
+        const p = f.pickup as { lat: number; lng: number };
+        const d = (f.dropoff as { lat: number; lng: number } | null) ?? null;
+        const pickup = this.w.graph.nearestNode(p.lat, p.lng);
+        const dropoff = d ? this.w.graph.nearestNode(d.lat, d.lng) : this.w.randomAreaNode();
+        this.trip = { job, pickup, dropoff };
+        this.phase = 'to_pickup';
+        this.driveTo(pickup);
+      });
+    });
+    this.offer = { job, timer };
+  }
+
+  /** A job frame about our trip: the rider may have cancelled it. */
+  private onJob(f: Frame): void {
+    if (!this.trip || f.job !== this.trip.job) return;
+    if (f.state === 'cancelled' || f.state === 'unfulfilled' || f.state === 'dispatching') {
+      this.trip = null;
+      this.w.cancel(this.boarding);
+      this.boarding = null;
+      if (this.phase !== 'closed') this.cruise();
+    }
+  }
+
+  /** The walker reached the end of its route: what that means depends on the phase. */
+  private arrivedAtEnd(): void {
+    const trip = this.trip;
+    if (this.phase === 'cruising') return this.cruise();
+    if (!trip) return;
+    if (this.phase === 'to_pickup') {
+      this.phase = 'boarding';
+      this.request({ t: 'arrived', job: trip.job });
+      this.boarding = this.w.later(BOARDING_MS / this.w.settings.speed, () => {
+        this.boarding = null;
+        if (this.trip !== trip) return;
+        this.request({ t: 'start', job: trip.job }, (ok) => {
+          if (!ok || this.trip !== trip) return;
+          this.phase = 'to_dropoff';
+          this.driveTo(trip.dropoff);
+        });
+      });
+    } else if (this.phase === 'to_dropoff') {
+      this.trip = null;
+      this.request({ t: 'complete', job: trip.job }, (ok) => {
+        if (ok) this.w.counters.tripsCompleted++;
+      });
+      this.cruise();
+    }
+  }
+
+  /** Pick a random destination in the area and drive there. */
+  private cruise(): void {
+    this.phase = 'cruising';
+    this.driveTo(this.w.randomAreaNode());
+  }
+
+  /**
+   * Re-route from wherever the car is now. The new route begins with the edge being driven, and the
+   * walker is moved along it to the current spot, so the next fix continues smoothly (a jump to the
+   * next node could exceed the server's 250 km/h filter on long edges).
+   */
+  private driveTo(target: number): void {
+    const nodes = this.route.nodes;
+    const seg = this.walker.segment;
+    const g = this.w.graph;
+    if (this.walker.done || seg + 1 >= nodes.length) {
+      const at = nodes[nodes.length - 1]!;
+      this.setRoute(g.route(at, target) ?? { nodes: Int32Array.of(at), metres: 0, seconds: 0 }, 0);
+      return;
+    }
+    const from = nodes[seg]!;
+    const next = nodes[seg + 1]!;
+    const rest = g.route(next, target);
+    if (!rest) return;
+    const joined = new Int32Array(rest.nodes.length + 1);
+    joined[0] = from;
+    joined.set(rest.nodes, 1);
+    const done = haversineMetres(g.nodeLat(from), g.nodeLng(from), this.walker.lat, this.walker.lng);
+    this.setRoute({ nodes: joined, metres: rest.metres, seconds: rest.seconds }, done);
+  }
+
+  private setRoute(route: Route, skipMetres: number): void {
+    this.route = route;
+    this.walker = new RouteWalker(this.w.graph, route, this.w.settings.speed);
+    if (skipMetres > 0 && !this.walker.done) this.walker.advance(skipMetres / this.walker.segmentSpeedMps(0));
+  }
+
+  private dropOffer(): void {
+    if (!this.offer) return;
+    this.w.cancel(this.offer.timer);
+    this.offer = null;
+  }
+
+  /** Send with an `id`; `then` gets the ack (true) or err (false). */
+  private request(msg: Frame, then?: Reply): void {
+    const id = this.nextId++;
+    if (then) this.pending.set(id, then);
+    this.send({ ...msg, id });
+  }
+
+  private send(msg: Frame): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeFrame(msg));
+  }
+
+  private error(msg: string): void {
+    if (this.w.stopped) return; // sockets and requests cut off by the shutdown are not errors
+    this.w.counters.errors++;
+    this.w.log.info({ driver: this.id, msg }, 'sim driver error');
+  }
+}
+
+/** Every simulated driver, moved and reported by one shared interval timer. */
+export class SimFleet {
+  readonly drivers: SimDriver[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private last = Date.now();
+
+  constructor(private readonly w: SimWorld) {}
+
+  /** Connect `n` drivers (sub `sim-d<i>`), with tokens from `tokenFor`. */
+  async connect(n: number, tokenFor: (sub: string) => Promise<string>): Promise<void> {
+    for (let i = 0; i < n; i++) this.drivers.push(new SimDriver(`sim-d${i}`, this.w));
+    await Promise.all(this.drivers.map(async (d) => d.connect(await tokenFor(d.id))));
+    this.last = Date.now();
+    this.timer = setInterval(() => {
+      const now = Date.now();
+      // Real elapsed time, not the nominal 1 s: positions then match the fixes' timestamps exactly.
+      const dt = (now - this.last) / 1000;
+      this.last = now;
+      for (const d of this.drivers) d.tick(now, dt);
+    }, FIX_INTERVAL_MS);
+  }
+
+  online(): number {
+    let n = 0;
+    for (const d of this.drivers) if (d.online) n++;
+    return n;
+  }
+
+  /** A random driver that is cruising (free), or undefined when none is. */
+  randomCruising(): SimDriver | undefined {
+    const free = this.drivers.filter((d) => d.phase === 'cruising');
+    return free.length ? free[Math.floor(this.w.rand() * free.length)] : undefined;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.all(this.drivers.map((d) => d.close()));
+  }
+}

@@ -1,0 +1,147 @@
+// Simulated riders: Poisson arrivals that request a job over HTTP and follow it on a rider socket.
+import WebSocket from 'ws';
+import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import type { SimFleet } from './sim-driver.js';
+import { simHeaders } from './sim-world.js';
+import type { SimWorld } from './sim-world.js';
+
+/** Share of riders who cancel their job after a few seconds. */
+const CANCEL_P = 0.05;
+/** A cancelling rider waits this long first, ms. */
+const CANCEL_AFTER_MS: [number, number] = [2000, 8000];
+/** Share of riders who appear just ahead of a free car (demand near supply); the rest anywhere in the area. */
+const NEAR_CAR_P = 0.7;
+/** "Just ahead": this share of the longest trip time (tripS) down the car's route. */
+const AHEAD_SHARE: [number, number] = [0.1, 0.33];
+/** Dropoff candidates tried before settling for the shortest trip found. */
+const DROPOFF_TRIES = 12;
+
+const FINAL = new Set(['completed', 'cancelled', 'unfulfilled']);
+type Frame = Record<string, unknown>;
+type LatLng = { lat: number; lng: number };
+
+export class SimRiders {
+  private n = 0;
+  private spawnTimer: NodeJS.Timeout | null = null;
+  private readonly sockets = new Set<WebSocket>();
+
+  constructor(private readonly w: SimWorld, private readonly fleet: SimFleet, private readonly tokenFor: (sub: string) => Promise<string>) {}
+
+  /** Start Poisson arrivals at `ridersPerMin` (exponential gaps between riders). */
+  start(): void {
+    const perMin = this.w.settings.ridersPerMin;
+    if (perMin <= 0) return;
+    const next = (): void => {
+      const gapMs = (-Math.log(1 - this.w.rand()) * 60_000) / perMin;
+      this.spawnTimer = this.w.later(gapMs, () => {
+        this.spawn().catch((err) => this.error(`rider failed: ${(err as Error).message}`));
+        next();
+      });
+    };
+    next();
+  }
+
+  /** Stop arrivals and close every rider socket (resolves when closed, or after `maxMs`). */
+  async stop(maxMs = 1000): Promise<void> {
+    this.w.cancel(this.spawnTimer);
+    await Promise.all([...this.sockets].map((ws) => new Promise<void>((resolve) => {
+      if (ws.readyState === WebSocket.CLOSED) return resolve();
+      const t = setTimeout(() => { ws.terminate(); resolve(); }, maxMs);
+      ws.once('close', () => { clearTimeout(t); resolve(); });
+      ws.close(1000, 'demo stopping');
+    })));
+  }
+
+  /** One rider: pick a trip, POST /v1/jobs, follow it until it is final. */
+  private async spawn(): Promise<void> {
+    const sub = `sim-r${this.n++}`;
+    this.w.counters.ridersSpawned++;
+    const { pickup, dropoff } = this.pickTrip();
+    const token = await this.tokenFor(sub);
+    const res = await fetch(`${this.w.settings.httpBase}/v1/jobs`, {
+      method: 'POST',
+      headers: simHeaders(token),
+      body: JSON.stringify({ pickup, dropoff }),
+    });
+    const body = (await res.json()) as { id?: string; state?: string; error?: { code: string; message: string } };
+    if (res.status !== 201 || !body.id || !body.state) return this.error(`POST /v1/jobs ${res.status}: ${body.error?.message ?? ''}`);
+    const job = body.id;
+    this.w.jobState(job, body.state, true);
+    if (FINAL.has(body.state) || this.w.stopped) return;
+    if (this.w.rand() < CANCEL_P) this.w.later(this.w.between(CANCEL_AFTER_MS[0], CANCEL_AFTER_MS[1]), () => void this.cancel(job, token));
+    this.follow(job, token);
+  }
+
+  /** Open a rider socket, `sub` to the job, and close it once the job is final. */
+  private follow(job: string, token: string): void {
+    const ws = new WebSocket(`${this.w.settings.wsBase}/v1/rider/ws`, { headers: { authorization: `Bearer ${token}` } });
+    this.sockets.add(ws);
+    ws.on('open', () => ws.send(encodeFrame({ t: 'sub', job, id: 1 })));
+    ws.on('message', (data: Buffer) => {
+      let f: Frame;
+      try {
+        f = decodeFrame(new Uint8Array(data));
+      } catch (err) {
+        return this.error(`rider frame: ${(err as Error).message}`);
+      }
+      if (f.t === 'err') this.error(`rider err ${String(f.code)}: ${String(f.msg)}`);
+      else if (f.t === 'pos') this.w.counters.posFrames++;
+      else if (f.t === 'job' && f.job === job && typeof f.state === 'string') {
+        this.w.jobState(job, f.state);
+        if (FINAL.has(f.state)) ws.close(1000, 'job finished');
+      }
+    });
+    let failed = false;
+    ws.on('error', (err) => {
+      failed = true; // the close that follows is the same failure: count it once
+      this.error(`rider socket: ${err.message}`);
+    });
+    ws.on('close', (code: number) => {
+      this.sockets.delete(ws);
+      if (!failed && code !== 1000 && code !== 1005 && code !== 1001) this.error(`rider socket closed with ${code}`);
+    });
+  }
+
+  /** Cancel while the job is still dispatching or accepted; a 409 just means the driver was quicker. */
+  private async cancel(job: string, token: string): Promise<void> {
+    const state = this.w.jobStates.get(job);
+    if (state !== 'dispatching' && state !== 'accepted') return;
+    this.w.counters.riderCancels++;
+    const res = await fetch(`${this.w.settings.httpBase}/v1/jobs/${job}/cancel`, {
+      method: 'POST', headers: simHeaders(token), body: '{}',
+    }).catch((err: Error) => err);
+    if (res instanceof Error) return this.error(`cancel: ${res.message}`);
+    await res.body?.cancel();
+    if (res.status !== 200 && res.status !== 409) this.error(`POST cancel ${res.status}`);
+  }
+
+  /**
+   * Pickup and dropoff on road nodes (snapped, so cars can route there). The dropoff is a node whose
+   * free-flow route from the pickup takes at most `tripS` seconds, so rides stay Monaco-sized.
+   */
+  private pickTrip(): { pickup: LatLng; dropoff: LatLng } {
+    const g = this.w.graph;
+    const car = this.w.rand() < NEAR_CAR_P ? this.fleet.randomCruising() : undefined;
+    const tripS = this.w.settings.tripS;
+    const p = car ? car.nodeAhead(tripS * this.w.between(AHEAD_SHARE[0], AHEAD_SHARE[1])) : this.w.randomAreaNode();
+    let best = -1;
+    let bestS = Infinity;
+    for (let i = 0; i < DROPOFF_TRIES; i++) {
+      // Straight-line reach of about 6 m/s keeps most candidates under tripS by road.
+      const d = this.w.nodeNear(g.nodeLat(p), g.nodeLng(p), tripS * 6);
+      if (d === p) continue;
+      const r = g.route(p, d);
+      if (!r) continue;
+      if (r.seconds <= tripS && r.seconds >= tripS / 5) { best = d; break; }
+      if (r.seconds < bestS) { bestS = r.seconds; best = d; }
+    }
+    if (best < 0) best = this.w.randomAreaNode();
+    return { pickup: { lat: g.nodeLat(p), lng: g.nodeLng(p) }, dropoff: { lat: g.nodeLat(best), lng: g.nodeLng(best) } };
+  }
+
+  private error(msg: string): void {
+    if (this.w.stopped) return; // sockets and requests cut off by the shutdown are not errors
+    this.w.counters.errors++;
+    this.w.log.info({ msg }, 'sim rider error');
+  }
+}
