@@ -19,6 +19,10 @@ import { MemoryJobRepo } from './matching/memory-job-repo.js';
 import { RedisJobRepo } from './matching/redis-job-repo.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
+import type { EtaStateStore } from './eta/eta-state-store.js';
+import { FileEtaStateStore } from './eta/eta-state-store.js';
+import { RedisEtaStateStore } from './eta/redis-eta-state-store.js';
+import path from 'node:path';
 
 export interface SharedState {
   nodeId: string;
@@ -26,6 +30,9 @@ export interface SharedState {
   repo: JobRepo;
   timers: Timers;
   mirror: FleetMirror;
+  /** Where learned ETA state lives, and whether this node writes it. */
+  etaStore: EtaStateStore;
+  etaWriter: () => Promise<boolean>;
   /** Backend health for /readyz (name → up). */
   health(): Promise<Record<string, boolean>>;
   close(): Promise<void>;
@@ -43,6 +50,8 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
     metrics.watchBus(bus);
     return {
       nodeId, bus, repo, timers, mirror: new NoopFleetMirror(),
+      etaStore: new FileEtaStateStore(path.join(config.dataDir, 'eta')),
+      etaWriter: async () => true,
       health: async () => ({}),
       close: async () => {
         await timers.close();
@@ -79,8 +88,10 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
       received: (n) => metrics.mirrorDrivers.inc({ dir: 'received' }, n),
     },
   });
+  const etaStore = new RedisEtaStateStore(main, prefix, nodeId);
   return {
-    nodeId, bus, repo, timers, mirror,
+    nodeId, bus, repo, timers, mirror, etaStore,
+    etaWriter: () => etaStore.isWriter(),
     health: async () => ({ redis: await repo.healthy() }),
     close: async () => {
       await mirror.stop();

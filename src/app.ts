@@ -5,7 +5,7 @@ import type { DispatchSettings } from './config.js';
 import { TokenVerifier } from './auth/tokens.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
 import { BusNotifier, attachDeliveries } from './bus/deliveries.js';
-import { BaselineEta } from './eta/baseline.js';
+import { EtaService } from './eta/eta-service.js';
 import { FleetRegistry } from './fleet/fleet-registry.js';
 import { Ingest } from './ingest/ingest.js';
 import { JobService } from './matching/job-service.js';
@@ -61,17 +61,34 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const shared = await sharedState(config, fleet, logger, metrics);
   const storage = opts.storage ?? (await LmdbStorage.open(path.join(config.dataDir, 'lmdb'), { logger }));
   const ingest = new Ingest(fleet, storage, metrics);
-  const eta = new BaselineEta(config.dispatch.speedMps);
+  const etaService = await EtaService.open({
+    cities: config.cities, locator: fleet.locator, store: shared.etaStore, logger: logger.child({ c: 'eta' }),
+    fallbackSpeedMps: config.dispatch.speedMps, baseDir: config.citiesDir, isWriter: shared.etaWriter,
+  });
+  const eta = etaService.model;
   const hub = new Hub(fleet, metrics);
   const cityDispatch = new Map<string, Partial<DispatchSettings>>();
   for (const c of config.cities) if (c.dispatch) cityDispatch.set(c.name, c.dispatch as Partial<DispatchSettings>);
   const jobs = new JobService({
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier: new BusNotifier(shared.bus, DELIVER), metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch,
+    onRecorded: (rec) => {
+      if (rec.state !== 'completed' || !rec.driver) return;
+      const p = fleet.position(rec.driver);
+      const end = p ?? rec.dropoff;
+      if (end) etaService.tripCompleted(rec, end.lat, end.lng);
+    },
   });
   await attachDeliveries(shared.bus, DELIVER, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
-  ingest.onMove = (driver, _f, fix) => jobs.onDriverMove(driver, fix.lat, fix.lng, fix.hdg, fix.ts);
-  fleet.onExpire = (ids) => ingest.forget(ids);
+  ingest.onMove = (driver, f, fix) => {
+    jobs.onDriverMove(driver, fix.lat, fix.lng, fix.hdg, fix.ts);
+    // Only drivers on a trip teach speeds: parked, waiting cars would teach 0 m/s.
+    if (f && jobs.onTrip(driver)) etaService.observeFix(f.name, driver, fix.lat, fix.lng, fix.ts);
+  };
+  fleet.onExpire = (ids) => {
+    ingest.forget(ids);
+    etaService.forget(ids);
+  };
   await shared.mirror.start();
 
   let accepting = true;
@@ -94,12 +111,14 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   fleet.start();
   jobs.start();
   hub.start();
+  etaService.start();
   const stopParts = async (): Promise<void> => {
     clearInterval(gauges);
     hub.stop();
     jobs.stop();
     fleet.stop();
     ingest.flush();
+    await etaService.stop();
     await shared.close();
     await storage.close();
   };

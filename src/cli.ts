@@ -18,6 +18,8 @@ commands:
                                 [--drivers N] [--riders-per-min M] [--speed X] [--trip-s S]
                                 [--duration S] [--seed N] [--port N] [--data-dir DIR]
   token   print a signed JWT    --role driver|rider|ops --sub ID [--ttl SECONDS] [--data-dir DIR]
+  eta-eval  score an ETA model  --train TRAIN.csv --test TEST.csv [--model baseline|learned]
+                                [--telemetry PORTO_TRACES.csv] [--json]
 
 Configuration comes from the environment (PORT, TAXIWAY_AUTH_SECRET, TAXIWAY_DATA_DIR, ...; see README)
 and the options above, which override it.`;
@@ -34,6 +36,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'token':
         return await token(rest);
+      case 'eta-eval': {
+        const { runEtaEval } = await import('./eta/eta-eval-cli.js');
+        return await runEtaEval(rest);
+      }
       case undefined:
       case 'help':
       case '--help':

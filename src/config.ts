@@ -24,6 +24,8 @@ export interface Config {
   dataDir: string;
   logLevel: string;
   cities: CityDef[];
+  /** Folder of the cities file (ETA seed paths are relative to it). */
+  citiesDir: string;
   dispatch: DispatchSettings;
   /** How often the server wants fixes from drivers, ms (sent in `hello`). */
   fixIntervalMs: number;
@@ -45,6 +47,8 @@ export interface Config {
 export class ConfigError extends Error {}
 
 type Source = Record<string, string | undefined>;
+
+const DISPATCH_KEYS = new Set(['radiusM', 'offerTimeoutMs', 'maxAttempts', 'staleMs', 'speedMps']);
 
 function int(src: Source, key: string, def: number, min: number, max: number): number {
   const raw = src[key];
@@ -100,6 +104,7 @@ function loadCities(file: string | undefined): CityDef[] {
   const list = (parsed as { cities?: unknown })?.cities;
   if (!Array.isArray(list) || list.length === 0) throw new ConfigError(`TAXIWAY_CITIES=${file}: expected {"cities": [...]} with at least one city`);
   const names = new Set<string>();
+  if (list.filter((c: Record<string, unknown>) => c?.boundary == null).length > 1) throw new ConfigError(`TAXIWAY_CITIES=${file}: at most one city may have no boundary (the catch-all)`);
   return list.map((c: Record<string, unknown>, i: number) => {
     const where = `TAXIWAY_CITIES=${file}: cities[${i}]`;
     if (typeof c?.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(c.name)) throw new ConfigError(`${where}.name must be 1-64 of A-Z a-z 0-9 _ -`);
@@ -118,7 +123,23 @@ function loadCities(file: string | undefined): CityDef[] {
     }
     const dispatch = c.dispatch as Record<string, number> | undefined;
     if (dispatch !== undefined && (typeof dispatch !== 'object' || dispatch === null)) throw new ConfigError(`${where}.dispatch must be an object`);
-    return { name: c.name, timezone: tz, boundary: (b ?? null) as CityDef['boundary'], dispatch } as CityDef;
+    if (dispatch) {
+      for (const [k, v] of Object.entries(dispatch)) {
+        if (!DISPATCH_KEYS.has(k)) throw new ConfigError(`${where}.dispatch.${k} is not a dispatch setting (${[...DISPATCH_KEYS].join(', ')})`);
+        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(`${where}.dispatch.${k} must be a positive number`);
+      }
+    }
+    const eta = c.eta as { seedTrips?: unknown; seedTraces?: unknown } | undefined;
+    if (eta !== undefined) {
+      if (typeof eta !== 'object' || eta === null) throw new ConfigError(`${where}.eta must be an object`);
+      for (const k of ['seedTrips', 'seedTraces'] as const) {
+        const v = eta[k];
+        if (v === undefined) continue;
+        if (typeof v !== 'string') throw new ConfigError(`${where}.eta.${k} must be a path`);
+        if (!fs.existsSync(path.resolve(path.dirname(file), v))) throw new ConfigError(`${where}.eta.${k}: ${v} not found (relative to ${path.dirname(file)})`);
+      }
+    }
+    return { name: c.name, timezone: tz, boundary: (b ?? null) as CityDef['boundary'], dispatch, eta } as CityDef;
   });
 }
 
@@ -139,6 +160,7 @@ export function loadConfig(src: Source = process.env): Config {
     dataDir: path.resolve(src.TAXIWAY_DATA_DIR || './data'),
     logLevel: level,
     cities: loadCities(src.TAXIWAY_CITIES),
+    citiesDir: src.TAXIWAY_CITIES ? path.dirname(path.resolve(src.TAXIWAY_CITIES)) : process.cwd(),
     dispatch: {
       radiusM: int(src, 'TAXIWAY_SEARCH_RADIUS_M', 5000, 10, 1_000_000),
       offerTimeoutMs: int(src, 'TAXIWAY_OFFER_TIMEOUT_MS', 10_000, 100, 600_000),

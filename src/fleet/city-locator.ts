@@ -10,6 +10,8 @@ export interface CityDef {
   boundary: Polygon | MultiPolygon | null;
   /** Per-city dispatch overrides, passed through untouched. */
   dispatch?: Record<string, number>;
+  /** Files the city's learned ETA starts from when it has no saved state (paths relative to the cities file). */
+  eta?: { seedTrips?: string; seedTraces?: string };
 }
 
 interface BoundedCity {

@@ -17,6 +17,7 @@ export interface Candidate { id: string; eta: number }
  */
 export class CandidateFinder {
   private readonly near = new NearestResult(CANDIDATES);
+  private readonly etas = new Float64Array(CANDIDATES);
   constructor(private readonly fleet: FleetRegistry, private readonly eta: EtaModel) {}
 
   best(doc: JobDoc, s: DispatchSettings, nowMs: number, skip: ReadonlySet<string>): Candidate | null {
@@ -31,14 +32,13 @@ export class CandidateFinder {
     };
     const { pickup } = doc.rec;
     const n = fleet.nearest(pickup.lat, pickup.lng, CANDIDATES, s.radiusM, filter, this.near);
+    this.eta.secondsMany(fleet.lat, fleet.lng, this.near.slots, n, pickup.lat, pickup.lng, nowMs, this.etas);
     let bestSlot = -1;
     let bestEta = Infinity;
     for (let i = 0; i < n; i++) {
-      const slot = this.near.slots[i]!;
-      const eta = this.eta.seconds(fleet.lat[slot]!, fleet.lng[slot]!, pickup.lat, pickup.lng, nowMs);
-      if (eta < bestEta) {
-        bestEta = eta;
-        bestSlot = slot;
+      if (this.etas[i]! < bestEta) {
+        bestEta = this.etas[i]!;
+        bestSlot = this.near.slots[i]!;
       }
     }
     return bestSlot < 0 ? null : { id: fleet.idAt(bestSlot), eta: bestEta };

@@ -32,6 +32,8 @@ export interface JobServiceDeps {
   dispatch: DispatchSettings;
   /** Per-city dispatch overrides from the cities file. */
   cityDispatch: Map<string, Partial<DispatchSettings>>;
+  /** Called once per committed state change, on the node that made it (e.g. to learn from trips). */
+  onRecorded?: (rec: JobRecord) => void;
 }
 
 type DriverKind = 'accept' | 'decline' | 'arrived' | 'start' | 'complete' | 'cancel';
@@ -191,6 +193,11 @@ export class JobService {
     this.d.fleet.setStatus(driver, s === 'available' ? DriverStatus.available : s === 'busy' ? DriverStatus.busy : DriverStatus.offline);
   }
 
+  /** Whether `driver` has an assigned job (as this node last heard). */
+  onTrip(driver: string): boolean {
+    return this.activeByDriver.has(driver);
+  }
+
   /** A fix moved `driver` (on this node): if it has an assigned job, its rider gets a throttled `pos`. */
   onDriverMove(driver: string, lat: number, lng: number, hdg: number, ts: number): void {
     const rec = this.activeByDriver.get(driver);
@@ -313,6 +320,7 @@ export class JobService {
       .appendJobEvent({ job: rec.id, seq: doc.seq, ts: rec.updated_ts, state: rec.state, by, snapshot: structuredClone(rec) })
       .catch((err) => this.d.logger.error({ err, job: rec.id, seq: doc.seq }, 'job event not stored'));
     this.d.metrics.jobs.inc({ state: rec.state });
+    this.d.onRecorded?.(rec);
     const frame = jobFrame(rec, this.driverPoint(rec.driver));
     this.d.notifier.jobChanged(rec, frame);
     if (rec.driver) this.d.notifier.toDriver(rec.driver, frame);

@@ -1,0 +1,108 @@
+// The node's ETA: a learned model per city (fallback baseline), fed by live fixes and completed trips, saved periodically.
+import path from 'node:path';
+import type { CityDef } from '../fleet/city-locator.js';
+import type { CityLocator } from '../fleet/city-locator.js';
+import type { Logger } from '../observability/logger.js';
+import type { JobRecord } from '../storage/ports.js';
+import { BaselineEta } from './baseline.js';
+import { CityEta } from './city-eta.js';
+import type { EtaModel } from './eta-model.js';
+import type { LearnedEta } from './learned-eta.js';
+import { openLearnedEta, saveLearnedEta } from './eta-state-store.js';
+import type { EtaStateStore } from './eta-state-store.js';
+
+export interface EtaServiceOptions {
+  cities: CityDef[];
+  locator: CityLocator;
+  store: EtaStateStore;
+  logger: Logger;
+  /** Baseline speed, m/s, for places outside every modelled city. */
+  fallbackSpeedMps: number;
+  /** Seed paths in the cities file are relative to this folder. */
+  baseDir: string;
+  /** Whether this node writes the shared state (one writer per cluster). */
+  isWriter: () => Promise<boolean>;
+}
+
+/** How often models check whether to refit, and how often learned state is saved, ms. */
+const MAINTAIN_MS = 60_000;
+const SAVE_MS = 5 * 60_000;
+
+export class EtaService {
+  readonly model: EtaModel;
+  private timers: NodeJS.Timeout[] = [];
+
+  private constructor(private readonly o: EtaServiceOptions, private readonly models: Map<string, LearnedEta>) {
+    this.model = new CityEta({ locate: (lat, lng) => o.locator.locate(lat, lng), models, fallback: new BaselineEta(o.fallbackSpeedMps) });
+  }
+
+  /** Load each city's saved model, or train it from the city's seed files, or start it untrained. */
+  static async open(o: EtaServiceOptions): Promise<EtaService> {
+    const models = new Map<string, LearnedEta>();
+    for (const c of o.cities) {
+      const seed = c.eta ?? {};
+      const t0 = Date.now();
+      const m = await openLearnedEta(o.store, {
+        city: c.name,
+        timeZone: c.timezone,
+        seedTripsCsv: seed.seedTrips ? path.resolve(o.baseDir, seed.seedTrips) : undefined,
+        seedTracesCsv: seed.seedTraces ? path.resolve(o.baseDir, seed.seedTraces) : undefined,
+      });
+      o.logger.info({ city: c.name, trips: m.tripCount, fitted: m.fitted, ms: Date.now() - t0 }, 'eta model ready');
+      models.set(c.name, m);
+    }
+    return new EtaService(o, models);
+  }
+
+  start(): void {
+    this.timers.push(setInterval(() => this.maintain(), MAINTAIN_MS));
+    this.timers.push(setInterval(() => void this.save(), SAVE_MS));
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.save();
+  }
+
+  /** A live fix of a driver on a trip (degrees, ms): the fleet is the traffic sensor. */
+  observeFix(city: string | null, driver: string, lat: number, lng: number, tsMs: number): void {
+    if (city !== null) this.models.get(city)?.observeFix(driver, lat, lng, tsMs);
+  }
+
+  /** Drivers that left the fleet. */
+  forget(ids: readonly string[]): void {
+    for (const m of this.models.values()) for (const id of ids) m.forgetSource(id);
+  }
+
+  /** A completed job is a real trip: from its pickup to where the driver completed it. */
+  tripCompleted(rec: JobRecord, endLat: number, endLng: number): void {
+    const times = rec.times as Record<string, number> | undefined;
+    const started = times?.in_progress;
+    const done = times?.completed;
+    if (!started || !done || done <= started) return;
+    this.models.get(rec.city)?.addTrip({
+      fromLat: rec.pickup.lat, fromLng: rec.pickup.lng, toLat: endLat, toLng: endLng,
+      startMs: started, durationS: (done - started) / 1000, source: rec.driver ?? undefined,
+    });
+  }
+
+  private maintain(): void {
+    for (const m of this.models.values()) {
+      try {
+        if (m.maintain()) this.o.logger.info({ city: m.city, trips: m.tripCount }, 'eta model refitted');
+      } catch (err) {
+        this.o.logger.error({ err, city: m.city }, 'eta refit failed');
+      }
+    }
+  }
+
+  private async save(): Promise<void> {
+    try {
+      if (!(await this.o.isWriter())) return;
+      for (const m of this.models.values()) await saveLearnedEta(this.o.store, m);
+    } catch (err) {
+      this.o.logger.warn({ err }, 'eta state not saved');
+    }
+  }
+}

@@ -1,0 +1,282 @@
+// Learned per-city ETA: log-linear distance term + boosted trees over trip and telemetry features + online corrections.
+import { haversineMetres } from '../fleet/geo.js';
+import type { EtaEstimate, EtaModel } from './eta-model.js';
+import { DEFAULT_GBM, GbmModel, trainGbmEarlyStopped } from './gbm.js';
+import type { GbmJson, GbmParams } from './gbm.js';
+import { FixPairer } from './fix-pairer.js';
+import { LocalClock } from './local-clock.js';
+import { ResidualTable } from './residual-table.js';
+import type { ResidualState } from './residual-table.js';
+import { SpeedGrid, bandOf, foldOf } from './speed-grid.js';
+import type { SpeedGridState } from './speed-grid.js';
+import type { Trace } from './trace-csv.js';
+import { TRACE_PERIOD_S } from './trace-csv.js';
+import type { TripRow } from './trip-csv.js';
+import { N_FEATURES, TripFrame, learnFrame } from './trip-features.js';
+import { TripStore } from './trip-store.js';
+
+/** Offset, metres, in the distance term log(d + D0): keeps short trips' time from vanishing (pickup, first/last turns). */
+const D0_M = 300;
+/** Before the first fit: door-to-door speed, m/s, and detour factor (as the baseline). */
+const PRIOR_SPEED_MPS = 8.3;
+const PRIOR_DETOUR = 1.3;
+/** Fewer trips than this and deep trees overfit (Porto, 678 trips: depth 2 measured best). */
+const SMALL_DATA = 2000;
+/** Below this many trips the model stays on the prior. */
+const MIN_FIT_TRIPS = 30;
+
+export interface LearnedEtaOptions {
+  city: string;
+  /** IANA zone of the city: time-of-week features are local. */
+  timeZone: string;
+  /** Training trips kept (newest win), default 50,000. */
+  maxTrips?: number;
+  /** `maintain()` refits after this many new trips, default 1000. */
+  retrainEvery?: number;
+  gbm?: Partial<GbmParams>;
+}
+
+/** A completed job as training data: where it really started and ended, when (ms since the epoch) and how long (s). */
+export interface CompletedTrip {
+  fromLat: number; fromLng: number; toLat: number; toLng: number;
+  startMs: number;
+  durationS: number;
+  /** Whose fixes drove it (driver id): its own telemetry is left out of its training features. */
+  source?: string;
+}
+
+export interface FitReport { trips: number; trees: number; angleDeg: number; slope: number; ms: number }
+
+export interface LearnedEtaState {
+  v: 1; city: string; timeZone: string; maxTrips: number; retrainEvery: number;
+  frame: { lat0: number; lng0: number; angleDeg: number } | null;
+  intercept: number; slope: number; detour: number; detourSums: [number, number];
+  gbm: GbmJson | null;
+  trips: ReturnType<TripStore['toJSON']>;
+  grid: SpeedGridState | null;
+  residuals: ResidualState | null;
+}
+
+export class LearnedEta implements EtaModel {
+  readonly name = 'learned';
+  readonly city: string;
+  readonly timeZone: string;
+  private readonly clock: LocalClock;
+  private readonly x = new Float64Array(N_FEATURES);
+  private readonly pairer: FixPairer;
+  private readonly gbmParams: GbmParams;
+  private readonly retrainEvery: number;
+  private trips: TripStore;
+  private frame: TripFrame | null = null;
+  private gbm: GbmModel | null = null;
+  private intercept = 0;
+  private slope = 0;
+  private grid: SpeedGrid | null = null;
+  private residuals: ResidualTable | null = null;
+  /** Sum of driven and of straight-line metres over direct traces, for the road-distance estimate. */
+  private detourSums: [number, number] = [0, 0];
+  private detour = PRIOR_DETOUR;
+  /** Trips added since the last fit. */
+  tripsSinceFit = 0;
+
+  constructor(opts: LearnedEtaOptions) {
+    this.city = opts.city;
+    this.timeZone = opts.timeZone;
+    this.clock = new LocalClock(opts.timeZone);
+    this.trips = new TripStore(opts.maxTrips ?? 50_000);
+    this.retrainEvery = opts.retrainEvery ?? 1000;
+    this.gbmParams = { ...DEFAULT_GBM, ...opts.gbm };
+    this.pairer = new FixPairer((source, lat1, lng1, lat2, lng2, m, s, ts) => {
+      this.clock.set(ts);
+      this.gridAt(lat1, lng1).addSegment(foldOf(source), bandOf(this.clock.weekday, this.clock.hour), lat1, lng1, lat2, lng2, m, s, ts);
+    });
+  }
+
+  get fitted(): boolean {
+    return this.gbm !== null;
+  }
+
+  get tripCount(): number {
+    return this.trips.size;
+  }
+
+  /** Seconds of driving the telemetry grid has seen (decayed). */
+  get telemetryS(): number {
+    return this.grid?.observedS ?? 0;
+  }
+
+  private gridAt(lat: number, lng: number): SpeedGrid {
+    // The grid's origin only anchors cell numbering: the first position seen is as good as any.
+    return (this.grid ??= new SpeedGrid(lat, lng));
+  }
+
+  /** Historical trips (e.g. a CSV), no online update; `source` defaults to the row id, which matches a trace's TRIP_ID. */
+  addHistory(rows: readonly TripRow[], sourceOf: (r: TripRow) => string = (r) => r.id): void {
+    for (const r of rows) {
+      this.trips.add(r.fromLat, r.fromLng, r.toLat, r.toLng, r.weekday, r.hour, r.durationS, foldOf(sourceOf(r)));
+      this.tripsSinceFit++;
+    }
+  }
+
+  /** A completed job: stored for the next fit and, at once, corrects predictions for its area and time band. */
+  addTrip(t: CompletedTrip): void {
+    if (!(t.durationS > 0) || ![t.fromLat, t.fromLng, t.toLat, t.toLng, t.startMs].every(Number.isFinite)) return;
+    this.clock.set(t.startMs);
+    const { weekday, hour } = this.clock;
+    this.trips.add(t.fromLat, t.fromLng, t.toLat, t.toLng, weekday, hour, t.durationS, foldOf(t.source ?? ''));
+    this.tripsSinceFit++;
+    if (this.gbm) {
+      const band = bandOf(weekday, hour);
+      const r = Math.log1p(t.durationS) - this.logSeconds(t.fromLat, t.fromLng, t.toLat, t.toLng, weekday, hour, false);
+      (this.residuals ??= new ResidualTable(t.fromLat, t.fromLng)).add(t.fromLat, t.fromLng, band, r);
+    }
+  }
+
+  /** A live GPS fix of `source` (a driver): consecutive fixes teach the speed grid. */
+  observeFix(source: string, lat: number, lng: number, tsMs: number): void {
+    this.pairer.observe(source, lat, lng, tsMs);
+  }
+
+  /** Drop the last fix kept for `source` (a driver that left the fleet). */
+  forgetSource(source: string): void {
+    this.pairer.forget(source);
+  }
+
+  /** A whole recorded trace (one fix every 15 s) as telemetry, and as evidence of how much longer roads are than straight lines. */
+  observeTrace(t: Trace): void {
+    const n = t.lat.length;
+    let path = 0;
+    for (let i = 0; i < n; i++) {
+      this.observeFix(t.id, t.lat[i]!, t.lng[i]!, (t.startS + TRACE_PERIOD_S * i) * 1000);
+      if (i > 0) path += haversineMetres(t.lat[i - 1]!, t.lng[i - 1]!, t.lat[i]!, t.lng[i]!);
+    }
+    this.forgetSource(t.id);
+    if (n < 2) return;
+    const straight = haversineMetres(t.lat[0]!, t.lng[0]!, t.lat[n - 1]!, t.lng[n - 1]!);
+    // Round trips and waits say nothing about detours: only fairly direct trips of some length count.
+    if (straight > 500 && path < 2.5 * straight) {
+      this.detourSums[0] += path;
+      this.detourSums[1] += straight;
+      this.detour = this.detourSums[0] / this.detourSums[1];
+    }
+  }
+
+  /** Refit on every stored trip (blocks the thread: ~1.5 s per 6,000 trips). Clears the online corrections, which the fit absorbs. */
+  fit(): FitReport {
+    const t0 = Date.now();
+    const rows = this.trips.rows();
+    this.tripsSinceFit = 0;
+    if (rows.length < MIN_FIT_TRIPS) {
+      this.gbm = null;
+      return { trips: rows.length, trees: 0, angleDeg: 0, slope: 0, ms: Date.now() - t0 };
+    }
+    const frame = learnFrame(rows);
+    const n = rows.length;
+    const X = new Float64Array(n * N_FEATURES);
+    const y = new Float64Array(n);
+    const L = new Float64Array(n);
+    const row = new Float64Array(N_FEATURES);
+    for (let i = 0; i < n; i++) {
+      const r = rows[i]!;
+      const g = this.gridLogSpeed(r.fromLat, r.fromLng, r.toLat, r.toLng, r.weekday, r.hour, r.fold);
+      const d = frame.fill(row, r.fromLat, r.fromLng, r.toLat, r.toLng, r.weekday, r.hour, g);
+      X.set(row, i * N_FEATURES);
+      y[i] = Math.log1p(r.durationS);
+      L[i] = Math.log(d + D0_M);
+    }
+    // Least squares of log duration on log(d + D0); the trees then fit what distance does not explain.
+    let sl = 0, sy = 0, sll = 0, sly = 0;
+    for (let i = 0; i < n; i++) {
+      sl += L[i]!; sy += y[i]!; sll += L[i]! * L[i]!; sly += L[i]! * y[i]!;
+    }
+    const v = sll - (sl * sl) / n;
+    // Clamped so the time always grows with distance (ranking needs it) and never faster than linearly.
+    const slope = Math.min(1.2, Math.max(0.05, v > 0 ? (sly - (sl * sy) / n) / v : 0.5));
+    const intercept = (sy - slope * sl) / n;
+    for (let i = 0; i < n; i++) y[i] = y[i]! - intercept - slope * L[i]!;
+    const params = n < SMALL_DATA ? { ...this.gbmParams, depth: Math.min(2, this.gbmParams.depth) } : this.gbmParams;
+    this.gbm = trainGbmEarlyStopped(X, n, N_FEATURES, y, params);
+    this.frame = frame;
+    this.intercept = intercept;
+    this.slope = slope;
+    this.residuals?.clear();
+    return { trips: n, trees: this.gbm.trees, angleDeg: frame.angleDeg, slope, ms: Date.now() - t0 };
+  }
+
+  /** Refit when enough new trips arrived (or none was ever fitted and there are enough). Returns whether it did. */
+  maintain(): boolean {
+    const due = this.gbm ? this.tripsSinceFit >= this.retrainEvery : this.trips.size >= MIN_FIT_TRIPS && this.tripsSinceFit > 0;
+    if (due) this.fit();
+    return due;
+  }
+
+  private gridLogSpeed(fromLat: number, fromLng: number, toLat: number, toLng: number, weekday: number, hour: number, fold: number): number {
+    return this.grid ? this.grid.logSpeedAlong(fromLat, fromLng, toLat, toLng, bandOf(weekday, hour), fold) : Math.log(PRIOR_SPEED_MPS);
+  }
+
+  /** log(1 + seconds) for a trip starting at local `weekday` (1-7) and `hour` (0-23); `online` adds the corrections. */
+  logSeconds(fromLat: number, fromLng: number, toLat: number, toLng: number, weekday: number, hour: number, online = true): number {
+    const frame = this.frame;
+    if (!this.gbm || !frame) {
+      const d = haversineMetres(fromLat, fromLng, toLat, toLng);
+      return Math.log1p((d * PRIOR_DETOUR) / PRIOR_SPEED_MPS);
+    }
+    const g = this.gridLogSpeed(fromLat, fromLng, toLat, toLng, weekday, hour, -1);
+    const d = frame.fill(this.x, fromLat, fromLng, toLat, toLng, weekday, hour, g);
+    let v = this.intercept + this.slope * Math.log(d + D0_M) + this.gbm.predict(this.x);
+    if (online && this.residuals) v += this.residuals.correction(fromLat, fromLng, bandOf(weekday, hour));
+    return v;
+  }
+
+  /** Seconds for a trip starting at local `weekday` and `hour` (what eval and cross-validation call). */
+  predictLocal(fromLat: number, fromLng: number, toLat: number, toLng: number, weekday: number, hour: number): number {
+    return Math.max(0, Math.expm1(this.logSeconds(fromLat, fromLng, toLat, toLng, weekday, hour)));
+  }
+
+  seconds(fromLat: number, fromLng: number, toLat: number, toLng: number, atMs: number): number {
+    this.clock.set(atMs);
+    return Math.round(this.predictLocal(fromLat, fromLng, toLat, toLng, this.clock.weekday, this.clock.hour));
+  }
+
+  secondsMany(
+    fromLat: ArrayLike<number>, fromLng: ArrayLike<number>, slots: ArrayLike<number> | null, n: number,
+    toLat: number, toLng: number, atMs: number, out: Float64Array | number[],
+  ): void {
+    this.clock.set(atMs);
+    const { weekday, hour } = this.clock;
+    for (let i = 0; i < n; i++) {
+      const j = slots === null ? i : slots[i]!;
+      out[i] = Math.round(this.predictLocal(fromLat[j]!, fromLng[j]!, toLat, toLng, weekday, hour));
+    }
+  }
+
+  estimate(fromLat: number, fromLng: number, toLat: number, toLng: number, atMs: number): EtaEstimate {
+    const d = haversineMetres(fromLat, fromLng, toLat, toLng);
+    return { eta_s: this.seconds(fromLat, fromLng, toLat, toLng, atMs), distance_m: Math.round(d * this.detour) };
+  }
+
+  toState(): LearnedEtaState {
+    return {
+      v: 1, city: this.city, timeZone: this.timeZone, maxTrips: this.trips.capacity, retrainEvery: this.retrainEvery,
+      frame: this.frame?.toJSON() ?? null, intercept: this.intercept, slope: this.slope, detour: this.detour, detourSums: this.detourSums,
+      gbm: this.gbm?.toJSON() ?? null, trips: this.trips.toJSON(), grid: this.grid?.toJSON() ?? null, residuals: this.residuals?.toJSON() ?? null,
+    } as LearnedEtaState;
+  }
+
+  /** Rebuild from `toState()` output; `opts` may change the bounds (maxTrips, retrainEvery, gbm). */
+  static fromState(s: LearnedEtaState, opts: Partial<LearnedEtaOptions> = {}): LearnedEta {
+    if (s?.v !== 1) throw new Error('unsupported learned ETA state (expected v 1)');
+    const m = new LearnedEta({ city: s.city, timeZone: s.timeZone, maxTrips: s.maxTrips, retrainEvery: s.retrainEvery, ...opts });
+    m.trips = TripStore.fromJSON(s.trips, opts.maxTrips ?? s.maxTrips);
+    m.frame = s.frame ? new TripFrame(s.frame.lat0, s.frame.lng0, s.frame.angleDeg) : null;
+    m.intercept = s.intercept;
+    m.slope = s.slope;
+    m.detour = s.detour;
+    m.detourSums = s.detourSums;
+    m.gbm = s.gbm ? GbmModel.fromJSON(s.gbm) : null;
+    m.grid = s.grid ? SpeedGrid.fromJSON(s.grid) : null;
+    m.residuals = s.residuals ? ResidualTable.fromJSON(s.residuals) : null;
+    m.tripsSinceFit = 0;
+    return m;
+  }
+}
