@@ -98,7 +98,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   registerSocket(app, 'driver', sdeps, driverHandler(sdeps, ingest, jobs, config.fixIntervalMs));
   registerSocket(app, 'rider', sdeps, riderHandler(sdeps, jobs));
   registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet));
-  registerStatic(app);
+  registerStatic(app, config.dashboardRoads);
   registerRoutes(app, {
     verifier, logger, metrics, fleet, jobs, eta, history: storage,
     health: async () => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) }),

@@ -24,6 +24,8 @@ export interface Config {
   dataDir: string;
   logLevel: string;
   cities: CityDef[];
+  /** GeoJSON road lines drawn behind the ops dashboard (optional; the demo sets it). */
+  dashboardRoads?: string;
   /** Folder of the cities file (ETA seed paths are relative to it). */
   citiesDir: string;
   dispatch: DispatchSettings;
@@ -143,6 +145,12 @@ function loadCities(file: string | undefined): CityDef[] {
   });
 }
 
+function dashboardRoads(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  if (!fs.existsSync(file)) throw new ConfigError(`TAXIWAY_DASHBOARD_ROADS=${file}: file not found`);
+  return path.resolve(file);
+}
+
 /** Read and validate the whole configuration. Throws ConfigError with a message naming the setting. */
 export function loadConfig(src: Source = process.env): Config {
   const redisUrl = src.REDIS_URL || undefined;
@@ -160,6 +168,7 @@ export function loadConfig(src: Source = process.env): Config {
     dataDir: path.resolve(src.TAXIWAY_DATA_DIR || './data'),
     logLevel: level,
     cities: loadCities(src.TAXIWAY_CITIES),
+    dashboardRoads: dashboardRoads(src.TAXIWAY_DASHBOARD_ROADS),
     citiesDir: src.TAXIWAY_CITIES ? path.dirname(path.resolve(src.TAXIWAY_CITIES)) : process.cwd(),
     dispatch: {
       radiusM: int(src, 'TAXIWAY_SEARCH_RADIUS_M', 5000, 10, 1_000_000),

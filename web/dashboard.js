@@ -121,6 +121,7 @@ const liveJobs = new Map(); // job id → last job frame, while not final
 const finals = { completed: 0, cancelled: 0, unfulfilled: 0 };
 const seen = new Set(); // job ids already seen, so each job's final state is counted once
 let view = null; // {lat0, lat1, lng0, lng1}: eased toward the drivers' bounds so the map never jumps
+let roads = null; // [[lng, lat, lng, lat, ...], ...]: the optional road backdrop (/dashboard/roads.json)
 
 const $ = (id) => document.getElementById(id);
 const canvas = $('map');
@@ -160,6 +161,16 @@ function draw() {
   const X = (lng) => w / 2 + (lng - cLng) * kx * scale;
   const Y = (lat) => h / 2 - (lat - cLat) * scale;
 
+  if (roads) {
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = '#262d35';
+    ctx.beginPath();
+    for (const line of roads) {
+      ctx.moveTo(X(line[0]), Y(line[1]));
+      for (let i = 2; i < line.length; i += 2) ctx.lineTo(X(line[i]), Y(line[i + 1]));
+    }
+    ctx.stroke();
+  }
   ctx.lineWidth = 1.5;
   ctx.strokeStyle = COLORS.job;
   for (const j of liveJobs.values()) {
@@ -276,6 +287,10 @@ function connect() {
 
 window.addEventListener('resize', () => requestAnimationFrame(draw));
 renderCounts();
+// The server offers a road backdrop when it has one (the demo does): flat [lng, lat, ...] lines.
+fetch('/dashboard/roads.json').then((r) => (r.ok ? r.json() : null)).then((j) => {
+  if (Array.isArray(j)) roads = j;
+}).catch(() => {});
 if (token) connect();
 else {
   setConn('no token', 'down');

@@ -81,6 +81,7 @@ export async function runDemo(argv: string[], opts: DemoOptions = {}): Promise<n
   env.LOG_LEVEL ||= 'warn';
   env.HOST ||= '127.0.0.1';
   env.TAXIWAY_OFFER_TIMEOUT_MS ||= '10000';
+  env.TAXIWAY_DASHBOARD_ROADS ||= defaultMonacoRoadsPath();
   const config = loadConfig(flagsToEnv(a.flags, env));
   const app = await startApp(config);
   // Wildcard listeners are reached on loopback; an IPv6 literal needs brackets in a URL.
