@@ -18,6 +18,7 @@ commands:
                                 [--drivers N] [--riders-per-min M] [--speed X] [--trip-s S]
                                 [--duration S] [--seed N] [--port N] [--data-dir DIR]
   token   print a signed JWT    --role driver|rider|ops --sub ID [--ttl SECONDS] [--data-dir DIR]
+  bench   load generator and benchmark scenarios (taxiway bench help)
   eta-eval  score an ETA model  --train TRAIN.csv --test TEST.csv [--model baseline|learned]
                                 [--telemetry PORTO_TRACES.csv] [--json]
 
@@ -36,6 +37,11 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'token':
         return await token(rest);
+      case 'bench': {
+        // The benchmark suite lives beside src (benchmarks/), compiled to dist/benchmarks.
+        const { runBenchCli } = await import('../benchmarks/cli.js');
+        return await runBenchCli(rest);
+      }
       case 'eta-eval': {
         const { runEtaEval } = await import('./eta/eta-eval-cli.js');
         return await runEtaEval(rest);

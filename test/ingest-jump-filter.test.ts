@@ -1,6 +1,19 @@
 // The exact fix rule: future, duplicates, order, jumps and the three-fix recovery.
 import t from 'tap';
-import { DriverTrack, FixVerdict } from '../src/ingest/jump-filter.js';
+import { DriverTracks, FixVerdict } from '../src/ingest/jump-filter.js';
+
+/** One driver's view of DriverTracks, so each case reads like a single track. */
+class DriverTrack {
+  private static shared = new DriverTracks(16);
+  private static n = 0;
+  private readonly slot = DriverTrack.shared.slotFor('d' + DriverTrack.n++);
+  judge(ts: number, lat: number, lng: number, now: number): number {
+    return DriverTrack.shared.judge(this.slot, ts, lat, lng, now);
+  }
+  get lastLat(): number {
+    return DriverTrack.shared.anchor(this.slot).lat;
+  }
+}
 
 const T0 = 1_764_300_000_000;
 const NOW = T0 + 100_000;
@@ -60,4 +73,22 @@ t.test('old fixes never build a recovery chain (the live position never moves ba
   t.equal(d.judge(T0 - 599_000, 47.0001, 2, NOW), FixVerdict.jump);
   t.equal(d.judge(T0 - 598_000, 47.0002, 2, NOW), FixVerdict.jump, 'still rejected: older than the anchor');
   t.equal(d.judge(T0 + 1000, 41.1501, -8.61, NOW), FixVerdict.live);
+});
+
+t.test('many drivers: slots grow and stay independent; forgotten slots are reused clean', async (t) => {
+  const tracks = new DriverTracks(16);
+  const slots: number[] = [];
+  for (let i = 0; i < 500; i++) {
+    const s = tracks.slotFor('g' + i);
+    slots.push(s);
+    t.equal(tracks.judge(s, T0 + i, i * 0.01, 0, NOW), FixVerdict.live);
+  }
+  for (let i = 0; i < 500; i++) t.equal(tracks.anchor(slots[i]!).lat, i * 0.01);
+  t.equal(tracks.slotFor('g7'), slots[7], 'same driver, same slot');
+  tracks.forget('g7');
+  const reused = tracks.slotFor('newcomer');
+  t.equal(reused, slots[7], 'slot reused');
+  t.equal(tracks.anchor(reused).ts, -Infinity, 'with no inherited anchor');
+  t.equal(tracks.judge(reused, T0 + 7, 0.07, 0, NOW), FixVerdict.live, 'nor inherited duplicates');
+  t.equal(tracks.size, 500);
 });

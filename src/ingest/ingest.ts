@@ -4,7 +4,7 @@ import type { CityFleet } from '../fleet/city-fleet.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Fix } from '../protocol/messages.js';
 import type { HistoryStore, StoredFix } from '../storage/ports.js';
-import { DriverTrack, FixVerdict } from './jump-filter.js';
+import { DriverTracks, FixVerdict } from './jump-filter.js';
 import type { FixVerdictCode } from './jump-filter.js';
 
 export { FixVerdict };
@@ -24,7 +24,7 @@ const REJECT_REASON: Record<number, string> = {
  * `maxBatch`), so the store sees few large writes; `flush()` hands over what is buffered.
  */
 export class Ingest {
-  private readonly tracks = new Map<string, DriverTrack>();
+  private readonly tracks = new DriverTracks();
   private batch: StoredFix[] = [];
   private timer: NodeJS.Timeout | null = null;
   private readonly rejected: Record<string, { inc(): void }>;
@@ -51,12 +51,7 @@ export class Ingest {
 
   /** Judge and apply one range-valid fix of `driver` at server time `nowMs`. */
   accept(driver: string, fix: Fix, nowMs: number): FixVerdictCode {
-    let track = this.tracks.get(driver);
-    if (!track) {
-      track = new DriverTrack();
-      this.tracks.set(driver, track);
-    }
-    const v = track.judge(fix.ts, fix.lat, fix.lng, nowMs);
+    const v = this.tracks.judge(this.tracks.slotFor(driver), fix.ts, fix.lat, fix.lng, nowMs);
     if (v === FixVerdict.live || v === FixVerdict.history) {
       this.metrics.fixesAccepted.inc();
       this.batch.push({ driver, ts: fix.ts, lat: fix.lat, lng: fix.lng, hdg: fix.hdg, spd: fix.spd, acc: fix.acc });
@@ -86,6 +81,6 @@ export class Ingest {
 
   /** Forget per-driver state of drivers removed from the live fleet (bounded memory). */
   forget(ids: string[]): void {
-    for (const id of ids) this.tracks.delete(id);
+    for (const id of ids) this.tracks.forget(id);
   }
 }

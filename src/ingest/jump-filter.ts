@@ -19,73 +19,151 @@ export type FixVerdictCode = (typeof FixVerdict)[keyof typeof FixVerdict];
 
 /** Fixes that must agree with each other, in a row, for a jumped-to position to win. */
 export const JUMP_RECOVERY_FIXES = 3;
-const RECENT = 64;
+/** Recent accepted timestamps remembered per driver for duplicate detection. */
+const RECENT = 8;
+/** Floats per driver for the jump chain: [ts, lat, lng] × (JUMP_RECOVERY_FIXES - 1). */
+const CHAIN = 3 * (JUMP_RECOVERY_FIXES - 1);
 
 /**
- * The state ingest keeps per driver: the anchor (newest accepted fix), a ring of recent accepted
- * timestamps for duplicate detection, and the chain of rejected jump fixes that agree with each other.
+ * The state ingest keeps per driver, in flat typed arrays by slot (no object per driver): the anchor
+ * (newest accepted fix), a ring of recent accepted timestamps for duplicate detection, and the chain of
+ * rejected jump fixes that agree with each other. About 140 bytes per driver plus its id's map entry.
  */
-export class DriverTrack {
-  lastTs = -Infinity;
-  lastLat = 0;
-  lastLng = 0;
-  private readonly recent = new Float64Array(RECENT).fill(NaN);
-  private recentPos = 0;
-  /** Rejected jump fixes that agree with each other: [ts, lat, lng] × (JUMP_RECOVERY_FIXES - 1). */
-  private readonly chain = new Float64Array(3 * (JUMP_RECOVERY_FIXES - 1));
-  private chainLen = 0;
+export class DriverTracks {
+  private readonly slots = new Map<string, number>();
+  private free: number[] = [];
+  private cap: number;
+  private used = 0;
+  private lastTs: Float64Array;
+  private lastLat: Float64Array;
+  private lastLng: Float64Array;
+  private recent: Float64Array;
+  private recentPos: Uint8Array;
+  private chain: Float64Array;
+  private chainLen: Uint8Array;
+
+  constructor(initialCapacity = 1024) {
+    this.cap = Math.max(16, initialCapacity);
+    this.lastTs = new Float64Array(this.cap);
+    this.lastLat = new Float64Array(this.cap);
+    this.lastLng = new Float64Array(this.cap);
+    this.recent = new Float64Array(this.cap * RECENT);
+    this.recentPos = new Uint8Array(this.cap);
+    this.chain = new Float64Array(this.cap * CHAIN);
+    this.chainLen = new Uint8Array(this.cap);
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** The driver's slot, created on first sight. */
+  slotFor(driver: string): number {
+    let s = this.slots.get(driver);
+    if (s !== undefined) return s;
+    s = this.free.length > 0 ? this.free.pop()! : this.used++;
+    if (s >= this.cap) this.grow();
+    this.lastTs[s] = -Infinity;
+    this.recent.fill(NaN, s * RECENT, (s + 1) * RECENT);
+    this.recentPos[s] = 0;
+    this.chainLen[s] = 0;
+    this.slots.set(driver, s);
+    return s;
+  }
+
+  /** Forget a driver (it left the fleet): its slot is reused. */
+  forget(driver: string): void {
+    const s = this.slots.get(driver);
+    if (s === undefined) return;
+    this.slots.delete(driver);
+    this.free.push(s);
+  }
+
+  /** Anchor (newest accepted fix) of a slot: ts ms (-Infinity when none), lat, lng degrees. */
+  anchor(slot: number): { ts: number; lat: number; lng: number } {
+    return { ts: this.lastTs[slot]!, lat: this.lastLat[slot]!, lng: this.lastLng[slot]! };
+  }
 
   /**
-   * Judge one range-valid fix (ms, degrees) at server time `nowMs`, updating the track for accepted fixes.
+   * Judge one range-valid fix (ms, degrees) of the driver in `slot` at server time `nowMs`, updating
+   * its state for accepted fixes.
    *
    * Rule (exact):
    * 1. ts > now + 60 s → future (rejected).
-   * 2. ts equal to the anchor's or one of the last 64 accepted ts → duplicate (dropped). (An older repeat is
- *    stored again under the same key, which the history store makes idempotent.)
+   * 2. ts equal to the anchor's or one of the last 8 accepted ts → duplicate (dropped). (An older repeat is
+   *    stored again under the same key, which the history store makes idempotent.)
    * 3. If the driver has an accepted fix, the implied speed between it and this fix
-   *    (haversine metres / |Δts| s) above 250 km/h → jump (rejected). A jump newer than the anchor joins the jump chain:
-   *    it extends the chain when it is newer than the chain's last fix and within 250 km/h of it,
-   *    otherwise it starts a new chain. When the chain would reach 3 fixes, this third fix is accepted
-   *    instead (the old anchor was the outlier): it becomes the anchor and the live position.
+   *    (haversine metres / |Δts| s) above 250 km/h → jump (rejected). A jump newer than the anchor joins
+   *    the jump chain: it extends the chain when it is newer than the chain's last fix and within
+   *    250 km/h of it, otherwise it starts a new chain. When the chain would reach 3 fixes, this third fix
+   *    is accepted instead (the old anchor was the outlier): it becomes the anchor and the live position.
    * 4. Otherwise accepted: newer than the anchor → live (moves the position), older → history only.
    * Any accepted fix clears the chain.
    */
-  judge(ts: number, lat: number, lng: number, nowMs: number): FixVerdictCode {
+  judge(slot: number, ts: number, lat: number, lng: number, nowMs: number): FixVerdictCode {
     if (ts > nowMs + Limits.maxFutureMs) return FixVerdict.future;
-    if (ts === this.lastTs) return FixVerdict.duplicate;
-    for (let i = 0; i < RECENT; i++) if (this.recent[i] === ts) return FixVerdict.duplicate;
-    if (this.lastTs !== -Infinity && tooFast(this.lastTs, this.lastLat, this.lastLng, ts, lat, lng)) {
+    const lastTs = this.lastTs[slot]!;
+    if (ts === lastTs) return FixVerdict.duplicate;
+    const r = slot * RECENT;
+    const recent = this.recent;
+    for (let i = 0; i < RECENT; i++) if (recent[r + i] === ts) return FixVerdict.duplicate;
+    if (lastTs !== -Infinity && tooFast(lastTs, this.lastLat[slot]!, this.lastLng[slot]!, ts, lat, lng)) {
       // Only fixes newer than the anchor may build a chain: old fixes must never move the position back.
-      if (ts <= this.lastTs) return FixVerdict.jump;
+      if (ts <= lastTs) return FixVerdict.jump;
       const c = this.chain;
-      const n = this.chainLen;
-      const extends_ = n > 0 && ts > c[3 * (n - 1)]! && !tooFast(c[3 * (n - 1)]!, c[3 * (n - 1) + 1]!, c[3 * (n - 1) + 2]!, ts, lat, lng);
+      const b = slot * CHAIN;
+      const n = this.chainLen[slot]!;
+      const l = b + 3 * (n - 1);
+      const extends_ = n > 0 && ts > c[l]! && !tooFast(c[l]!, c[l + 1]!, c[l + 2]!, ts, lat, lng);
       if (extends_ && n + 1 >= JUMP_RECOVERY_FIXES) {
-        this.chainLen = 0;
-        this.accept(ts, lat, lng, true);
+        this.chainLen[slot] = 0;
+        this.accept(slot, ts, lat, lng, true);
         return FixVerdict.live;
       }
-      const at = extends_ ? n : 0;
-      c[3 * at] = ts;
-      c[3 * at + 1] = lat;
-      c[3 * at + 2] = lng;
-      this.chainLen = at + 1;
+      const at = b + 3 * (extends_ ? n : 0);
+      c[at] = ts;
+      c[at + 1] = lat;
+      c[at + 2] = lng;
+      this.chainLen[slot] = extends_ ? n + 1 : 1;
       return FixVerdict.jump;
     }
-    this.chainLen = 0;
-    const newer = ts > this.lastTs;
-    this.accept(ts, lat, lng, newer);
+    this.chainLen[slot] = 0;
+    const newer = ts > lastTs;
+    this.accept(slot, ts, lat, lng, newer);
     return newer ? FixVerdict.live : FixVerdict.history;
   }
 
-  private accept(ts: number, lat: number, lng: number, moveAnchor: boolean): void {
-    this.recent[this.recentPos] = ts;
-    this.recentPos = (this.recentPos + 1) % RECENT;
+  private accept(slot: number, ts: number, lat: number, lng: number, moveAnchor: boolean): void {
+    const p = this.recentPos[slot]!;
+    this.recent[slot * RECENT + p] = ts;
+    this.recentPos[slot] = (p + 1) % RECENT;
     if (moveAnchor) {
-      this.lastTs = ts;
-      this.lastLat = lat;
-      this.lastLng = lng;
+      this.lastTs[slot] = ts;
+      this.lastLat[slot] = lat;
+      this.lastLng[slot] = lng;
     }
+  }
+
+  private grow(): void {
+    const cap = this.cap * 2;
+    const f64 = (a: Float64Array, per: number): Float64Array => {
+      const b = new Float64Array(cap * per);
+      b.set(a);
+      return b;
+    };
+    const u8 = (a: Uint8Array): Uint8Array => {
+      const b = new Uint8Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.lastTs = f64(this.lastTs, 1);
+    this.lastLat = f64(this.lastLat, 1);
+    this.lastLng = f64(this.lastLng, 1);
+    this.recent = f64(this.recent, RECENT);
+    this.chain = f64(this.chain, CHAIN);
+    this.recentPos = u8(this.recentPos);
+    this.chainLen = u8(this.chainLen);
+    this.cap = cap;
   }
 }
 

@@ -55,6 +55,17 @@ export function checkFix(ts: unknown, lat: unknown, lng: unknown, hdg: unknown, 
   return null;
 }
 
+/** checkFix for already-numeric fields, optional ones NaN when absent (the fast loc path). */
+export function fixNumbersValid(ts: number, lat: number, lng: number, hdg: number, spd: number, acc: number): boolean {
+  return (
+    ts >= 0 && ts <= 8.64e15 && Number.isInteger(ts) &&
+    lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180 &&
+    (hdg !== hdg || (hdg >= 0 && hdg < 360)) &&
+    (spd !== spd || (spd >= 0 && spd !== Infinity)) &&
+    (acc !== acc || (acc >= 0 && acc !== Infinity))
+  );
+}
+
 function toFix(ts: unknown, lat: unknown, lng: unknown, hdg: unknown, spd: unknown, acc: unknown): Fix {
   return {
     ts: ts as number,

@@ -5,7 +5,8 @@ import type { JobService } from '../matching/job-service.js';
 import { encodeFrame, msInt } from '../protocol/codec.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { Fix } from '../protocol/messages.js';
-import { parseDriverMessage } from '../protocol/validate.js';
+import { fixNumbersValid, parseDriverMessage } from '../protocol/validate.js';
+import { LOC_OK, LocScratch, decodeLoc } from '../protocol/fast-loc.js';
 import type { Sock } from './delivery.js';
 import { errFrame, replyOk } from './sockets.js';
 import type { RoleHandler, SocketDeps } from './sockets.js';
@@ -19,7 +20,25 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
     v === FixVerdict.future
       ? `ts ${fix.ts} is more than 60 s in the future`
       : `jump: reaching ${fix.lat},${fix.lng} at ts ${fix.ts} implies more than 250 km/h from the last accepted fix`;
+  const scratch = new LocScratch();
+  // One reused Fix for the fast path: ingest copies what it keeps, so no fix object is made per frame.
+  const fix: Fix = { ts: 0, lat: 0, lng: 0, hdg: NaN, spd: NaN, acc: NaN };
   return {
+    fast(ws, bytes) {
+      const s = scratch;
+      if (decodeLoc(bytes, s) !== LOC_OK || !fixNumbersValid(s.ts, s.lat, s.lng, s.hdg, s.spd, s.acc)) return false;
+      fix.ts = s.ts;
+      fix.lat = s.lat;
+      fix.lng = s.lng;
+      fix.hdg = s.hdg;
+      fix.spd = s.spd;
+      fix.acc = s.acc;
+      const id = s.id === s.id ? s.id : undefined;
+      const v = ingest.accept(ws.getUserData().sub, fix, Date.now());
+      if (v === FixVerdict.future || v === FixVerdict.jump) hub.delivery.reliable(ws, errFrame(id, 'bad_location', reasonOf(v, fix)));
+      else replyOk(deps, ws, id);
+      return true;
+    },
     open(ws) {
       const ud = ws.getUserData();
       const driver = ud.sub;

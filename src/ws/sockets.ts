@@ -28,6 +28,11 @@ export interface SocketDeps {
 export interface RoleHandler {
   open(ws: Sock): void;
   /**
+   * Optional allocation-free path for the hottest frames: return true when `bytes` was fully handled
+   * (reply included), false to fall through to the general decode (which then reports any error).
+   */
+  fast?(ws: Sock, bytes: Uint8Array): boolean;
+  /**
    * Handle one decoded frame; throw ProtocolError to answer `err`. A returned promise is an async action
    * (job changes): it runs after the socket's earlier async actions (per-socket order), and its
    * rejection is answered with `err` carrying the frame's id.
@@ -127,6 +132,10 @@ function onMessage(deps: SocketDeps, role: Role, handler: RoleHandler, ws: Sock,
   let id: number | undefined;
   try {
     if (!isBinary) throw new ProtocolError('bad_frame', 'text frames are not accepted: send binary msgpack');
+    if (handler.fast && handler.fast(ws, new Uint8Array(data))) {
+      ud.badInRow = 0;
+      return;
+    }
     const m = decodeFrame(data);
     id = frameId(m);
     const action = handler.message(ws, m);
