@@ -14,6 +14,7 @@ import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { CloseCodes } from './protocol/errors.js';
 import { LmdbStorage } from './storage/lmdb-storage.js';
+import { openCassandraStorage } from './storage/cassandra-storage.js';
 import type { Storage } from './storage/ports.js';
 import { driverHandler } from './ws/driver-socket.js';
 import { Hub } from './ws/hub.js';
@@ -59,7 +60,15 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const metrics = new Metrics();
   const fleet = new FleetRegistry({ cities: config.cities, rebuildMs: config.indexRebuildMs, expireMs: config.expireMs });
   const shared = await sharedState(config, fleet, logger, metrics);
-  const storage = opts.storage ?? (await LmdbStorage.open(path.join(config.dataDir, 'lmdb'), { logger }));
+  let storage: Storage;
+  try {
+    storage = opts.storage ?? (config.cassandra
+      ? await openCassandraStorage({ settings: config.cassandra, registry: metrics.registry, logger: logger.child({ c: 'storage' }), migrate: config.migrateOnStart })
+      : await LmdbStorage.open(path.join(config.dataDir, 'lmdb'), { logger }));
+  } catch (e) {
+    await shared.close();
+    throw e;
+  }
   const ingest = new Ingest(fleet, storage, metrics);
   const etaService = await EtaService.open({
     cities: config.cities, locator: fleet.locator, store: shared.etaStore, logger: logger.child({ c: 'eta' }),

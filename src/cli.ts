@@ -18,6 +18,9 @@ commands:
                                 [--drivers N] [--riders-per-min M] [--speed X] [--trip-s S]
                                 [--duration S] [--seed N] [--port N] [--data-dir DIR]
   token   print a signed JWT    --role driver|rider|ops --sub ID [--ttl SECONDS] [--data-dir DIR]
+  migrate create/update the Cassandra keyspace and tables (CASSANDRA_* settings)
+  replay  stream real Porto taxi traces through the driver protocol
+                                --file PORTO.csv --url ws://HOST:PORT [--speed N] (taxiway replay --help)
   bench   load generator and benchmark scenarios (taxiway bench help)
   eta-eval  score an ETA model  --train TRAIN.csv --test TEST.csv [--model baseline|learned]
                                 [--telemetry PORTO_TRACES.csv] [--json]
@@ -41,6 +44,14 @@ export async function main(argv: string[]): Promise<number> {
         // The benchmark suite lives beside src (benchmarks/), compiled to dist/benchmarks.
         const { runBenchCli } = await import('../benchmarks/cli.js');
         return await runBenchCli(rest);
+      }
+      case 'migrate': {
+        const { runMigrate } = await import('./storage/cassandra-migrate-cli.js');
+        return await runMigrate(rest);
+      }
+      case 'replay': {
+        const { runReplay } = await import('./sim/replay.js');
+        return await runReplay(rest);
       }
       case 'eta-eval': {
         const { runEtaEval } = await import('./eta/eta-eval-cli.js');

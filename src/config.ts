@@ -2,6 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CityDef } from './fleet/city-locator.js';
+import { cassandraSettingsFromEnv } from './storage/cassandra-options.js';
+import type { CassandraSettings } from './storage/cassandra-options.js';
 
 export interface DispatchSettings {
   /** Search radius around the pickup, metres. */
@@ -42,7 +44,10 @@ export interface Config {
   redisPrefix: string;
   /** This node's id in cluster mode (default: host-pid-random). */
   nodeId?: string;
-  cassandraContactPoints?: string[];
+  /** Cassandra storage (history, job events) when CASSANDRA_CONTACT_POINTS is set; LMDB otherwise. */
+  cassandra?: CassandraSettings;
+  /** Create/update the Cassandra schema at startup (TAXIWAY_MIGRATE=1; production runs `taxiway migrate`). */
+  migrateOnStart: boolean;
   mode: 'embedded' | 'cluster';
 }
 
@@ -154,18 +159,18 @@ function dashboardRoads(file: string | undefined): string | undefined {
 /** Read and validate the whole configuration. Throws ConfigError with a message naming the setting. */
 export function loadConfig(src: Source = process.env): Config {
   const redisUrl = src.REDIS_URL || undefined;
-  const cps = src.CASSANDRA_CONTACT_POINTS ? src.CASSANDRA_CONTACT_POINTS.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   const secret = src.TAXIWAY_AUTH_SECRET || undefined;
   if (secret !== undefined && secret.length < 16) throw new ConfigError('TAXIWAY_AUTH_SECRET must be at least 16 characters');
   const mode = redisUrl ? 'cluster' : 'embedded';
   if (mode === 'cluster' && !secret) throw new ConfigError('TAXIWAY_AUTH_SECRET is required in cluster mode (every node must share it)');
   const level = src.LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) throw new ConfigError(`LOG_LEVEL=${level}: expected fatal|error|warn|info|debug|trace|silent`);
+  const dataDir = path.resolve(src.TAXIWAY_DATA_DIR || './data');
   return {
     host: src.HOST || '0.0.0.0',
     port: int(src, 'PORT', 8080, 0, 65535),
     authSecret: secret,
-    dataDir: path.resolve(src.TAXIWAY_DATA_DIR || './data'),
+    dataDir,
     logLevel: level,
     cities: loadCities(src.TAXIWAY_CITIES),
     dashboardRoads: dashboardRoads(src.TAXIWAY_DASHBOARD_ROADS),
@@ -184,7 +189,8 @@ export function loadConfig(src: Source = process.env): Config {
     redisUrl,
     redisPrefix: src.TAXIWAY_REDIS_PREFIX ?? 'taxiway:',
     nodeId: src.TAXIWAY_NODE_ID || undefined,
-    cassandraContactPoints: cps,
+    cassandra: src.CASSANDRA_CONTACT_POINTS ? cassandraSettingsFromEnv(src, dataDir) : undefined,
+    migrateOnStart: src.TAXIWAY_MIGRATE === '1',
     mode,
   };
 }

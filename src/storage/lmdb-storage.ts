@@ -4,10 +4,11 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { clampLimit, isQueryableRange, toPoint, type FixValue, type TrackPoint } from './fix-codec.js';
 import { checkJobEvent, fromStoredEvent, toStoredEvent, type StoredJobEvent } from './job-codec.js';
 import { FixWriter, type FixKey, type FixWriterOptions, type FixWriterStats } from './lmdb-fix-writer.js';
-import type { JobEvent, JobRecord, Storage, StoredFix, TrackPage } from './ports.js';
+import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobRecord, type Storage, type StoredFix, type TrackPage } from './ports.js';
 import { silentLogger, type StorageLogger } from './storage-logger.js';
 
 type EventKey = [job: string, seq: number];
+type PartyKey = [party: JobParty, id: string, createdTs: number, job: string];
 
 export interface LmdbStorageOptions {
   logger?: StorageLogger;
@@ -21,6 +22,7 @@ export interface LmdbStorageOptions {
  *   and "d1" never ranges into "d10"); value msgpack [lat, lng, hdg|null, spd|null, acc|null].
  * - `jobs`: key job id; value the latest JobRecord (the snapshot of the highest seq seen).
  * - `job_events`: key [jobId, seq]; value { ts, state, by, snapshot }.
+ * - `jobs_by_party`: key [party, id, created_ts ms, jobId]; value true. Read backwards for newest first.
  */
 export class LmdbStorage implements Storage {
   private state: 'open' | 'closing' | 'closed' = 'open';
@@ -35,6 +37,7 @@ export class LmdbStorage implements Storage {
     private readonly fixes: Database<FixValue, FixKey>,
     private readonly jobs: Database<JobRecord, string>,
     private readonly events: Database<StoredJobEvent, EventKey>,
+    private readonly byParty: Database<true, PartyKey>,
     private readonly log: StorageLogger,
     writerOpts: FixWriterOptions | undefined,
   ) {
@@ -49,7 +52,8 @@ export class LmdbStorage implements Storage {
       const fixes = root.openDB<FixValue, FixKey>({ name: 'fixes', encoding: 'msgpack' });
       const jobs = root.openDB<JobRecord, string>({ name: 'jobs', encoding: 'msgpack' });
       const events = root.openDB<StoredJobEvent, EventKey>({ name: 'job_events', encoding: 'msgpack' });
-      return new LmdbStorage(root, fixes, jobs, events, opts.logger ?? silentLogger, opts.fixWriter);
+      const byParty = root.openDB<true, PartyKey>({ name: 'jobs_by_party', encoding: 'msgpack' });
+      return new LmdbStorage(root, fixes, jobs, events, byParty, opts.logger ?? silentLogger, opts.fixWriter);
     } catch (err) {
       await root.close();
       throw err;
@@ -90,6 +94,7 @@ export class LmdbStorage implements Storage {
     const txn = this.root.transaction(() => {
       if (this.events.doesExist(key)) return; // idempotent on (job, seq): the first write stays
       this.events.put(key, body);
+      for (const p of jobParties(body.snapshot)) this.byParty.put([p.party, p.id, p.createdTs, ev.job], true);
       // Events can land out of order (concurrent callers, retries): only the highest seq is "latest".
       const later = [...this.events.getKeys({ start: key, exclusiveStart: true, end: [ev.job, Infinity], limit: 1 })];
       if (later.length === 0) this.jobs.put(ev.job, body.snapshot);
@@ -112,6 +117,22 @@ export class LmdbStorage implements Storage {
     const out: JobEvent[] = [];
     for (const { key, value } of this.events.getRange({ start: [id, 0], end: [id, Infinity] })) {
       if (key[0] === id) out.push(fromStoredEvent(id, key[1], value));
+    }
+    return out;
+  }
+
+  async recentJobs(party: JobParty, id: string, limit: number, beforeMs = Infinity): Promise<JobRecord[]> {
+    this.assertReadable();
+    const n = Math.min(clampLimit(limit), MAX_RECENT_JOBS);
+    if (Number.isNaN(beforeMs)) return [];
+    // Backwards from [party, id, beforeMs] (exclusive: every key of that created_ts sorts after it) to [party, id].
+    const start = [party, id, Math.min(beforeMs, Number.MAX_VALUE)] as unknown as PartyKey;
+    const end = [party, id] as unknown as PartyKey;
+    const out: JobRecord[] = [];
+    for (const key of this.byParty.getKeys({ start, end, reverse: true, limit: n })) {
+      if (key[0] !== party || key[1] !== id) continue;
+      const rec = this.jobs.get(key[3]);
+      if (rec) out.push(rec);
     }
     return out;
   }

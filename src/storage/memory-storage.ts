@@ -1,7 +1,7 @@
 // In-memory storage adapter: reference semantics for the Storage port, used by unit tests and demos.
 import { clampLimit, encodeFix, isQueryableRange, isStorableFix, toPoint, type FixValue, type TrackPoint } from './fix-codec.js';
 import { checkJobEvent, fromStoredEvent, toStoredEvent, type StoredJobEvent } from './job-codec.js';
-import type { JobEvent, JobRecord, Storage, StoredFix, TrackPage } from './ports.js';
+import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobRecord, type Storage, type StoredFix, type TrackPage } from './ports.js';
 import { silentLogger, type StorageLogger } from './storage-logger.js';
 
 /** One driver's track as parallel arrays sorted by ts (ms), unique ts. */
@@ -27,6 +27,8 @@ export class MemoryStorage implements Storage {
   private readonly jobs = new Map<string, JobRecord>();
   /** Per job: seq -> event body; sorted on read (event logs are short). */
   private readonly events = new Map<string, Map<number, StoredJobEvent>>();
+  /** Per "party\0id": job id -> created_ts (ms). */
+  private readonly byParty = new Map<string, Map<string, number>>();
   private closed = false;
   private readonly log: StorageLogger;
 
@@ -71,6 +73,12 @@ export class MemoryStorage implements Storage {
     if (log.has(ev.seq)) return; // idempotent on (job, seq): the first write stays
     const body = structuredClone(toStoredEvent(ev));
     log.set(ev.seq, body);
+    for (const p of jobParties(body.snapshot)) {
+      const key = `${p.party}\0${p.id}`;
+      let jobs = this.byParty.get(key);
+      if (!jobs) this.byParty.set(key, (jobs = new Map()));
+      jobs.set(ev.job, p.createdTs);
+    }
     // Only the highest seq is "latest", even when events arrive out of order.
     let maxSeq = 0;
     for (const s of log.keys()) if (s > maxSeq) maxSeq = s;
@@ -90,6 +98,21 @@ export class MemoryStorage implements Storage {
     return [...log.entries()]
       .sort((a, b) => a[0] - b[0])
       .map(([seq, body]) => fromStoredEvent(id, seq, structuredClone(body)));
+  }
+
+  async recentJobs(party: JobParty, id: string, limit: number, beforeMs = Infinity): Promise<JobRecord[]> {
+    this.assertOpen();
+    const n = Math.min(clampLimit(limit), MAX_RECENT_JOBS);
+    const jobs = [...(this.byParty.get(`${party}\0${id}`) ?? [])]
+      .filter(([, created]) => created < beforeMs)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0))
+      .slice(0, n);
+    const out: JobRecord[] = [];
+    for (const [job] of jobs) {
+      const rec = this.jobs.get(job);
+      if (rec) out.push(structuredClone(rec));
+    }
+    return out;
   }
 
   async flush(): Promise<void> {}

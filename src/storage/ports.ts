@@ -75,6 +75,35 @@ export interface JobStore {
   jobEvents(id: string): Promise<JobEvent[]>;
 }
 
+/** Whose jobs a recent-jobs query lists. */
+export type JobParty = 'rider' | 'driver';
+
+/** Most jobs one `recentJobs` call returns. */
+export const MAX_RECENT_JOBS = 100;
+
+/**
+ * Jobs by rider and by driver. Guarantees:
+ * - a job is listed under its rider and under every driver its snapshots ever named;
+ * - `recentJobs` returns the latest records of jobs with created_ts < beforeMs (default: all), newest
+ *   created first (equal created_ts: job id descending), at most `limit` (clamped to 1..100).
+ */
+export interface JobHistory {
+  recentJobs(party: JobParty, id: string, limit: number, beforeMs?: number): Promise<JobRecord[]>;
+}
+
+/**
+ * The index entries of one job event, as every adapter derives them: the job under its rider and
+ * under the driver its snapshot names, at its created_ts (ms). Empty when the snapshot lacks them.
+ */
+export function jobParties(snapshot: JobRecord): Array<{ party: JobParty; id: string; createdTs: number }> {
+  const s = snapshot as Partial<JobRecord>;
+  if (!Number.isSafeInteger(s.created_ts)) return [];
+  const out: Array<{ party: JobParty; id: string; createdTs: number }> = [];
+  if (typeof s.rider === 'string' && s.rider) out.push({ party: 'rider', id: s.rider, createdTs: s.created_ts! });
+  if (typeof s.driver === 'string' && s.driver) out.push({ party: 'driver', id: s.driver, createdTs: s.created_ts! });
+  return out;
+}
+
 /** Lifecycle shared by storage adapters. */
 export interface StorageLifecycle {
   /** Resolves once every write accepted so far is durable. */
@@ -85,4 +114,4 @@ export interface StorageLifecycle {
   healthy(): Promise<boolean>;
 }
 
-export type Storage = HistoryStore & JobStore & StorageLifecycle;
+export type Storage = HistoryStore & JobStore & JobHistory & StorageLifecycle;

@@ -235,6 +235,37 @@ export function storageContract(
       t.equal((await s.getJob(j))?.state, 'requested');
     });
 
+    t.test('recent jobs by rider and by driver: newest created first, latest snapshot, limit and before', async (t) => {
+      const { s, id } = await setup(t);
+      const [rider, other, d1, d2] = [id('r1'), id('r2'), id('d1'), id('d2')];
+      const [ja, jb, jc, jx] = [id('ja'), id('jb'), id('jc'), id('jx')];
+      const ev = (job: string, seq: number, state: string, created: number, r: string, d: string | null): JobEvent => ({
+        job, seq, ts: created + seq, state, by: 'dispatch',
+        snapshot: { ...event(job, seq, state).snapshot, rider: r, driver: d, created_ts: created },
+      });
+      // ja: reassigned from d1 to d2; jb and jc share a created_ts (ties: job id descending).
+      await s.appendJobEvent(ev(ja, 1, 'requested', T0, rider, null));
+      await s.appendJobEvent(ev(ja, 2, 'accepted', T0, rider, d1));
+      await s.appendJobEvent(ev(ja, 3, 'dispatching', T0, rider, null));
+      await s.appendJobEvent(ev(ja, 4, 'accepted', T0, rider, d2));
+      await s.appendJobEvent(ev(jb, 1, 'requested', T0 + 5000, rider, null));
+      await s.appendJobEvent(ev(jc, 1, 'requested', T0 + 5000, rider, null));
+      await s.appendJobEvent(ev(jc, 2, 'accepted', T0 + 5000, rider, d1));
+      await s.appendJobEvent(ev(jx, 1, 'requested', T0 + 9000, other, null));
+      const ids = async (party: 'rider' | 'driver', who: string, limit: number, before?: number) =>
+        (await s.recentJobs(party, who, limit, before)).map((j) => j.id);
+      t.same(await ids('rider', rider, 10), [jc, jb, ja], 'rider: newest first, ties by job id descending');
+      t.same(await ids('rider', rider, 2), [jc, jb], 'limit');
+      t.same(await ids('rider', rider, 10, T0 + 5000), [ja], 'before is exclusive');
+      t.same(await ids('rider', other, 10), [jx]);
+      t.same(await ids('driver', d1, 10), [jc, ja], 'a driver sees jobs it was ever assigned');
+      t.same(await ids('driver', d2, 10), [ja]);
+      t.same(await ids('driver', id('nobody'), 10), []);
+      const [a] = await s.recentJobs('driver', d2, 1);
+      t.equal(a?.state, 'accepted', 'the latest snapshot');
+      t.equal(a?.driver, d2);
+    });
+
     t.test('healthy while open; close is idempotent', async (t) => {
       const { s } = await setup(t);
       t.equal(await s.healthy(), true);

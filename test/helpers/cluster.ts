@@ -91,6 +91,8 @@ export async function newNode(redisUrl: string, prefix: string, name: string, en
     TAXIWAY_NODE_ID: name,
     LOG_LEVEL: 'warn',
     TAXIWAY_INDEX_REBUILD_MS: '50',
+    // History stays in each node's LMDB here even when CI exports Cassandra (its tests use it directly).
+    CASSANDRA_CONTACT_POINTS: '',
     ...env,
   });
 }

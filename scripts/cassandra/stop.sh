@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Stops the node started by scripts/cassandra/start.sh: SIGTERM (drains and flushes), SIGKILL after a grace period.
+# Env: CASSANDRA_DIR (node folder, default <repo>/.cassandra/node), CASSANDRA_STOP_GRACE_S (default 60).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+base="${CASSANDRA_DIR:-$(cd "$here/../.." && pwd)/.cassandra/node}"
+pidfile="$base/cassandra.pid"
+grace="${CASSANDRA_STOP_GRACE_S:-60}"
+if [ ! -f "$pidfile" ]; then echo "cassandra: no pid file ($pidfile): nothing to stop" >&2; exit 0; fi
+pid=$(cat "$pidfile")
+if ! kill -0 "$pid" 2>/dev/null; then echo "cassandra: pid $pid is not running" >&2; rm -f "$pidfile"; exit 0; fi
+# A node frozen with SIGSTOP (outage tests) must be continued, or it never handles SIGTERM.
+kill -CONT "$pid" 2>/dev/null || true
+kill -TERM "$pid"
+for ((i = 0; i < grace; i++)); do
+  kill -0 "$pid" 2>/dev/null || { echo "cassandra: stopped pid $pid" >&2; rm -f "$pidfile"; exit 0; }
+  sleep 1
+done
+echo "cassandra: pid $pid ignored SIGTERM for ${grace}s: killing it" >&2
+kill -KILL "$pid" 2>/dev/null || true
+rm -f "$pidfile"

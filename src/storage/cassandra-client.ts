@@ -1,0 +1,32 @@
+// Builds a cassandra-driver Client tuned for taxiway: protocol v4, local DC, fast reconnects, configured consistency.
+import cassandra from 'cassandra-driver';
+import type { Client } from 'cassandra-driver';
+import type { CassandraSettings, ConsistencyName } from './cassandra-options.js';
+
+export type { Client };
+export const { types: cqlTypes } = cassandra;
+
+/** The driver's numeric consistency for a name (the names are validated in cassandra-options). */
+export function consistencyOf(name: ConsistencyName): number {
+  return cassandra.types.consistencies[name === 'ONE' ? 'one' : name === 'LOCAL_ONE' ? 'localOne' : name === 'QUORUM' ? 'quorum'
+    : name === 'EACH_QUORUM' ? 'eachQuorum' : name === 'ALL' ? 'all' : 'localQuorum'];
+}
+
+export type ClientSettings = Pick<CassandraSettings, 'contactPoints' | 'localDataCenter' | 'consistency' | 'credentials'>;
+
+/** A client not bound to a keyspace (migrations create it; adapters name it in every statement). */
+export function createClient(s: ClientSettings): Client {
+  return new cassandra.Client({
+    contactPoints: s.contactPoints,
+    localDataCenter: s.localDataCenter,
+    // Cassandra 5.0 speaks v5, the driver v4 at most: start at v4 and skip a refused handshake.
+    // s: DDL waits for every node to agree on the schema, not longer.
+    protocolOptions: { maxVersion: 4, maxSchemaAgreementWaitSeconds: 20 },
+    authProvider: s.credentials ? new cassandra.auth.PlainTextAuthProvider(s.credentials.username, s.credentials.password) : undefined,
+    queryOptions: { consistency: consistencyOf(s.consistency), prepare: true },
+    // A node back from an outage must be used again within seconds, not the default 10 minutes.
+    policies: { reconnection: new cassandra.policies.reconnection.ExponentialReconnectionPolicy(500, 5000, false) },
+    // ms: a stalled node must fail a write quickly so it goes to the spool instead of holding memory.
+    socketOptions: { connectTimeout: 5000, readTimeout: 10_000 },
+  });
+}

@@ -1,0 +1,86 @@
+// Cassandra settings: the environment keys of cluster-mode storage, parsed and validated once.
+import path from 'node:path';
+import { ConfigError } from '../config.js';
+
+/** Keyspace replication: SimpleStrategy (one dev node) or NetworkTopologyStrategy (a factor per data centre). */
+export type Replication = { class: 'SimpleStrategy'; factor: number } | { class: 'NetworkTopologyStrategy'; dcs: Record<string, number> };
+
+export const CONSISTENCIES = ['ONE', 'LOCAL_ONE', 'QUORUM', 'LOCAL_QUORUM', 'EACH_QUORUM', 'ALL'] as const;
+export type ConsistencyName = (typeof CONSISTENCIES)[number];
+
+/** Everything needed to reach the cluster and lay out the keyspace. */
+export interface CassandraSettings {
+  contactPoints: string[];
+  localDataCenter: string;
+  keyspace: string;
+  replication: Replication;
+  /** For reads and writes; LOCAL_QUORUM unless configured. */
+  consistency: ConsistencyName;
+  credentials?: { username: string; password: string };
+  /** Folder of the local spool (fixes and job events waiting for Cassandra). */
+  spoolDir: string;
+  /** Most spool bytes on disk before new writes are dropped (and logged), bytes. */
+  spoolMaxBytes: number;
+}
+
+type Source = Record<string, string | undefined>;
+
+/** `simple:1` or `eu-west-1:3,us-east-1:3` (NetworkTopologyStrategy). */
+export function parseReplication(raw: string, key = 'CASSANDRA_REPLICATION'): Replication {
+  const bad = (why: string): never => {
+    throw new ConfigError(`${key}=${JSON.stringify(raw)}: ${why} (expected simple:<factor> or <dc>:<factor>[,<dc>:<factor>...])`);
+  };
+  const parts = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 0) bad('empty');
+  const pairs = parts.map((p) => {
+    const i = p.lastIndexOf(':');
+    if (i <= 0) bad(`"${p}" has no factor`);
+    const name = p.slice(0, i).trim();
+    const factor = Number(p.slice(i + 1));
+    if (!Number.isInteger(factor) || factor < 1 || factor > 15) bad(`factor of "${name}" must be an integer from 1 to 15`);
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) bad(`"${name}" is not a data centre name`);
+    return [name, factor] as const;
+  });
+  if (pairs.length === 1 && pairs[0]![0].toLowerCase() === 'simple') return { class: 'SimpleStrategy', factor: pairs[0]![1] };
+  if (pairs.some(([n]) => n.toLowerCase() === 'simple')) bad('simple cannot be combined with data centres');
+  const dcs: Record<string, number> = {};
+  for (const [n, f] of pairs) {
+    if (n in dcs) bad(`data centre ${n} is given twice`);
+    dcs[n] = f;
+  }
+  return { class: 'NetworkTopologyStrategy', dcs };
+}
+
+/** A keyspace name Cassandra accepts unquoted (it is spliced into CQL, so nothing else is allowed). */
+export function checkKeyspace(name: string, key = 'CASSANDRA_KEYSPACE'): string {
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,47}$/.test(name)) throw new ConfigError(`${key}=${JSON.stringify(name)}: expected a letter then up to 47 of A-Z a-z 0-9 _`);
+  return name;
+}
+
+/**
+ * Reads the cluster-mode storage keys. `dataDir` is the node's data dir (the spool defaults to
+ * `<dataDir>/spool`). Throws ConfigError naming the setting.
+ */
+export function cassandraSettingsFromEnv(src: Source, dataDir: string): CassandraSettings {
+  const cps = (src.CASSANDRA_CONTACT_POINTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (cps.length === 0) throw new ConfigError('CASSANDRA_CONTACT_POINTS is required: host[:port][,host[:port]...]');
+  for (const cp of cps) if (!/^[A-Za-z0-9_.\-[\]:]+$/.test(cp)) throw new ConfigError(`CASSANDRA_CONTACT_POINTS: "${cp}" is not host[:port]`);
+  const localDataCenter = src.CASSANDRA_LOCAL_DC || 'datacenter1';
+  const consistency = (src.CASSANDRA_CONSISTENCY || 'LOCAL_QUORUM').toUpperCase();
+  if (!(CONSISTENCIES as readonly string[]).includes(consistency)) throw new ConfigError(`CASSANDRA_CONSISTENCY=${consistency}: expected one of ${CONSISTENCIES.join(', ')}`);
+  const user = src.CASSANDRA_USERNAME || undefined;
+  const password = src.CASSANDRA_PASSWORD ?? '';
+  const maxRaw = src.CASSANDRA_SPOOL_MAX_BYTES;
+  const spoolMaxBytes = maxRaw ? Number(maxRaw) : 8 * 1024 ** 3;
+  if (!Number.isSafeInteger(spoolMaxBytes) || spoolMaxBytes < 1024 * 1024) throw new ConfigError(`CASSANDRA_SPOOL_MAX_BYTES=${maxRaw}: expected an integer number of bytes >= 1048576`);
+  return {
+    contactPoints: cps,
+    localDataCenter,
+    keyspace: checkKeyspace(src.CASSANDRA_KEYSPACE || 'taxiway'),
+    replication: parseReplication(src.CASSANDRA_REPLICATION || 'simple:1'),
+    consistency: consistency as ConsistencyName,
+    credentials: user ? { username: user, password } : undefined,
+    spoolDir: path.resolve(src.CASSANDRA_SPOOL_DIR || path.join(dataDir, 'spool')),
+    spoolMaxBytes,
+  };
+}

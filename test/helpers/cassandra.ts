@@ -1,0 +1,140 @@
+// Real Cassandra for tests: CASSANDRA_CONTACT_POINTS if set, else the repo's dev node (started once, then reused).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient, type Client } from '../../src/storage/cassandra-client.js';
+import type { CassandraSettings } from '../../src/storage/cassandra-options.js';
+import { migrate } from '../../src/storage/cassandra-schema.js';
+import { skipOrFail } from './services.js';
+
+/** The repo root (this file runs from dist/test/helpers). */
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const START = path.join(REPO, 'scripts/cassandra/start.sh');
+const STOP = path.join(REPO, 'scripts/cassandra/stop.sh');
+
+export interface TestCassandra {
+  contactPoints: string[];
+  localDataCenter: string;
+}
+
+/** True when something accepts TCP connections on host:port within `timeoutMs`. */
+export function portOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const done = (ok: boolean): void => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+/** Runs a repo script; resolves with its exit code and output (stderr carries its progress). */
+export function runScript(script: string, env: Record<string, string> = {}, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('bash', [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d));
+    p.stderr.on('data', (d: Buffer) => (stderr += d));
+    p.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    p.on('error', (err) => resolve({ code: 1, stdout, stderr: stderr + String(err) }));
+  });
+}
+
+let shared: Promise<TestCassandra | string> | null = null;
+
+/**
+ * The cluster tests use, or a skip reason. Order: CASSANDRA_CONTACT_POINTS; a node already answering
+ * on 127.0.0.1:9042; the repo's dev node started with scripts/cassandra/start.sh (left running for the
+ * next test file and run: `npm run cassandra:stop` stops it). Throws instead of skipping in CI.
+ */
+export function testCassandra(): Promise<TestCassandra | string> {
+  shared ??= (async () => {
+    const localDataCenter = process.env.CASSANDRA_LOCAL_DC || 'datacenter1';
+    if (process.env.CASSANDRA_CONTACT_POINTS) {
+      return { contactPoints: process.env.CASSANDRA_CONTACT_POINTS.split(',').map((s) => s.trim()), localDataCenter };
+    }
+    if (!(await portOpen('127.0.0.1', 9042))) {
+      process.stderr.write('# starting the dev Cassandra node (scripts/cassandra/start.sh): first run fetches jars with Maven\n');
+    }
+    const r = await runScript(START); // reuses a node that answers; waits for one that is starting
+    if (r.code !== 0) return skipOrFail('Cassandra', `scripts/cassandra/start.sh failed (needs Java 17 and Maven): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return { contactPoints: [r.stdout.trim().split('\n').at(-1)!], localDataCenter };
+  })();
+  return shared;
+}
+
+/** Settings for a test keyspace with a private spool dir; the keyspace is migrated once per process. */
+export async function testSettings(c: TestCassandra, keyspace: string, spoolDir: string): Promise<CassandraSettings> {
+  const s: CassandraSettings = {
+    contactPoints: c.contactPoints,
+    localDataCenter: c.localDataCenter,
+    keyspace,
+    replication: { class: 'SimpleStrategy', factor: 1 },
+    consistency: 'LOCAL_QUORUM',
+    spoolDir,
+    spoolMaxBytes: 1024 ** 3,
+  };
+  await ensureKeyspace(s);
+  return s;
+}
+
+const migrated = new Map<string, Promise<void>>();
+
+function ensureKeyspace(s: CassandraSettings): Promise<void> {
+  let p = migrated.get(s.keyspace);
+  if (!p) {
+    p = withClient(s, (client) => migrate(client, s.keyspace, s.replication).then(() => undefined));
+    migrated.set(s.keyspace, p);
+  }
+  return p;
+}
+
+/** A short-lived client for checks that look under the adapter (raw rows). */
+export async function withClient<T>(s: Pick<CassandraSettings, 'contactPoints' | 'localDataCenter' | 'consistency'>, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = createClient(s);
+  try {
+    await client.connect();
+    return await fn(client);
+  } finally {
+    await client.shutdown();
+  }
+}
+
+/** A throw-away node owned by one test (its own ports and folder), which the test may freeze or kill. */
+export class OwnCassandraNode {
+  private constructor(readonly dir: string, readonly port: number, readonly storagePort: number) {}
+
+  get contactPoint(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number {
+    return Number(fs.readFileSync(path.join(this.dir, 'cassandra.pid'), 'utf8'));
+  }
+
+  /** Starts a clean node; throws with the script's last lines when it cannot. */
+  static async start(dir: string, port: number, storagePort: number): Promise<OwnCassandraNode> {
+    const n = new OwnCassandraNode(dir, port, storagePort);
+    const r = await runScript(START, n.env(), ['--clean']);
+    if (r.code !== 0) throw new Error(`own Cassandra node did not start: ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+    return n;
+  }
+
+  signal(sig: 'SIGSTOP' | 'SIGCONT'): void {
+    process.kill(this.pid, sig);
+  }
+
+  async stop(): Promise<void> {
+    await runScript(STOP, { ...this.env(), CASSANDRA_STOP_GRACE_S: '20' });
+  }
+
+  private env(): Record<string, string> {
+    return { CASSANDRA_DIR: this.dir, CASSANDRA_PORT: String(this.port), CASSANDRA_STORAGE_PORT: String(this.storagePort), CASSANDRA_HEAP: '768m' };
+  }
+}
