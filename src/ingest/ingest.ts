@@ -17,7 +17,11 @@ const REJECT_REASON: Record<number, string> = {
   [FixVerdict.duplicate]: 'duplicate',
   [FixVerdict.future]: 'future',
   [FixVerdict.jump]: 'jump',
+  [FixVerdict.overloaded]: 'overloaded',
 };
+
+/** Most fixes waiting for durable storage before new ones are refused (bounded memory under overload). */
+export const MAX_STORAGE_BACKLOG = 400_000;
 
 /**
  * Accepted fixes are buffered and handed to the history store in batches (every `flushMs`, or at
@@ -40,6 +44,7 @@ export class Ingest {
       duplicate: metrics.fixesRejected.labels({ reason: 'duplicate' }),
       future: metrics.fixesRejected.labels({ reason: 'future' }),
       jump: metrics.fixesRejected.labels({ reason: 'jump' }),
+      overloaded: metrics.fixesRejected.labels({ reason: 'overloaded' }),
       invalid: metrics.fixesRejected.labels({ reason: 'invalid' }),
     };
   }
@@ -51,6 +56,10 @@ export class Ingest {
 
   /** Judge and apply one range-valid fix of `driver` at server time `nowMs`. */
   accept(driver: string, fix: Fix, nowMs: number): FixVerdictCode {
+    if (this.history.backlog !== undefined && this.batch.length + this.history.backlog() > MAX_STORAGE_BACKLOG) {
+      this.rejected.overloaded!.inc();
+      return FixVerdict.overloaded;
+    }
     const v = this.tracks.judge(this.tracks.slotFor(driver), fix.ts, fix.lat, fix.lng, nowMs);
     if (v === FixVerdict.live || v === FixVerdict.history) {
       this.metrics.fixesAccepted.inc();

@@ -14,6 +14,8 @@ export const FixVerdict = {
   future: 3,
   /** Implies more than 250 km/h from the last accepted fix. */
   jump: 4,
+  /** Not judged: storage is too far behind, the fix is refused (resend later). */
+  overloaded: 5,
 } as const;
 export type FixVerdictCode = (typeof FixVerdict)[keyof typeof FixVerdict];
 

@@ -35,6 +35,8 @@ export class FixWriter {
   private lastError: unknown;
   private stopped = false;
   private droppedCount = 0;
+  /** Fixes put but not yet committed (lmdb-js queues them in memory until its write thread commits). */
+  private inflight = 0;
   private lastWarnMs = -Infinity;
   private readonly retryDelayMs: number;
   private readonly maxRetryFixes: number;
@@ -94,6 +96,11 @@ export class FixWriter {
     }
   }
 
+  /** Fixes handed to the writer and not yet committed (including those waiting for a retry). */
+  backlog(): number {
+    return this.inflight + this.retryQueue.length;
+  }
+
   stats(): FixWriterStats {
     return { retryQueued: this.retryQueue.length, dropped: this.droppedCount };
   }
@@ -118,11 +125,15 @@ export class FixWriter {
 
   /** One watcher per write() call; all puts of one call share a transaction, hence one commit promise. */
   private watch(commit: Promise<boolean>, batch: Entry[]): void {
+    const n = batch.length;
+    this.inflight += n;
     const done: Promise<void> = commit.then(
       () => {
+        this.inflight -= n;
         this.pending.delete(done);
       },
       (err: unknown) => {
+        this.inflight -= n;
         this.pending.delete(done);
         this.requeue(batch, err);
       },

@@ -60,6 +60,10 @@ export class LmdbStorage implements Storage {
     }
   }
 
+  backlog(): number {
+    return this.writer.backlog();
+  }
+
   appendFixes(fixes: readonly StoredFix[]): void {
     if (this.state !== 'open') {
       // Warn once: during shutdown the ingest path may keep calling for a while.

@@ -59,6 +59,12 @@ export interface JobEvent {
  */
 export interface HistoryStore {
   appendFixes(fixes: readonly StoredFix[]): void;
+  /**
+   * Fixes accepted by `appendFixes` that are held in memory and not yet durable. Ingest sheds new fixes
+   * while this is above its limit, so an overloaded node pushes back instead of queueing without end.
+   * Adapters that spill to disk themselves (Cassandra's spool) may leave it out.
+   */
+  backlog?(): number;
   track(driver: string, fromMs: number, toMs: number, limit: number): Promise<TrackPage>;
 }
 

@@ -17,7 +17,9 @@ const REPLACED_CLOSE = 4001;
 export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService, fixIntervalMs: number): RoleHandler {
   const { hub } = deps;
   const reasonOf = (v: number, fix: Fix): string =>
-    v === FixVerdict.future
+    v === FixVerdict.overloaded
+      ? 'server overloaded: fix not stored, send it again later'
+      : v === FixVerdict.future
       ? `ts ${fix.ts} is more than 60 s in the future`
       : `jump: reaching ${fix.lat},${fix.lng} at ts ${fix.ts} implies more than 250 km/h from the last accepted fix`;
   const scratch = new LocScratch();
@@ -35,7 +37,7 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       fix.acc = s.acc;
       const id = s.id === s.id ? s.id : undefined;
       const v = ingest.accept(ws.getUserData().sub, fix, Date.now());
-      if (v === FixVerdict.future || v === FixVerdict.jump) hub.delivery.reliable(ws, errFrame(id, 'bad_location', reasonOf(v, fix)));
+      if (v >= FixVerdict.future) hub.delivery.reliable(ws, errFrame(id, v === FixVerdict.overloaded ? 'unavailable' : 'bad_location', reasonOf(v, fix)));
       else replyOk(deps, ws, id);
       return true;
     },
@@ -61,7 +63,7 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       switch (m.t) {
         case 'loc': {
           const v = ingest.accept(driver, m.fix, Date.now());
-          if (v === FixVerdict.future || v === FixVerdict.jump) throw new ProtocolError('bad_location', reasonOf(v, m.fix));
+          if (v >= FixVerdict.future) throw new ProtocolError(v === FixVerdict.overloaded ? 'unavailable' : 'bad_location', reasonOf(v, m.fix));
           return replyOk(deps, ws, m.id);
         }
         case 'locs': {
@@ -82,7 +84,7 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
             else if (v === FixVerdict.duplicate) duplicates++;
             else {
               rejected++;
-              firstError ??= new ProtocolError('bad_location', reasonOf(v, p));
+              firstError ??= new ProtocolError(v === FixVerdict.overloaded ? 'unavailable' : 'bad_location', reasonOf(v, p));
             }
           }
           if (m.id !== undefined) {
