@@ -1,16 +1,27 @@
 // Hot-path fix writer: non-blocking batched puts, commit tracking for flush(), bounded retry of failed commits.
-import { encodeFix, isStorableFix, type FixValue } from './fix-codec.js';
+import { encodeFix, isStorableFix } from './fix-codec.js';
 import type { StoredFix } from './ports.js';
 import type { StorageLogger } from './storage-logger.js';
 
 export type FixKey = [driver: string, ts: number];
-type Entry = [FixKey, FixValue];
+type Entry = [unknown, unknown];
 
 /** The part of an lmdb-js Database the writer needs (a fake in tests). */
 export interface FixSink {
   /** Queues a write; the promise settles when its transaction commits (lmdb-js shares one per transaction). */
-  put(key: FixKey, value: FixValue): Promise<boolean>;
+  put(key: any, value: any): Promise<boolean>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
+
+/**
+ * Turns accepted fixes into store entries. The default writes one entry per fix ([driver, ts] →
+ * FixValue); LmdbStorage writes one chunk per driver and time slice instead (see lmdb-storage.ts).
+ * `push` receives each entry and how many fixes it holds.
+ */
+export type FixEncoder = (fixes: readonly StoredFix[], push: (key: unknown, value: unknown, fixes: number) => void) => void;
+
+const perFix: FixEncoder = (fixes, push) => {
+  for (const f of fixes) push([f.driver, f.ts], encodeFix(f), 1);
+};
 
 export interface FixWriterOptions {
   /** Delay before re-putting fixes whose commit failed, ms. */
@@ -19,6 +30,7 @@ export interface FixWriterOptions {
   maxRetryFixes?: number;
   /** Least time between two "dropped fixes" warnings, ms (bad input can arrive at fix rate). */
   warnIntervalMs?: number;
+  encoder?: FixEncoder;
 }
 
 export interface FixWriterStats {
@@ -41,6 +53,9 @@ export class FixWriter {
   private readonly retryDelayMs: number;
   private readonly maxRetryFixes: number;
   private readonly warnIntervalMs: number;
+  private readonly encoder: FixEncoder;
+  /** Fixes held by each entry, for the backlog count (entries are arrays or buffers, kept by identity). */
+  private readonly sizes = new WeakMap<object, number>();
 
   constructor(
     private readonly sink: FixSink,
@@ -50,6 +65,7 @@ export class FixWriter {
     this.retryDelayMs = opts.retryDelayMs ?? 1000;
     this.maxRetryFixes = opts.maxRetryFixes ?? 200_000;
     this.warnIntervalMs = opts.warnIntervalMs ?? 10_000;
+    this.encoder = opts.encoder ?? perFix;
   }
 
   /** Encodes (copies) the fixes and queues them. Never throws, never waits for I/O. */
@@ -58,13 +74,17 @@ export class FixWriter {
       this.drop(fixes.length, 'fixes dropped: storage closed');
       return;
     }
-    const entries: Entry[] = [];
-    let invalid = 0;
-    for (const f of fixes) {
-      if (isStorableFix(f)) entries.push([[f.driver, f.ts], encodeFix(f)]);
-      else invalid++;
+    let valid: readonly StoredFix[] = fixes;
+    if (!fixes.every(isStorableFix)) {
+      valid = fixes.filter(isStorableFix);
+      this.drop(fixes.length - valid.length, 'fixes dropped: missing driver or non-finite ts/lat/lng');
     }
-    if (invalid > 0) this.drop(invalid, 'fixes dropped: missing driver or non-finite ts/lat/lng');
+    const entries: Entry[] = [];
+    this.encoder(valid, (key, value, n) => {
+      const e: Entry = [key, value];
+      if (n !== 1) this.sizes.set(e, n);
+      entries.push(e);
+    });
     if (entries.length > 0) this.putAll(entries);
   }
 
@@ -125,7 +145,8 @@ export class FixWriter {
 
   /** One watcher per write() call; all puts of one call share a transaction, hence one commit promise. */
   private watch(commit: Promise<boolean>, batch: Entry[]): void {
-    const n = batch.length;
+    let n = 0;
+    for (const e of batch) n += this.sizes.get(e) ?? 1;
     this.inflight += n;
     const done: Promise<void> = commit.then(
       () => {

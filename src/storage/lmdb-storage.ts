@@ -3,11 +3,17 @@ import fs from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { clampLimit, isQueryableRange, toPoint, type FixValue, type TrackPoint } from './fix-codec.js';
 import { checkJobEvent, fromStoredEvent, toStoredEvent, type StoredJobEvent } from './job-codec.js';
-import { FixWriter, type FixKey, type FixWriterOptions, type FixWriterStats } from './lmdb-fix-writer.js';
+import { FixWriter, type FixEncoder, type FixWriterOptions, type FixWriterStats } from './lmdb-fix-writer.js';
+import { SLICE_MS, decodeChunk, encodeChunk, isChunkableTs, sliceOf } from './cassandra-chunk-codec.js';
+import { encodeFix } from './fix-codec.js';
 import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobRecord, type Storage, type StoredFix, type TrackPage } from './ports.js';
 import { silentLogger, type StorageLogger } from './storage-logger.js';
 
 type EventKey = [job: string, seq: number];
+/** A chunk of one driver's fixes within one time slice; `seq` orders writes (a later chunk wins on a repeated ts). */
+type ChunkKey = [driver: string, slice: number, seq: number];
+/** Most fixes in one chunk (the codec counts in a u16). */
+const MAX_CHUNK_FIXES = 60_000;
 type PartyKey = [party: JobParty, id: string, createdTs: number, job: string];
 
 export interface LmdbStorageOptions {
@@ -18,8 +24,12 @@ export interface LmdbStorageOptions {
 
 /**
  * Layout (sub-databases of one env, so a job event and its snapshot commit in one transaction):
- * - `fixes`: key [driverId, ts ms] (ordered-binary array key: sorts by driver, then numerically by ts,
- *   and "d1" never ranges into "d10"); value msgpack [lat, lng, hdg|null, spd|null, acc|null].
+ * - `fix_chunks`: key [driverId, slice start ms, write seq] (ordered-binary array key: sorts by driver,
+ *   then slice, then write order; "d1" never ranges into "d10"); value a binary chunk of that driver's
+ *   fixes within one 60 s slice (the Cassandra adapter's chunk codec: 19-43 bytes a fix). Each batch
+ *   handed over by ingest becomes one put per driver and slice instead of one per fix: LMDB commits
+ *   about half a million puts a second on its write thread, but several million fixes in chunks.
+ *   Reads merge a slice's chunks; a ts written twice keeps the later write (idempotent, last wins).
  * - `jobs`: key job id; value the latest JobRecord (the snapshot of the highest seq seen).
  * - `job_events`: key [jobId, seq]; value { ts, state, by, snapshot }.
  * - `jobs_by_party`: key [party, id, created_ts ms, jobId]; value true. Read backwards for newest first.
@@ -34,22 +44,43 @@ export class LmdbStorage implements Storage {
 
   private constructor(
     private readonly root: RootDatabase,
-    private readonly fixes: Database<FixValue, FixKey>,
+    private readonly fixes: Database<Buffer, ChunkKey>,
     private readonly jobs: Database<JobRecord, string>,
     private readonly events: Database<StoredJobEvent, EventKey>,
     private readonly byParty: Database<true, PartyKey>,
     private readonly log: StorageLogger,
     writerOpts: FixWriterOptions | undefined,
   ) {
-    this.writer = new FixWriter(fixes, log, writerOpts);
+    this.writer = new FixWriter(fixes, log, { ...writerOpts, encoder: this.chunkEncoder });
   }
+
+  /** Write order of chunks; starts from the clock so it keeps increasing across restarts. */
+  private seq = Date.now() * 1000;
+
+  /** One chunk per (driver, slice) of each batch. */
+  private readonly chunkEncoder: FixEncoder = (fixes, push) => {
+    const groups = new Map<string, { driver: string; slice: number; ts: number[]; vals: FixValue[] }>();
+    for (const f of fixes) {
+      if (!isChunkableTs(f.ts)) continue;
+      const slice = sliceOf(f.ts);
+      const k = f.driver + '\u0000' + slice;
+      let g = groups.get(k);
+      if (!g || g.ts.length >= MAX_CHUNK_FIXES) {
+        if (g) push([g.driver, g.slice, ++this.seq], encodeChunk(g.slice, g.ts, g.vals), g.ts.length);
+        groups.set(k, (g = { driver: f.driver, slice, ts: [], vals: [] }));
+      }
+      g.ts.push(f.ts);
+      g.vals.push(encodeFix(f));
+    }
+    for (const g of groups.values()) push([g.driver, g.slice, ++this.seq], encodeChunk(g.slice, g.ts, g.vals), g.ts.length);
+  };
 
   /** Opens (creating if needed) the env in `dir`. */
   static async open(dir: string, opts: LmdbStorageOptions = {}): Promise<LmdbStorage> {
     fs.mkdirSync(dir, { recursive: true });
     const root = open({ path: dir, maxDbs: 8 });
     try {
-      const fixes = root.openDB<FixValue, FixKey>({ name: 'fixes', encoding: 'msgpack' });
+      const fixes = root.openDB<Buffer, ChunkKey>({ name: 'fix_chunks', encoding: 'binary' });
       const jobs = root.openDB<JobRecord, string>({ name: 'jobs', encoding: 'msgpack' });
       const events = root.openDB<StoredJobEvent, EventKey>({ name: 'job_events', encoding: 'msgpack' });
       const byParty = root.openDB<true, PartyKey>({ name: 'jobs_by_party', encoding: 'msgpack' });
@@ -79,14 +110,33 @@ export class LmdbStorage implements Storage {
     const n = clampLimit(limit);
     const points: TrackPoint[] = [];
     if (!isQueryableRange(fromMs, toMs)) return { points };
-    // Read one extra entry to learn whether another page follows and where it starts.
-    const range = this.fixes.getRange({ start: [driver, fromMs], end: [driver, toMs], limit: n + 1 });
-    for (const { key, value } of range) {
+    // Slice by slice (a slice's chunks are adjacent keys): merge its chunks, later writes winning, then
+    // emit in ts order; one point past the page tells whether another page follows and where.
+    const first = Number.isFinite(fromMs) ? sliceOf(Math.max(fromMs, -8.64e15)) : -Infinity;
+    const last = Number.isFinite(toMs) ? sliceOf(Math.min(toMs, 8.64e15)) + SLICE_MS : Infinity;
+    let slice = NaN;
+    let merged = new Map<number, FixValue>();
+    const emit = (): TrackPage | undefined => {
+      const tss = [...merged.keys()].sort((a, b) => a - b);
+      for (const ts of tss) {
+        if (points.length === n) return { points, next: ts };
+        points.push(toPoint(ts, merged.get(ts)!));
+      }
+      merged = new Map();
+      return undefined;
+    };
+    for (const { key, value } of this.fixes.getRange({ start: [driver, first], end: [driver, last] })) {
       if (key[0] !== driver) continue; // cannot happen with ordered-binary keys; never leak another driver
-      if (points.length === n) return { points, next: key[1] };
-      points.push(toPoint(key[1], value));
+      if (key[1] !== slice) {
+        const page = emit();
+        if (page) return page;
+        slice = key[1];
+      }
+      decodeChunk(key[1], value, (ts, v) => {
+        if (ts >= fromMs && ts < toMs) merged.set(ts, v);
+      });
     }
-    return { points };
+    return emit() ?? { points };
   }
 
   async appendJobEvent(ev: JobEvent): Promise<void> {
