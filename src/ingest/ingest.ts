@@ -24,8 +24,10 @@ const REJECT_REASON: Record<number, string> = {
 export const MAX_STORAGE_BACKLOG = 400_000;
 
 /**
- * Accepted fixes are buffered and handed to the history store in batches (every `flushMs`, or at
- * `maxBatch`), so the store sees few large writes; `flush()` hands over what is buffered.
+ * Accepted fixes are buffered and handed to the history store in batches (every `flushMs`, default
+ * 250 ms, or at `maxBatch`), so the store sees few large writes: the LMDB adapter writes one chunk per
+ * driver per batch. The price is that a crash (not a graceful stop, which flushes) can lose the last
+ * quarter second of fixes; `flush()` hands over what is buffered.
  */
 export class Ingest {
   private readonly tracks = new DriverTracks();
@@ -38,7 +40,7 @@ export class Ingest {
     private readonly fleet: FleetRegistry,
     private readonly history: HistoryStore,
     private readonly metrics: Metrics,
-    private readonly opts: { flushMs: number; maxBatch: number } = { flushMs: 20, maxBatch: 2000 },
+    private readonly opts: { flushMs: number; maxBatch: number } = { flushMs: 250, maxBatch: 50_000 },
   ) {
     this.rejected = {
       duplicate: metrics.fixesRejected.labels({ reason: 'duplicate' }),
