@@ -1,0 +1,177 @@
+// The benchmark suite: `npm run bench` (--quick, under 10 minutes) and `npm run bench:full`. Runs every
+// scenario with its peers in the same run, writes benchmarks/results/latest.json and refreshes the tables
+// and SVG charts in BENCHMARKS.md. Options: --only a,b (scenario subset), --out FILE, --no-report, --cpu-prof.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from '../src/cli-args.js';
+import { flameGraphSvg, newestProfile, summarizeProfile } from './lib/cpuprofile.js';
+import { ROOT, gitCommit, machineInfo } from './lib/procs.js';
+import { ratio, updateBenchmarksMd, writeCharts } from './lib/report.js';
+import type { Metric, Results } from './lib/report.js';
+import { log } from './lib/util.js';
+import { runDispatch, DISPATCH_DEFAULTS } from './scenarios/dispatch.js';
+import { runFanout, FANOUT_DEFAULTS } from './scenarios/fanout.js';
+import { runHttp, HTTP_DEFAULTS } from './scenarios/http.js';
+import { runIngest, runNaiveLadder, INGEST_DEFAULTS } from './scenarios/ingest.js';
+import { runMemory } from './scenarios/memory.js';
+import { runNearest, NEAREST_DEFAULTS } from './scenarios/nearest.js';
+
+export type SuiteMode = 'quick' | 'full' | 'smoke';
+
+/** Sizes and durations per mode. Quick keeps the target sizes and shortens the windows. */
+const PLAN = {
+  smoke: { naiveStepS: 1, naiveStart: 2000, naiveFlat: false, ingestS: 2, warmS: 1, drivers: 200, naive: 200, nearestN: 5000, queries: 500, passes: 1, redisQ: 50, memN: 20_000, httpS: 1, preload: 5000, pool: 50, dispDrivers: 300, dispS: 2, jobRate: 50, trips: 100, fanS: 2, batched: true },
+  quick: { naiveStepS: 4, naiveStart: 20_000, naiveFlat: false, ingestS: 15, warmS: 5, drivers: 10_000, naive: 10_000, nearestN: 100_000, queries: 5000, passes: 3, redisQ: 500, memN: 1_000_000, httpS: 10, preload: 100_000, pool: 2000, dispDrivers: 50_000, dispS: 20, jobRate: 200, trips: 10_000, fanS: 20, batched: true },
+  full: { naiveStepS: 10, naiveStart: 20_000, naiveFlat: true, ingestS: 60, warmS: 10, drivers: 10_000, naive: 10_000, nearestN: 100_000, queries: 20_000, passes: 5, redisQ: 2000, memN: 1_000_000, httpS: 30, preload: 100_000, pool: 2000, dispDrivers: 50_000, dispS: 60, jobRate: 200, trips: 10_000, fanS: 60, batched: true },
+} as const;
+
+const ALL = ['memory', 'nearest', 'ingest', 'naive', 'http', 'dispatch', 'fanout'] as const;
+
+export async function runSuite(mode: SuiteMode, argv: string[]): Promise<number> {
+  const { options } = parseArgs(argv, new Set(['quick', 'full', 'smoke', 'no-report', 'cpu-prof']));
+  const only = new Set(options.only ? options.only.split(',') : ALL);
+  const p = PLAN[mode];
+  const profDir = options['cpu-prof'] ? path.join(ROOT, 'benchmarks', 'results', 'profiles') : undefined;
+  const resultsDir = path.join(ROOT, 'benchmarks', 'results');
+  const outFile = options.out ?? path.join(resultsDir, 'latest.json');
+  const res: Results = {
+    machine: machineInfo(), node: process.version, commit: gitCommit(), mode, started: new Date().toISOString(), finished: '',
+    metrics: {}, runs: {}, notes: [],
+  };
+  res.notes.push(`${res.machine.cores} cores shared by the server, the load generators and (HTTP) autocannon; the machine may be shared with other work: see load_avg.`);
+  const M = (k: string, value: number | null | undefined, unit: string, extra: Partial<Metric> = {}): void => {
+    res.metrics[k] = { value: value === undefined || value === null || !Number.isFinite(value) ? null : round3(value), unit, ...extra };
+  };
+  const cmd = (s: string): string => `npx taxiway bench ${s}`;
+  const failures: string[] = [];
+  const step = async (name: string, fn: () => Promise<void>): Promise<void> => {
+    if (!only.has(name)) return;
+    try {
+      await fn();
+    } catch (e) {
+      failures.push(name);
+      res.notes.push(`${name} failed: ${String((e as Error).message).slice(0, 300)}`);
+      log(`${name} FAILED: ${(e as Error).stack}`);
+    }
+  };
+  log(`suite ${mode}: ${[...only].join(', ')}`);
+
+  await step('memory', async () => {
+    const r = await runMemory(p.memN);
+    res.runs.memory = { command: cmd(`memory --drivers ${p.memN}`), result: r };
+    M('fleet_bytes_per_driver', r.fleetBytesPerDriver, 'B', { target: '≤ 300 B', met: r.fleetBytesPerDriver <= 300, note: `FleetRegistry with ${p.memN} drivers (arrays, id maps, kdbush snapshot, ids)` });
+    M('live_state_bytes_per_driver', r.totalBytesPerDriver, 'B', { target: '≤ 300 B', met: r.totalBytesPerDriver <= 300, note: `fleet + ingest per-driver fix rules (DriverTrack: ${Math.round(r.ingestBytesPerDriver)} B)` });
+    M('rss_1m_drivers_mb', p.memN === 1_000_000 ? r.rssMb : null, 'MB', { target: '1M drivers fit in one node', met: p.memN === 1_000_000 ? r.rssMb < 8192 : null });
+  });
+
+  await step('nearest', async () => {
+    const r = await runNearest({ ...NEAREST_DEFAULTS, drivers: p.nearestN, queries: p.queries, passes: p.passes, redisQueries: p.redisQ });
+    res.runs.nearest = { command: cmd(`nearest --drivers ${p.nearestN} --queries ${p.queries} --passes ${p.passes} --redis-queries ${p.redisQ}`), result: r };
+    M('nearest10_us', r.taxiwayUs, 'µs', { target: '≤ 2 µs', met: r.taxiwayUs <= 2, note: `${r.meanInRadius} drivers within 5 km on average` });
+    M('nearest10_filtered_us', r.taxiwayFilteredUs, 'µs', { note: 'with the dispatch filter (available, fresh)' });
+    M('nearest10_drift_us', r.taxiwayDriftUs, 'µs', { note: '1% of drivers moved since the snapshot' });
+    M('nearest10_geokdbush_us', r.geokdbushUs, 'µs');
+    M('nearest10_redis_us', r.redisUs, 'µs', { note: r.redisError ?? 'GEOSEARCH … BYRADIUS 5000 m ASC COUNT 10, sequential round trips' });
+    M('nearest10_proposal_us', r.proposalUs, 'µs', { note: `proposed query strategy (benchmarks/proto), exact: ${r.proposalExact}` });
+    const vr = ratio(r.redisUs, r.taxiwayUs);
+    const vg = ratio(r.geokdbushUs, r.taxiwayUs);
+    M('nearest10_vs_redis', vr, '×', { target: '≥ 500×', met: vr === null ? null : vr >= 500 });
+    M('nearest10_vs_geokdbush', vg, '×', { target: '≥ 8×', met: vg === null ? null : vg >= 8 });
+  });
+
+  let flatRate = 0;
+  await step('ingest', async () => {
+    const flat = await runIngest({ ...INGEST_DEFAULTS, drivers: p.drivers, durationS: p.ingestS, warmupS: p.warmS, cpuProfDir: profDir });
+    res.runs.ingest = { command: cmd(`ingest --drivers ${p.drivers} --duration ${p.ingestS} --warmup ${p.warmS}`), result: flat };
+    flatRate = flat.fixesPerS;
+    M('ingest_fixes_per_s', flat.fixesPerS, 'fixes/s', { target: '≥ 600,000/s', met: flat.fixesPerS >= 600_000, note: `flat out, ${p.drivers} sockets, server CPU ${flat.server.cpuPct}%, generators ${flat.loaders.map((l) => l.cpuPct + '%').join('+')}` });
+    M('ingest_server_rss_mb', flat.server.rssPeakMb, 'MB', { note: 'peak RSS of the server during the flat-out run (bounded memory under overload)' });
+    M('ingest_flush_ms', flat.flushMs ?? null, 'ms', { note: 'storage catch-up after the load stopped' });
+    // Latency at a set rate below saturation (half the flat-out rate): fix→visible through GET nearby.
+    const rate = Math.max(1000, Math.round(flat.fixesPerS / 2 / 1000) * 1000);
+    const paced = await runIngest({ ...INGEST_DEFAULTS, drivers: p.drivers, mode: 'rate', rate, durationS: Math.max(2, Math.round(p.ingestS * 0.66)), warmupS: p.warmS });
+    res.runs.ingest_paced = { command: cmd(`ingest --drivers ${p.drivers} --mode rate --rate ${rate} --duration ${Math.max(2, Math.round(p.ingestS * 0.66))}`), result: paced };
+    M('ingest_visible_p99_ms', paced.probe?.visible.p99, 'ms', { note: `fix→visible in GET nearby at ${rate}/s (half of flat out); p50 ${round3(paced.probe?.visible.p50 ?? NaN)} ms` });
+    M('ingest_paced_cpu_pct', paced.server.cpuPct, '% of a core', { note: `server CPU at ${rate} fixes/s` });
+    if (p.batched) {
+      const b = await runIngest({ ...INGEST_DEFAULTS, drivers: p.drivers, batch: 10, ackEvery: 4, durationS: Math.max(2, Math.round(p.ingestS * 0.66)), warmupS: p.warmS, probe: false });
+      res.runs.ingest_batched = { command: cmd(`ingest --drivers ${p.drivers} --batch 10 --ack-every 4 --duration ${Math.max(2, Math.round(p.ingestS * 0.66))}`), result: b };
+      M('ingest_batched_fixes_per_s', b.fixesPerS, 'fixes/s', { note: '`locs` frames of 10 fixes (a driver app flushing a buffer)' });
+    }
+  });
+
+  await step('naive', async () => {
+    const ladder = await runNaiveLadder({ drivers: p.naive, loaders: 2, stepS: p.naiveStepS, start: p.naiveStart, max: 1_000_000, seed: 1 });
+    res.runs.naive = { command: cmd(`naive --drivers ${p.naive} --mode rate --rate R  (R stepped ×1.5 from ${p.naiveStart}/s, ${p.naiveStepS}s each, until it stops keeping up)`), result: ladder };
+    const top = ladder.steps[ladder.steps.length - 1];
+    M('ingest_naive_fixes_per_s', ladder.sustained, 'fixes/s', { note: `highest offered rate it kept up with (GEOADDs acknowledged); at ${top?.rate ?? '?'}/s it stored ${top?.storedPerS ?? '?'}/s, Redis queue ${top?.pendingStart ?? '?'} → ${top?.pendingEnd ?? '?'}` });
+    if (p.naiveFlat) {
+      const n = await runIngest({ ...INGEST_DEFAULTS, target: 'naive', drivers: p.naive, durationS: p.ingestS, warmupS: p.warmS, probe: false });
+      res.runs.naive_flat = { command: cmd(`naive --drivers ${p.naive} --duration ${p.ingestS} --warmup ${p.warmS}`), result: n };
+      M('ingest_naive_flat_fixes_per_s', n.fixesPerS, 'fixes/s', { note: `flat out: decoded ${n.processedPerS}/s, Redis queue ${n.redisPending} at the end, peak RSS ${n.server.rssPeakMb} MB${n.crashed ? ', crashed' : ''}${n.notes.length ? '; ' + n.notes.join('; ') : ''}` });
+    }
+    if (flatRate > 0) {
+      const v = ratio(flatRate, ladder.sustained);
+      M('ingest_vs_naive', v, '×', { target: '≥ 5×', met: v === null ? null : v >= 5 });
+    }
+  });
+
+  await step('http', async () => {
+    const runs = await runHttp({ ...HTTP_DEFAULTS, durationS: p.httpS, preload: p.preload, pool: p.pool, cpuProfDir: profDir });
+    res.runs.http = { command: cmd(`http --duration ${p.httpS} --preload ${p.preload} --pool ${p.pool}`), result: runs };
+    const get = (server: string, sc: string): (typeof runs)[number] | undefined => runs.find((r) => r.server === server && r.scenario === sc);
+    const perCore = (r?: (typeof runs)[number]): string => (r ? `p99 ${r.latencyMs.p99} ms, server CPU ${r.serverCpuPct}% (${Math.round(r.rps / Math.max(0.01, r.serverCpuPct / 100))} req/s per server core)` : '');
+    for (const sc of ['nearby', 'eta', 'healthz', 'jobs']) M(`http_${sc}_rps`, get('taxiway', sc)?.rps, 'req/s', { note: perCore(get('taxiway', sc)) });
+    M('http_nearby_fastify_rps', get('fastify', 'nearby')?.rps, 'req/s', { note: perCore(get('fastify', 'nearby')) });
+    M('http_healthz_fastify_rps', get('fastify', 'healthz')?.rps, 'req/s', { note: perCore(get('fastify', 'healthz')) });
+    const v = ratio(get('taxiway', 'nearby')?.rps, get('fastify', 'nearby')?.rps);
+    M('http_nearby_vs_fastify', v, '×', { target: '≥ 3×', met: v === null ? null : v >= 3 });
+  });
+
+  await step('dispatch', async () => {
+    const r = await runDispatch({ ...DISPATCH_DEFAULTS, drivers: p.dispDrivers, jobRate: p.jobRate, durationS: p.dispS, warmupS: Math.min(5, p.warmS), cpuProfDir: profDir });
+    res.runs.dispatch = { command: cmd(`dispatch --drivers ${p.dispDrivers} --job-rate ${p.jobRate} --duration ${p.dispS}`), result: r };
+    M('dispatch_p99_ms', r.requestToOfferMs.p99, 'ms', { target: '≤ 10 ms', met: r.requestToOfferMs.p99 <= 10, note: `p50 ${round3(r.requestToOfferMs.p50)} ms, ${r.offered} offers, server CPU ${r.server.cpuPct}%; ${r.notes.join('; ')}` });
+    M('dispatch_p50_ms', r.requestToOfferMs.p50, 'ms');
+  });
+
+  await step('fanout', async () => {
+    const r = await runFanout({ ...FANOUT_DEFAULTS, trips: p.trips, durationS: p.fanS, cpuProfDir: profDir });
+    res.runs.fanout = { command: cmd(`fanout --trips ${p.trips} --duration ${p.fanS}`), result: r };
+    M('fanout_p99_ms', r.fixToPosMs.p99, 'ms', { target: '≤ 25 ms', met: r.fixToPosMs.p99 <= 25, note: `p50 ${round3(r.fixToPosMs.p50)} ms, ${r.activeTrips} trips, ${r.posPerS} pos/s, server CPU ${r.server.cpuPct}%; ${r.notes.join('; ')}` });
+    M('fanout_p50_ms', r.fixToPosMs.p50, 'ms');
+  });
+
+  if (profDir) {
+    const f = newestProfile(profDir, Date.parse(res.started));
+    if (f) {
+      fs.writeFileSync(f.replace(/\.cpuprofile$/, '.svg'), flameGraphSvg(f, ROOT, 'server profile'));
+      res.notes.push(`newest server profile: ${path.relative(ROOT, f)} (top: ${summarizeProfile(f, ROOT, 5).byFn.map((x) => `${x.fn} ${x.selfPct}%`).join(', ')})`);
+    }
+  }
+  res.finished = new Date().toISOString();
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  fs.writeFileSync(outFile, JSON.stringify(res, null, 1) + '\n');
+  log(`results: ${outFile}`);
+  if (!options['no-report'] && mode !== 'smoke') {
+    const charts = writeCharts(res, resultsDir, ROOT);
+    updateBenchmarksMd(path.join(ROOT, 'BENCHMARKS.md'), res, charts);
+    log('BENCHMARKS.md updated');
+  }
+  for (const [k, v] of Object.entries(res.metrics)) log(`  ${k.padEnd(30)} ${String(v.value).padStart(12)} ${v.unit}${v.met === false ? '   (target ' + v.target + ' missed)' : ''}`);
+  return failures.length ? 1 : 0;
+}
+
+function round3(v: number): number {
+  if (!Number.isFinite(v)) return v;
+  const a = Math.abs(v);
+  return a >= 100 ? Math.round(v) : a >= 1 ? Math.round(v * 100) / 100 : Math.round(v * 1000) / 1000;
+}
+
+// node dist/benchmarks/run.js --quick | --full | --smoke [--only a,b] [--out FILE] [--no-report] [--cpu-prof]
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  const argv = process.argv.slice(2);
+  const mode: SuiteMode = argv.includes('--full') ? 'full' : argv.includes('--smoke') ? 'smoke' : 'quick';
+  const code = await runSuite(mode, argv);
+  process.stdout.write('', () => process.exit(code));
+}

@@ -1,0 +1,144 @@
+// A taxiway node in a child process for the bench tools: the same startApp() as `taxiway serve`, plus IPC
+// commands to preload a realistic fleet, stream extra drivers in-process, flush storage and stop cleanly
+// (so --cpu-prof profiles get written).
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { startApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { DriverStatus } from '../src/fleet/city-fleet.js';
+import type { Fix } from '../src/protocol/messages.js';
+import { cityPoints } from './lib/util.js';
+
+export type ServerCmd =
+  | { cmd: 'preload'; n: number; seed: number; prefix: string; available: number }
+  | { cmd: 'synthetic'; n: number; seed: number; prefix: string; hz: number; status: 'busy' | 'offline' | 'available' }
+  | { cmd: 'synthetic-stop' }
+  | { cmd: 'flush' }
+  | { cmd: 'info'; reset?: boolean }
+  | { cmd: 'counters' }
+  | { cmd: 'stop' };
+
+const app = await startApp(loadConfig(process.env));
+const LOOP_RES_MS = 5;
+const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RES_MS });
+loopDelay.enable();
+const send = (m: unknown): void => {
+  process.send?.(m);
+};
+
+let synthTimer: NodeJS.Timeout | null = null;
+let synthDropped = 0;
+
+process.on('message', (c: ServerCmd) => {
+  void (async () => {
+    switch (c.cmd) {
+      case 'preload': {
+        // Drivers with a fresh fix, `available` fraction of them available (the rest busy), straight into the fleet.
+        const t = Date.now();
+        const pts = cityPoints(c.n, c.seed);
+        const now = Date.now();
+        const availEvery = c.available > 0 ? 1 / c.available : Infinity;
+        let next = 0;
+        for (let i = 0; i < c.n; i++) {
+          const id = c.prefix + i;
+          app.fleet.update(id, pts[2 * i]!, pts[2 * i + 1]!, now, NaN, NaN);
+          let s: number = DriverStatus.busy;
+          if (i >= next) {
+            s = DriverStatus.available;
+            next += availEvery;
+          }
+          app.fleet.setStatus(id, s as 0 | 1 | 2);
+        }
+        app.fleet.rebuildDirty();
+        send({ ev: 'preloaded', n: c.n, ms: Date.now() - t });
+        return;
+      }
+      case 'synthetic': {
+        // In-process drivers streaming through ingest (validation, history, fleet) at `hz` each, without sockets:
+        // used where the process' open-files limit caps real sockets below the scenario's fleet size.
+        const pts = cityPoints(c.n, c.seed);
+        const fixes: Fix[] = new Array(c.n);
+        for (let i = 0; i < c.n; i++) fixes[i] = { ts: 0, lat: pts[2 * i]!, lng: pts[2 * i + 1]!, hdg: NaN, spd: NaN, acc: NaN };
+        const ids = Array.from({ length: c.n }, (_, i) => c.prefix + i);
+        const status = DriverStatus[c.status];
+        const t0 = Date.now();
+        let sent = 0;
+        let cursor = 0;
+        // Like fixes arriving over sockets, interleaved with other work: at most 10 ms worth per tick, and a
+        // backlog (the loop was busy) is dropped rather than replayed in one long burst.
+        const perTick = Math.max(1, Math.ceil((c.n * c.hz) / 100));
+        synthDropped = 0;
+        synthTimer = setInterval(() => {
+          const now = Date.now();
+          const due = Math.floor(((now - t0) * c.hz * c.n) / 1000);
+          if (due - sent > 10 * perTick) {
+            synthDropped += due - sent - perTick;
+            sent = due - perTick;
+          }
+          let owed = Math.min(due - sent, perTick);
+          while (owed-- > 0) {
+            const i = cursor;
+            cursor = (cursor + 1) % c.n;
+            const f = fixes[i]!;
+            const first = f.ts === 0;
+            if (!first) f.lat += (i % 2 ? 1 : -1) * 5e-5 * Math.min(1, (now - f.ts) / 1000);
+            f.ts = now > f.ts ? now : f.ts + 1;
+            app.ingest.accept(ids[i]!, { ...f }, now);
+            if (first) app.fleet.setStatus(ids[i]!, status);
+            sent++;
+          }
+        }, 10);
+        send({ ev: 'synthetic-started', n: c.n });
+        return;
+      }
+      case 'synthetic-stop':
+        if (synthTimer) clearInterval(synthTimer);
+        synthTimer = null;
+        send({ ev: 'synthetic-stopped', dropped: synthDropped });
+        return;
+      case 'flush': {
+        const t = Date.now();
+        app.ingest.flush();
+        await app.storage.flush();
+        send({ ev: 'flushed', ms: Date.now() - t });
+        return;
+      }
+      case 'counters': {
+        // Over IPC rather than GET /metrics: prom-client's default collectors wait for setImmediate, which a
+        // saturated event loop (a long I/O poll phase) delays by seconds.
+        const acc = (await app.metrics.fixesAccepted.get()).values.reduce((n, v) => n + v.value, 0);
+        const rv = (await app.metrics.fixesRejected.get()).values;
+        const byReason: Record<string, number> = {};
+        for (const v of rv) byReason[String(v.labels.reason)] = (byReason[String(v.labels.reason)] ?? 0) + v.value;
+        send({ ev: 'counters', accepted: acc, rejected: rv.reduce((n, v) => n + v.value, 0), byReason, t: Date.now() });
+        return;
+      }
+      case 'info': {
+        let drivers = 0;
+        let available = 0;
+        for (const f of app.fleet.cities()) {
+          drivers += f.size;
+          const st = f.status;
+          for (let i = 0; i < f.slotLimit; i++) if (f.alive[i] === 1 && st[i] === DriverStatus.available) available++;
+        }
+        // The histogram holds timer intervals (resolution + lag): report the lag beyond the resolution.
+        const ms = (v: number): number => Math.max(0, Math.round(v / 1e4 - LOOP_RES_MS * 100) / 100);
+        const loop = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), mean: ms(loopDelay.mean) };
+        if (c.reset) loopDelay.reset();
+        send({ ev: 'info', drivers, available, hub: app.hub.counts(), mem: process.memoryUsage(), loopDelayMs: loop });
+        return;
+      }
+      case 'stop': {
+        if (synthTimer) clearInterval(synthTimer);
+        await app.stop();
+        send({ ev: 'stopped' });
+        // process.exit writes --cpu-prof profiles; uWS keep-alive sockets would otherwise hold the process open.
+        setTimeout(() => process.exit(0), 50);
+        return;
+      }
+    }
+  })().catch((e) => send({ ev: 'error', message: String((e as Error)?.stack ?? e) }));
+});
+process.on('disconnect', () => {
+  void app.stop().finally(() => process.exit(0));
+});
+send({ ev: 'ready', port: app.port, pid: process.pid, secret: app.secret });

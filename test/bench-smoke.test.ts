@@ -1,0 +1,96 @@
+// Smoke test of the benchmark tools (issue #6): every scenario runs end to end on tiny sizes, over real
+// sockets against real servers, and the report writer produces the charts and the BENCHMARKS.md section.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { runBenchCli } from '../benchmarks/cli.js';
+import { locTemplate, locsTemplate, putLoc } from '../benchmarks/lib/fix-frames.js';
+import { updateBenchmarksMd, writeCharts } from '../benchmarks/lib/report.js';
+import type { Results } from '../benchmarks/lib/report.js';
+import { runDispatch, DISPATCH_DEFAULTS } from '../benchmarks/scenarios/dispatch.js';
+import { runFanout, FANOUT_DEFAULTS } from '../benchmarks/scenarios/fanout.js';
+import { runHttp, HTTP_DEFAULTS } from '../benchmarks/scenarios/http.js';
+import { runIngest, INGEST_DEFAULTS } from '../benchmarks/scenarios/ingest.js';
+import { runMemory } from '../benchmarks/scenarios/memory.js';
+import { runNearest, NEAREST_DEFAULTS } from '../benchmarks/scenarios/nearest.js';
+import { decodeFrame } from '../src/protocol/codec.js';
+
+t.test('pre-encoded fix frames decode as the protocol says', async (t) => {
+  const tpl = locTemplate(true);
+  const b = Buffer.alloc(tpl.frame.length);
+  putLoc(b, 0, tpl, 48.8566, 2.3522, 1764300000123, 77);
+  const m = decodeFrame(b.subarray(6)); // past the 6-byte masked frame header (zero mask)
+  t.same(m, { t: 'loc', lat: 48.8566, lng: 2.3522, ts: 1764300000123, id: 77 });
+  const l = locsTemplate(20, false);
+  t.equal(l.frame[0], 0x82);
+  const lm = decodeFrame(l.frame.subarray(8));
+  t.equal((lm.pts as unknown[]).length, 20);
+});
+
+t.test('cli: usage and unknown scenario', async (t) => {
+  t.equal(await runBenchCli(['help']), 0);
+  t.equal(await runBenchCli(['nope']), 2);
+});
+
+t.test('ingest: sockets stream, the server counts, the probe sees fixes', async (t) => {
+  const r = await runIngest({ ...INGEST_DEFAULTS, drivers: 100, loaders: 1, durationS: 1, warmupS: 0.5 });
+  t.equal(r.connected, 100);
+  t.ok(r.fixesPerS > 1000, `accepted ${r.fixesPerS}/s`);
+  t.same(r.loader.errs, {}, 'no fix refused');
+  t.ok(r.probe && r.probe.visible.n > 0, 'fix→visible measured');
+  t.ok(r.server.rssPeakMb > 0);
+});
+
+t.test('nearest: taxiway, geokdbush and the proposal agree', async (t) => {
+  const r = await runNearest({ ...NEAREST_DEFAULTS, drivers: 3000, queries: 300, passes: 1, redisQueries: 20 });
+  t.equal(r.agreement, 1);
+  t.equal(r.proposalExact, true);
+  t.ok(r.taxiwayUs > 0 && r.geokdbushUs > 0 && r.proposalUs > 0);
+});
+
+t.test('memory: bytes per driver', async (t) => {
+  const r = await runMemory(5000);
+  t.ok(r.fleetBytesPerDriver > 20 && r.totalBytesPerDriver >= r.fleetBytesPerDriver);
+});
+
+t.test('http: autocannon on nearby (taxiway and fastify) and jobs', async (t) => {
+  const runs = await runHttp({ ...HTTP_DEFAULTS, scenarios: ['nearby', 'jobs'], preload: 2000, durationS: 1, connections: 8, pool: 20 });
+  t.equal(runs.length, 3);
+  for (const r of runs) {
+    t.ok(r.rps > 0, `${r.server} ${r.scenario} ${r.rps} req/s`);
+    t.equal(r.non2xx, 0, `${r.server} ${r.scenario} all 2xx`);
+  }
+});
+
+t.test('dispatch: offers reach driver sockets', async (t) => {
+  const r = await runDispatch({ ...DISPATCH_DEFAULTS, drivers: 200, jobRate: 20, durationS: 1.5, warmupS: 0.5, loaders: 1 });
+  t.ok(r.offered > 0, `${r.offered} offers`);
+  t.ok(r.requestToOfferMs.p50 > 0);
+});
+
+t.test('fanout: riders receive pos frames of their trips', async (t) => {
+  const r = await runFanout({ ...FANOUT_DEFAULTS, trips: 30, durationS: 1.5, loaders: 1 });
+  t.ok(r.activeTrips >= 25, `${r.activeTrips} trips`);
+  t.ok(r.fixToPosMs.n > 0, `${r.fixToPosMs.n} pos frames`);
+});
+
+t.test('report: charts and the generated BENCHMARKS.md section', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-report-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const res: Results = {
+    machine: { cpu: 'test', cores: 2, ram_gb: 1, os: 'x', load_avg: [0, 0, 0] }, node: process.version, commit: 'unknown', mode: 'smoke',
+    started: 'a', finished: 'b', runs: { ingest: { command: 'npx taxiway bench ingest', result: {} } }, notes: [],
+    metrics: { ingest_fixes_per_s: { value: 123456, unit: 'fixes/s', target: '≥ 600,000/s', met: false }, nearest10_us: { value: 1.5, unit: 'µs' } },
+  };
+  const charts = writeCharts(res, dir, dir);
+  t.ok(fs.readFileSync(path.join(dir, 'chart-ingest.svg'), 'utf8').startsWith('<svg'));
+  const md = path.join(dir, 'B.md');
+  fs.writeFileSync(md, '# Bench\n\nprose stays\n');
+  updateBenchmarksMd(md, res, charts);
+  updateBenchmarksMd(md, res, charts); // idempotent: one generated section
+  const text = fs.readFileSync(md, 'utf8');
+  t.match(text, /prose stays/);
+  t.equal(text.split('bench:results:begin').length, 2);
+  t.match(text, /123k fixes\/s/);
+});
