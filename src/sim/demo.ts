@@ -77,7 +77,8 @@ export async function runDemo(argv: string[], opts: DemoOptions = {}): Promise<n
     throw new ConfigError(`--speed ${a.speed}: cars on the fastest road (${Math.round(graph.maxSpeedMps * 3.6)} km/h) would break the server's 250 km/h jump filter; use at most ${max}`);
   }
   // Demo defaults: own data dir, quiet logs (status lines stay readable), local-only listening.
-  const env: Record<string, string | undefined> = { ...process.env, TAXIWAY_DATA_DIR: './data/demo' };
+  // The demo is the embedded default: one process, no external services, whatever the shell exports.
+  const env: Record<string, string | undefined> = { ...process.env, TAXIWAY_DATA_DIR: './data/demo', REDIS_URL: '', CASSANDRA_CONTACT_POINTS: '' };
   env.LOG_LEVEL ||= 'warn';
   env.HOST ||= '127.0.0.1';
   env.TAXIWAY_OFFER_TIMEOUT_MS ||= '10000';
