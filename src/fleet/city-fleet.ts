@@ -4,6 +4,7 @@ import { haversineMetres, lngDeltaDegrees, metresToLatDegrees, metresToLngDegree
 import { DriverStatus, isStatusCode } from './driver-status.js';
 import type { DriverStatusCode } from './driver-status.js';
 import { NearestResult } from './nearest-result.js';
+import { kdNearest } from './kd-nearest.js';
 
 export { DriverStatus, statusName } from './driver-status.js';
 export type { DriverStatusCode, DriverStatusName } from './driver-status.js';
@@ -337,17 +338,24 @@ export class CityFleet {
     lat: number, lng: number, k: number, maxMetres: number,
     filter: ((slot: number) => boolean) | null, out: NearestResult,
   ): void {
-    // kdbush.range allocates its result array; a custom traversal over kd.ids/kd.coords that
-    // feeds consider() directly is a later optimisation.
-    const items = this.index!.range(minLng, minLat, maxLng, maxLat);
-    const slots = this.indexSlots;
-    const inSnap = this.inSnap;
-    for (let i = 0; i < items.length; i++) {
-      const s = slots[items[i]!]!;
-      // Skip items whose driver was removed since the rebuild (their slot may now hold someone new, found via `added`).
-      if (inSnap[s] === 1) this.consider(s, lat, lng, k, maxMetres, filter, out);
-    }
+    this.query.lat = lat;
+    this.query.lng = lng;
+    this.query.k = k;
+    this.query.maxMetres = maxMetres;
+    this.query.drift = this._maxDriftDeg + BOX_EPSILON_DEG;
+    this.query.filter = filter;
+    kdNearest(this.index!, minLng, minLat, maxLng, maxLat, this.query, this.slotOfItem, this._lat, this._lng, out);
+    this.query.filter = null;
   }
+
+  /** Reused query record for kdNearest (no allocation per query). */
+  private readonly query = { lat: 0, lng: 0, k: 1, maxMetres: 0, drift: 0, filter: null as ((slot: number) => boolean) | null };
+
+  /** Index item → slot, or -1 for a driver removed since the rebuild (its slot may hold someone new, found via `added`). */
+  private readonly slotOfItem = (item: number): number => {
+    const s = this.indexSlots[item]!;
+    return this.inSnap[s] === 1 ? s : -1;
+  };
 
   private consider(
     s: number, lat: number, lng: number, k: number, maxMetres: number,
