@@ -3,18 +3,8 @@ import t from 'tap';
 import { CityFleet, DriverStatus, NearestResult } from '../src/fleet/city-fleet.js';
 import type { DriverStatusCode } from '../src/fleet/city-fleet.js';
 import { haversineMetres, METRES_PER_DEGREE } from '../src/fleet/geo.js';
+import { mulberry32 } from '../src/util/random.js';
 
-/** Seeded PRNG in [0, 1) so failures reproduce. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Move (lat, lng) degrees by north/east metres, reflecting over the poles and wrapping longitude. */
 function offset(lat: number, lng: number, northM: number, eastM: number): [number, number] {

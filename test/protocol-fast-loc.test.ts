@@ -4,15 +4,8 @@ import { Packr } from 'msgpackr';
 import { decodeFrame } from '../src/protocol/codec.js';
 import { LOC_OK, LocScratch, decodeLoc } from '../src/protocol/fast-loc.js';
 import { fixNumbersValid, parseDriverMessage } from '../src/protocol/validate.js';
+import { mulberry32 } from '../src/util/random.js';
 
-function mulberry32(a: number): () => number {
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const packers = [
   new Packr({ useRecords: false }),

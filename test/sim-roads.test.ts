@@ -6,18 +6,8 @@ import { haversineMetres } from '../src/fleet/geo.js';
 import { RoadGraph, defaultMonacoRoadsPath, type RoadFeatureCollection } from '../src/sim/road-graph.js';
 import { roadSpeedKmh, roadDirections } from '../src/sim/road-build.js';
 import { RouteWalker } from '../src/sim/road-walker.js';
+import { mulberry32 } from '../src/util/random.js';
 
-/** Small seeded PRNG so random pairs are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Pt = [number, number]; // [lng, lat] degrees
 const road = (coords: Pt[], props: Record<string, unknown>) => ({

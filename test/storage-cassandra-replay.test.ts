@@ -2,7 +2,8 @@
 import t from 'tap';
 import { DEFAULT_PORTO_FILE, runReplay } from '../src/sim/replay.js';
 import { replayFleet } from '../src/sim/replay-fleet.js';
-import { loadPortoFleet, splitCsvLine } from '../src/sim/replay-porto.js';
+import { loadPortoFleet } from '../src/sim/replay-porto.js';
+import { splitCsvLine } from '../src/util/csv.js';
 import { SECRET, removeDir, startServer } from './helpers/server.js';
 
 t.test('Porto CSV: quoted fields, all trips, one time-ordered trace per taxi', async (t) => {

@@ -5,6 +5,8 @@ import { trainPredictor } from './eta-train.js';
 import type { ModelKind, TrainOptions } from './eta-train.js';
 import type { TripRow } from './trip-csv.js';
 import { learnFrame } from './trip-features.js';
+import { mulberry32 } from '../util/random.js';
+export { mulberry32 };
 
 export type CvScheme = 'kfold' | 'hour' | 'weekday' | 'area';
 
@@ -17,17 +19,6 @@ export function hourBand(hour: number): number {
   return HOUR_BANDS.findIndex(([lo, hi]) => hour >= lo && hour < hi);
 }
 
-/** Small seeded PRNG (mulberry32): the folds are the same on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Fold number of each row under `scheme`; k folds for kfold and area, natural groups otherwise. */
 export function assignFolds(rows: readonly TripRow[], scheme: CvScheme, k = 5, seed = 1): Int32Array {

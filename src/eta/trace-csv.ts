@@ -1,6 +1,7 @@
 // Reads GPS traces in the Porto challenge format (TRIP_ID,...,TIMESTAMP,...,POLYLINE) as telemetry: one fix every 15 s.
 import { readFileSync } from 'node:fs';
 import { TripCsvError } from './trip-csv.js';
+import { splitCsvLine } from '../util/csv.js';
 
 /** Seconds between consecutive fixes of a POLYLINE (the dataset's sampling period). */
 export const TRACE_PERIOD_S = 15;
@@ -13,42 +14,10 @@ export interface Trace {
   lng: Float64Array;
 }
 
-/** Split one CSV line with double-quoted fields ("" is an escaped quote). */
-function splitQuoted(line: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i <= line.length) {
-    if (line[i] === '"') {
-      let s = '';
-      i++;
-      for (;;) {
-        const q = line.indexOf('"', i);
-        if (q < 0) throw new Error('unterminated quoted field');
-        s += line.slice(i, q);
-        if (line[q + 1] === '"') {
-          s += '"';
-          i = q + 2;
-        } else {
-          i = q + 1;
-          break;
-        }
-      }
-      out.push(s);
-      if (i < line.length && line[i] !== ',') throw new Error('text after a closing quote');
-      i++;
-    } else {
-      const c = line.indexOf(',', i);
-      const end = c < 0 ? line.length : c;
-      out.push(line.slice(i, end));
-      i = end + 1;
-    }
-  }
-  return out;
-}
 
 export function parseTraceCsv(text: string, file = 'traces.csv'): Trace[] {
   const lines = text.split(/\r?\n/);
-  const header = splitQuoted(lines[0] ?? '');
+  const header = splitCsvLine(lines[0] ?? '');
   const iId = header.indexOf('TRIP_ID');
   const iTs = header.indexOf('TIMESTAMP');
   const iPl = header.indexOf('POLYLINE');
@@ -60,7 +29,7 @@ export function parseTraceCsv(text: string, file = 'traces.csv'): Trace[] {
     let f: string[];
     let pts: unknown;
     try {
-      f = splitQuoted(raw);
+      f = splitCsvLine(raw);
       pts = JSON.parse(f[iPl] ?? '');
     } catch (e) {
       throw new TripCsvError(file, n + 1, `unreadable row (${(e as Error).message})`);

@@ -1,5 +1,6 @@
 // Loads the Porto taxi trips CSV (ECML/PKDD 2015) into one time-ordered GPS trace per taxi.
 import fs from 'node:fs';
+import { splitCsvLine } from '../util/csv.js';
 
 /** One taxi's fixes, oldest first, unique times. Times in ms since the epoch (as recorded in 2013). */
 export interface TaxiTrace {
@@ -21,37 +22,6 @@ export interface PortoFleet {
 /** Seconds between two POLYLINE points (the dataset's sampling period). */
 const FIX_PERIOD_S = 15;
 
-/** Splits one CSV line with "quoted" fields (commas inside quotes, "" for a quote). */
-export function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i <= line.length) {
-    if (line[i] === '"') {
-      let v = '';
-      i++;
-      for (;;) {
-        const q = line.indexOf('"', i);
-        if (q < 0) throw new Error('unterminated quoted field');
-        v += line.slice(i, q);
-        if (line[q + 1] === '"') {
-          v += '"';
-          i = q + 2;
-        } else {
-          i = q + 1;
-          break;
-        }
-      }
-      out.push(v);
-      i++; // the comma
-    } else {
-      const c = line.indexOf(',', i);
-      const end = c < 0 ? line.length : c;
-      out.push(line.slice(i, end));
-      i = end + 1;
-    }
-  }
-  return out;
-}
 
 /**
  * Reads `TRIP_ID,CALL_TYPE,ORIGIN_CALL,ORIGIN_STAND,TAXI_ID,TIMESTAMP,DAY_TYPE,MISSING_DATA,POLYLINE`

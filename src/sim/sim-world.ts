@@ -2,6 +2,10 @@
 import { haversineMetres } from '../fleet/geo.js';
 import type { Logger } from '../observability/logger.js';
 import type { RoadGraph } from './road-graph.js';
+import { mulberry32 } from '../util/random.js';
+
+/** Small seeded PRNG so a run can be replayed with --seed. */
+export const seededRandom = mulberry32;
 
 /** Centre of the simulated service area (Monaco, Place du Casino), degrees. */
 export const AREA_CENTRE = { lat: 43.7384, lng: 7.4246 };
@@ -49,17 +53,6 @@ export function simHeaders(token?: string): Record<string, string> {
   return h;
 }
 
-/** Small seeded PRNG (mulberry32) so a run can be replayed with --seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class SimWorld {
   readonly counters: SimCounters = {
