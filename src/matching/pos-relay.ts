@@ -4,13 +4,27 @@ import type { JobRecord } from '../storage/ports.js';
 import { posFrame } from './job-frames.js';
 import type { JobNotifier } from '../bus/deliveries.js';
 
+/** One `pos` per second of the driver's own fix time. */
 const MIN_INTERVAL_MS = 1000;
+/** And never two within this much wall-clock time (fixes that arrive in a burst after a stall). */
+const MIN_WALL_GAP_MS = 500;
 
-interface Pending { rec: JobRecord; lat: number; lng: number; hdg: number; ts: number; lastSent: number; timer: NodeJS.Timeout | null }
+interface Pending {
+  rec: JobRecord; lat: number; lng: number; hdg: number; ts: number;
+  /** Wall-clock time of the last send, ms. */
+  lastSent: number;
+  /** Fix time of the last position sent, ms. */
+  lastTs: number;
+  timer: NodeJS.Timeout | null;
+}
 
 /**
- * Throttles per job: a move sends at once if the last `pos` went out ≥ 1 s ago; otherwise the newest
- * move is kept (older ones are overwritten, never queued) and sent when the second is up.
+ * Throttles per job to one `pos` per second. The second is counted on the fixes' own timestamps, so a
+ * driver reporting every second has each fix forwarded at once: a wall-clock throttle would carry any
+ * one delay (a busy loop, a late timer) into every later frame of the trip, since the next fix is due
+ * exactly a second later. Fixes faster than 1 Hz, or a burst after a stall, wait: the newest move is
+ * kept (older ones are overwritten, never queued) and sent when the wall-clock second is up, and two
+ * frames are never sent less than 500 ms apart.
  */
 export class PosRelay {
   private readonly jobs = new Map<string, Pending>();
@@ -19,7 +33,7 @@ export class PosRelay {
   moved(rec: JobRecord, lat: number, lng: number, hdg: number, ts: number): void {
     let p = this.jobs.get(rec.id);
     if (!p) {
-      p = { rec, lat, lng, hdg, ts, lastSent: 0, timer: null };
+      p = { rec, lat, lng, hdg, ts, lastSent: 0, lastTs: -Infinity, timer: null };
       this.jobs.set(rec.id, p);
     } else {
       p.lat = lat;
@@ -28,7 +42,12 @@ export class PosRelay {
       p.ts = ts;
     }
     if (p.timer) return; // a send is already due: it will carry this newest position
-    const wait = p.lastSent + MIN_INTERVAL_MS - Date.now();
+    const now = Date.now();
+    if (ts >= p.lastTs + MIN_INTERVAL_MS && now >= p.lastSent + MIN_WALL_GAP_MS) {
+      this.send(p);
+      return;
+    }
+    const wait = p.lastSent + MIN_INTERVAL_MS - now;
     if (wait <= 0) this.send(p);
     else {
       const q = p;
@@ -41,6 +60,7 @@ export class PosRelay {
 
   private send(p: Pending): void {
     p.lastSent = Date.now();
+    p.lastTs = p.ts;
     const r = p.rec;
     // ETA to the pickup while approaching, to the dropoff once the trip started; none at the pickup.
     let etaS: number | undefined;
