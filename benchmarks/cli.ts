@@ -9,7 +9,7 @@ import { runDispatch, DISPATCH_DEFAULTS } from './scenarios/dispatch.js';
 import { runFanout, FANOUT_DEFAULTS } from './scenarios/fanout.js';
 import { runHttp, HTTP_DEFAULTS } from './scenarios/http.js';
 import type { HttpScenario } from './scenarios/http.js';
-import { runIngest, INGEST_DEFAULTS } from './scenarios/ingest.js';
+import { runIngest, runNaiveLadder, INGEST_DEFAULTS } from './scenarios/ingest.js';
 import { runMemory } from './scenarios/memory.js';
 import { runNearest, NEAREST_DEFAULTS } from './scenarios/nearest.js';
 
@@ -21,6 +21,8 @@ scenarios (defaults in brackets):
              --rate FIXES_PER_S [100000] (rate mode)  --batch N [1: loc; >1: locs of N]  --duration S [15]
              --warmup S [5]  --ack-every K [8]  --window W [1]  --no-probe  --seed N [1]
   naive      same as: ingest --target naive (ws + msgpack + Map + one Redis GEOADD per fix)
+             --ladder: its sustained rate, offered load ×1.5 a step from --start [20000] (--step S [4]) until it
+             stops keeping up (stored < 90% of offered, or the Redis queue grows)
   nearest    k nearest within a radius, in-process: taxiway vs geokdbush vs Redis GEOSEARCH
              --drivers N [100000]  --k K [10]  --radius-m M [5000]  --queries N [20000]  --passes P [5]
              --redis-queries N [1000]  --redis-url URL [redis://127.0.0.1:6379]
@@ -54,7 +56,7 @@ export async function runBenchCli(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseArgs(rest, new Set(['no-probe', 'no-fastify', 'cpu-prof', 'quick', 'full']));
+    parsed = parseArgs(rest, new Set(['no-probe', 'no-fastify', 'cpu-prof', 'quick', 'full', 'ladder']));
   } catch (e) {
     process.stderr.write(`taxiway bench: ${(e as Error).message}\n`);
     return 2;
@@ -67,6 +69,10 @@ export async function runBenchCli(argv: string[]): Promise<number> {
     switch (scenario) {
       case 'ingest':
       case 'naive':
+        if (o.ladder) {
+          result = await runNaiveLadder({ drivers: num(o, 'drivers', INGEST_DEFAULTS.drivers), loaders: num(o, 'loaders', 2), stepS: num(o, 'step', 4), start: num(o, 'start', 20_000), max: num(o, 'max', 1_000_000), seed: num(o, 'seed', 1) });
+          break;
+        }
         result = await runIngest({
           ...INGEST_DEFAULTS,
           target: scenario === 'naive' ? 'naive' : ((o.target ?? 'taxiway') as 'taxiway' | 'naive'),

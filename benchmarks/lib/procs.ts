@@ -113,14 +113,15 @@ const CLK_TCK = (() => {
 })();
 
 /** CPU seconds (user + system) and RSS bytes of a process, or null when it is gone. */
-export function procSample(pid: number): { cpuS: number; rss: number } | null {
+export function procSample(pid: number): { cpuS: number; sysS: number; rss: number } | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const cpuS = (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    const sysS = Number(f[12]) / CLK_TCK;
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-    return { cpuS, rss };
+    return { cpuS, sysS, rss };
   } catch {
     return null;
   }
@@ -148,8 +149,8 @@ export class ProcSampler {
   /** Machine-wide CPU during the window, and the part used by processes not watched here (other work on a shared box). */
   machine: MachineUsage = { busyCores: NaN, foreignCores: NaN };
   private timer: NodeJS.Timeout | null = null;
-  private first = new Map<number, { cpuS: number; t: number }>();
-  private last = new Map<number, { cpuS: number; t: number }>();
+  private first = new Map<number, { cpuS: number; sysS: number; t: number }>();
+  private last = new Map<number, { cpuS: number; sysS: number; t: number }>();
   private peak = new Map<number, number>();
   private rssLast = new Map<number, number>();
   private rssFirst = new Map<number, number>();
@@ -177,8 +178,8 @@ export class ProcSampler {
     for (const pid of this.pids) {
       const s = procSample(pid);
       if (!s) continue;
-      if (!this.first.has(pid)) this.first.set(pid, { cpuS: s.cpuS, t });
-      this.last.set(pid, { cpuS: s.cpuS, t });
+      if (!this.first.has(pid)) this.first.set(pid, { cpuS: s.cpuS, sysS: s.sysS, t });
+      this.last.set(pid, { cpuS: s.cpuS, sysS: s.sysS, t });
       this.peak.set(pid, Math.max(this.peak.get(pid) ?? 0, s.rss));
       this.rssLast.set(pid, s.rss);
       if (!this.rssFirst.has(pid)) this.rssFirst.set(pid, s.rss);
@@ -191,7 +192,7 @@ export class ProcSampler {
   }
 
   /** Stop and report per pid: cpu % of one core, peak and last RSS in MB. */
-  stop(): Record<number, { cpuPct: number; rssPeakMb: number; rssLastMb: number; rssFirstMb: number }> {
+  stop(): Record<number, { cpuPct: number; sysPct: number; rssPeakMb: number; rssLastMb: number; rssFirstMb: number }> {
     this.sample();
     if (this.timer) clearInterval(this.timer);
     const dtAll = (performance.now() - this.t0) / 1000;
@@ -203,13 +204,15 @@ export class ProcSampler {
       if (a && b && b.t > a.t) ours += (b.cpuS - a.cpuS) / ((b.t - a.t) / 1000);
     }
     this.machine = { busyCores: Math.round(busy * 100) / 100, foreignCores: Math.round(Math.max(0, busy - ours) * 100) / 100 };
-    const out: Record<number, { cpuPct: number; rssPeakMb: number; rssLastMb: number; rssFirstMb: number }> = {};
+    const out: Record<number, { cpuPct: number; sysPct: number; rssPeakMb: number; rssLastMb: number; rssFirstMb: number }> = {};
     for (const pid of this.pids) {
       const a = this.first.get(pid);
       const b = this.last.get(pid);
       const dt = a && b ? (b.t - a.t) / 1000 : 0;
       out[pid] = {
         cpuPct: a && b && dt > 0 ? Math.round(((b.cpuS - a.cpuS) / dt) * 1000) / 10 : NaN,
+        /** The kernel's share of that (system time: socket reads and writes). */
+        sysPct: a && b && dt > 0 ? Math.round(((b.sysS - a.sysS) / dt) * 1000) / 10 : NaN,
         rssPeakMb: Math.round((this.peak.get(pid) ?? 0) / 1048576),
         rssLastMb: Math.round((this.rssLast.get(pid) ?? 0) / 1048576),
         rssFirstMb: Math.round((this.rssFirst.get(pid) ?? 0) / 1048576),

@@ -21,7 +21,7 @@ export interface NearestOptions {
   seed: number;
 }
 
-export const NEAREST_DEFAULTS: NearestOptions = { drivers: 100_000, k: 10, radiusM: 5000, queries: 20_000, passes: 5, redisQueries: 1000, redisUrl: 'redis://127.0.0.1:6379', seed: 1 };
+export const NEAREST_DEFAULTS: NearestOptions = { drivers: 100_000, k: 10, radiusM: 5000, queries: 20_000, passes: 5, redisQueries: 1000, redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379', seed: 1 };
 
 export interface NearestResultReport {
   options: NearestOptions;
