@@ -3,14 +3,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Registry } from 'prom-client';
 import t from 'tap';
 import { DEFAULT_PORTO_FILE } from '../src/sim/replay.js';
 import { replayFleet } from '../src/sim/replay-fleet.js';
 import { loadPortoFleet } from '../src/sim/replay-porto.js';
-import { decodeChunk } from '../src/storage/cassandra-chunk-codec.js';
 import { CassandraStorage } from '../src/storage/cassandra-storage.js';
-import { OwnCassandraNode, REPO, withClient } from './helpers/cassandra.js';
+import { countRawChunkFixes, countTracked, metricValue, OwnCassandraNode, REPO } from './helpers/cassandra.js';
 import { freePort, redisSkip, stopTestRedis, testPrefix, testRedisUrl } from './helpers/redis.js';
 import { SECRET, http, removeDir, sleep, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
@@ -22,8 +20,6 @@ const OUTAGE_MS = 20_000;
 const JOB_EVERY_MS = 100;
 const KEYSPACE = 'taxiway_cluster_outage';
 const DC = 'datacenter1';
-const metricValue = async (r: Registry, name: string, labels: Record<string, string> = {}): Promise<number> =>
-  (await r.getSingleMetric(name)!.get()).values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
 
 // Redis first (cheap to check); the Cassandra node of our own only when Redis is there.
 let skip: string | false = await redisSkip();
@@ -135,30 +131,12 @@ t.test('cluster mode, Cassandra frozen 20 s mid-replay: stored fixes = accepted,
   t.ok(await metricValue(registry, 'taxiway_storage_spooled_total', { kind: 'job_events' }) > 0, 'job events went through the spool');
 
   // Through the adapter: every accepted fix once per (driver, ts).
-  let stored = 0;
-  for (const tx of fleet.taxis) {
-    let from = -Infinity;
-    for (;;) {
-      const page = await storage.track(`porto-${tx.taxi}`, from, Infinity, 10_000);
-      stored += page.points.length;
-      if (page.next === undefined) break;
-      from = page.next;
-    }
-  }
+  const drivers = fleet.taxis.map((tx) => `porto-${tx.taxi}`);
+  const stored = await countTracked(storage, drivers);
   t.equal(stored, accepted, 'stored fixes (track) = accepted');
 
   // Under the adapter: the chunks hold no second copy of any fix (retries and spool replays overwrote).
-  const raw = await withClient({ contactPoints: [own.contactPoint], localDataCenter: DC, consistency: 'LOCAL_QUORUM' }, async (c) => {
-    let count = 0;
-    for (const tx of fleet.taxis) {
-      const days = await c.execute(`SELECT bucket FROM ${KEYSPACE}.buckets WHERE kind = 'fixes' AND id = ?`, [`porto-${tx.taxi}`], { prepare: true });
-      for (const d of days.rows) {
-        const rs = await c.execute(`SELECT slice, fixes FROM ${KEYSPACE}.fix_chunks WHERE driver = ? AND day = ?`, [`porto-${tx.taxi}`, d.get('bucket')], { prepare: true, fetchSize: 5000 });
-        for (const row of rs.rows) decodeChunk(Number(row.get('slice')), row.get('fixes') as Buffer, () => count++);
-      }
-    }
-    return count;
-  });
+  const raw = await countRawChunkFixes({ contactPoints: [own.contactPoint], localDataCenter: DC, consistency: 'LOCAL_QUORUM' }, KEYSPACE, drivers);
   t.equal(raw, accepted, 'fixes in stored chunks = accepted: no duplicates');
 
   // Every job: events 1..n in order, created as dispatching, ending in the state the server reports now.

@@ -9,10 +9,9 @@ import { Ingest } from '../src/ingest/ingest.js';
 import { Metrics } from '../src/observability/metrics.js';
 import { DEFAULT_PORTO_FILE } from '../src/sim/replay.js';
 import { loadPortoFleet } from '../src/sim/replay-porto.js';
-import { decodeChunk } from '../src/storage/cassandra-chunk-codec.js';
 import { openCassandraStorage } from '../src/storage/cassandra-storage.js';
 import type { JobEvent } from '../src/storage/ports.js';
-import { OwnCassandraNode, REPO, testSettings, withClient } from './helpers/cassandra.js';
+import { countRawChunkFixes, countTracked, metricValue, OwnCassandraNode, REPO, testSettings } from './helpers/cassandra.js';
 import { freePort } from './helpers/redis.js';
 import { skipOrFail } from './helpers/services.js';
 
@@ -20,8 +19,6 @@ const REPLAY_MS = 45_000; // the 9.3 recorded hours, compressed
 const OUTAGE_AT_MS = 10_000;
 const OUTAGE_MS = 20_000;
 const KEYSPACE = 'taxiway_outage';
-const metricValue = async (r: Registry, name: string, labels: Record<string, string> = {}): Promise<number> =>
-  (await r.getSingleMetric(name)!.get()).values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
 
 const port = await freePort();
 const storagePort = await freePort();
@@ -124,30 +121,12 @@ t.test('Cassandra frozen for 20 s mid-replay: every accepted fix stored once, ev
   t.ok(await metricValue(registry, 'taxiway_storage_spooled_total', { kind: 'fixes' }) > 0, 'fixes went through the spool');
 
   // Through the adapter: every accepted fix once per (driver, ts).
-  let stored = 0;
-  for (const tx of fleet.taxis) {
-    let from = -Infinity;
-    for (;;) {
-      const page = await storage.track(`porto-${tx.taxi}`, from, Infinity, 10_000);
-      stored += page.points.length;
-      if (page.next === undefined) break;
-      from = page.next;
-    }
-  }
+  const drivers = fleet.taxis.map((tx) => `porto-${tx.taxi}`);
+  const stored = await countTracked(storage, drivers);
   t.equal(stored, accepted, 'stored fixes (track) = accepted');
 
   // Under the adapter: the chunks themselves hold no second copy of any fix (retries and replays overwrote).
-  const raw = await withClient(settings, async (c) => {
-    let count = 0;
-    for (const tx of fleet.taxis) {
-      const days = await c.execute(`SELECT bucket FROM ${KEYSPACE}.buckets WHERE kind = 'fixes' AND id = ?`, [`porto-${tx.taxi}`], { prepare: true });
-      for (const d of days.rows) {
-        const rs = await c.execute(`SELECT slice, fixes FROM ${KEYSPACE}.fix_chunks WHERE driver = ? AND day = ?`, [`porto-${tx.taxi}`, d.get('bucket')], { prepare: true, fetchSize: 5000 });
-        for (const r of rs.rows) decodeChunk(Number(r.get('slice')), r.get('fixes') as Buffer, () => count++);
-      }
-    }
-    return count;
-  });
+  const raw = await countRawChunkFixes(settings, KEYSPACE, drivers);
   t.equal(raw, accepted, 'fixes in stored chunks = accepted: no duplicates');
 
   let missing = 0;

@@ -138,3 +138,39 @@ export class OwnCassandraNode {
     return { CASSANDRA_DIR: this.dir, CASSANDRA_PORT: String(this.port), CASSANDRA_STORAGE_PORT: String(this.storagePort), CASSANDRA_HEAP: '768m' };
   }
 }
+
+/** Sum of a prom-client metric's values whose labels include `labels`. */
+export async function metricValue(r: import('prom-client').Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  return (await r.getSingleMetric(name)!.get()).values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
+}
+
+/** Every stored fix of `drivers`, counted through the adapter's `track` pages. */
+export async function countTracked(storage: import('../../src/storage/ports.js').HistoryStore, drivers: readonly string[]): Promise<number> {
+  let stored = 0;
+  for (const d of drivers) {
+    let from = -Infinity;
+    for (;;) {
+      const page = await storage.track(d, from, Infinity, 10_000);
+      stored += page.points.length;
+      if (page.next === undefined) break;
+      from = page.next;
+    }
+  }
+  return stored;
+}
+
+/** Fixes in the raw chunk rows of `drivers` (under the adapter: a duplicate would count twice). */
+export async function countRawChunkFixes(s: Pick<CassandraSettings, 'contactPoints' | 'localDataCenter' | 'consistency'>, keyspace: string, drivers: readonly string[]): Promise<number> {
+  const { decodeChunk } = await import('../../src/storage/cassandra-chunk-codec.js');
+  return withClient(s, async (c) => {
+    let count = 0;
+    for (const d of drivers) {
+      const days = await c.execute(`SELECT bucket FROM ${keyspace}.buckets WHERE kind = 'fixes' AND id = ?`, [d], { prepare: true });
+      for (const day of days.rows) {
+        const rs = await c.execute(`SELECT slice, fixes FROM ${keyspace}.fix_chunks WHERE driver = ? AND day = ?`, [d, day.get('bucket')], { prepare: true, fetchSize: 5000 });
+        for (const row of rs.rows) decodeChunk(Number(row.get('slice')), row.get('fixes') as Buffer, () => count++);
+      }
+    }
+    return count;
+  });
+}
