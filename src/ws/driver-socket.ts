@@ -37,8 +37,12 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       fix.acc = s.acc;
       const id = s.id === s.id ? s.id : undefined;
       const v = ingest.accept(ws.getUserData().sub, fix, Date.now());
-      if (v >= FixVerdict.future) hub.delivery.reliable(ws, errFrame(id, v === FixVerdict.overloaded ? 'unavailable' : 'bad_location', reasonOf(v, fix)));
-      else replyOk(deps, ws, id);
+      if (v >= FixVerdict.future) {
+        // Same accounting as the general path, which counts every `err` it answers.
+        const code = v === FixVerdict.overloaded ? 'unavailable' : 'bad_location';
+        deps.metrics.wsBadFrames.inc({ role: 'driver', code });
+        hub.delivery.reliable(ws, errFrame(id, code, reasonOf(v, fix)));
+      } else replyOk(deps, ws, id);
       return true;
     },
     open(ws) {
