@@ -1,9 +1,10 @@
 // Driver fix ingest: judge each fix (order, duplicates, jumps), keep it in history, move the live fleet.
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import type { CityFleet } from '../fleet/city-fleet.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { FixTallyKey, Metrics } from '../observability/metrics.js';
 import type { Fix } from '../protocol/messages.js';
-import type { HistoryStore, StoredFix } from '../storage/ports.js';
+import { FixBatch } from '../storage/fix-batch.js';
+import type { HistoryStore } from '../storage/ports.js';
 import { DriverTracks, FixVerdict } from './jump-filter.js';
 import type { FixVerdictCode } from './jump-filter.js';
 
@@ -13,7 +14,7 @@ export type { FixVerdictCode };
 /** Called after a fix moved a driver's live position (the fleet already holds it). */
 export type MoveListener = (driver: string, fleet: CityFleet | undefined, fix: Fix) => void;
 
-const REJECT_REASON: Record<number, string> = {
+const REJECT_REASON: Record<number, FixTallyKey> = {
   [FixVerdict.duplicate]: 'duplicate',
   [FixVerdict.future]: 'future',
   [FixVerdict.jump]: 'jump',
@@ -31,49 +32,45 @@ export const MAX_STORAGE_BACKLOG = 400_000;
  */
 export class Ingest {
   private readonly tracks = new DriverTracks();
-  private batch: StoredFix[] = [];
+  /** Accepted fixes not yet handed to the store: columns, reused after every flush (the store copies). */
+  private readonly batch = new FixBatch(4096);
   private timer: NodeJS.Timeout | null = null;
-  private readonly rejected: Record<string, { inc(): void }>;
+  private readonly tally: Record<FixTallyKey, number>;
   onMove: MoveListener = () => {};
 
   constructor(
     private readonly fleet: FleetRegistry,
     private readonly history: HistoryStore,
-    private readonly metrics: Metrics,
+    metrics: Metrics,
     private readonly opts: { flushMs: number; maxBatch: number } = { flushMs: 250, maxBatch: 50_000 },
   ) {
-    this.rejected = {
-      duplicate: metrics.fixesRejected.labels({ reason: 'duplicate' }),
-      future: metrics.fixesRejected.labels({ reason: 'future' }),
-      jump: metrics.fixesRejected.labels({ reason: 'jump' }),
-      overloaded: metrics.fixesRejected.labels({ reason: 'overloaded' }),
-      invalid: metrics.fixesRejected.labels({ reason: 'invalid' }),
-    };
+    this.tally = metrics.fixTally;
   }
 
   /** Count a fix that failed range validation before reaching ingest. */
   countInvalid(n = 1): void {
-    for (let i = 0; i < n; i++) this.rejected.invalid!.inc();
+    this.tally.invalid += n;
   }
 
-  /** Judge and apply one range-valid fix of `driver` at server time `nowMs`. */
+  /** Judge and apply one range-valid fix of `driver` at server time `nowMs`. Copies what it keeps of `fix`. */
   accept(driver: string, fix: Fix, nowMs: number): FixVerdictCode {
-    if (this.history.backlog !== undefined && this.batch.length + this.history.backlog() > MAX_STORAGE_BACKLOG) {
-      this.rejected.overloaded!.inc();
+    const batch = this.batch;
+    if (this.history.backlog !== undefined && batch.length + this.history.backlog() > MAX_STORAGE_BACKLOG) {
+      this.tally.overloaded++;
       return FixVerdict.overloaded;
     }
     const v = this.tracks.judge(this.tracks.slotFor(driver), fix.ts, fix.lat, fix.lng, nowMs);
     if (v === FixVerdict.live || v === FixVerdict.history) {
-      this.metrics.fixesAccepted.inc();
-      this.batch.push({ driver, ts: fix.ts, lat: fix.lat, lng: fix.lng, hdg: fix.hdg, spd: fix.spd, acc: fix.acc });
-      if (this.batch.length >= this.opts.maxBatch) this.flush();
+      this.tally.accepted++;
+      batch.push(driver, fix.ts, fix.lat, fix.lng, fix.hdg, fix.spd, fix.acc);
+      if (batch.length >= this.opts.maxBatch) this.flush();
       else if (this.timer === null) this.timer = setTimeout(() => this.flush(), this.opts.flushMs);
       if (v === FixVerdict.live) {
         const f = this.fleet.update(driver, fix.lat, fix.lng, fix.ts, fix.hdg, fix.spd);
         this.onMove(driver, f, fix);
       }
     } else {
-      this.rejected[REJECT_REASON[v]!]!.inc();
+      this.tally[REJECT_REASON[v]!]++;
     }
     return v;
   }
@@ -85,9 +82,8 @@ export class Ingest {
       this.timer = null;
     }
     if (this.batch.length === 0) return;
-    const b = this.batch;
-    this.batch = [];
-    this.history.appendFixes(b);
+    this.history.appendFixes(this.batch);
+    this.batch.clear();
   }
 
   /** Forget per-driver state of drivers removed from the live fleet (bounded memory). */

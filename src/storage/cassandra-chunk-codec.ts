@@ -1,5 +1,6 @@
 // Time bucketing and the compact binary encoding of a chunk of one driver's fixes within one time slice.
 import type { FixValue } from './fix-codec.js';
+import type { FixBatch } from './fix-batch.js';
 
 /** Partition bucket of fixes: one UTC day, ms. */
 export const DAY_MS = 86_400_000;
@@ -50,6 +51,37 @@ export function encodeChunk(slice: number, ts: readonly number[], vals: readonly
     if (v[4] !== null) o = buf.writeDoubleLE(v[4], o);
   }
   return buf;
+}
+
+/** Bytes one fix takes in a chunk: 19, plus 8 for each finite optional value (hdg, spd, acc). */
+export function chunkFixBytes(hdg: number, spd: number, acc: number): number {
+  return 19 + (Number.isFinite(hdg) ? 8 : 0) + (Number.isFinite(spd) ? 8 : 0) + (Number.isFinite(acc) ? 8 : 0);
+}
+
+/**
+ * encodeChunk from a FixBatch's columns: the `count` fixes linked from `head` through `next` (indices into
+ * the batch, -1 ends), into `buf`, which must be exactly 3 + the sum of their chunkFixBytes. Same layout.
+ */
+export function encodeChunkInto(buf: Buffer, slice: number, b: FixBatch, head: number, count: number, next: Int32Array): void {
+  buf[0] = VERSION;
+  buf.writeUInt16LE(count, 1);
+  let o = 3;
+  for (let i = head; i >= 0; i = next[i]!) {
+    const dt = b.ts[i]! - slice;
+    if (!(dt >= 0 && dt < SLICE_MS)) throw new RangeError(`fix ts ${b.ts[i]} outside slice ${slice}`);
+    const hdg = b.hdg[i]!, spd = b.spd[i]!, acc = b.acc[i]!;
+    const hasH = Number.isFinite(hdg), hasS = Number.isFinite(spd), hasA = Number.isFinite(acc);
+    buf[o] = dt & 0xff;
+    buf[o + 1] = dt >>> 8;
+    buf[o + 2] = (hasH ? HAS_HDG : 0) | (hasS ? HAS_SPD : 0) | (hasA ? HAS_ACC : 0);
+    buf.writeDoubleLE(b.lat[i]!, o + 3);
+    buf.writeDoubleLE(b.lng[i]!, o + 11);
+    o += 19;
+    if (hasH) o = buf.writeDoubleLE(hdg, o);
+    if (hasS) o = buf.writeDoubleLE(spd, o);
+    if (hasA) o = buf.writeDoubleLE(acc, o);
+  }
+  if (o !== buf.length) throw new RangeError(`fix chunk: wrote ${o} of ${buf.length} bytes`);
 }
 
 /** Calls `each(ts, value)` for every fix of a chunk, in stored order. Throws on a corrupt chunk. */

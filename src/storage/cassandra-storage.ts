@@ -1,4 +1,5 @@
 // Cluster storage adapter: history and job events in Cassandra, through a bounded queue and a local spool.
+import { fixArray, type FixInput } from './fix-batch.js';
 import type { Registry } from 'prom-client';
 import { consistencyOf, createClient, type Client } from './cassandra-client.js';
 import { FixChunker } from './cassandra-chunker.js';
@@ -10,7 +11,7 @@ import { CassandraReader } from './cassandra-reader.js';
 import { migrate, missingTables } from './cassandra-schema.js';
 import { ItemWriter } from './cassandra-writer.js';
 import { checkJobEvent } from './job-codec.js';
-import type { JobEvent, JobParty, JobRecord, Storage, StoredFix, TrackPage } from './ports.js';
+import type { JobEvent, JobParty, JobRecord, Storage, TrackPage } from './ports.js';
 import { Spool } from './spool.js';
 import { silentLogger } from './storage-logger.js';
 
@@ -102,7 +103,8 @@ export class CassandraStorage implements Storage {
     this.tick();
   }
 
-  appendFixes(fixes: readonly StoredFix[]): void {
+  appendFixes(input: FixInput): void {
+    const fixes = fixArray(input);
     if (this.state !== 'open') {
       this.metrics.dropped.inc({ reason: 'closed' }, fixes.length);
       if (this.droppedWarned++ === 0) this.log.warn({ fixes: fixes.length }, 'fixes dropped: storage closed');

@@ -1,6 +1,6 @@
 // Hot-path fix writer: non-blocking batched puts, commit tracking for flush(), bounded retry of failed commits.
-import { encodeFix, isStorableFix } from './fix-codec.js';
-import type { StoredFix } from './ports.js';
+import { encodeFix } from './fix-codec.js';
+import { FixBatch, fixBatch, type FixInput } from './fix-batch.js';
 import type { StorageLogger } from './storage-logger.js';
 
 export type FixKey = [driver: string, ts: number];
@@ -13,14 +13,16 @@ export interface FixSink {
 }
 
 /**
- * Turns accepted fixes into store entries. The default writes one entry per fix ([driver, ts] →
- * FixValue); LmdbStorage writes one chunk per driver and time slice instead (see lmdb-storage.ts).
- * `push` receives each entry and how many fixes it holds.
+ * Turns a batch of storable fixes into store entries. The default writes one entry per fix
+ * ([driver, ts] → FixValue); LmdbStorage writes one chunk per driver and time slice instead (see
+ * lmdb-storage.ts). `push` receives each entry and how many fixes it holds; returns how many fixes it
+ * could not encode (they are counted as dropped).
  */
-export type FixEncoder = (fixes: readonly StoredFix[], push: (key: unknown, value: unknown, fixes: number) => void) => void;
+export type FixEncoder = (fixes: FixBatch, push: (key: unknown, value: unknown, fixes: number) => void) => number;
 
-const perFix: FixEncoder = (fixes, push) => {
-  for (const f of fixes) push([f.driver, f.ts], encodeFix(f), 1);
+const perFix: FixEncoder = (b, push) => {
+  for (let i = 0; i < b.length; i++) push([b.drivers[i], b.ts[i]], encodeFix(b.at(i)), 1);
+  return 0;
 };
 
 export interface FixWriterOptions {
@@ -68,23 +70,30 @@ export class FixWriter {
     this.encoder = opts.encoder ?? perFix;
   }
 
-  /** Encodes (copies) the fixes and queues them. Never throws, never waits for I/O. */
-  write(fixes: readonly StoredFix[]): void {
+  /** Encodes (copies) the fixes and queues them. Never throws, never waits for I/O; `fixes` may be reused after. */
+  write(input: FixInput): void {
+    const fixes = fixBatch(input);
     if (this.stopped) {
       this.drop(fixes.length, 'fixes dropped: storage closed');
       return;
     }
-    let valid: readonly StoredFix[] = fixes;
-    if (!fixes.every(isStorableFix)) {
-      valid = fixes.filter(isStorableFix);
-      this.drop(fixes.length - valid.length, 'fixes dropped: missing driver or non-finite ts/lat/lng');
+    let valid = fixes;
+    let bad = 0;
+    for (let i = 0; i < fixes.length; i++) if (!fixes.isStorable(i)) bad++;
+    if (bad > 0) {
+      valid = new FixBatch(fixes.length - bad);
+      for (let i = 0; i < fixes.length; i++) {
+        if (fixes.isStorable(i)) valid.push(fixes.drivers[i]!, fixes.ts[i]!, fixes.lat[i]!, fixes.lng[i]!, fixes.hdg[i]!, fixes.spd[i]!, fixes.acc[i]!);
+      }
+      this.drop(bad, 'fixes dropped: missing driver or non-finite ts/lat/lng');
     }
     const entries: Entry[] = [];
-    this.encoder(valid, (key, value, n) => {
+    const unencoded = this.encoder(valid, (key, value, n) => {
       const e: Entry = [key, value];
       if (n !== 1) this.sizes.set(e, n);
       entries.push(e);
     });
+    if (unencoded > 0) this.drop(unencoded, 'fixes dropped: ts outside the storable range');
     if (entries.length > 0) this.putAll(entries);
   }
 

@@ -4,16 +4,15 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { clampLimit, isQueryableRange, toPoint, type FixValue, type TrackPoint } from './fix-codec.js';
 import { checkJobEvent, fromStoredEvent, toStoredEvent, type StoredJobEvent } from './job-codec.js';
 import { FixWriter, type FixEncoder, type FixWriterOptions, type FixWriterStats } from './lmdb-fix-writer.js';
-import { SLICE_MS, decodeChunk, encodeChunk, isChunkableTs, sliceOf } from './cassandra-chunk-codec.js';
-import { encodeFix } from './fix-codec.js';
-import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobRecord, type Storage, type StoredFix, type TrackPage } from './ports.js';
+import { SLICE_MS, decodeChunk, sliceOf } from './cassandra-chunk-codec.js';
+import { ChunkGrouper } from './chunk-grouper.js';
+import { fixBatch, type FixInput } from './fix-batch.js';
+import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobRecord, type Storage, type TrackPage } from './ports.js';
 import { silentLogger, type StorageLogger } from './storage-logger.js';
 
 type EventKey = [job: string, seq: number];
 /** A chunk of one driver's fixes within one time slice; `seq` orders writes (a later chunk wins on a repeated ts). */
 type ChunkKey = [driver: string, slice: number, seq: number];
-/** Most fixes in one chunk (the codec counts in a u16). */
-const MAX_CHUNK_FIXES = 60_000;
 type PartyKey = [party: JobParty, id: string, createdTs: number, job: string];
 
 export interface LmdbStorageOptions {
@@ -57,23 +56,11 @@ export class LmdbStorage implements Storage {
   /** Write order of chunks; starts from the clock so it keeps increasing across restarts. */
   private seq = Date.now() * 1000;
 
-  /** One chunk per (driver, slice) of each batch. */
-  private readonly chunkEncoder: FixEncoder = (fixes, push) => {
-    const groups = new Map<string, { driver: string; slice: number; ts: number[]; vals: FixValue[] }>();
-    for (const f of fixes) {
-      if (!isChunkableTs(f.ts)) continue;
-      const slice = sliceOf(f.ts);
-      const k = f.driver + '\u0000' + slice;
-      let g = groups.get(k);
-      if (!g || g.ts.length >= MAX_CHUNK_FIXES) {
-        if (g) push([g.driver, g.slice, ++this.seq], encodeChunk(g.slice, g.ts, g.vals), g.ts.length);
-        groups.set(k, (g = { driver: f.driver, slice, ts: [], vals: [] }));
-      }
-      g.ts.push(f.ts);
-      g.vals.push(encodeFix(f));
-    }
-    for (const g of groups.values()) push([g.driver, g.slice, ++this.seq], encodeChunk(g.slice, g.ts, g.vals), g.ts.length);
-  };
+  private readonly grouper = new ChunkGrouper();
+
+  /** One chunk per (driver, slice) of each batch, encoded straight from the batch's columns. */
+  private readonly chunkEncoder: FixEncoder = (fixes, push) =>
+    this.grouper.encode(fixes, null, (driver, slice, chunk, n) => push([driver, slice, ++this.seq], chunk, n));
 
   /** Opens (creating if needed) the env in `dir`. */
   static async open(dir: string, opts: LmdbStorageOptions = {}): Promise<LmdbStorage> {
@@ -95,7 +82,8 @@ export class LmdbStorage implements Storage {
     return this.writer.backlog();
   }
 
-  appendFixes(fixes: readonly StoredFix[]): void {
+  appendFixes(input: FixInput): void {
+    const fixes = fixBatch(input);
     if (this.state !== 'open') {
       // Warn once: during shutdown the ingest path may keep calling for a while.
       if (this.droppedAfterClose === 0) this.log.warn({ fixes: fixes.length }, 'fixes dropped: storage closed');

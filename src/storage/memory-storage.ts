@@ -1,7 +1,8 @@
 // In-memory storage adapter: reference semantics for the Storage port, used by unit tests and demos.
+import { fixArray, type FixInput } from './fix-batch.js';
 import { clampLimit, encodeFix, isQueryableRange, isStorableFix, toPoint, type FixValue, type TrackPoint } from './fix-codec.js';
 import { checkJobEvent, fromStoredEvent, toStoredEvent, type StoredJobEvent } from './job-codec.js';
-import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobRecord, type Storage, type StoredFix, type TrackPage } from './ports.js';
+import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobRecord, type Storage, type TrackPage } from './ports.js';
 import { silentLogger, type StorageLogger } from './storage-logger.js';
 
 /** One driver's track as parallel arrays sorted by ts (ms), unique ts. */
@@ -36,7 +37,8 @@ export class MemoryStorage implements Storage {
     this.log = opts.logger ?? silentLogger;
   }
 
-  appendFixes(fixes: readonly StoredFix[]): void {
+  appendFixes(input: FixInput): void {
+    const fixes = fixArray(input);
     if (this.closed) {
       this.log.warn({ fixes: fixes.length }, 'fixes dropped: storage closed');
       return;

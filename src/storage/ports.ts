@@ -1,4 +1,5 @@
 // Persistence ports: location history and job records. Adapters: LMDB (embedded), Cassandra (cluster).
+import type { FixInput } from './fix-batch.js';
 
 /** One stored GPS fix. Times in ms since the epoch, coordinates in WGS84 degrees. */
 export interface StoredFix {
@@ -52,13 +53,13 @@ export interface JobEvent {
 
 /**
  * Location history. Guarantees:
- * - `appendFixes` takes ownership of nothing (it copies what it needs) and never throws for storage
- *   outages: the adapter buffers and retries; fixes are durable once `flush()` resolves.
+ * - `appendFixes` takes ownership of nothing (it copies what it needs before returning, so a FixBatch may
+ *   be cleared and refilled at once) and never throws for storage outages: the adapter buffers and retries; fixes are durable once `flush()` resolves.
  * - Writing the same (driver, ts) twice stores one fix (idempotent; the last write wins).
  * - `track` returns fixes with from <= ts < to, ordered by ts ascending, at most `limit`.
  */
 export interface HistoryStore {
-  appendFixes(fixes: readonly StoredFix[]): void;
+  appendFixes(fixes: FixInput): void;
   /**
    * Fixes accepted by `appendFixes` that are held in memory and not yet durable. Ingest sheds new fixes
    * while this is above its limit, so an overloaded node pushes back instead of queueing without end.

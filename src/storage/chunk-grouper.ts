@@ -1,0 +1,113 @@
+// Groups a FixBatch into chunks of one driver and one time slice and encodes them, with no object per fix.
+import { encodeChunkInto, chunkFixBytes, isChunkableTs, sliceOf } from './cassandra-chunk-codec.js';
+import type { FixBatch } from './fix-batch.js';
+
+/** Most fixes in one chunk (the codec counts in a u16). */
+export const MAX_CHUNK_FIXES = 60_000;
+
+/** Receives one encoded chunk: the driver, the slice start (ms), the bytes and how many fixes they hold. */
+export type ChunkSink = (driver: string, slice: number, chunk: Buffer, fixes: number) => void;
+
+/**
+ * Reused across batches (single-threaded, not re-entrant). Per batch: one Map lookup per fix to find
+ * the driver's chunk, a linked list of fix indices per chunk (typed arrays), then one Buffer for all the
+ * batch's chunks, each handed out as a view. Fixes keep their arrival order inside a chunk (the read
+ * side lets a later copy of a ts win, so order matters).
+ */
+export class ChunkGrouper {
+  /** driver → its newest group in this batch; older groups of the same driver chain through gPrev. */
+  private readonly byDriver = new Map<string, number>();
+  private groups = 0;
+  private gDriver: string[] = [];
+  private gSlice: Float64Array = new Float64Array(256);
+  private gHead: Int32Array = new Int32Array(256);
+  private gTail: Int32Array = new Int32Array(256);
+  private gCount: Int32Array = new Int32Array(256);
+  private gBytes: Int32Array = new Int32Array(256);
+  private gPrev: Int32Array = new Int32Array(256);
+  private next: Int32Array = new Int32Array(1024);
+
+  /**
+   * Calls `sink` once per (driver, slice) chunk of `b`, in order of first appearance. Fixes that are
+   * not storable (`skip(i)` true) or whose ts cannot be chunked are left out and counted in the result.
+   */
+  encode(b: FixBatch, skip: ((i: number) => boolean) | null, sink: ChunkSink): number {
+    const n = b.length;
+    if (this.next.length < n) this.next = new Int32Array(Math.max(n, this.next.length * 2));
+    const next = this.next;
+    const byDriver = this.byDriver;
+    let left = 0;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const ts = b.ts[i]!;
+      if ((skip !== null && skip(i)) || !isChunkableTs(ts)) {
+        left++;
+        continue;
+      }
+      const d = b.drivers[i]!;
+      const slice = sliceOf(ts);
+      const g = byDriver.get(d);
+      // Walk this driver's groups (almost always one) for the slice, skipping full ones.
+      let h = g === undefined ? -1 : g;
+      while (h >= 0 && (this.gSlice[h] !== slice || this.gCount[h]! >= MAX_CHUNK_FIXES)) h = this.gPrev[h]!;
+      if (h < 0) {
+        h = this.newGroup(d, slice, g === undefined ? -1 : g);
+        byDriver.set(d, h);
+        this.gHead[h] = i;
+      } else next[this.gTail[h]!] = i;
+      next[i] = -1;
+      this.gTail[h] = i;
+      this.gCount[h]!++;
+      const bytes = chunkFixBytes(b.hdg[i]!, b.spd[i]!, b.acc[i]!);
+      this.gBytes[h]! += bytes;
+      total += bytes;
+    }
+    if (this.groups > 0) {
+      const buf = Buffer.allocUnsafe(total + 3 * this.groups);
+      let at = 0;
+      for (let h = 0; h < this.groups; h++) {
+        const size = 3 + this.gBytes[h]!;
+        const chunk = buf.subarray(at, at + size);
+        encodeChunkInto(chunk, this.gSlice[h]!, b, this.gHead[h]!, this.gCount[h]!, next);
+        at += size;
+        sink(this.gDriver[h]!, this.gSlice[h]!, chunk, this.gCount[h]!);
+      }
+    }
+    this.reset();
+    return left;
+  }
+
+  private newGroup(driver: string, slice: number, prev: number): number {
+    const h = this.groups++;
+    if (h === this.gSlice.length) this.grow();
+    this.gDriver[h] = driver;
+    this.gSlice[h] = slice;
+    this.gCount[h] = 0;
+    this.gBytes[h] = 0;
+    this.gPrev[h] = prev;
+    return h;
+  }
+
+  private reset(): void {
+    this.byDriver.clear();
+    this.gDriver.length = 0;
+    this.groups = 0;
+  }
+
+  private grow(): void {
+    const c = this.gSlice.length * 2;
+    const f = new Float64Array(c);
+    f.set(this.gSlice);
+    this.gSlice = f;
+    const i32 = (a: Int32Array): Int32Array => {
+      const x = new Int32Array(c);
+      x.set(a);
+      return x;
+    };
+    this.gHead = i32(this.gHead);
+    this.gTail = i32(this.gTail);
+    this.gCount = i32(this.gCount);
+    this.gBytes = i32(this.gBytes);
+    this.gPrev = i32(this.gPrev);
+  }
+}

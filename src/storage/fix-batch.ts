@@ -1,0 +1,100 @@
+// Columnar batch of fixes (typed-array columns, no object per fix): what ingest hands to the history store.
+import type { StoredFix } from './ports.js';
+
+/**
+ * Fixes in arrival order, one column per field: ts in ms, lat/lng in degrees, hdg in degrees, spd in
+ * m/s, acc in metres (NaN when absent). `drivers[i]` is a reference to the driver's id string, so
+ * pushing a fix allocates nothing once the columns have grown to the batch size. A batch may be
+ * cleared and refilled after `HistoryStore.appendFixes` returns: adapters copy what they keep.
+ */
+export class FixBatch {
+  length = 0;
+  drivers: string[] = [];
+  ts: Float64Array;
+  lat: Float64Array;
+  lng: Float64Array;
+  hdg: Float64Array;
+  spd: Float64Array;
+  acc: Float64Array;
+
+  constructor(capacity = 1024) {
+    const c = Math.max(16, capacity);
+    this.ts = new Float64Array(c);
+    this.lat = new Float64Array(c);
+    this.lng = new Float64Array(c);
+    this.hdg = new Float64Array(c);
+    this.spd = new Float64Array(c);
+    this.acc = new Float64Array(c);
+  }
+
+  /** A batch holding copies of `fixes` (tests, cold paths). */
+  static of(fixes: readonly StoredFix[]): FixBatch {
+    const b = new FixBatch(fixes.length);
+    for (const f of fixes) b.push(f.driver, f.ts, f.lat, f.lng, f.hdg, f.spd, f.acc);
+    return b;
+  }
+
+  push(driver: string, ts: number, lat: number, lng: number, hdg: number, spd: number, acc: number): void {
+    const i = this.length;
+    if (i === this.ts.length) this.grow();
+    this.drivers[i] = driver;
+    this.ts[i] = ts;
+    this.lat[i] = lat;
+    this.lng[i] = lng;
+    this.hdg[i] = hdg;
+    this.spd[i] = spd;
+    this.acc[i] = acc;
+    this.length = i + 1;
+  }
+
+  /** Empties the batch, keeping its capacity (the id references are dropped so they can be collected). */
+  clear(): void {
+    this.drivers.length = 0;
+    this.length = 0;
+  }
+
+  /** Fix i as an object (allocates: for adapters whose cost is elsewhere, and for tests). */
+  at(i: number): StoredFix {
+    return { driver: this.drivers[i]!, ts: this.ts[i]!, lat: this.lat[i]!, lng: this.lng[i]!, hdg: this.hdg[i]!, spd: this.spd[i]!, acc: this.acc[i]! };
+  }
+
+  toArray(): StoredFix[] {
+    const out = new Array<StoredFix>(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = this.at(i);
+    return out;
+  }
+
+  /** Fix i has a driver id and finite ts / lat / lng. */
+  isStorable(i: number): boolean {
+    const d = this.drivers[i];
+    return typeof d === 'string' && d.length > 0 && Number.isFinite(this.ts[i]) && Number.isFinite(this.lat[i]) && Number.isFinite(this.lng[i]);
+  }
+
+  private grow(): void {
+    const c = this.ts.length * 2;
+    const g = (a: Float64Array): Float64Array => {
+      const n = new Float64Array(c);
+      n.set(a);
+      return n;
+    };
+    this.ts = g(this.ts);
+    this.lat = g(this.lat);
+    this.lng = g(this.lng);
+    this.hdg = g(this.hdg);
+    this.spd = g(this.spd);
+    this.acc = g(this.acc);
+  }
+}
+
+/** What `appendFixes` takes: an array of fixes (convenient) or a FixBatch (the hot path). */
+export type FixInput = readonly StoredFix[] | FixBatch;
+
+/** The input as an array (copies a batch; returns an array as is). */
+export function fixArray(input: FixInput): readonly StoredFix[] {
+  return input instanceof FixBatch ? input.toArray() : input;
+}
+
+/** The input as a batch (copies an array; returns a batch as is). */
+export function fixBatch(input: FixInput): FixBatch {
+  return input instanceof FixBatch ? input : FixBatch.of(input);
+}
