@@ -56,6 +56,13 @@ export class Delivery {
     if (ws.send(frame, true) === 2) ud.pending.push(frame);
   }
 
+  /** `reliable` for a scratch buffer that is reused after this call (IdFrame): copied only if it must wait. */
+  reliableScratch(ws: Sock, frame: Buffer): void {
+    const ud = ws.getUserData();
+    if (ud.closed) return;
+    if (ud.pending.length > 0 || ws.send(frame, true) === 2) this.reliable(ws, Buffer.from(frame));
+  }
+
   /** Send a location frame; a slow socket keeps only the newest frame per key until it drains. */
   latest(ws: Sock, key: string, frame: Buffer): void {
     const ud = ws.getUserData();

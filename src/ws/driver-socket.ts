@@ -7,9 +7,13 @@ import { ProtocolError } from '../protocol/errors.js';
 import type { Fix } from '../protocol/messages.js';
 import { fixNumbersValid, parseDriverMessage } from '../protocol/validate.js';
 import { LOC_OK, LocScratch, decodeLoc } from '../protocol/fast-loc.js';
+import { IdFrame } from '../protocol/id-frame.js';
 import type { Sock } from './delivery.js';
 import { errFrame, replyOk } from './sockets.js';
 import type { RoleHandler, SocketDeps } from './sockets.js';
+
+const OVERLOADED_MSG = 'server overloaded: fix not stored, send it again later';
+const OVERLOADED = new IdFrame({ t: 'err', code: 'unavailable', msg: OVERLOADED_MSG });
 
 /** Replacement of an older socket by a newer one for the same driver. */
 const REPLACED_CLOSE = 4001;
@@ -18,11 +22,12 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
   const { hub } = deps;
   const reasonOf = (v: number, fix: Fix): string =>
     v === FixVerdict.overloaded
-      ? 'server overloaded: fix not stored, send it again later'
+      ? OVERLOADED_MSG
       : v === FixVerdict.future
       ? `ts ${fix.ts} is more than 60 s in the future`
       : `jump: reaching ${fix.lat},${fix.lng} at ts ${fix.ts} implies more than 250 km/h from the last accepted fix`;
   const scratch = new LocScratch();
+  const overloadedFrames = deps.metrics.wsBadFrames.labels({ role: 'driver', code: 'unavailable' });
   // One reused Fix for the fast path: ingest copies what it keeps, so no fix object is made per frame.
   const fix: Fix = { ts: 0, lat: 0, lng: 0, hdg: NaN, spd: NaN, acc: NaN };
   return {
@@ -37,11 +42,14 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       fix.acc = s.acc;
       const id = s.id === s.id ? s.id : undefined;
       const v = ingest.accept(ws.getUserData().sub, fix, Date.now());
-      if (v >= FixVerdict.future) {
+      if (v === FixVerdict.overloaded) {
+        // Shedding must cost less than accepting: a patched, pre-encoded err, a pre-resolved counter.
+        overloadedFrames.inc();
+        hub.delivery.reliableScratch(ws, OVERLOADED.with(id));
+      } else if (v >= FixVerdict.future) {
         // Same accounting as the general path, which counts every `err` it answers.
-        const code = v === FixVerdict.overloaded ? 'unavailable' : 'bad_location';
-        deps.metrics.wsBadFrames.inc({ role: 'driver', code });
-        hub.delivery.reliable(ws, errFrame(id, code, reasonOf(v, fix)));
+        deps.metrics.wsBadFrames.inc({ role: 'driver', code: 'bad_location' });
+        hub.delivery.reliable(ws, errFrame(id, 'bad_location', reasonOf(v, fix)));
       } else replyOk(deps, ws, id);
       return true;
     },

@@ -8,6 +8,7 @@ import type { ErrorCode } from '../protocol/errors.js';
 import { Limits } from '../protocol/messages.js';
 import type { Role } from '../protocol/messages.js';
 import { frameId } from '../protocol/validate.js';
+import { IdFrame } from '../protocol/id-frame.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { newSocketData } from './delivery.js';
@@ -41,7 +42,7 @@ export interface RoleHandler {
   close(ws: Sock): void;
 }
 
-const ack = (id: number): Buffer => encodeFrame({ t: 'ack', id });
+const ACK = new IdFrame({ t: 'ack' });
 
 /** Build an `err` frame. */
 export function errFrame(id: number | undefined, code: ErrorCode, msg: string): Buffer {
@@ -50,7 +51,7 @@ export function errFrame(id: number | undefined, code: ErrorCode, msg: string): 
 
 /** Answer a handled frame: `ack` when it carried an id. */
 export function replyOk(deps: SocketDeps, ws: Sock, id: number | undefined): void {
-  if (id !== undefined) deps.hub.delivery.reliable(ws, ack(id));
+  if (id !== undefined) deps.hub.delivery.reliableScratch(ws, ACK.with(id));
 }
 
 /** Register `/v1/<role>/ws` on the app. */
