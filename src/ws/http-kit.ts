@@ -49,6 +49,12 @@ const JSON_TYPE = 'application/json';
 
 /** Build a uWS route callback from a RouteSpec. */
 export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, req: HttpRequest) => void {
+  const counted = new Map<number, { inc(): void }>();
+  const count = (status: number): void => {
+    let c = counted.get(status);
+    if (c === undefined) counted.set(status, (c = deps.metrics.httpRequests.labels({ route: spec.name, status: String(status) })));
+    c.inc();
+  };
   return (res, req) => {
     const info: RequestInfo = {
       method: req.getMethod(),
@@ -68,6 +74,34 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
         info.params.push('');
       }
     }
+    // Synchronous path (the common case of hot GET routes): no body to read and a token already verified,
+    // so the handler runs and the reply goes out inside this callback: no promise, no onAborted, no cork.
+    if (!spec.body) {
+      let reply: Reply | Promise<Reply> | undefined;
+      try {
+        if (paramError) throw paramError;
+        const principal = spec.roles ? deps.verifier.cached(extractToken(info.authorization, undefined)) : null;
+        if (principal !== undefined) reply = spec.handler(context(spec, info, principal, undefined));
+      } catch (err) {
+        reply = errorReply(err, deps.logger);
+      }
+      if (reply !== undefined && !(reply instanceof Promise)) {
+        count(reply.status);
+        write(res, reply);
+        return;
+      }
+      if (reply !== undefined) {
+        const state = { aborted: false };
+        res.onAborted(() => {
+          state.aborted = true;
+        });
+        reply.then(
+          (r) => send(count, res, state, r),
+          (err) => send(count, res, state, errorReply(err, deps.logger)),
+        );
+        return;
+      }
+    }
     const state = { aborted: false };
     res.onAborted(() => {
       state.aborted = true;
@@ -75,32 +109,36 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
     const bodyP: Promise<unknown> = spec.body ? readJsonBody(res, info.contentType) : Promise.resolve(undefined);
     const work = paramError ? bodyP.then(() => Promise.reject(paramError)) : run(deps, spec, info, bodyP);
     work.then(
-      (reply) => send(deps, spec, res, state, reply),
-      (err) => send(deps, spec, res, state, errorReply(err, deps.logger)),
+      (reply) => send(count, res, state, reply),
+      (err) => send(count, res, state, errorReply(err, deps.logger)),
     );
   };
+}
+
+function context(spec: RouteSpec, info: RequestInfo, principal: Principal | null, body: unknown): RouteContext {
+  if (principal && spec.roles && !spec.roles.includes(principal.role)) throw new ProtocolError('forbidden', `role ${principal.role} may not use ${spec.name}`);
+  return { ...info, principal, body };
 }
 
 async function run(deps: HttpKitDeps, spec: RouteSpec, info: RequestInfo, bodyP: Promise<unknown>): Promise<Reply> {
   // Read the body even when auth will fail, so the connection stays usable for the next request.
   const body = await bodyP;
   let principal: Principal | null = null;
-  if (spec.roles) {
-    principal = await deps.verifier.verify(extractToken(info.authorization, undefined));
-    if (!spec.roles.includes(principal.role)) throw new ProtocolError('forbidden', `role ${principal.role} may not use ${spec.name}`);
-  }
-  return spec.handler({ ...info, principal, body });
+  if (spec.roles) principal = await deps.verifier.verify(extractToken(info.authorization, undefined));
+  return spec.handler(context(spec, info, principal, body));
 }
 
-function send(deps: HttpKitDeps, spec: RouteSpec, res: HttpResponse, state: { aborted: boolean }, reply: Reply): void {
-  deps.metrics.httpRequests.inc({ route: spec.name, status: String(reply.status) });
+function send(count: (status: number) => void, res: HttpResponse, state: { aborted: boolean }, reply: Reply): void {
+  count(reply.status);
   if (state.aborted) return;
+  res.cork(() => write(res, reply));
+}
+
+function write(res: HttpResponse, reply: Reply): void {
   const text = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
-  res.cork(() => {
-    res.writeStatus(HttpStatusText[reply.status] ?? String(reply.status));
-    res.writeHeader('content-type', reply.contentType ?? JSON_TYPE);
-    res.end(text);
-  });
+  res.writeStatus(HttpStatusText[reply.status] ?? String(reply.status));
+  res.writeHeader('content-type', reply.contentType ?? JSON_TYPE);
+  res.end(text);
 }
 
 /** Turn any thrown value into the protocol's JSON error; unexpected ones are logged and become 500. */
