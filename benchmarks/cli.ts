@@ -29,6 +29,7 @@ scenarios (defaults in brackets):
   memory     bytes of live state per driver   --drivers N [1000000]
   http       autocannon scenarios on a preloaded fleet: nearby (also fastify), eta, healthz, jobs
              --scenarios nearby,eta,healthz,jobs  --duration S [10]  --connections C [64]  --pipelining P [1]
+             --cannons N [1] (autocannon processes sharing the connections)
              --preload N [100000]  --pool N [2000] (drivers accepting jobs)  --no-fastify
   dispatch   request→offer latency at a job rate with the fleet streaming
              --drivers N [50000]  --job-rate R [200]  --duration S [20]  --warmup S [5]  --max-sockets N
@@ -100,7 +101,7 @@ export async function runBenchCli(argv: string[]): Promise<number> {
           scenarios: (o.scenarios ? o.scenarios.split(',') : parsed.positional.length ? parsed.positional : HTTP_DEFAULTS.scenarios) as HttpScenario[],
           fastify: !o['no-fastify'], preload: num(o, 'preload', HTTP_DEFAULTS.preload), durationS: num(o, 'duration', HTTP_DEFAULTS.durationS),
           connections: num(o, 'connections', HTTP_DEFAULTS.connections), pipelining: num(o, 'pipelining', HTTP_DEFAULTS.pipelining),
-          pool: num(o, 'pool', HTTP_DEFAULTS.pool), loaders: num(o, 'loaders', HTTP_DEFAULTS.loaders), seed: num(o, 'seed', 1), cpuProfDir: profDir,
+          pool: num(o, 'pool', HTTP_DEFAULTS.pool), loaders: num(o, 'loaders', HTTP_DEFAULTS.loaders), cannons: num(o, 'cannons', HTTP_DEFAULTS.cannons), seed: num(o, 'seed', 1), cpuProfDir: profDir,
         });
         break;
       case 'dispatch':

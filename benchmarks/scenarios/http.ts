@@ -5,7 +5,7 @@ import autocannon from 'autocannon';
 import type { Result } from 'autocannon';
 import { signHs256 } from '../lib/jwt.js';
 import { LoaderPool } from '../lib/loaders.js';
-import { ProcSampler, promValue, scrape } from '../lib/procs.js';
+import { ProcSampler, forkChild, promValue, scrape } from '../lib/procs.js';
 import { startFastify, startTaxiway, waitAvailable } from '../lib/servers.js';
 import type { RunningServer } from '../lib/servers.js';
 import { cityPoints, log, round, sleep } from '../lib/util.js';
@@ -23,11 +23,13 @@ export interface HttpOptions {
   /** Driver sockets that accept offers in the jobs scenario. */
   pool: number;
   loaders: number;
+  /** autocannon processes sharing the connections (one process saturates well below a uWS server). */
+  cannons: number;
   seed: number;
   cpuProfDir?: string;
 }
 
-export const HTTP_DEFAULTS: HttpOptions = { scenarios: ['nearby', 'eta', 'healthz', 'jobs'], fastify: true, preload: 100_000, durationS: 10, connections: 64, pipelining: 1, pool: 2000, loaders: 1, seed: 1 };
+export const HTTP_DEFAULTS: HttpOptions = { scenarios: ['nearby', 'eta', 'healthz', 'jobs'], fastify: true, preload: 100_000, durationS: 10, connections: 64, pipelining: 1, pool: 2000, loaders: 1, cannons: 1, seed: 1 };
 
 export interface HttpRun {
   server: string;
@@ -46,7 +48,50 @@ export interface HttpRun {
 
 const LONG_LIVED = { TAXIWAY_STALE_MS: '3600000', TAXIWAY_EXPIRE_MS: '86400000' };
 
-async function cannon(url: string, requests: Array<{ method: string; path?: string; body?: string; headers: Record<string, string> }>, o: HttpOptions): Promise<Result> {
+/** What a run reports, from one autocannon or summed over several. */
+interface CannonResult {
+  rps: number;
+  latency: { p50: number; p99: number; max: number; mean: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+type Reqs = Array<{ method: string; path?: string; body?: string; headers: Record<string, string> }>;
+
+async function cannon(url: string, requests: Reqs, o: HttpOptions): Promise<CannonResult> {
+  if (o.cannons <= 1) {
+    const r = await cannon1(url, requests, o);
+    return { rps: r.requests.average, latency: r.latency, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts };
+  }
+  // Several processes, the connections split between them; req/s add up. Latency percentiles cannot be
+  // merged exactly from summaries: p50 and p99 are the worst process's (conservative), mean is weighted.
+  const kids = Array.from({ length: o.cannons }, (_, k) => forkChild('cannon-child.js', { name: `cannon-${k}` }));
+  try {
+    await Promise.all(kids.map((c) => c.wait('ready', 30_000)));
+    const per = Math.max(1, Math.floor(o.connections / o.cannons));
+    const rs = await Promise.all(kids.map((c, k) => c.call<CannonResult & { total: number }>({
+      cmd: 'run', url, requests, connections: per, pipelining: o.pipelining, durationS: o.durationS, offset: Math.floor((k * requests.length) / o.cannons),
+    }, 'result', (o.durationS + 60) * 1000)));
+    const rps = rs.reduce((a, r) => a + r.rps, 0);
+    return {
+      rps,
+      latency: {
+        p50: Math.max(...rs.map((r) => r.latency.p50)),
+        p99: Math.max(...rs.map((r) => r.latency.p99)),
+        max: Math.max(...rs.map((r) => r.latency.max)),
+        mean: rs.reduce((a, r) => a + r.latency.mean * r.rps, 0) / (rps || 1),
+      },
+      non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+      errors: rs.reduce((a, r) => a + r.errors, 0),
+      timeouts: rs.reduce((a, r) => a + r.timeouts, 0),
+    };
+  } finally {
+    await Promise.all(kids.map((c) => c.kill()));
+  }
+}
+
+async function cannon1(url: string, requests: Reqs, o: HttpOptions): Promise<Result> {
   let i = 0;
   const n = requests.length;
   return autocannon({
@@ -72,7 +117,7 @@ async function measure(server: RunningServer, scenario: string, o: HttpOptions, 
   const r = await cannon(server.url, requests, o);
   const u = sampler.stop()[server.pid]!;
   const run: HttpRun = {
-    server: server.name, scenario, rps: Math.round(r.requests.average),
+    server: server.name, scenario, rps: Math.round(r.rps),
     latencyMs: { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, mean: round(r.latency.mean) },
     non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, serverCpuPct: u.cpuPct, serverRssMb: u.rssPeakMb, foreignCores: sampler.machine.foreignCores,
   };
