@@ -18,7 +18,9 @@ t.test('random interleaved batches decode to exactly the brute-force groups', as
       const d = 'd' + Math.floor(rnd() * 40);
       const ts = T0 + Math.floor(rnd() * 4 * SLICE_MS);
       const hdg = rnd() < 0.5 ? NaN : Math.floor(rnd() * 360);
-      b.push(d, ts, 41 + rnd(), -8 + rnd(), hdg, NaN, rnd() < 0.3 ? 5 : NaN);
+      // Keys: none, one per driver, or shared by several drivers (a slot reused within a batch).
+      const key = round % 3 === 0 ? -1 : round % 3 === 1 ? Number(d.slice(1)) : Number(d.slice(1)) % 7;
+      b.push(d, key, ts, 41 + rnd(), -8 + rnd(), hdg, NaN, rnd() < 0.3 ? 5 : NaN);
       const k = d + '|' + sliceOf(ts);
       if (!want.has(k)) want.set(k, []);
       want.get(k)!.push([ts, b.lat[i]!, b.lng[i]!, Number.isFinite(hdg) ? hdg : null]);

@@ -59,10 +59,11 @@ export class Ingest {
       this.tally.overloaded++;
       return FixVerdict.overloaded;
     }
-    const v = this.tracks.judge(this.tracks.slotFor(driver), fix.ts, fix.lat, fix.lng, nowMs);
+    const slot = this.tracks.slotFor(driver);
+    const v = this.tracks.judge(slot, fix.ts, fix.lat, fix.lng, nowMs);
     if (v === FixVerdict.live || v === FixVerdict.history) {
       this.tally.accepted++;
-      batch.push(driver, fix.ts, fix.lat, fix.lng, fix.hdg, fix.spd, fix.acc);
+      batch.push(driver, slot, fix.ts, fix.lat, fix.lng, fix.hdg, fix.spd, fix.acc);
       if (batch.length >= this.opts.maxBatch) this.flush();
       else if (this.timer === null) this.timer = setTimeout(() => this.flush(), this.opts.flushMs);
       if (v === FixVerdict.live) {

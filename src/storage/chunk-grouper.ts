@@ -26,6 +26,10 @@ export class ChunkGrouper {
   private gBytes: Int32Array = new Int32Array(256);
   private gPrev: Int32Array = new Int32Array(256);
   private next: Int32Array = new Int32Array(1024);
+  /** By driver key: its newest group, valid when keyStamp[key] equals this call's stamp (no clearing). */
+  private keyGroup: Int32Array = new Int32Array(1024);
+  private keyStamp: Int32Array = new Int32Array(1024);
+  private stamp = 0;
 
   /**
    * Calls `sink` once per (driver, slice) chunk of `b`, in order of first appearance. Fixes that are
@@ -36,6 +40,7 @@ export class ChunkGrouper {
     if (this.next.length < n) this.next = new Int32Array(Math.max(n, this.next.length * 2));
     const next = this.next;
     const byDriver = this.byDriver;
+    const stamp = ++this.stamp;
     let left = 0;
     let total = 0;
     for (let i = 0; i < n; i++) {
@@ -46,13 +51,26 @@ export class ChunkGrouper {
       }
       const d = b.drivers[i]!;
       const slice = sliceOf(ts);
-      const g = byDriver.get(d);
+      // The driver's newest group: by its dense key when the batch has one (an array read), else by name.
+      // A key reused by another driver within the batch (slot freed and taken) falls back to the Map.
+      const k = b.keys[i]!;
+      let byKey = false;
+      let g = -1;
+      if (k >= 0) {
+        if (k >= this.keyStamp.length) this.growKeys(k);
+        if (this.keyStamp[k] !== stamp) byKey = true;
+        else if (this.gDriver[(g = this.keyGroup[k]!)] === d) byKey = true;
+        else g = byDriver.get(d) ?? -1;
+      } else g = byDriver.get(d) ?? -1;
       // Walk this driver's groups (almost always one) for the slice, skipping full ones.
-      let h = g === undefined ? -1 : g;
+      let h = g;
       while (h >= 0 && (this.gSlice[h] !== slice || this.gCount[h]! >= MAX_CHUNK_FIXES)) h = this.gPrev[h]!;
       if (h < 0) {
-        h = this.newGroup(d, slice, g === undefined ? -1 : g);
-        byDriver.set(d, h);
+        h = this.newGroup(d, slice, g);
+        if (byKey) {
+          this.keyStamp[k] = stamp;
+          this.keyGroup[k] = h;
+        } else byDriver.set(d, h);
         this.gHead[h] = i;
       } else next[this.gTail[h]!] = i;
       next[i] = -1;
@@ -92,6 +110,16 @@ export class ChunkGrouper {
     this.byDriver.clear();
     this.gDriver.length = 0;
     this.groups = 0;
+  }
+
+  private growKeys(k: number): void {
+    const c = Math.max(k + 1, this.keyStamp.length * 2);
+    const g = new Int32Array(c);
+    g.set(this.keyGroup);
+    this.keyGroup = g;
+    const st = new Int32Array(c);
+    st.set(this.keyStamp);
+    this.keyStamp = st;
   }
 
   private grow(): void {

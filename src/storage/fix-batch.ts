@@ -10,6 +10,11 @@ import type { StoredFix } from './ports.js';
 export class FixBatch {
   length = 0;
   drivers: string[] = [];
+  /**
+   * Optional small dense integer per driver (ingest's per-driver slot), the same for every fix of one
+   * driver within a batch, or -1. Lets adapters group by driver with an array instead of a Map.
+   */
+  keys: Int32Array;
   ts: Float64Array;
   lat: Float64Array;
   lng: Float64Array;
@@ -19,6 +24,7 @@ export class FixBatch {
 
   constructor(capacity = 1024) {
     const c = Math.max(16, capacity);
+    this.keys = new Int32Array(c);
     this.ts = new Float64Array(c);
     this.lat = new Float64Array(c);
     this.lng = new Float64Array(c);
@@ -30,14 +36,16 @@ export class FixBatch {
   /** A batch holding copies of `fixes` (tests, cold paths). */
   static of(fixes: readonly StoredFix[]): FixBatch {
     const b = new FixBatch(fixes.length);
-    for (const f of fixes) b.push(f.driver, f.ts, f.lat, f.lng, f.hdg, f.spd, f.acc);
+    for (const f of fixes) b.push(f.driver, -1, f.ts, f.lat, f.lng, f.hdg, f.spd, f.acc);
     return b;
   }
 
-  push(driver: string, ts: number, lat: number, lng: number, hdg: number, spd: number, acc: number): void {
+  /** Append a fix; `key` is the driver's dense key (see `keys`) or -1. */
+  push(driver: string, key: number, ts: number, lat: number, lng: number, hdg: number, spd: number, acc: number): void {
     const i = this.length;
     if (i === this.ts.length) this.grow();
     this.drivers[i] = driver;
+    this.keys[i] = key;
     this.ts[i] = ts;
     this.lat[i] = lat;
     this.lng[i] = lng;
@@ -77,6 +85,9 @@ export class FixBatch {
       n.set(a);
       return n;
     };
+    const k = new Int32Array(c);
+    k.set(this.keys);
+    this.keys = k;
     this.ts = g(this.ts);
     this.lat = g(this.lat);
     this.lng = g(this.lng);

@@ -4,7 +4,8 @@ import { FixBatch, fixBatch, type FixInput } from './fix-batch.js';
 import type { StorageLogger } from './storage-logger.js';
 
 export type FixKey = [driver: string, ts: number];
-type Entry = [unknown, unknown];
+/** [key, value, fixes it holds]. */
+type Entry = [unknown, unknown, number];
 
 /** The part of an lmdb-js Database the writer needs (a fake in tests). */
 export interface FixSink {
@@ -56,8 +57,6 @@ export class FixWriter {
   private readonly maxRetryFixes: number;
   private readonly warnIntervalMs: number;
   private readonly encoder: FixEncoder;
-  /** Fixes held by each entry, for the backlog count (entries are arrays or buffers, kept by identity). */
-  private readonly sizes = new WeakMap<object, number>();
 
   constructor(
     private readonly sink: FixSink,
@@ -83,15 +82,13 @@ export class FixWriter {
     if (bad > 0) {
       valid = new FixBatch(fixes.length - bad);
       for (let i = 0; i < fixes.length; i++) {
-        if (fixes.isStorable(i)) valid.push(fixes.drivers[i]!, fixes.ts[i]!, fixes.lat[i]!, fixes.lng[i]!, fixes.hdg[i]!, fixes.spd[i]!, fixes.acc[i]!);
+        if (fixes.isStorable(i)) valid.push(fixes.drivers[i]!, fixes.keys[i]!, fixes.ts[i]!, fixes.lat[i]!, fixes.lng[i]!, fixes.hdg[i]!, fixes.spd[i]!, fixes.acc[i]!);
       }
       this.drop(bad, 'fixes dropped: missing driver or non-finite ts/lat/lng');
     }
     const entries: Entry[] = [];
     const unencoded = this.encoder(valid, (key, value, n) => {
-      const e: Entry = [key, value];
-      if (n !== 1) this.sizes.set(e, n);
-      entries.push(e);
+      entries.push([key, value, n]);
     });
     if (unencoded > 0) this.drop(unencoded, 'fixes dropped: ts outside the storable range');
     if (entries.length > 0) this.putAll(entries);
@@ -155,7 +152,7 @@ export class FixWriter {
   /** One watcher per write() call; all puts of one call share a transaction, hence one commit promise. */
   private watch(commit: Promise<boolean>, batch: Entry[]): void {
     let n = 0;
-    for (const e of batch) n += this.sizes.get(e) ?? 1;
+    for (const e of batch) n += e[2];
     this.inflight += n;
     const done: Promise<void> = commit.then(
       () => {
