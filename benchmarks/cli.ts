@@ -17,7 +17,7 @@ export const BENCH_USAGE = `usage: taxiway bench <scenario> [options]
 
 scenarios (defaults in brackets):
   ingest     N driver sockets stream fixes into a taxiway node; fixes/s from its counters, CPU/RSS, fix→visible
-             --target taxiway|naive [taxiway]  --drivers N [10000]  --loaders N [2]  --mode flat|rate [flat]
+             --target taxiway|naive|floor [taxiway]  --drivers N [10000]  --loaders N [2]  --mode flat|rate [flat]
              --rate FIXES_PER_S [100000] (rate mode)  --batch N [1: loc; >1: locs of N]  --duration S [15]
              --warmup S [5]  --ack-every K [8]  --window W [1]  --no-probe  --seed N [1]
   naive      same as: ingest --target naive (ws + msgpack + Map + one Redis GEOADD per fix)
@@ -76,7 +76,7 @@ export async function runBenchCli(argv: string[]): Promise<number> {
         }
         result = await runIngest({
           ...INGEST_DEFAULTS,
-          target: scenario === 'naive' ? 'naive' : ((o.target ?? 'taxiway') as 'taxiway' | 'naive'),
+          target: scenario === 'naive' ? 'naive' : ((o.target ?? 'taxiway') as 'taxiway' | 'naive' | 'floor'),
           drivers: num(o, 'drivers', INGEST_DEFAULTS.drivers), loaders: num(o, 'loaders', INGEST_DEFAULTS.loaders),
           mode: (o.mode ?? INGEST_DEFAULTS.mode) as 'flat' | 'rate', rate: num(o, 'rate', INGEST_DEFAULTS.rate),
           batch: num(o, 'batch', INGEST_DEFAULTS.batch), durationS: num(o, 'duration', INGEST_DEFAULTS.durationS),

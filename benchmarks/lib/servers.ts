@@ -92,6 +92,23 @@ export async function startNaive(o: { heapMb?: number; redisUrl?: string } = {})
   };
 }
 
+/** The ingest ceiling reference (baselines/floor-ingest.ts): uWS + loc decode + typed arrays, nothing else. */
+export async function startFloor(): Promise<RunningServer> {
+  const child = forkChild('baselines/floor-ingest.js', { name: 'floor', env: { TAXIWAY_AUTH_SECRET: BENCH_SECRET } });
+  const ready = await child.wait<{ port: number }>('ready', 30_000);
+  return {
+    name: 'floor', child, port: ready.port, pid: child.pid, url: `http://127.0.0.1:${ready.port}`, secret: BENCH_SECRET,
+    stop: async () => {
+      try {
+        if (child.exited === null) await child.call({ cmd: 'stop' }, 'stopped', 10_000);
+      } catch {
+        /* gone already */
+      }
+      await child.kill(5000);
+    },
+  };
+}
+
 export async function startFastify(env: Record<string, string>, cpuProfDir?: string): Promise<RunningServer> {
   const execArgv: string[] = [];
   if (cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);

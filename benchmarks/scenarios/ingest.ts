@@ -5,13 +5,14 @@ import { LoaderPool } from '../lib/loaders.js';
 import { ProcSampler, promValue, scrape } from '../lib/procs.js';
 import { startProbe } from '../lib/probe.js';
 import type { ProbeResult } from '../lib/probe.js';
-import { startNaive, startTaxiway } from '../lib/servers.js';
+import { startFloor, startNaive, startTaxiway } from '../lib/servers.js';
 import type { RunningServer } from '../lib/servers.js';
 import { cityPoints, log, round, sleep } from '../lib/util.js';
 import type { LoaderStats } from '../loader.js';
 
 export interface IngestOptions {
-  target: 'taxiway' | 'naive';
+  /** taxiway; naive (the naive stack); floor (uWS + decode + typed arrays: the ceiling reference). */
+  target: 'taxiway' | 'naive' | 'floor';
   drivers: number;
   loaders: number;
   mode: 'flat' | 'rate';
@@ -68,7 +69,8 @@ export interface IngestResult {
 export async function runIngest(o: IngestOptions): Promise<IngestResult> {
   const notes: string[] = [];
   log(`ingest ${o.target}: ${o.drivers} drivers, ${o.loaders} loaders, ${o.mode}${o.mode === 'rate' ? ` ${o.rate}/s` : ''}, batch ${o.batch}, ${o.durationS}s`);
-  const server: RunningServer & { redisPrefix?: string } = o.target === 'taxiway' ? await startTaxiway({ cpuProfDir: o.cpuProfDir }) : await startNaive({ redisUrl: BENCH_REDIS_URL });
+  const server: RunningServer & { redisPrefix?: string } =
+    o.target === 'taxiway' ? await startTaxiway({ cpuProfDir: o.cpuProfDir }) : o.target === 'floor' ? await startFloor() : await startNaive({ redisUrl: BENCH_REDIS_URL });
   const pool = await LoaderPool.start(o.loaders);
   let crashed = false;
   try {
@@ -76,7 +78,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
     const opened = await pool.open('driver', ids, cityPoints(o.drivers, o.seed), { port: server.port, secret: server.secret });
     log(`  ${opened.ok} sockets open in ${opened.ms} ms${opened.failed ? `, ${opened.failed} failed ${JSON.stringify(opened.statuses)}` : ''}`);
     const probe = o.probe && o.target === 'taxiway' ? await startProbe(server.port, server.secret) : null;
-    const counter = o.target === 'taxiway' ? 'taxiway_fixes_accepted_total' : 'naive_fixes_stored_total';
+    const counter = o.target === 'taxiway' ? 'taxiway_fixes_accepted_total' : o.target === 'floor' ? 'floor_fixes_stored_total' : 'naive_fixes_stored_total';
     const read = async (): Promise<{ acc: number; rej: number; proc: number; pending: number; t: number; byReason?: Record<string, number> }> => {
       if (o.target === 'taxiway') {
         // The server's own counters, read over IPC (GET /metrics stalls while the event loop is saturated).
@@ -86,7 +88,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
       const text = await scrape(`${server.url}/metrics`);
       return {
         acc: promValue(text, counter),
-        rej: promValue(text, 'naive_bad_frames_total'),
+        rej: promValue(text, o.target === 'floor' ? 'floor_bad_frames_total' : 'naive_bad_frames_total'),
         proc: promValue(text, 'naive_fixes_processed_total'),
         pending: promValue(text, 'naive_redis_pending'),
         t: performance.now(),
