@@ -1,11 +1,12 @@
 // The benchmark suite: `npm run bench` (--quick, under 10 minutes) and `npm run bench:full`. Runs every
 // scenario with its peers in the same run, writes benchmarks/results/latest.json and refreshes the tables
 // and SVG charts in BENCHMARKS.md. Options: --only a,b (scenario subset), --out FILE, --no-report, --cpu-prof.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from '../src/cli-args.js';
 import { flameGraphSvg, newestProfile, summarizeProfile } from './lib/cpuprofile.js';
-import { ROOT, gitCommit, machineInfo } from './lib/procs.js';
+import { BENCH_DIR, ROOT, gitCommit, machineInfo } from './lib/procs.js';
 import { ratio, updateBenchmarksMd, writeCharts } from './lib/report.js';
 import type { Metric, Results } from './lib/report.js';
 import { log } from './lib/util.js';
@@ -20,9 +21,9 @@ export type SuiteMode = 'quick' | 'full' | 'smoke';
 
 /** Sizes and durations per mode. Quick keeps the target sizes and shortens the windows. */
 const PLAN = {
-  smoke: { naiveStepS: 1, naiveStart: 2000, naiveFlat: false, ingestS: 2, warmS: 1, drivers: 200, naive: 200, nearestN: 5000, queries: 500, passes: 1, redisQ: 50, memN: 20_000, httpS: 1, preload: 5000, pool: 50, dispDrivers: 300, dispS: 2, jobRate: 50, trips: 100, fanS: 2, batched: true },
-  quick: { naiveStepS: 4, naiveStart: 20_000, naiveFlat: false, ingestS: 15, warmS: 5, drivers: 10_000, naive: 10_000, nearestN: 100_000, queries: 5000, passes: 3, redisQ: 500, memN: 1_000_000, httpS: 10, preload: 100_000, pool: 2000, dispDrivers: 50_000, dispS: 20, jobRate: 200, trips: 10_000, fanS: 20, batched: true },
-  full: { naiveStepS: 10, naiveStart: 20_000, naiveFlat: true, ingestS: 60, warmS: 10, drivers: 10_000, naive: 10_000, nearestN: 100_000, queries: 20_000, passes: 5, redisQ: 2000, memN: 1_000_000, httpS: 30, preload: 100_000, pool: 2000, dispDrivers: 50_000, dispS: 60, jobRate: 200, trips: 10_000, fanS: 60, batched: true },
+  smoke: { naiveStepS: 1, naiveStart: 2000, naiveFlat: false, ingestS: 2, warmS: 1, drivers: 200, naive: 200, nearestN: 5000, queries: 500, passes: 1, redisQ: 50, memN: 20_000, httpS: 1, preload: 5000, pool: 50, dispDrivers: 300, dispS: 2, jobRate: 50, trips: 100, fanS: 2, batched: true, coreFixes: 50_000 },
+  quick: { naiveStepS: 4, naiveStart: 20_000, naiveFlat: false, ingestS: 15, warmS: 5, drivers: 10_000, naive: 10_000, nearestN: 100_000, queries: 5000, passes: 3, redisQ: 500, memN: 1_000_000, httpS: 10, preload: 100_000, pool: 2000, dispDrivers: 50_000, dispS: 20, jobRate: 200, trips: 10_000, fanS: 20, batched: true, coreFixes: 2_000_000 },
+  full: { naiveStepS: 10, naiveStart: 20_000, naiveFlat: true, ingestS: 60, warmS: 10, drivers: 10_000, naive: 10_000, nearestN: 100_000, queries: 20_000, passes: 5, redisQ: 2000, memN: 1_000_000, httpS: 30, preload: 100_000, pool: 2000, dispDrivers: 50_000, dispS: 60, jobRate: 200, trips: 10_000, fanS: 60, batched: true, coreFixes: 4_000_000 },
 } as const;
 
 const ALL = ['memory', 'nearest', 'ingest', 'naive', 'http', 'dispatch', 'fanout'] as const;
@@ -108,6 +109,19 @@ export async function runSuite(mode: SuiteMode, argv: string[]): Promise<number>
     M('ingest_fixes_per_s', flat.fixesPerS, 'fixes/s', { target: '≥ 600,000/s', met: flat.fixesPerS >= 600_000, note: `flat out, ${p.drivers} sockets, server CPU ${flat.server.cpuPct}%, generators ${flat.loaders.map((l) => l.cpuPct + '%').join('+')}, refused ${flat.rejectedPerS}/s ${JSON.stringify(flat.rejectedPerSByReason ?? {})}; other processes used ${flat.machine.foreignCores} cores` });
     M('ingest_server_rss_mb', flat.server.rssPeakMb, 'MB', { note: 'peak RSS of the server during the flat-out run (bounded memory under overload)' });
     M('ingest_flush_ms', flat.flushMs ?? null, 'ms', { note: 'storage catch-up after the load stopped' });
+    // The ceiling with the same generator and options: uWS + decode + typed arrays, nothing else.
+    const floor = await runIngest({ ...INGEST_DEFAULTS, target: 'floor', drivers: p.drivers, durationS: p.ingestS, warmupS: p.warmS, probe: false });
+    res.runs.ingest_floor = { command: cmd(`ingest --target floor --drivers ${p.drivers} --duration ${p.ingestS} --warmup ${p.warmS}`), result: floor };
+    M('ingest_floor_fixes_per_s', floor.fixesPerS, 'fixes/s', { note: `ceiling reference: uWS + loc decode + latest position in typed arrays, no rules, no history; server CPU ${floor.server.cpuPct}%, generators ${floor.loaders.map((l) => l.cpuPct + '%').join('+')}; other processes used ${floor.machine.foreignCores} cores` });
+    const share = ratio(flat.fixesPerS, floor.fixesPerS);
+    M('ingest_vs_floor', share, '×', { note: 'taxiway ingest (every fix judged and stored) as a share of the ceiling reference, same run' });
+    // In-process cost per fix without sockets (decode → rules → fleet → LMDB), and without storage.
+    for (const [key, args] of [['ingest_core_ns_per_fix', []], ['ingest_core_nostore_ns_per_fix', ['--null']]] as const) {
+      const r = spawnSync(process.execPath, [path.join(BENCH_DIR, 'ingest-core.js'), '--fixes', String(p.coreFixes), ...args], { encoding: 'utf8', timeout: 300_000 });
+      const j = r.status === 0 ? (JSON.parse(r.stdout) as { pipelineCpuNsPerFix: number; floorNsPerFix: number; fixesPerSWall: number }) : null;
+      res.runs[key] = { command: `node dist/benchmarks/ingest-core.js --fixes ${p.coreFixes} ${args.join(' ')}`.trim(), result: j ?? { error: r.stderr?.slice(-300) } };
+      M(key, j?.pipelineCpuNsPerFix, 'ns', { note: j ? `in-process, CPU (all threads) per fix, ${args.length ? 'history store dropped' : 'LMDB history'}; decode + typed-array floor ${j.floorNsPerFix} ns; ${j.fixesPerSWall} fixes/s on one thread` : 'failed' });
+    }
     // Latency at a set rate below saturation (half the flat-out rate): fix→visible through GET nearby.
     const rate = Math.max(1000, Math.round(flat.fixesPerS / 2 / 1000) * 1000);
     const paced = await runIngest({ ...INGEST_DEFAULTS, drivers: p.drivers, mode: 'rate', rate, durationS: Math.max(2, Math.round(p.ingestS * 0.66)), warmupS: p.warmS });

@@ -86,6 +86,7 @@ export function writeCharts(res: Results, dir: string, root: string): Record<str
       { label: 'taxiway (loc frames)', value: m('ingest_fixes_per_s'), colour: TAXIWAY },
       { label: 'taxiway (locs × 10)', value: m('ingest_batched_fixes_per_s'), colour: TAXIWAY },
       { label: 'naive ws+Map+GEOADD', value: m('ingest_naive_fixes_per_s'), colour: PEER },
+      { label: 'ceiling: uWS+decode only', value: m('ingest_floor_fixes_per_s'), colour: PEER },
     ], { target: 600_000, targetLabel: 'target 600k/s' }),
     'chart-nearest.svg': barChart('Nearest 10 of 100,000 drivers within 5 km', 'µs per query, in-process (Redis: one round trip each)', [
       { label: 'taxiway CityFleet', value: m('nearest10_us'), colour: TAXIWAY },
@@ -155,6 +156,7 @@ export function updateBenchmarksMd(file: string, res: Results, charts: Record<st
     '| what | taxiway | peer | peer value | ratio |',
     '|---|---|---|---|---|',
     `| ingest fixes/s | ${fmt(m.ingest_fixes_per_s?.value)} | naive: ws + msgpack + Map + GEOADD per fix | ${fmt(m.ingest_naive_fixes_per_s?.value)} | ${fmt(m.ingest_vs_naive?.value)}× |`,
+    `| ingest fixes/s | ${fmt(m.ingest_fixes_per_s?.value)} | ceiling: uWS + loc decode + typed arrays, nothing stored | ${fmt(m.ingest_floor_fixes_per_s?.value)} | ${fmt(m.ingest_vs_floor?.value)}× |`,
     `| nearest-10 µs/query | ${fmt(m.nearest10_us?.value)} | Redis 7 GEOSEARCH (round trip) | ${fmt(m.nearest10_redis_us?.value)} | ${fmt(m.nearest10_vs_redis?.value)}× |`,
     `| nearest-10 µs/query | ${fmt(m.nearest10_us?.value)} | geokdbush around (same kdbush) | ${fmt(m.nearest10_geokdbush_us?.value)} | ${fmt(m.nearest10_vs_geokdbush?.value)}× |`,
     `| GET nearby req/s | ${fmt(m.http_nearby_rps?.value)} | fastify 5, same index | ${fmt(m.http_nearby_fastify_rps?.value)} | ${fmt(m.http_nearby_vs_fastify?.value)}× |`,
