@@ -96,7 +96,6 @@ export async function runSuite(mode: SuiteMode, argv: string[]): Promise<number>
     M('nearest10_drift_us', r.taxiwayDriftUs, 'µs', { note: '1% of drivers moved since the snapshot' });
     M('nearest10_geokdbush_us', r.geokdbushUs, 'µs');
     M('nearest10_redis_us', r.redisUs, 'µs', { note: r.redisError ?? 'GEOSEARCH … BYRADIUS 5000 m ASC COUNT 10, sequential round trips' });
-    M('nearest10_proposal_us', r.proposalUs, 'µs', { note: `proposed query strategy (benchmarks/proto), exact: ${r.proposalExact}` });
     const vr = ratio(r.redisUs, r.taxiwayUs);
     const vg = ratio(r.geokdbushUs, r.taxiwayUs);
     M('nearest10_vs_redis', vr, '×', { target: '≥ 500×', met: vr === null ? null : vr >= 500 });

@@ -90,7 +90,6 @@ export function writeCharts(res: Results, dir: string, root: string): Record<str
     ], { target: 600_000, targetLabel: 'target 600k/s' }),
     'chart-nearest.svg': barChart('Nearest 10 of 100,000 drivers within 5 km', 'µs per query, in-process (Redis: one round trip each)', [
       { label: 'taxiway CityFleet', value: m('nearest10_us'), colour: TAXIWAY },
-      { label: 'proposed query (proto)', value: m('nearest10_proposal_us'), colour: '#f3c98b' },
       { label: 'geokdbush around', value: m('nearest10_geokdbush_us'), colour: PEER },
       { label: 'Redis GEOSEARCH', value: m('nearest10_redis_us'), colour: PEER },
     ], { log: true, lowerIsBetter: true, target: 2, targetLabel: 'target 2 µs' }),

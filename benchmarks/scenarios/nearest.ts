@@ -1,13 +1,12 @@
 // Nearest-k micro-benchmark: the 10 nearest of 100,000 drivers within 5 km, in-process, on the same
-// seeded points: taxiway's CityFleet.nearest vs geokdbush `around` on the same kdbush snapshot vs Redis
-// GEOSEARCH (one round trip per query, which is how an app would use it).
+// seeded points: taxiway's CityFleet.nearest vs geokdbush `around` on a kdbush index of the same points vs
+// Redis GEOSEARCH (one round trip per query, which is how an app would use it); answers checked by brute force.
 import crypto from 'node:crypto';
 import KDBush from 'kdbush';
 import { around } from 'geokdbush';
 import { CityFleet, DriverStatus, NearestResult } from '../../src/fleet/city-fleet.js';
 import { haversineMetres } from '../../src/fleet/geo.js';
 import { cityPoints, log, round } from '../lib/util.js';
-import { ProtoNearestDfs } from '../proto/fast-nearest.js';
 
 export interface NearestOptions {
   drivers: number;
@@ -32,15 +31,17 @@ export interface NearestResultReport {
   /** Same, with 1% of drivers moved since the snapshot (drift widens the box). */
   taxiwayDriftUs: number;
   geokdbushUs: number;
-  /** The proposed query strategy (benchmarks/proto/fast-nearest.ts) on the same fleet, and whether it matched CityFleet exactly. */
-  proposalUs: number;
-  proposalExact: boolean;
   redisUs: number | null;
   redisError?: string;
   /** Mean drivers inside the query box (what a box scan must visit). */
   meanInRadius: number;
   /** Fraction of queries whose 10 ids agree between taxiway and geokdbush (sanity). */
   agreement: number;
+  /**
+   * Whether CityFleet.nearest matched a brute-force haversine scan over every live driver (same distances
+   * to 1e-6 m, in order) on a sample of queries, with the fresh snapshot and again after the drift moves.
+   */
+  bruteForceExact: boolean;
   redisAgreement: number | null;
 }
 
@@ -92,29 +93,6 @@ export async function runNearest(o: NearestOptions): Promise<NearestResultReport
   runTaxiway(filter, warm)();
   const taxiwayFilteredUs = timeIt(o.passes, Q, runTaxiway(filter));
 
-  // The proposed strategy over the same live arrays (slot order) with its own kdbush snapshot (nodeSize 16).
-  const kd16 = new KDBush(o.drivers, 16);
-  for (let i = 0; i < o.drivers; i++) kd16.add(pts[2 * i + 1]!, pts[2 * i]!);
-  kd16.finish();
-  const cosLat = new Float64Array(o.drivers);
-  for (let i = 0; i < o.drivers; i++) cosLat[i] = Math.cos((fleet.lat[i]! * Math.PI) / 180);
-  const slotsOf = new Int32Array(o.drivers);
-  for (let i = 0; i < o.drivers; i++) slotsOf[i] = fleet.slotOf('d' + i);
-  const pf = { kd: kd16, slots: slotsOf, lat: fleet.lat, lng: fleet.lng, cosLat, drift: 0 };
-  const proto = new ProtoNearestDfs(o.k);
-  const runProto = (): void => {
-    for (let q = 0; q < Q; q++) sink += proto.nearest(pf, qs[2 * q]!, qs[2 * q + 1]!, o.k, o.radiusM, null);
-  };
-  runProto();
-  const proposalUs = timeIt(o.passes, Q, runProto);
-  let proposalExact = true;
-  for (let q = 0; q < Math.min(500, Q); q++) {
-    const n1 = fleet.nearest(qs[2 * q]!, qs[2 * q + 1]!, o.k, o.radiusM, null, out);
-    const n2 = proto.nearest(pf, qs[2 * q]!, qs[2 * q + 1]!, o.k, o.radiusM, null);
-    if (n1 !== n2) proposalExact = false;
-    for (let i = 0; i < n1 && proposalExact; i++) if (Math.abs(out.metres[i]! - proto.metres[i]!) > 1e-6) proposalExact = false;
-  }
-
   // Sanity: the same drivers come back (ids; ties at equal distance may order differently).
   let agree = 0;
   const sample = Math.min(500, Q);
@@ -129,14 +107,17 @@ export async function runNearest(o: NearestOptions): Promise<NearestResultReport
     for (let i = 0; i < o.drivers; i++) if (haversineMetres(qs[2 * q]!, qs[2 * q + 1]!, pts[2 * i]!, pts[2 * i + 1]!) <= o.radiusM) inRadius++;
   }
 
+  let bruteForceExact = bruteForceMatches(fleet, qs, Math.min(100, Q), o.k, o.radiusM, out);
+
   // Drift: move 1% of the drivers ~50 m after the snapshot (what a 200 ms rebuild interval leaves behind).
   for (let i = 0; i < o.drivers; i += 100) fleet.upsert('d' + i, pts[2 * i]! + 0.00045, pts[2 * i + 1]!, now, NaN, NaN);
   runTaxiway(null, warm)();
   const taxiwayDriftUs = timeIt(o.passes, Q, runTaxiway(null));
+  bruteForceExact = bruteForceMatches(fleet, qs, Math.min(100, Q), o.k, o.radiusM, out) && bruteForceExact;
 
   const rep: NearestResultReport = {
-    options: o, taxiwayUs, taxiwayFilteredUs, taxiwayDriftUs, geokdbushUs, proposalUs, proposalExact, redisUs: null,
-    meanInRadius: Math.round(inRadius / densitySample), agreement: agree / sample, redisAgreement: null,
+    options: o, taxiwayUs, taxiwayFilteredUs, taxiwayDriftUs, geokdbushUs, redisUs: null,
+    meanInRadius: Math.round(inRadius / densitySample), agreement: agree / sample, bruteForceExact, redisAgreement: null,
   };
   try {
     const r = await redisGeosearch(o, pts, qs, fleet);
@@ -146,8 +127,35 @@ export async function runNearest(o: NearestOptions): Promise<NearestResultReport
     rep.redisError = String((e as Error).message);
   }
   if (sink === -1) log('');
-  log(`  taxiway ${round(taxiwayUs)} µs (filtered ${round(taxiwayFilteredUs)}, drift ${round(taxiwayDriftUs)}), geokdbush ${round(geokdbushUs)} µs, proposal ${round(proposalUs)} µs (exact: ${proposalExact}), redis ${rep.redisUs === null ? rep.redisError : round(rep.redisUs) + ' µs'}; ${rep.meanInRadius} drivers within the radius on average`);
+  log(`  taxiway ${round(taxiwayUs)} µs (filtered ${round(taxiwayFilteredUs)}, drift ${round(taxiwayDriftUs)}), geokdbush ${round(geokdbushUs)} µs, brute force agrees: ${bruteForceExact}, redis ${rep.redisUs === null ? rep.redisError : round(rep.redisUs) + ' µs'}; ${rep.meanInRadius} drivers within the radius on average`);
   return rep;
+}
+
+/** Whether fleet.nearest returns the brute-force k nearest (haversine over all live drivers) for the first `n` queries. */
+function bruteForceMatches(fleet: CityFleet, qs: Float64Array, n: number, k: number, radiusM: number, out: NearestResult): boolean {
+  const lat = fleet.lat;
+  const lng = fleet.lng;
+  const d: number[] = [];
+  for (let q = 0; q < n; q++) {
+    const la = qs[2 * q]!;
+    const ln = qs[2 * q + 1]!;
+    d.length = 0;
+    for (let s = 0; s < fleet.slotLimit; s++) {
+      if (fleet.alive[s] !== 1) continue;
+      const m = haversineMetres(la, ln, lat[s]!, lng[s]!);
+      if (m <= radiusM) d.push(m);
+    }
+    d.sort((a, b) => a - b);
+    const c = fleet.nearest(la, ln, k, radiusM, null, out);
+    if (c !== Math.min(k, d.length)) return false;
+    for (let i = 0; i < c; i++) {
+      const s = out.slots[i]!;
+      // Same distances in the same order, and each reported distance is that driver's live distance.
+      if (Math.abs(out.metres[i]! - d[i]!) > 1e-6) return false;
+      if (Math.abs(out.metres[i]! - haversineMetres(la, ln, lat[s]!, lng[s]!)) > 1e-6) return false;
+    }
+  }
+  return true;
 }
 
 async function redisGeosearch(o: NearestOptions, pts: Float64Array, qs: Float64Array, fleet: CityFleet): Promise<{ us: number; agreement: number }> {

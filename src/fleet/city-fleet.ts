@@ -1,10 +1,11 @@
 // Live driver state for one city in flat typed arrays, with a periodically rebuilt kdbush snapshot for exact k-nearest queries.
 import KDBush from 'kdbush';
-import { haversineMetres, lngDeltaDegrees, metresToLatDegrees, metresToLngDegrees } from './geo.js';
+import { haversineMetres, lngDeltaDegrees } from './geo.js';
 import { DriverStatus, isStatusCode } from './driver-status.js';
 import type { DriverStatusCode } from './driver-status.js';
 import { NearestResult } from './nearest-result.js';
-import { kdNearest } from './kd-nearest.js';
+import { buildSplits, fillPoints, KdQuery, kdNearest, latGapKey, liveChordKey, metresOfChordKey } from './kd-nearest.js';
+import type { KdSnapshot } from './kd-nearest.js';
 
 export { DriverStatus, statusName } from './driver-status.js';
 export type { DriverStatusCode, DriverStatusName } from './driver-status.js';
@@ -23,9 +24,12 @@ export interface NearestDriver {
   metres: number;
 }
 
-// Widens every bounding box a little so float rounding at the circle's edge cannot drop a driver
+// Widens every cell bound a little so float rounding at the circle's edge cannot drop a driver
 // whose haversine distance is exactly maxMetres (1e-9 degrees is ~0.1 mm).
 const BOX_EPSILON_DEG = 1e-9;
+/** kdbush leaf size. Leaves end up between nodeSize / 2 and nodeSize points: ~23 for 100k drivers, where
+ * the first leaf alone usually holds the 10 nearest; 16 (leaves of ~11) and 64 (~47) measured slower. */
+const NODE_SIZE = 32;
 
 function growF64(a: Float64Array, n: number): Float64Array {
   const b = new Float64Array(n);
@@ -42,11 +46,14 @@ function growU8(a: Uint8Array, n: number): Uint8Array {
   b.set(a);
   return b;
 }
-function growI32(a: Int32Array, n: number): Int32Array {
+function growI32(a: Int32Array, n: number, fill = 0): Int32Array {
   const b = new Int32Array(n);
+  if (fill !== 0) b.fill(fill, a.length);
   b.set(a);
   return b;
 }
+
+const EMPTY_SNAPSHOT: KdSnapshot = { coords: new Float64Array(0), nodeSize: NODE_SIZE, n: 0, pts: new Float64Array(0), splits: new Float64Array(0) };
 
 /**
  * Every driver of one city lives in a slot: an index into parallel typed arrays (no object per driver).
@@ -77,15 +84,17 @@ export class CityFleet {
   private _size = 0;
 
   // ---- snapshot index state ----
-  private index: KDBush | null = null;
-  /** Slot of each kdbush item, by item id. */
-  private indexSlots = new Int32Array(0);
+  /** What kdNearest reads: kdbush's sorted coords plus unit vectors and slots in the same (kd) order. */
+  private snap: KdSnapshot = EMPTY_SNAPSHOT;
+  /** Backing buffer of snap.pts, reused across rebuilds (it may be longer than the snapshot). */
+  private ptsBuf = new Float64Array(0);
+  private splitsBuf: Float64Array = new Float64Array(0);
   private indexCount = 0;
-  /** Position of each slot when the snapshot was built (meaningful only where inSnap is 1). */
-  private snapLat: Float64Array;
-  private snapLng: Float64Array;
-  /** 1 when the slot holds the same driver it held at the last rebuild; cleared on remove so reused slots are not trusted. */
-  private inSnap: Uint8Array;
+  /**
+   * kd position of each slot in the snapshot, or -1: the slot was not indexed, or its driver left since
+   * (cleared on remove so a reused slot is not trusted). The snapshot position itself is snap.coords there.
+   */
+  private posOf: Int32Array;
   /** 1 when the slot is already in `added`, so a slot removed and re-added is listed once. */
   private inAdded: Uint8Array;
   /** Slots allocated since the last rebuild; scanned linearly by nearest(). */
@@ -107,9 +116,7 @@ export class CityFleet {
     this._status = new Uint8Array(cap);
     this._alive = new Uint8Array(cap);
     this.free = new Int32Array(cap);
-    this.snapLat = new Float64Array(cap);
-    this.snapLng = new Float64Array(cap);
-    this.inSnap = new Uint8Array(cap);
+    this.posOf = new Int32Array(cap).fill(-1);
     this.inAdded = new Uint8Array(cap);
     this.added = new Int32Array(cap);
   }
@@ -178,12 +185,20 @@ export class CityFleet {
         this.added[this.addedCount++] = slot;
       }
     } else {
-      if (this.inSnap[slot] === 1) {
-        // Track how far any snapshotted driver has wandered so nearest() can widen its box by exactly that much.
-        const dLat = Math.abs(lat - this.snapLat[slot]!);
-        const dLng = lngDeltaDegrees(lng, this.snapLng[slot]!);
-        const d = dLat > dLng ? dLat : dLng;
-        if (d > this._maxDriftDeg) this._maxDriftDeg = d;
+      const p = this.posOf[slot]!;
+      if (p >= 0) {
+        const c = this.snap.coords;
+        const sLng = c[2 * p]!;
+        const sLat = c[2 * p + 1]!;
+        if (lat !== sLat || lng !== sLng) {
+          // Track how far any snapshotted driver has wandered so nearest() can widen its cells by exactly that much,
+          // and void its unit vector: the search then ranks it by its live position.
+          const dLat = Math.abs(lat - sLat);
+          const dLng = lngDeltaDegrees(lng, sLng);
+          const d = dLat > dLng ? dLat : dLng;
+          if (d > this._maxDriftDeg) this._maxDriftDeg = d;
+          this.snap.pts[4 * p] = NaN;
+        }
       }
       if (status !== undefined) this._status[slot] = status;
     }
@@ -214,7 +229,12 @@ export class CityFleet {
     this._alive[slot] = 0;
     this._status[slot] = DriverStatus.offline;
     // The kdbush item for this slot now describes nobody, even if the slot is reused before the next rebuild.
-    this.inSnap[slot] = 0;
+    const p = this.posOf[slot]!;
+    if (p >= 0) {
+      this.snap.pts[4 * p] = NaN;
+      this.snap.pts[4 * p + 3] = -1;
+      this.posOf[slot] = -1;
+    }
     this.free[this.freeTop++] = slot;
     this._size--;
     this._changesSinceIndex++;
@@ -245,25 +265,33 @@ export class CityFleet {
    */
   rebuildIndex(): void {
     const n = this._size;
-    if (this.indexSlots.length < n) this.indexSlots = new Int32Array(n + (n >> 2));
-    const kd = n > 0 ? new KDBush(n) : null;
+    if (this.ptsBuf.length < 4 * n) {
+      // A little headroom so a growing fleet does not reallocate on every rebuild (pts is 32 B a driver,
+      // so the headroom is kept small: it counts against the per-driver memory budget).
+      this.ptsBuf = new Float64Array(4 * (n + (n >> 4)));
+    }
+    const pts = this.ptsBuf;
+    // Slot of each kdbush item by item id, only until the items are in kd order.
+    const itemSlot = new Int32Array(n);
+    const kd = n > 0 ? new KDBush(n, NODE_SIZE) : null;
     let i = 0;
     for (let s = 0; s < this.highWater; s++) {
+      this.posOf[s] = -1;
       if (this._alive[s] === 1) {
-        const la = this._lat[s]!;
-        const ln = this._lng[s]!;
-        kd!.add(ln, la);
-        this.indexSlots[i++] = s;
-        this.snapLat[s] = la;
-        this.snapLng[s] = ln;
-        this.inSnap[s] = 1;
-      } else {
-        this.inSnap[s] = 0;
+        kd!.add(this._lng[s]!, this._lat[s]!);
+        itemSlot[i++] = s;
       }
     }
-    if (kd) kd.finish();
-    this.index = kd;
     this.indexCount = i;
+    if (kd) {
+      kd.finish();
+      const { ids, coords } = kd as unknown as { ids: Uint16Array | Uint32Array; coords: Float64Array };
+      fillPoints(ids, coords, n, itemSlot, this.posOf, pts);
+      this.splitsBuf = buildSplits(coords, n, NODE_SIZE, this.splitsBuf);
+      this.snap = { coords, nodeSize: NODE_SIZE, n, pts, splits: this.splitsBuf };
+    } else {
+      this.snap = EMPTY_SNAPSHOT;
+    }
     for (let j = 0; j < this.addedCount; j++) this.inAdded[this.added[j]!] = 0;
     this.addedCount = 0;
     this._maxDriftDeg = 0;
@@ -278,8 +306,11 @@ export class CityFleet {
   /**
    * Up to k live drivers within maxMetres of (lat, lng) degrees for which filter(slot) is true,
    * nearest first by haversine over LIVE positions, written into `out` (k <= out.capacity).
-   * Exact despite a stale snapshot: the snapshot box is widened by maxDriftDeg and drivers added
-   * since the rebuild are scanned linearly. maxMetres may be Infinity. Returns out.count.
+   * Exact despite a stale snapshot: snapshot cells are widened by maxDriftDeg, moved drivers are ranked by
+   * their live position, and drivers added since the rebuild are scanned linearly. maxMetres may be
+   * Infinity. Returns out.count.
+   * Ranking uses squared chords between unit vectors (monotone in haversine distance, no trig per
+   * candidate); metres are derived for the winners only. Not reentrant: filter must not call nearest().
    */
   nearest(lat: number, lng: number, k: number, maxMetres: number, filter: ((slot: number) => boolean) | null, out: NearestResult): number {
     out.count = 0;
@@ -288,36 +319,40 @@ export class CityFleet {
     k = Math.floor(k); // a fractional k would index metres[k - 1] off the end
     if (lng < -180 || lng > 180) lng = ((((lng + 180) % 360) + 360) % 360) - 180;
 
-    if (this.index !== null) {
-      const drift = this._maxDriftDeg + BOX_EPSILON_DEG;
-      const latHalf = metresToLatDegrees(maxMetres) + drift;
-      const minLat = lat - latHalf < -90 ? -90 : lat - latHalf;
-      const maxLat = lat + latHalf > 90 ? 90 : lat + latHalf;
-      const lngHalf = metresToLngDegrees(maxMetres, lat) + drift;
-      if (lngHalf >= 180) {
-        this.scanIndexBox(-180, minLat, 180, maxLat, lat, lng, k, maxMetres, filter, out);
-      } else {
-        const west = lng - lngHalf;
-        const east = lng + lngHalf;
-        // A box crossing ±180 becomes two disjoint boxes, so no driver is visited twice.
-        if (west < -180) {
-          this.scanIndexBox(west + 360, minLat, 180, maxLat, lat, lng, k, maxMetres, filter, out);
-          this.scanIndexBox(-180, minLat, east, maxLat, lat, lng, k, maxMetres, filter, out);
-        } else if (east > 180) {
-          this.scanIndexBox(west, minLat, 180, maxLat, lat, lng, k, maxMetres, filter, out);
-          this.scanIndexBox(-180, minLat, east - 360, maxLat, lat, lng, k, maxMetres, filter, out);
-        } else {
-          this.scanIndexBox(west, minLat, east, maxLat, lat, lng, k, maxMetres, filter, out);
-        }
-      }
-    }
+    const q = this.query;
+    q.set(lat, lng, k, maxMetres, this._maxDriftDeg + BOX_EPSILON_DEG, filter);
+    const maxKey = q.maxKey;
+    kdNearest(this.snap, q, this._lat, this._lng, out);
+    q.filter = null;
 
+    let limit = out.count < k ? maxKey : out.keys[k - 1]!;
     for (let j = 0; j < this.addedCount; j++) {
       const s = this.added[j]!;
-      // inSnap is never 1 here (a rebuild empties `added`), but checking it keeps the no-duplicate rule local.
-      if (this._alive[s] === 1 && this.inSnap[s] === 0) this.consider(s, lat, lng, k, maxMetres, filter, out);
+      // posOf is never set here (a rebuild empties `added`), but checking it keeps the no-duplicate rule local.
+      if (this._alive[s] !== 1 || this.posOf[s]! >= 0) continue;
+      const la = this._lat[s]!;
+      if (latGapKey(Math.abs(la - lat)) >= limit) continue;
+      const key = liveChordKey(q, la, this._lng[s]!);
+      // Distance test first and filter last: the filter is caller code of unknown cost.
+      if (key < limit && (filter === null || filter(s))) limit = out.insertKey(s, key, k, maxKey);
     }
-    return out.count;
+
+    // Metres for the winners only. Near the radius, haversine decides (it is the contract), so a driver
+    // the key's rounding let in at maxMetres + 1e-9 is dropped.
+    let n = 0;
+    for (let i = 0; i < out.count; i++) {
+      const s = out.slots[i]!;
+      let m = metresOfChordKey(out.keys[i]!);
+      if (m > maxMetres - 1e-6) {
+        m = haversineMetres(lat, lng, this._lat[s]!, this._lng[s]!);
+        if (!(m <= maxMetres)) continue;
+      }
+      out.slots[n] = s;
+      out.keys[n] = out.keys[i]!;
+      out.metres[n++] = m;
+    }
+    out.count = n;
+    return n;
   }
 
   /** nearest() returning plain objects; allocates, so for cold paths (admin, tests). */
@@ -333,38 +368,8 @@ export class CityFleet {
     return outArr;
   }
 
-  private scanIndexBox(
-    minLng: number, minLat: number, maxLng: number, maxLat: number,
-    lat: number, lng: number, k: number, maxMetres: number,
-    filter: ((slot: number) => boolean) | null, out: NearestResult,
-  ): void {
-    this.query.lat = lat;
-    this.query.lng = lng;
-    this.query.k = k;
-    this.query.maxMetres = maxMetres;
-    this.query.drift = this._maxDriftDeg + BOX_EPSILON_DEG;
-    this.query.filter = filter;
-    kdNearest(this.index!, minLng, minLat, maxLng, maxLat, this.query, this.slotOfItem, this._lat, this._lng, out);
-    this.query.filter = null;
-  }
-
   /** Reused query record for kdNearest (no allocation per query). */
-  private readonly query = { lat: 0, lng: 0, k: 1, maxMetres: 0, drift: 0, filter: null as ((slot: number) => boolean) | null };
-
-  /** Index item → slot, or -1 for a driver removed since the rebuild (its slot may hold someone new, found via `added`). */
-  private readonly slotOfItem = (item: number): number => {
-    const s = this.indexSlots[item]!;
-    return this.inSnap[s] === 1 ? s : -1;
-  };
-
-  private consider(
-    s: number, lat: number, lng: number, k: number, maxMetres: number,
-    filter: ((slot: number) => boolean) | null, out: NearestResult,
-  ): void {
-    const d = haversineMetres(lat, lng, this._lat[s]!, this._lng[s]!);
-    // Distance test first and filter last: the filter is caller code of unknown cost.
-    if (d <= maxMetres && out.wouldAccept(d, k) && (filter === null || filter(s))) out.insert(s, d, k);
-  }
+  private readonly query = new KdQuery();
 
   private allocSlot(): number {
     if (this.freeTop > 0) return this.free[--this.freeTop]!;
@@ -382,9 +387,7 @@ export class CityFleet {
     this._status = growU8(this._status, n);
     this._alive = growU8(this._alive, n);
     this.free = growI32(this.free, n);
-    this.snapLat = growF64(this.snapLat, n);
-    this.snapLng = growF64(this.snapLng, n);
-    this.inSnap = growU8(this.inSnap, n);
+    this.posOf = growI32(this.posOf, n, -1);
     this.inAdded = growU8(this.inAdded, n);
     this.added = growI32(this.added, n);
     this.cap = n;
