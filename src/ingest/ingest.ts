@@ -21,14 +21,21 @@ const REJECT_REASON: Record<number, FixTallyKey> = {
   [FixVerdict.overloaded]: 'overloaded',
 };
 
-/** Most fixes waiting for durable storage before new ones are refused (bounded memory under overload). */
-export const MAX_STORAGE_BACKLOG = 400_000;
+/**
+ * Most fixes waiting for durable storage before new ones are refused (bounded memory under overload).
+ * Waiting fixes are compact (LMDB: ~30 B of chunk plus per-chunk overhead), so 2M is ~150 MB; the bound
+ * must exceed one batch at full rate plus what arrives during a commit.
+ */
+export const MAX_STORAGE_BACKLOG = 2_000_000;
 
 /**
  * Accepted fixes are buffered and handed to the history store in batches (every `flushMs`, default
- * 250 ms, or at `maxBatch`), so the store sees few large writes: the LMDB adapter writes one chunk per
- * driver per batch. The price is that a crash (not a graceful stop, which flushes) can lose the last
- * quarter second of fixes; `flush()` hands over what is buffered.
+ * 1 s, or at `maxBatch`, 1M), so the store sees few large writes: the LMDB adapter writes one chunk per
+ * driver per batch. Why time and not count: the store's cost is per chunk (a B-tree insert, ~5-10 µs
+ * on LMDB's write thread), and chunks per second = drivers / flush interval whatever the fix rate;
+ * flushing on a fix count made every chunk tiny at high rates and swamped the write thread. The price is
+ * that a crash (not a graceful stop, which flushes) can lose the last second of accepted fixes;
+ * `flush()` hands over what is buffered.
  */
 export class Ingest {
   private readonly tracks = new DriverTracks();
@@ -42,7 +49,7 @@ export class Ingest {
     private readonly fleet: FleetRegistry,
     private readonly history: HistoryStore,
     metrics: Metrics,
-    private readonly opts: { flushMs: number; maxBatch: number } = { flushMs: 250, maxBatch: 50_000 },
+    private readonly opts: { flushMs: number; maxBatch: number } = { flushMs: 1000, maxBatch: 1_000_000 },
   ) {
     this.tally = metrics.fixTally;
   }

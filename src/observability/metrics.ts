@@ -36,7 +36,16 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly wsConnections = new Gauge({ name: 'taxiway_ws_connections', help: 'Open WebSocket connections, by role', labelNames: ['role'] as const, registers: [this.registry] });
-  readonly wsBadFrames = new Counter({ name: 'taxiway_ws_bad_frames_total', help: 'Client frames answered with err', labelNames: ['role', 'code'] as const, registers: [this.registry] });
+  /** Driver frames refused with `unavailable` while shedding: a plain tally (fix rate), added to wsBadFrames on collect. */
+  shedFrames = 0;
+  private shedReported = 0;
+  readonly wsBadFrames: Counter<'role' | 'code'> = new Counter({
+    name: 'taxiway_ws_bad_frames_total', help: 'Client frames answered with err', labelNames: ['role', 'code'] as const, registers: [this.registry],
+    collect: () => {
+      if (this.shedFrames > this.shedReported) this.wsBadFrames.inc({ role: 'driver', code: 'unavailable' }, this.shedFrames - this.shedReported);
+      this.shedReported = this.shedFrames;
+    },
+  });
   readonly fleetDrivers = new Gauge({ name: 'taxiway_fleet_drivers', help: 'Drivers in the live fleet, by city', labelNames: ['city'] as const, registers: [this.registry] });
   readonly posDropped = new Counter({ name: 'taxiway_ws_latest_only_replaced_total', help: 'Location frames replaced by a newer one for a slow subscriber', registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'taxiway_http_requests_total', help: 'HTTP requests, by route and status', labelNames: ['route', 'status'] as const, registers: [this.registry] });

@@ -27,7 +27,6 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       ? `ts ${fix.ts} is more than 60 s in the future`
       : `jump: reaching ${fix.lat},${fix.lng} at ts ${fix.ts} implies more than 250 km/h from the last accepted fix`;
   const scratch = new LocScratch();
-  const overloadedFrames = deps.metrics.wsBadFrames.labels({ role: 'driver', code: 'unavailable' });
   // One reused Fix for the fast path: ingest copies what it keeps, so no fix object is made per frame.
   const fix: Fix = { ts: 0, lat: 0, lng: 0, hdg: NaN, spd: NaN, acc: NaN };
   return {
@@ -43,8 +42,8 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       const id = s.id === s.id ? s.id : undefined;
       const v = ingest.accept(ws.getUserData().sub, fix, Date.now());
       if (v === FixVerdict.overloaded) {
-        // Shedding must cost less than accepting: a patched, pre-encoded err, a pre-resolved counter.
-        overloadedFrames.inc();
+        // Shedding must cost less than accepting: a patched, pre-encoded err and a plain tally.
+        deps.metrics.shedFrames++;
         hub.delivery.reliableScratch(ws, OVERLOADED.with(id));
       } else if (v >= FixVerdict.future) {
         // Same accounting as the general path, which counts every `err` it answers.
