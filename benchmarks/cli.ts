@@ -19,7 +19,7 @@ scenarios (defaults in brackets):
   ingest     N driver sockets stream fixes into a taxiway node; fixes/s from its counters, CPU/RSS, fix→visible
              --target taxiway|naive|floor [taxiway]  --drivers N [10000]  --loaders N [2]  --mode flat|rate [flat]
              --rate FIXES_PER_S [100000] (rate mode)  --batch N [1: loc; >1: locs of N]  --duration S [15]
-             --warmup S [5]  --ack-every K [8]  --window W [1]  --no-probe  --seed N [1]
+             --warmup S [5]  --ack-every K [32]  --window W [2]  --backoff-ms MS [250]  --no-probe  --seed N [1]
   naive      same as: ingest --target naive (ws + msgpack + Map + one Redis GEOADD per fix)
              --ladder: its sustained rate, offered load ×1.5 a step from --start [20000] (--step S [4]) until it
              stops keeping up (stored < 90% of offered, or the Redis queue grows)
@@ -81,7 +81,7 @@ export async function runBenchCli(argv: string[]): Promise<number> {
           mode: (o.mode ?? INGEST_DEFAULTS.mode) as 'flat' | 'rate', rate: num(o, 'rate', INGEST_DEFAULTS.rate),
           batch: num(o, 'batch', INGEST_DEFAULTS.batch), durationS: num(o, 'duration', INGEST_DEFAULTS.durationS),
           warmupS: num(o, 'warmup', INGEST_DEFAULTS.warmupS), ackEvery: num(o, 'ack-every', INGEST_DEFAULTS.ackEvery),
-          window: num(o, 'window', INGEST_DEFAULTS.window), probe: !o['no-probe'], seed: num(o, 'seed', 1), cpuProfDir: profDir,
+          window: num(o, 'window', INGEST_DEFAULTS.window), backoffMs: num(o, 'backoff-ms', INGEST_DEFAULTS.backoffMs), probe: !o['no-probe'], seed: num(o, 'seed', 1), cpuProfDir: profDir,
         });
         if (!['flat', 'rate'].includes(String(o.mode ?? 'flat'))) throw new Error('--mode must be flat or rate');
         break;

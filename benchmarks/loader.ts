@@ -12,7 +12,7 @@ export type LoaderCmd =
   | { cmd: 'open'; role: 'driver' | 'rider'; ids: string[]; points?: number[]; host: string; port: number; path?: string; secret: string; localAddrs: string[]; concurrency: number }
   | { cmd: 'status'; s: 'available' | 'busy' | 'offline' }
   | { cmd: 'bot'; mode: 'none' | 'complete' | 'hold' }
-  | { cmd: 'stream'; mode: 'rate' | 'flat'; rate: number; batch: number; ackEvery: number; window: number; stepScale?: number }
+  | { cmd: 'stream'; mode: 'rate' | 'flat'; rate: number; batch: number; ackEvery: number; window: number; stepScale?: number; backoffMs?: number }
   | { cmd: 'stop-stream' }
   | { cmd: 'sub'; pairs: Array<[number, string]> }
   | { cmd: 'collect'; reset: boolean; offers?: boolean; pos?: boolean }
@@ -64,6 +64,8 @@ let mode: 'rate' | 'flat' = 'rate';
 let batch = 1;
 let ackEvery = 32;
 let windowFrames = 4;
+/** Flat mode: after an `unavailable` err for an id-frame, the socket waits this long before sending on (ms). */
+let backoffMs = 250;
 let rate = 0;
 let stepScale = 1;
 let tick: NodeJS.Timeout | null = null;
@@ -204,7 +206,9 @@ function onDriverFrame(i: number, payload: Buffer): void {
       const id = m.id as number | undefined;
       if (id !== undefined && id < CTRL_ID) {
         if (inflight[i]! > 0) inflight[i]!--;
-        refill(i);
+        // A driver app told the server is overloaded sends again later, as the protocol asks.
+        if (code === 'unavailable' && backoffMs > 0) setTimeout(() => refill(i), backoffMs);
+        else refill(i);
       }
       return;
     }
@@ -356,6 +360,7 @@ process.on('message', (c: LoaderCmd) => {
       batch = c.batch;
       ackEvery = Math.max(1, c.ackEvery);
       windowFrames = Math.max(1, c.window);
+      backoffMs = Math.max(0, c.backoffMs ?? 250);
       rate = c.rate;
       stepScale = c.stepScale ?? 1;
       ackSentAt = new Float64Array(socks.length * windowFrames);

@@ -124,7 +124,7 @@ process.on('message', (c: ServerCmd) => {
         const ms = (v: number): number => Math.max(0, Math.round(v / 1e4 - LOOP_RES_MS * 100) / 100);
         const loop = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), mean: ms(loopDelay.mean) };
         if (c.reset) loopDelay.reset();
-        send({ ev: 'info', drivers, available, hub: app.hub.counts(), mem: process.memoryUsage(), loopDelayMs: loop });
+        send({ ev: 'info', drivers, available, hub: app.hub.counts(), mem: process.memoryUsage(), loopDelayMs: loop, storageBacklog: app.storage.backlog?.() ?? null, elu: performance.eventLoopUtilization().utilization, cpuS: process.cpuUsage().user / 1e6 });
         return;
       }
       case 'stop': {

@@ -44,9 +44,9 @@ export class LoaderPool {
   }
 
   /** Stream from every loader; `rate` is the total (split evenly) in rate mode. */
-  async stream(o: { mode: 'rate' | 'flat'; rate?: number; batch?: number; ackEvery?: number; window?: number; stepScale?: number }): Promise<void> {
+  async stream(o: { mode: 'rate' | 'flat'; rate?: number; batch?: number; ackEvery?: number; window?: number; stepScale?: number; backoffMs?: number }): Promise<void> {
     const k = this.loaders.length;
-    await this.all({ cmd: 'stream', mode: o.mode, rate: (o.rate ?? 0) / k, batch: o.batch ?? 1, ackEvery: o.ackEvery ?? 32, window: o.window ?? 2, stepScale: o.stepScale });
+    await this.all({ cmd: 'stream', mode: o.mode, rate: (o.rate ?? 0) / k, batch: o.batch ?? 1, ackEvery: o.ackEvery ?? 32, window: o.window ?? 2, stepScale: o.stepScale, backoffMs: o.backoffMs });
   }
 
   async stopStream(): Promise<LoaderStats> {

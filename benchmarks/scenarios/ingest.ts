@@ -20,8 +20,12 @@ export interface IngestOptions {
   rate: number;
   /** Points per frame: 1 sends `loc`, more sends `locs`. */
   batch: number;
+  /** Frames per write and per ack (every ackEvery-th frame carries an id). */
   ackEvery: number;
+  /** Id-frames in flight per socket (flat mode): ackEvery × window frames unacknowledged at most. */
   window: number;
+  /** Flat mode: pause a socket this long after an `unavailable` reply (ms), as a driver app would. */
+  backoffMs: number;
   warmupS: number;
   durationS: number;
   probe: boolean;
@@ -30,7 +34,7 @@ export interface IngestOptions {
 }
 
 export const INGEST_DEFAULTS: IngestOptions = {
-  target: 'taxiway', drivers: 10_000, loaders: 2, mode: 'flat', rate: 100_000, batch: 1, ackEvery: 8, window: 1,
+  target: 'taxiway', drivers: 10_000, loaders: 2, mode: 'flat', rate: 100_000, batch: 1, ackEvery: 32, window: 2, backoffMs: 250,
   warmupS: 5, durationS: 15, probe: true, seed: 1,
 };
 
@@ -94,14 +98,21 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
         t: performance.now(),
       };
     };
-    await pool.stream({ mode: o.mode, rate: o.rate, batch: o.batch, ackEvery: o.ackEvery, window: o.window });
+    await pool.stream({ mode: o.mode, rate: o.rate, batch: o.batch, ackEvery: o.ackEvery, window: o.window, backoffMs: o.backoffMs });
     await sleep(o.warmupS * 1000);
     const sampler = new ProcSampler([server.pid, ...pool.pids]).start();
     if (o.target === 'taxiway') await server.child.call({ cmd: 'info', reset: true }, 'info');
     const sent0 = (await pool.collect({ reset: false })).stats.sentFixes;
     const s0 = performance.now();
     const before = await read();
-    await sleep(o.durationS * 1000);
+    if (process.env.BENCH_VERBOSE && o.target === 'taxiway') {
+      for (let t = 0; t < o.durationS; t += 2) {
+        await sleep(2000);
+        const i = await server.child.call<{ storageBacklog: number | null; elu: number; cpuS: number }>({ cmd: 'info' }, 'info');
+        const c = await read();
+        log(`  t+${t + 2}s storage backlog ${i.storageBacklog}, accepted ${c.acc}, refused ${c.rej}, loop utilisation ${i.elu.toFixed(2)}, user cpu ${i.cpuS.toFixed(1)} s`);
+      }
+    } else await sleep(o.durationS * 1000);
     let after = before;
     try {
       after = await read();
