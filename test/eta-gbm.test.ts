@@ -35,3 +35,36 @@ t.test('deterministic, early stopping picks fewer trees, JSON round trip', async
   const x = Float64Array.of(3.3, 7.7, 0.2);
   t.equal(c.predict(x), a.predict(x));
 });
+
+/** Reference evaluation: walk every tree level by level, comparing x with the split's edge. */
+function naive(m: GbmModel, x: Float64Array): number {
+  const offsets = [0];
+  for (const c of m.edgeCounts) offsets.push(offsets[offsets.length - 1]! + c);
+  let sum = m.base;
+  for (let t = 0; t < m.trees; t++) {
+    let idx = 0;
+    for (let l = 0; l < m.depth; l++) {
+      const c = m.split[t * m.depth + l]!;
+      const f = Math.floor(c / 32), k = c % 32;
+      idx = (idx << 1) | (f < m.edgeCounts.length && x[f]! >= m.edges[offsets[f]! + k]! ? 1 : 0);
+    }
+    sum += m.value[(t << m.depth) | idx]!;
+  }
+  return sum;
+}
+
+t.test('branch-free prediction equals walking the trees, every depth, edges and NaN included', async (t) => {
+  const { X, y } = data(1500, 3);
+  const rnd = mulberry32(9);
+  for (const depth of [1, 2, 3, 4, 5, 6, 7]) {
+    const m = trainGbm(X, 1500, 3, y, { ...DEFAULT_GBM, maxTrees: 40, depth }).model;
+    let worst = 0;
+    for (let i = 0; i < 300; i++) {
+      const x = Float64Array.of(rnd() * 12 - 1, rnd() * 12 - 1, rnd());
+      if (i % 50 === 0) x[0] = NaN;
+      if (i % 7 === 0) x[1] = m.edges[m.edgeCounts[0]! + (i % m.edgeCounts[1]!)]!; // exactly on an edge
+      worst = Math.max(worst, Math.abs(m.predict(x) - naive(m, x)));
+    }
+    t.ok(worst < 1e-12, `depth ${depth}: max difference ${worst}`);
+  }
+});

@@ -11,6 +11,8 @@ import { FileEtaStateStore, MemoryEtaStateStore, openLearnedEta, saveLearnedEta 
 import { LearnedEta } from '../src/eta/learned-eta.js';
 import { LocalClock } from '../src/eta/local-clock.js';
 import { SpeedGrid } from '../src/eta/speed-grid.js';
+import { TripFrame, learnFrame } from '../src/eta/trip-features.js';
+import { landmarksNear } from '../src/eta/city-landmarks.js';
 import type { TripRow } from '../src/eta/trip-csv.js';
 
 /** Synthetic city around (45, 7): 8 m/s on weekdays 7-9, 12 m/s otherwise, 60 s overhead, x1.3 detour. */
@@ -110,6 +112,31 @@ t.test('batch form equals one-by-one; state survives a restart', async (t) => {
   const fresh = await openLearnedEta(new MemoryEtaStateStore(), { city: 'empty', timeZone: 'UTC' });
   t.notOk(fresh.fitted, 'nothing stored, no seed: untrained');
   t.rejects(store.save('../evil', '{}'), /cannot name/);
+});
+
+t.test('features: landmarks of the city only; a v 1 state (old layout) is loaded and refitted', async (t) => {
+  t.same(landmarksNear(40.75, -73.98).map((l) => l.name), ['nyc-jfk', 'nyc-lga', 'nyc-ewr', 'nyc-midtown', 'nyc-downtown']);
+  t.same(landmarksNear(41.16, -8.62).map((l) => l.name), ['porto-opo', 'porto-aliados']);
+  const rows = fixture(2500, 4);
+  const frame = learnFrame(rows);
+  t.same(frame.landmarks, [], 'the fixture city has no landmarks');
+  const nyc = new TripFrame(40.75, -73.98, 29, landmarksNear(40.75, -73.98));
+  t.equal(nyc.featureNames().length, nyc.size);
+  t.equal(nyc.size - nyc.coreSize, 15);
+  const x = new Float64Array(nyc.size);
+  nyc.fill(x, 40.7614, -73.9776, 40.6413, -73.7781, 3, 8, 2); // Rockefeller Center to JFK
+  const to = nyc.featureNames().indexOf('to_nyc-jfk');
+  t.ok(x[to]! < Math.log1p(10), 'dropoff at JFK: log distance ~0');
+  t.same(TripFrame.fromJSON(JSON.parse(JSON.stringify(nyc.toJSON()))).toJSON(), nyc.toJSON());
+
+  const m = new LearnedEta({ city: 'fx', timeZone: 'UTC' });
+  m.addHistory(rows);
+  m.fit();
+  const old = { ...m.toState(), v: 1 as const, frame: { lat0: 45, lng0: 7, angleDeg: 0 } };
+  const back = LearnedEta.fromState(old);
+  t.ok(back.fitted);
+  t.equal(back.seconds(...A, NOON), m.seconds(...A, NOON), 'refitted on the same trips: the same model');
+  t.throws(() => LearnedEta.fromState({ ...m.toState(), v: 3 } as never), /unsupported/);
 });
 
 t.test('city router: by destination, then origin, else fallback; local clock', async (t) => {

@@ -12,7 +12,8 @@ import type { SpeedGridState } from './speed-grid.js';
 import type { Trace } from './trace-csv.js';
 import { TRACE_PERIOD_S } from './trace-csv.js';
 import type { TripRow } from './trip-csv.js';
-import { N_FEATURES, TripFrame, learnFrame } from './trip-features.js';
+import { TripFrame, learnFrame } from './trip-features.js';
+import type { TripFrameJson } from './trip-features.js';
 import { TripStore } from './trip-store.js';
 
 /** Offset, metres, in the distance term log(d + D0): keeps short trips' time from vanishing (pickup, first/last turns). */
@@ -20,7 +21,11 @@ const D0_M = 300;
 /** Before the first fit: door-to-door speed, m/s, and detour factor (as the baseline). */
 const PRIOR_SPEED_MPS = 8.3;
 const PRIOR_DETOUR = 1.3;
-/** Fewer trips than this and deep trees overfit (Porto, 678 trips: depth 2 measured best). */
+/**
+ * Fewer trips than this and deep trees overfit: such a city gets stumps (depth 1, an additive model) over
+ * the core and landmark features only (Porto, 678 trips, 5-fold CV: 0.435 so, 0.440 with every feature,
+ * 0.444 with depth 2).
+ */
 const SMALL_DATA = 2000;
 /** Below this many trips the model stays on the prior. */
 const MIN_FIT_TRIPS = 30;
@@ -48,8 +53,9 @@ export interface CompletedTrip {
 export interface FitReport { trips: number; trees: number; angleDeg: number; slope: number; ms: number }
 
 export interface LearnedEtaState {
-  v: 1; city: string; timeZone: string; maxTrips: number; retrainEvery: number;
-  frame: { lat0: number; lng0: number; angleDeg: number } | null;
+  /** 2: frame with landmarks and the rich features; a v 1 state (12 features) is loaded and refitted. */
+  v: 2; city: string; timeZone: string; maxTrips: number; retrainEvery: number;
+  frame: TripFrameJson | null;
   intercept: number; slope: number; detour: number; detourSums: [number, number];
   gbm: GbmJson | null;
   trips: ReturnType<TripStore['toJSON']>;
@@ -62,7 +68,7 @@ export class LearnedEta implements EtaModel {
   readonly city: string;
   readonly timeZone: string;
   private readonly clock: LocalClock;
-  private readonly x = new Float64Array(N_FEATURES);
+  private x = new Float64Array(0);
   private readonly pairer: FixPairer;
   private readonly gbmParams: GbmParams;
   private readonly retrainEvery: number;
@@ -172,15 +178,18 @@ export class LearnedEta implements EtaModel {
     }
     const frame = learnFrame(rows);
     const n = rows.length;
-    const X = new Float64Array(n * N_FEATURES);
+    const small = n < SMALL_DATA;
+    // The trees read the first m columns of the feature vector (core + landmarks when data is scarce).
+    const m = small ? frame.coreSize : frame.size;
+    const X = new Float64Array(n * m);
     const y = new Float64Array(n);
     const L = new Float64Array(n);
-    const row = new Float64Array(N_FEATURES);
+    const row = new Float64Array(frame.size);
     for (let i = 0; i < n; i++) {
       const r = rows[i]!;
       const g = this.gridLogSpeed(r.fromLat, r.fromLng, r.toLat, r.toLng, r.weekday, r.hour, r.fold);
       const d = frame.fill(row, r.fromLat, r.fromLng, r.toLat, r.toLng, r.weekday, r.hour, g);
-      X.set(row, i * N_FEATURES);
+      X.set(row.subarray(0, m), i * m);
       y[i] = Math.log1p(r.durationS);
       L[i] = Math.log(d + D0_M);
     }
@@ -194,13 +203,18 @@ export class LearnedEta implements EtaModel {
     const slope = Math.min(1.2, Math.max(0.05, v > 0 ? (sly - (sl * sy) / n) / v : 0.5));
     const intercept = (sy - slope * sl) / n;
     for (let i = 0; i < n; i++) y[i] = y[i]! - intercept - slope * L[i]!;
-    const params = n < SMALL_DATA ? { ...this.gbmParams, depth: Math.min(2, this.gbmParams.depth) } : this.gbmParams;
-    this.gbm = trainGbmEarlyStopped(X, n, N_FEATURES, y, params);
-    this.frame = frame;
+    const params = small ? { ...this.gbmParams, depth: 1 } : this.gbmParams;
+    this.gbm = trainGbmEarlyStopped(X, n, m, y, params);
+    this.setFrame(frame);
     this.intercept = intercept;
     this.slope = slope;
     this.residuals?.clear();
     return { trips: n, trees: this.gbm.trees, angleDeg: frame.angleDeg, slope, ms: Date.now() - t0 };
+  }
+
+  private setFrame(frame: TripFrame | null): void {
+    this.frame = frame;
+    this.x = new Float64Array(frame?.size ?? 0);
   }
 
   /** Refit when enough new trips arrived (or none was ever fitted and there are enough). Returns whether it did. */
@@ -257,18 +271,21 @@ export class LearnedEta implements EtaModel {
 
   toState(): LearnedEtaState {
     return {
-      v: 1, city: this.city, timeZone: this.timeZone, maxTrips: this.trips.capacity, retrainEvery: this.retrainEvery,
+      v: 2, city: this.city, timeZone: this.timeZone, maxTrips: this.trips.capacity, retrainEvery: this.retrainEvery,
       frame: this.frame?.toJSON() ?? null, intercept: this.intercept, slope: this.slope, detour: this.detour, detourSums: this.detourSums,
       gbm: this.gbm?.toJSON() ?? null, trips: this.trips.toJSON(), grid: this.grid?.toJSON() ?? null, residuals: this.residuals?.toJSON() ?? null,
     } as LearnedEtaState;
   }
 
-  /** Rebuild from `toState()` output; `opts` may change the bounds (maxTrips, retrainEvery, gbm). */
-  static fromState(s: LearnedEtaState, opts: Partial<LearnedEtaOptions> = {}): LearnedEta {
-    if (s?.v !== 1) throw new Error('unsupported learned ETA state (expected v 1)');
+  /**
+   * Rebuild from `toState()` output; `opts` may change the bounds (maxTrips, retrainEvery, gbm). A v 1
+   * state (older feature layout) keeps its trips, telemetry and detour, and is refitted here.
+   */
+  static fromState(s: LearnedEtaState | (Omit<LearnedEtaState, 'v'> & { v: 1 }), opts: Partial<LearnedEtaOptions> = {}): LearnedEta {
+    if (s?.v !== 1 && s?.v !== 2) throw new Error('unsupported learned ETA state (expected v 1 or 2)');
     const m = new LearnedEta({ city: s.city, timeZone: s.timeZone, maxTrips: s.maxTrips, retrainEvery: s.retrainEvery, ...opts });
     m.trips = TripStore.fromJSON(s.trips, opts.maxTrips ?? s.maxTrips);
-    m.frame = s.frame ? new TripFrame(s.frame.lat0, s.frame.lng0, s.frame.angleDeg) : null;
+    m.setFrame(s.frame ? TripFrame.fromJSON(s.frame) : null);
     m.intercept = s.intercept;
     m.slope = s.slope;
     m.detour = s.detour;
@@ -277,6 +294,7 @@ export class LearnedEta implements EtaModel {
     m.grid = s.grid ? SpeedGrid.fromJSON(s.grid) : null;
     m.residuals = s.residuals ? ResidualTable.fromJSON(s.residuals) : null;
     m.tripsSinceFit = 0;
+    if (s.v === 1 && m.gbm) m.fit();
     return m;
   }
 }
