@@ -102,6 +102,14 @@ export class CityFleet {
   private addedCount = 0;
   private _maxDriftDeg = 0;
   private _changesSinceIndex = 0;
+  // ---- off-thread rebuild in flight (see beginAsyncRebuild) ----
+  /** Ticket of the build in flight, 0 when none; a result with another ticket is stale. */
+  private pendingTicket = 0;
+  private ticketSeq = 0;
+  private changesAtBegin = 0;
+  /** 1 for slots whose driver left while a build was in flight (their snapshot entries describe nobody). */
+  private goneDuring: Uint8Array;
+  private goneList: number[] = [];
 
   constructor(opts: CityFleetOptions) {
     this.name = opts.name;
@@ -119,6 +127,7 @@ export class CityFleet {
     this.posOf = new Int32Array(cap).fill(-1);
     this.inAdded = new Uint8Array(cap);
     this.added = new Int32Array(cap);
+    this.goneDuring = new Uint8Array(cap);
   }
 
   /** Latitude by slot, degrees. Replaced on growth: do not cache across upserts. */
@@ -235,6 +244,10 @@ export class CityFleet {
       this.snap.pts[4 * p + 3] = -1;
       this.posOf[slot] = -1;
     }
+    if (this.pendingTicket !== 0 && this.goneDuring[slot] === 0) {
+      this.goneDuring[slot] = 1;
+      this.goneList.push(slot);
+    }
     this.free[this.freeTop++] = slot;
     this._size--;
     this._changesSinceIndex++;
@@ -264,6 +277,7 @@ export class CityFleet {
    * O(n log n); meant for a timer, never per upsert.
    */
   rebuildIndex(): void {
+    this.cancelAsyncRebuild();
     const n = this._size;
     if (this.ptsBuf.length < 4 * n) {
       // A little headroom so a growing fleet does not reallocate on every rebuild (pts is 32 B a driver,
@@ -296,6 +310,95 @@ export class CityFleet {
     this.addedCount = 0;
     this._maxDriftDeg = 0;
     this._changesSinceIndex = 0;
+  }
+
+  /** True while an off-thread rebuild is in flight. */
+  get rebuildPending(): boolean {
+    return this.pendingTicket !== 0;
+  }
+
+  /**
+   * Start an off-thread rebuild: copies [lng, lat, slot] of every live driver into a shared buffer (a
+   * linear pass) for IndexBuilder. The current snapshot keeps serving until installAsyncRebuild().
+   */
+  beginAsyncRebuild(): { ticket: number; n: number; nodeSize: number; input: SharedArrayBuffer } {
+    this.cancelAsyncRebuild();
+    const n = this._size;
+    const input = new SharedArrayBuffer(24 * Math.max(1, n));
+    const a = new Float64Array(input);
+    let i = 0;
+    for (let s = 0; s < this.highWater; s++) {
+      if (this._alive[s] !== 1) continue;
+      a[3 * i] = this._lng[s]!;
+      a[3 * i + 1] = this._lat[s]!;
+      a[3 * i + 2] = s;
+      i++;
+    }
+    this.pendingTicket = ++this.ticketSeq;
+    this.changesAtBegin = this._changesSinceIndex;
+    return { ticket: this.pendingTicket, n, nodeSize: NODE_SIZE, input };
+  }
+
+  /**
+   * Swap in a snapshot built off-thread from beginAsyncRebuild()'s copy; false (and nothing changes) when
+   * the ticket is stale (a newer or synchronous rebuild happened). Linear passes only: entries of drivers
+   * who left meanwhile are voided, drivers who moved get their live position ranked and widen the drift,
+   * drivers added meanwhile stay in the linear-scan list. Exactness is the same as after rebuildIndex().
+   */
+  installAsyncRebuild(ticket: number, n: number, data: SharedArrayBuffer | null, ptsBuf: SharedArrayBuffer | null, splits: Float64Array): boolean {
+    if (ticket !== this.pendingTicket) return false;
+    this.pendingTicket = 0;
+    for (let s = 0; s < this.highWater; s++) this.posOf[s] = -1;
+    let drift = 0;
+    if (n > 0 && data && ptsBuf) {
+      const kd = KDBush.from(data) as unknown as { coords: Float64Array };
+      const coords = kd.coords;
+      const pts = new Float64Array(ptsBuf);
+      for (let p = 0; p < n; p++) {
+        const s = pts[4 * p + 3]!;
+        if (this.goneDuring[s] === 1 || this._alive[s] !== 1) {
+          pts[4 * p] = NaN;
+          pts[4 * p + 3] = -1;
+          continue;
+        }
+        this.posOf[s] = p;
+        const dLat = Math.abs(this._lat[s]! - coords[2 * p + 1]!);
+        const dLng = lngDeltaDegrees(this._lng[s]!, coords[2 * p]!);
+        if (dLat !== 0 || dLng !== 0) {
+          pts[4 * p] = NaN; // moved since the copy: rank by the live position
+          const d = dLat > dLng ? dLat : dLng;
+          if (d > drift) drift = d;
+        }
+      }
+      this.snap = { coords, nodeSize: NODE_SIZE, n, pts, splits };
+    } else {
+      this.snap = EMPTY_SNAPSHOT;
+    }
+    this.clearGone();
+    // Drivers not in this snapshot (added, or removed and re-added, during the build) are scanned linearly.
+    for (let j = 0; j < this.addedCount; j++) this.inAdded[this.added[j]!] = 0;
+    this.addedCount = 0;
+    for (let s = 0; s < this.highWater; s++) {
+      if (this._alive[s] === 1 && this.posOf[s]! < 0) {
+        this.inAdded[s] = 1;
+        this.added[this.addedCount++] = s;
+      }
+    }
+    this.indexCount = n;
+    this._maxDriftDeg = drift;
+    this._changesSinceIndex -= this.changesAtBegin;
+    return true;
+  }
+
+  /** Forget an off-thread rebuild in flight (its result will be ignored). */
+  cancelAsyncRebuild(): void {
+    this.pendingTicket = 0;
+    this.clearGone();
+  }
+
+  private clearGone(): void {
+    for (const s of this.goneList) this.goneDuring[s] = 0;
+    this.goneList.length = 0;
   }
 
   /** Number of drivers in the current snapshot. */
@@ -390,6 +493,7 @@ export class CityFleet {
     this.posOf = growI32(this.posOf, n, -1);
     this.inAdded = growU8(this.inAdded, n);
     this.added = growI32(this.added, n);
+    this.goneDuring = growU8(this.goneDuring, n);
     this.cap = n;
   }
 }

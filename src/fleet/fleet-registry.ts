@@ -2,6 +2,7 @@
 import { CityFleet, DriverStatus, NearestResult } from './city-fleet.js';
 import type { DriverStatusCode } from './city-fleet.js';
 import { CityLocator } from './city-locator.js';
+import { IndexBuilder } from './index-builder.js';
 import type { CityDef } from './city-locator.js';
 
 export interface FleetRegistryOptions {
@@ -11,6 +12,12 @@ export interface FleetRegistryOptions {
   /** Drivers silent this long are removed, ms. */
   expireMs: number;
   initialCapacity?: number;
+  /**
+   * Cities with at least this many drivers rebuild their snapshot on a worker thread (the event loop only
+   * copies positions in and swaps the result); smaller ones rebuild in place (cheaper than a round trip).
+   * Default 5,000; Infinity keeps every rebuild in place.
+   */
+  asyncRebuildMin?: number;
 }
 
 /**
@@ -25,6 +32,8 @@ export class FleetRegistry {
   /** Status set before the driver's first fix, or kept while it is outside every city. */
   private readonly pendingStatus = new Map<string, DriverStatusCode>();
   private timers: NodeJS.Timeout[] = [];
+  private builder: IndexBuilder | null = null;
+  private builderFailed = false;
   /** Called with the ids removed by expiry. */
   onExpire: (ids: string[]) => void = () => {};
   /** Called after every local change of a driver's position or status (the cluster mirror listens). */
@@ -43,6 +52,9 @@ export class FleetRegistry {
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    for (const f of this.fleets.values()) f.cancelAsyncRebuild();
+    void this.builder?.close();
+    this.builder = null;
   }
 
   city(name: string): CityFleet | undefined {
@@ -146,8 +158,26 @@ export class FleetRegistry {
     return { lat: fleet.lat[s]!, lng: fleet.lng[s]!, ts: fleet.ts[s]!, hdg: fleet.hdg[s]! };
   }
 
+  /** Rebuild the snapshots of cities that changed: large ones off-thread (see asyncRebuildMin), others in place. */
   rebuildDirty(): void {
-    for (const f of this.fleets.values()) if (f.indexDirty) f.rebuildIndex();
+    const min = this.opts.asyncRebuildMin ?? 5_000;
+    for (const f of this.fleets.values()) {
+      if (!f.indexDirty || f.rebuildPending) continue;
+      if (f.size < min || this.builderFailed) {
+        f.rebuildIndex();
+        continue;
+      }
+      const job = f.beginAsyncRebuild();
+      this.builder ??= new IndexBuilder();
+      this.builder.build(job.input, job.n, job.nodeSize).then(
+        (r) => f.installAsyncRebuild(job.ticket, job.n, r.data, r.pts, r.splits),
+        () => {
+          // The worker is gone (or closing): rebuild in place from now on, correctness first.
+          this.builderFailed = true;
+          f.cancelAsyncRebuild();
+        },
+      );
+    }
   }
 
   expire(nowMs: number): void {
