@@ -20,7 +20,7 @@ const pts = cityPoints(n, 7);
 const base = used();
 // Driver ids are part of the state (the fleet keeps them), so they are made inside the measured region.
 const ids = Array.from({ length: n }, (_, i) => 'drv-' + i.toString(36).padStart(6, '0'));
-const fleet = new FleetRegistry({ cities: [{ name: 'world', timezone: 'UTC', boundary: null }], rebuildMs: 200, expireMs: 300_000 });
+const fleet = new FleetRegistry({ cities: [{ name: 'world', timezone: 'UTC', boundary: null }], rebuildMs: 200, expireMs: 300_000, asyncRebuildMin: Infinity });
 const now = Date.now();
 for (let i = 0; i < n; i++) {
   fleet.update(ids[i]!, pts[2 * i]!, pts[2 * i + 1]!, now, 90, 10);
@@ -29,7 +29,8 @@ for (let i = 0; i < n; i++) {
 fleet.rebuildDirty();
 const afterFleet = used();
 const nullHistory: HistoryStore = { appendFixes(_f: readonly StoredFix[]) {} } as unknown as HistoryStore;
-const ingest = new Ingest(fleet, nullHistory, new Metrics());
+// Small cohorts: the hand-over buffers scale with the fix rate, not the fleet; this measures per-driver state.
+const ingest = new Ingest(fleet, nullHistory, new Metrics(), { maxCohortFixes: 1024 });
 for (let i = 0; i < n; i++) ingest.accept(ids[i]!, { ts: now + 1000, lat: pts[2 * i]!, lng: pts[2 * i + 1]!, hdg: 90, spd: 10, acc: 5 }, now + 1000);
 ingest.flush();
 fleet.rebuildDirty();

@@ -48,7 +48,7 @@ process.on('message', (c: ServerCmd) => {
           }
           app.fleet.setStatus(id, s as 0 | 1 | 2);
         }
-        app.fleet.rebuildDirty();
+        for (const f of app.fleet.cities()) f.rebuildIndex(); // in place: the scenario starts on a complete snapshot
         send({ ev: 'preloaded', n: c.n, ms: Date.now() - t });
         return;
       }

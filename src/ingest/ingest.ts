@@ -28,29 +28,48 @@ const REJECT_REASON: Record<number, FixTallyKey> = {
  */
 export const MAX_STORAGE_BACKLOG = 2_000_000;
 
+export interface IngestOptions {
+  /** Longest an accepted fix waits before it is handed to the history store, ms (default 4000). */
+  sealMs: number;
+  /** Driver cohorts: one is handed over every sealMs / cohorts ms (default 16, so every 250 ms). */
+  cohorts: number;
+  /** A cohort holding this many fixes is handed over at once (default 65,536). */
+  maxCohortFixes: number;
+}
+
+export const INGEST_DEFAULTS: IngestOptions = { sealMs: 4000, cohorts: 16, maxCohortFixes: 65_536 };
+
 /**
- * Accepted fixes are buffered and handed to the history store in batches (every `flushMs`, default
- * 1 s, or at `maxBatch`, 1M), so the store sees few large writes: the LMDB adapter writes one chunk per
- * driver per batch. Why time and not count: the store's cost is per chunk (a B-tree insert, ~5-10 µs
- * on LMDB's write thread), and chunks per second = drivers / flush interval whatever the fix rate;
- * flushing on a fix count made every chunk tiny at high rates and swamped the write thread. The price is
- * that a crash (not a graceful stop, which flushes) can lose the last second of accepted fixes;
- * `flush()` hands over what is buffered.
+ * Accepted fixes are buffered and handed to the history store in batches, so the store sees few large
+ * writes: the LMDB adapter writes one chunk per driver per batch, and its cost is per chunk (a B-tree
+ * insert: ~3 µs on the event loop and ~7 µs on LMDB's write thread), so what matters is how many fixes
+ * one driver's chunk holds. Drivers are split into cohorts (by ingest slot); each cohort is handed over
+ * every `sealMs` (its drivers' chunks then hold ~4 fixes at 1 Hz instead of 1), and the cohorts take
+ * turns, so each hand-over is 1/16 of the work (no 100 ms stall every few seconds). A cohort that grows
+ * past `maxCohortFixes` (flat-out senders) goes at once. The price: a crash (not a graceful stop, which
+ * flushes) can lose up to `sealMs` of accepted fixes, and `track` shows a fix once its cohort has been
+ * handed over and committed; `flush()` hands over everything now.
  */
 export class Ingest {
   private readonly tracks = new DriverTracks();
-  /** Accepted fixes not yet handed to the store: columns, reused after every flush (the store copies). */
-  private readonly batch = new FixBatch(4096);
+  /** Accepted fixes not yet handed to the store, per cohort: columns, reused after every hand-over. */
+  private readonly cohorts: FixBatch[];
+  /** Fixes in all cohorts. */
+  private buffered = 0;
+  private nextCohort = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly tally: Record<FixTallyKey, number>;
+  private readonly opts: IngestOptions;
   onMove: MoveListener = () => {};
 
   constructor(
     private readonly fleet: FleetRegistry,
     private readonly history: HistoryStore,
     metrics: Metrics,
-    private readonly opts: { flushMs: number; maxBatch: number } = { flushMs: 1000, maxBatch: 1_000_000 },
+    opts: Partial<IngestOptions> = {},
   ) {
+    this.opts = { ...INGEST_DEFAULTS, ...opts };
+    this.cohorts = Array.from({ length: Math.max(1, Math.floor(this.opts.cohorts)) }, () => new FixBatch(1024));
     this.tally = metrics.fixTally;
   }
 
@@ -61,8 +80,7 @@ export class Ingest {
 
   /** Judge and apply one range-valid fix of `driver` at server time `nowMs`. Copies what it keeps of `fix`. */
   accept(driver: string, fix: Fix, nowMs: number): FixVerdictCode {
-    const batch = this.batch;
-    if (this.history.backlog !== undefined && batch.length + this.history.backlog() > MAX_STORAGE_BACKLOG) {
+    if (this.history.backlog !== undefined && this.buffered + this.history.backlog() > MAX_STORAGE_BACKLOG) {
       this.tally.overloaded++;
       return FixVerdict.overloaded;
     }
@@ -70,9 +88,12 @@ export class Ingest {
     const v = this.tracks.judge(slot, fix.ts, fix.lat, fix.lng, nowMs);
     if (v === FixVerdict.live || v === FixVerdict.history) {
       this.tally.accepted++;
+      const c = slot % this.cohorts.length;
+      const batch = this.cohorts[c]!;
       batch.push(driver, slot, fix.ts, fix.lat, fix.lng, fix.hdg, fix.spd, fix.acc);
-      if (batch.length >= this.opts.maxBatch) this.flush();
-      else if (this.timer === null) this.timer = setTimeout(() => this.flush(), this.opts.flushMs);
+      this.buffered++;
+      if (batch.length >= this.opts.maxCohortFixes) this.handOver(c);
+      if (this.timer === null) this.timer = setTimeout(this.tick, this.opts.sealMs / this.cohorts.length);
       if (v === FixVerdict.live) {
         const f = this.fleet.update(driver, fix.lat, fix.lng, fix.ts, fix.hdg, fix.spd);
         this.onMove(driver, f, fix);
@@ -83,15 +104,33 @@ export class Ingest {
     return v;
   }
 
-  /** Hand buffered fixes to the history store (which makes them durable on its own schedule). */
+  /** Hand every buffered fix to the history store now (which makes them durable on its own schedule). */
   flush(): void {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.batch.length === 0) return;
-    this.history.appendFixes(this.batch);
-    this.batch.clear();
+    for (let c = 0; c < this.cohorts.length; c++) this.handOver(c);
+  }
+
+  /** Fixes accepted and not yet handed to the history store. */
+  get bufferedFixes(): number {
+    return this.buffered;
+  }
+
+  private readonly tick = (): void => {
+    this.timer = null;
+    this.handOver(this.nextCohort);
+    this.nextCohort = (this.nextCohort + 1) % this.cohorts.length;
+    if (this.buffered > 0) this.timer = setTimeout(this.tick, this.opts.sealMs / this.cohorts.length);
+  };
+
+  private handOver(c: number): void {
+    const batch = this.cohorts[c]!;
+    if (batch.length === 0) return;
+    this.buffered -= batch.length;
+    this.history.appendFixes(batch);
+    batch.clear();
   }
 
   /** Forget per-driver state of drivers removed from the live fleet (bounded memory). */
