@@ -108,9 +108,9 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
     if (process.env.BENCH_VERBOSE && o.target === 'taxiway') {
       for (let t = 0; t < o.durationS; t += 2) {
         await sleep(2000);
-        const i = await server.child.call<{ storageBacklog: number | null; elu: number; cpuS: number }>({ cmd: 'info' }, 'info');
+        const i = await server.child.call<{ storageBacklog: number | null; elu: number; cpuS: number; mem: NodeJS.MemoryUsage }>({ cmd: 'info' }, 'info');
         const c = await read();
-        log(`  t+${t + 2}s storage backlog ${i.storageBacklog}, accepted ${c.acc}, refused ${c.rej}, loop utilisation ${i.elu.toFixed(2)}, user cpu ${i.cpuS.toFixed(1)} s`);
+        log(`  t+${t + 2}s storage backlog ${i.storageBacklog}, accepted ${c.acc}, refused ${c.rej}, loop utilisation ${i.elu.toFixed(2)}, user cpu ${i.cpuS.toFixed(1)} s, rss ${Math.round(i.mem.rss / 1048576)} MB (heap ${Math.round(i.mem.heapUsed / 1048576)}, external ${Math.round(i.mem.external / 1048576)}, array buffers ${Math.round(i.mem.arrayBuffers / 1048576)})`);
       }
     } else await sleep(o.durationS * 1000);
     let after = before;

@@ -65,7 +65,9 @@ export class LmdbStorage implements Storage {
   /** Opens (creating if needed) the env in `dir`. */
   static async open(dir: string, opts: LmdbStorageOptions = {}): Promise<LmdbStorage> {
     fs.mkdirSync(dir, { recursive: true });
-    const root = open({ path: dir, maxDbs: 8 });
+    // eventTurnBatching off: lmdb-js otherwise closes a write batch with setImmediate, so under a socket flood (a
+    // poll phase of seconds) commits would start once per loop turn; this way a hand-over's puts start at once.
+    const root = open({ path: dir, maxDbs: 8, eventTurnBatching: false });
     try {
       const fixes = root.openDB<Buffer, ChunkKey>({ name: 'fix_chunks', encoding: 'binary' });
       const jobs = root.openDB<JobRecord, string>({ name: 'jobs', encoding: 'msgpack' });
