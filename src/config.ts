@@ -184,7 +184,7 @@ export function loadConfig(src: Source = process.env): Config {
     },
     fixIntervalMs: int(src, 'TAXIWAY_FIX_INTERVAL_MS', 1000, 100, 600_000),
     expireMs: int(src, 'TAXIWAY_EXPIRE_MS', 300_000, 1000, 86_400_000),
-    indexRebuildMs: int(src, 'TAXIWAY_INDEX_REBUILD_MS', 1000, 10, 60_000),
+    indexRebuildMs: int(src, 'TAXIWAY_INDEX_REBUILD_MS', 200, 10, 60_000),
     maxBackpressureBytes: int(src, 'TAXIWAY_MAX_BACKPRESSURE_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
     redisUrl,
     redisPrefix: src.TAXIWAY_REDIS_PREFIX ?? 'taxiway:',
