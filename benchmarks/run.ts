@@ -122,10 +122,13 @@ export async function runSuite(mode: SuiteMode, argv: string[]): Promise<number>
       M(key, j?.pipelineCpuNsPerFix, 'ns', { note: j ? `in-process, CPU (all threads) per fix, ${args.length ? 'history store dropped' : 'LMDB history'}; decode + typed-array floor ${j.floorNsPerFix} ns; ${j.fixesPerSWall} fixes/s on one thread` : 'failed' });
     }
     // Latency at a set rate below saturation (half the flat-out rate): fix→visible through GET nearby.
-    const rate = Math.max(1000, Math.round(flat.fixesPerS / 2 / 1000) * 1000);
+    // One frame per socket read (what a real fleet sends): each fix is its own socket event, so the server
+    // saturates far below the flat-out rate (32 frames a read); 100k/s (or half of flat out if lower) is the
+    // level where latency means something here.
+    const rate = Math.max(1000, Math.min(100_000, Math.round(flat.fixesPerS / 2 / 1000) * 1000));
     const paced = await runIngest({ ...INGEST_DEFAULTS, drivers: p.drivers, mode: 'rate', rate, durationS: Math.max(2, Math.round(p.ingestS * 0.66)), warmupS: p.warmS });
     res.runs.ingest_paced = { command: cmd(`ingest --drivers ${p.drivers} --mode rate --rate ${rate} --duration ${Math.max(2, Math.round(p.ingestS * 0.66))}`), result: paced };
-    M('ingest_visible_p99_ms', paced.probe?.visible.p99, 'ms', { note: `fix→visible in GET nearby at ${rate}/s (half of flat out); p50 ${round3(paced.probe?.visible.p50 ?? NaN)} ms; other processes used ${paced.machine.foreignCores} cores` });
+    M('ingest_visible_p99_ms', paced.probe?.visible.p99, 'ms', { note: `fix→visible in GET nearby at ${rate}/s, one frame per socket read; p50 ${round3(paced.probe?.visible.p50 ?? NaN)} ms; other processes used ${paced.machine.foreignCores} cores` });
     M('ingest_paced_cpu_pct', paced.server.cpuPct, '% of a core', { note: `server CPU at ${rate} fixes/s` });
     if (p.batched) {
       const b = await runIngest({ ...INGEST_DEFAULTS, drivers: p.drivers, batch: 10, ackEvery: 4, durationS: Math.max(2, Math.round(p.ingestS * 0.66)), warmupS: p.warmS, probe: false });

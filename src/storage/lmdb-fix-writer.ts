@@ -11,6 +11,11 @@ type Entry = [unknown, unknown, number];
 export interface FixSink {
   /** Queues a write; the promise settles when its transaction commits (lmdb-js shares one per transaction). */
   put(key: any, value: any): Promise<boolean>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /**
+   * Runs `fn`'s puts as one write batch (lmdb-js `batch`): one transaction per hand-over instead of
+   * one commit started per put. The promise settles when that batch commits.
+   */
+  batch?(fn: () => void): Promise<unknown>;
 }
 
 /**
@@ -132,25 +137,34 @@ export class FixWriter {
   }
 
   private putAll(entries: Entry[]): void {
-    let commit: Promise<boolean> | undefined;
+    let commit: Promise<unknown> | undefined;
     let batch = entries;
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
-      try {
-        commit = this.sink.put(e[0], e[1]);
-      } catch (err) {
-        // Synchronous rejections (key over 1978 bytes, env closed) will not improve with a retry.
-        if (batch === entries) batch = entries.slice(0, i);
-        this.drop(1, 'fix rejected by storage', err);
-        continue;
+    let puts = 0;
+    const run = (): void => {
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
+        try {
+          commit = this.sink.put(e[0], e[1]);
+          puts++;
+        } catch (err) {
+          // Synchronous rejections (key over 1978 bytes, env closed) will not improve with a retry.
+          if (batch === entries) batch = entries.slice(0, i);
+          this.drop(1, 'fix rejected by storage', err);
+          continue;
+        }
+        if (batch !== entries) batch.push(e);
       }
-      if (batch !== entries) batch.push(e);
-    }
+    };
+    if (this.sink.batch) {
+      const all = this.sink.batch(run);
+      if (puts > 0) commit = all;
+      else all.catch(() => undefined);
+    } else run();
     if (commit) this.watch(commit, batch);
   }
 
   /** One watcher per write() call; all puts of one call share a transaction, hence one commit promise. */
-  private watch(commit: Promise<boolean>, batch: Entry[]): void {
+  private watch(commit: Promise<unknown>, batch: Entry[]): void {
     let n = 0;
     for (const e of batch) n += e[2];
     this.inflight += n;
