@@ -2,10 +2,10 @@
 // nothing else (no fix rules, no history, no fleet index). What this machine and load generator allow at
 // best; taxiway's ingest is read against it. Speaks enough of the driver protocol for the load generator:
 // token on upgrade (HMAC checked once per connection), `loc` frames, `ack` for frames with an id.
-import crypto from 'node:crypto';
 import { LOC_OK, LocScratch, decodeLoc } from '../../src/protocol/fast-loc.js';
 import { IdFrame } from '../../src/protocol/id-frame.js';
 import { loadUws } from '../../src/ws/uws.js';
+import { verifyDriverHs256 } from '../lib/jwt.js';
 
 const secret = process.env.TAXIWAY_AUTH_SECRET ?? '';
 const CAP = 1 << 20;
@@ -16,15 +16,7 @@ let bad = 0;
 const scratch = new LocScratch();
 const ACK = new IdFrame({ t: 'ack' });
 
-function verify(token: string | undefined): string | null {
-  if (!token) return null;
-  const [h, b, s] = token.split('.');
-  if (!h || !b || !s) return null;
-  const sig = crypto.createHmac('sha256', secret).update(`${h}.${b}`).digest('base64url');
-  if (sig !== s) return null;
-  const p = JSON.parse(Buffer.from(b, 'base64url').toString()) as { sub?: string; role?: string; exp?: number };
-  return p.role === 'driver' && typeof p.sub === 'string' && (p.exp ?? 0) > Date.now() / 1000 ? p.sub : null;
-}
+const verify = (token: string | undefined): string | null => verifyDriverHs256(secret, token);
 
 interface Data { slot: number }
 const uws = loadUws();

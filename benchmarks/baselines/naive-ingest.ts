@@ -2,11 +2,11 @@
 // positions and one Redis GEOADD per fix (fire-and-forget, so Redis' command queue is unbounded).
 // Speaks enough of the driver protocol for the same load generator: token on upgrade, `loc` frames,
 // `ack` for frames with an id. GET /metrics reports its counters.
-import crypto from 'node:crypto';
 import http from 'node:http';
 import { Packr, Unpackr } from 'msgpackr';
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
+import { verifyDriverHs256 } from '../lib/jwt.js';
 
 const secret = process.env.TAXIWAY_AUTH_SECRET ?? '';
 const prefix = process.env.NAIVE_REDIS_PREFIX ?? 'taxiway-bench-naive:';
@@ -22,15 +22,7 @@ let stored = 0;
 let failed = 0;
 let bad = 0;
 
-function verify(token: string | undefined): string | null {
-  if (!token) return null;
-  const [h, b, s] = token.split('.');
-  if (!h || !b || !s) return null;
-  const sig = crypto.createHmac('sha256', secret).update(`${h}.${b}`).digest('base64url');
-  if (sig !== s) return null;
-  const p = JSON.parse(Buffer.from(b, 'base64url').toString()) as { sub?: string; role?: string; exp?: number };
-  return p.role === 'driver' && typeof p.sub === 'string' && (p.exp ?? 0) > Date.now() / 1000 ? p.sub : null;
-}
+const verify = (token: string | undefined): string | null => verifyDriverHs256(secret, token);
 
 const server = http.createServer((req, res) => {
   if (req.url === '/metrics') {

@@ -1,13 +1,12 @@
 // Worker thread: builds a city's kdbush snapshot (sort, unit vectors, split values) off the event loop.
 import { parentPort } from 'node:worker_threads';
 import KDBush from 'kdbush';
-import { buildSplits } from './kd-nearest.js';
+import { buildSplits, putPoint } from './kd-nearest.js';
 
 /** Request: `input` holds [lng, lat, slot] per driver (degrees); the answer shares `data` and `pts`. */
 export interface BuildRequest { id: number; n: number; nodeSize: number; input: SharedArrayBuffer }
 export interface BuildResult { id: number; data: SharedArrayBuffer | null; pts: SharedArrayBuffer | null; splits: Float64Array; error?: string }
 
-const RAD = Math.PI / 180;
 
 function build(m: BuildRequest): BuildResult {
   const { n, nodeSize } = m;
@@ -21,15 +20,7 @@ function build(m: BuildRequest): BuildResult {
   // [x, y, z, slot] per kd position: the unit vector the search ranks by, and whose driver it is.
   const ptsBuf = new SharedArrayBuffer(32 * n);
   const pts = new Float64Array(ptsBuf);
-  for (let p = 0; p < n; p++) {
-    const lam = coords[2 * p]! * RAD;
-    const phi = coords[2 * p + 1]! * RAD;
-    const c = Math.cos(phi);
-    pts[4 * p] = c * Math.cos(lam);
-    pts[4 * p + 1] = c * Math.sin(lam);
-    pts[4 * p + 2] = Math.sin(phi);
-    pts[4 * p + 3] = inp[3 * ids[p]! + 2]!;
-  }
+  for (let p = 0; p < n; p++) putPoint(pts, p, coords[2 * p]!, coords[2 * p + 1]!, inp[3 * ids[p]! + 2]!);
   const splits = buildSplits(coords, n, nodeSize, new Float64Array(0));
   return { id: m.id, data: kd.data as SharedArrayBuffer, pts: ptsBuf, splits };
 }

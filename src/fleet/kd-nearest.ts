@@ -72,14 +72,19 @@ export function fillPoints(ids: Uint16Array | Uint32Array, coords: Float64Array,
   for (let p = 0; p < n; p++) {
     const s = itemSlot[ids[p]!]!;
     posOf[s] = p;
-    const lam = coords[2 * p]! * RAD;
-    const phi = coords[2 * p + 1]! * RAD;
-    const c = Math.cos(phi);
-    pts[4 * p] = c * Math.cos(lam);
-    pts[4 * p + 1] = c * Math.sin(lam);
-    pts[4 * p + 2] = Math.sin(phi);
-    pts[4 * p + 3] = s;
+    putPoint(pts, p, coords[2 * p]!, coords[2 * p + 1]!, s);
   }
+}
+
+/** Write point p of `pts`: the unit vector of (lng, lat) degrees and the slot. */
+export function putPoint(pts: Float64Array, p: number, lng: number, lat: number, slot: number): void {
+  const lam = lng * RAD;
+  const phi = lat * RAD;
+  const c = Math.cos(phi);
+  pts[4 * p] = c * Math.cos(lam);
+  pts[4 * p + 1] = c * Math.sin(lam);
+  pts[4 * p + 2] = Math.sin(phi);
+  pts[4 * p + 3] = slot;
 }
 
 /** One query's constants, reused (no allocation per query). Angles in degrees unless named otherwise. */
