@@ -80,8 +80,12 @@ else {
       drivers.push(d);
       let holding: string | null = null;
       let active: string | null = null;
+      // Driver state follows frame order exactly: the `complete` ack ends the active job in the handler of
+      // that very frame (an await continuation would run only after later frames of the same read).
+      let completeId = -1;
       d.ws.on('message', () => {
         const f = d.frames.at(-1) as Frame;
+        if (f.t === 'ack' && f.id === completeId) active = null;
         if (f.t === 'offer') {
           if (holding) violations.push(`${id} offered ${f.job} while holding ${holding}`);
           if (active) violations.push(`${id} offered ${f.job} while active on ${active}`);
@@ -96,7 +100,11 @@ else {
             if (accept && res.t === 'ack') {
               if (active) violations.push(`${id} accepted ${job} while active on ${active}`);
               active = job;
-              for (const step of ['arrived', 'start', 'complete']) await d.request({ t: step, job });
+              for (const step of ['arrived', 'start']) await d.request({ t: step, job });
+              completeId = 1_000_000_000 + Math.floor(Math.random() * 1e9);
+              const mark = d.frames.length;
+              d.send({ t: 'complete', job, id: completeId });
+              await d.waitFor((x) => (x.t === 'ack' || x.t === 'err') && x.id === completeId, 5000, mark);
               active = null;
             }
           }, 20 + Math.random() * 80);

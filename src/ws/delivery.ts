@@ -20,12 +20,14 @@ export interface SocketData {
   opsCity: string | null;
   /** Tail of this socket's async actions, so they run in the order the frames arrived. */
   chain: Promise<void>;
+  /** Async actions of this socket not yet answered (their `ack`/`err` not yet sent). */
+  actions: number;
 }
 
 export type Sock = WebSocket<SocketData>;
 
 export function newSocketData(role: Role, sub: string): SocketData {
-  return { role, sub, badInRow: 0, closed: false, pending: [], latest: null, jobs: new Set(), opsSub: false, opsCity: null, chain: Promise.resolve() };
+  return { role, sub, badInRow: 0, closed: false, pending: [], latest: null, jobs: new Set(), opsSub: false, opsCity: null, chain: Promise.resolve(), actions: 0 };
 }
 
 /** Above this many buffered bytes a socket counts as slow: location frames are held latest-only. */

@@ -96,7 +96,17 @@ export class Hub implements DeliveryTarget {
 
   toDriver(driver: string, frame: Buffer): void {
     const ws = this.drivers.get(driver);
-    if (ws && !ws.getUserData().closed) this.delivery.reliable(ws, frame);
+    if (!ws) return;
+    const ud = ws.getUserData();
+    if (ud.closed) return;
+    if (ud.actions > 0) {
+      // The driver's own earlier frames are still being handled: their replies go out first. Otherwise a
+      // driver could see the next offer before the ack of its `complete` (the claim is released in the
+      // commit, and another node may offer at once), i.e. an offer while it still thinks it is busy.
+      ud.chain = ud.chain.then(() => {
+        if (!ud.closed) this.delivery.reliable(ws, frame);
+      });
+    } else this.delivery.reliable(ws, frame);
   }
 
   jobChanged(rec: JobRecord, frame: Buffer): void {

@@ -143,6 +143,7 @@ function onMessage(deps: SocketDeps, role: Role, handler: RoleHandler, ws: Sock,
     ud.badInRow = 0;
     if (action) {
       const replyId = id;
+      ud.actions++;
       ud.chain = ud.chain.then(action).catch((err: unknown) => {
         if (!(err instanceof ProtocolError)) {
           deps.logger.error({ err, role, sub: ud.sub }, 'socket action failed');
@@ -151,6 +152,8 @@ function onMessage(deps: SocketDeps, role: Role, handler: RoleHandler, ws: Sock,
         const e = err as ProtocolError;
         deps.metrics.wsBadFrames.inc({ role, code: e.code });
         if (!ud.closed) deps.hub.delivery.reliable(ws, errFrame(replyId, e.code, e.message));
+      }).then(() => {
+        ud.actions--;
       });
     }
   } catch (err) {
