@@ -3,18 +3,8 @@ import t from 'tap';
 import { CityFleet, NearestResult } from '../src/fleet/city-fleet.js';
 import { FleetRegistry } from '../src/fleet/fleet-registry.js';
 import { IndexBuilder } from '../src/fleet/index-builder.js';
-import { haversineMetres } from '../src/fleet/geo.js';
 import { mulberry32 } from '../src/util/random.js';
-
-function bruteForce(f: CityFleet, lat: number, lng: number, k: number, maxM: number): Array<{ id: string; m: number }> {
-  const all: Array<{ id: string; m: number }> = [];
-  f.forEachAlive((s) => {
-    const m = haversineMetres(lat, lng, f.lat[s]!, f.lng[s]!);
-    if (m <= maxM) all.push({ id: f.idAt(s), m });
-  });
-  all.sort((a, b) => a.m - b.m);
-  return all.slice(0, k);
-}
+import { bruteForce } from './helpers/nearest-oracle.js';
 
 /** First difference between nearest() and brute force over `queries` random points, or null. */
 function check(f: CityFleet, rnd: () => number, queries: number, k: number, maxM: number): string | null {
@@ -27,7 +17,7 @@ function check(f: CityFleet, rnd: () => number, queries: number, k: number, maxM
     for (let i = 0; i < n; i++) {
       const s = out.slots[i]!;
       if (f.alive[s] !== 1) return `q${q}: dead slot`;
-      if (Math.abs(out.metres[i]! - want[i]!.m) > 1e-6) return `q${q} #${i}: ${out.metres[i]} m, want ${want[i]!.m} m (${want[i]!.id})`;
+      if (Math.abs(out.metres[i]! - want[i]!.metres) > 1e-6) return `q${q} #${i}: ${out.metres[i]} m, want ${want[i]!.metres} m (${want[i]!.id})`;
     }
   }
   return null;

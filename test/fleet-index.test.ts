@@ -4,6 +4,7 @@ import { CityFleet, DriverStatus, NearestResult } from '../src/fleet/city-fleet.
 import type { DriverStatusCode } from '../src/fleet/city-fleet.js';
 import { haversineMetres, METRES_PER_DEGREE } from '../src/fleet/geo.js';
 import { mulberry32 } from '../src/util/random.js';
+import { bruteForce } from './helpers/nearest-oracle.js';
 
 
 /** Move (lat, lng) degrees by north/east metres, reflecting over the poles and wrapping longitude. */
@@ -21,18 +22,6 @@ function scatter(rnd: () => number, lat: number, lng: number, maxM: number): [nu
   const r = maxM * Math.sqrt(rnd());
   const a = rnd() * 2 * Math.PI;
   return offset(lat, lng, r * Math.cos(a), r * Math.sin(a));
-}
-
-interface Hit { id: string; metres: number }
-
-function bruteForce(f: CityFleet, lat: number, lng: number, k: number, maxM: number, filter: ((s: number) => boolean) | null): Hit[] {
-  const all: Hit[] = [];
-  f.forEachAlive((s) => {
-    const d = haversineMetres(lat, lng, f.lat[s]!, f.lng[s]!);
-    if (d <= maxM && (filter === null || filter(s))) all.push({ id: f.idAt(s), metres: d });
-  });
-  all.sort((a, b) => a.metres - b.metres);
-  return all.slice(0, k);
 }
 
 /** Returns a description of the first difference, or null when nearest() matches brute force. */

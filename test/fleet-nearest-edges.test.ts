@@ -3,18 +3,7 @@ import t from 'tap';
 import { CityFleet, DriverStatus, NearestResult } from '../src/fleet/city-fleet.js';
 import { haversineMetres } from '../src/fleet/geo.js';
 import { mulberry32 } from '../src/util/random.js';
-
-interface Hit { id: string; metres: number }
-
-function bruteForce(f: CityFleet, lat: number, lng: number, k: number, maxM: number, filter: ((s: number) => boolean) | null): Hit[] {
-  const all: Hit[] = [];
-  f.forEachAlive((s) => {
-    const d = haversineMetres(lat, lng, f.lat[s]!, f.lng[s]!);
-    if (d <= maxM && (filter === null || filter(s))) all.push({ id: f.idAt(s), metres: d });
-  });
-  all.sort((a, b) => a.metres - b.metres);
-  return all.slice(0, k);
-}
+import { bruteForce } from './helpers/nearest-oracle.js';
 
 /** First difference between nearest() and brute force, or null. Equal distances may swap ids. */
 function compare(f: CityFleet, lat: number, lng: number, k: number, maxM: number, filter: ((s: number) => boolean) | null, out: NearestResult): string | null {
