@@ -14,6 +14,11 @@ import { SpeedGrid } from '../src/eta/speed-grid.js';
 import { TripFrame, learnFrame } from '../src/eta/trip-features.js';
 import { landmarksNear } from '../src/eta/city-landmarks.js';
 import type { TripRow } from '../src/eta/trip-csv.js';
+import type { FitInput, FitOutput } from '../src/eta/learned-fit.js';
+import { WorkerRpc } from '../src/util/worker-rpc.js';
+import { EtaService } from '../src/eta/eta-service.js';
+import { CityLocator } from '../src/fleet/city-locator.js';
+import { createLogger } from '../src/observability/logger.js';
 
 /** Synthetic city around (45, 7): 8 m/s on weekdays 7-9, 12 m/s otherwise, 60 s overhead, x1.3 detour. */
 function fixture(n: number, seed: number): TripRow[] {
@@ -161,4 +166,60 @@ t.test('city router: by destination, then origin, else fallback; local clock', a
   c.set(Date.UTC(2016, 0, 4, 14, 0)); // Mon 4 Jan 09:00 EST
   t.same([c.weekday, c.hour], [1, 9]);
   t.throws(() => new LocalClock('Mars/Olympus'));
+});
+
+t.test('a refit on the worker thread equals one in place, leaves the loop free and keeps later trips counted', async (t) => {
+  const rpc = new WorkerRpc<FitInput, FitOutput>(new URL('../src/eta/fit-worker.js', import.meta.url), 'eta fit worker');
+  t.teardown(() => rpc.close());
+  const here = new LearnedEta({ city: 'fx', timeZone: 'UTC', retrainEvery: 100 });
+  here.addHistory(fixture(2500, 5));
+  here.observeFix('d1', 45, 7, NOON);
+  here.observeFix('d1', 45, 7.003, NOON + 15_000);
+  const there = LearnedEta.fromState(JSON.parse(JSON.stringify(here.toState())), { retrainEvery: 100 });
+  there.tripsSinceFit = here.tripsSinceFit;
+  here.fit();
+
+  let turns = 0;
+  const tick = setInterval(() => turns++, 1);
+  const pending = there.maintainAsync((input) => rpc.call(input, [input.trips.buffer as ArrayBuffer]));
+  t.equal(await there.maintainAsync(() => Promise.reject(new Error('must not run'))), null, 'one fit at a time');
+  there.addTrip({ fromLat: 45, fromLng: 7, toLat: 45.02, toLng: 7.01, startMs: NOON, durationS: 900, source: 'late' });
+  const r = await pending;
+  clearInterval(tick);
+  t.ok(r && r.trees > 0, 'fitted on the worker');
+  t.ok(turns > 0, `the event loop turned ${turns} times during the fit`);
+  t.equal(there.tripsSinceFit, 1, 'the trip added during the fit counts toward the next one');
+  for (const at of [PEAK, NOON]) {
+    t.equal(there.logSeconds(...A, 3, at === PEAK ? 8 : 13, false), here.logSeconds(...A, 3, at === PEAK ? 8 : 13, false), 'same model as in place');
+  }
+  t.equal(await there.maintainAsync(() => Promise.reject(new Error('not due'))), null, 'not due: no fit');
+});
+
+t.test('worker rpc: a worker that cannot start rejects its calls instead of hanging', async (t) => {
+  const rpc = new WorkerRpc<number, number>(new URL('./no-such-worker.js', import.meta.url), 'missing');
+  await t.rejects(rpc.call(1), /missing|Cannot find|no-such-worker/);
+  await t.rejects(rpc.call(2), 'later calls reject too');
+  await rpc.close();
+});
+
+t.test('EtaService: completed jobs are refitted on the worker and change what the city answers', async (t) => {
+  const city = { name: 'fx', timezone: 'UTC', boundary: null };
+  const svc = await EtaService.open({
+    cities: [city], locator: new CityLocator([city]), store: new MemoryEtaStateStore(), logger: createLogger('silent'),
+    fallbackSpeedMps: 8.3, baseDir: '.', isWriter: async () => true,
+  });
+  t.teardown(() => svc.stop());
+  const before = svc.model.seconds(...A, NOON);
+  t.equal(before, new BaselineEta(8.3).seconds(...A), 'no seed, no trips: the prior');
+  for (const r of fixture(400, 6)) {
+    const start = Date.UTC(2024, 2, 11 + ((r.weekday - 1) % 7), r.hour, 10);
+    svc.tripCompleted({
+      id: r.id, state: 'completed', rider: 'r', driver: `d${r.id}`, pickup: { lat: r.fromLat, lng: r.fromLng }, dropoff: null,
+      product: 'standard', city: 'fx', created_ts: start, updated_ts: start, times: { in_progress: start, completed: start + r.durationS * 1000 },
+    }, r.toLat, r.toLng);
+  }
+  await svc.maintain();
+  const after = svc.model.seconds(...A, NOON);
+  const truth = 60 + (haversineMetres(...A) * 1.3) / 12;
+  t.ok(Math.abs(after - truth) < Math.abs(before - truth), `refitted: ${before} s -> ${after} s (truth ${Math.round(truth)} s)`);
 });

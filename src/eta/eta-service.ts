@@ -7,7 +7,9 @@ import type { JobRecord } from '../storage/ports.js';
 import { BaselineEta } from './baseline.js';
 import { CityEta } from './city-eta.js';
 import type { EtaModel } from './eta-model.js';
-import type { LearnedEta } from './learned-eta.js';
+import type { FitReport, LearnedEta } from './learned-eta.js';
+import type { FitInput, FitOutput } from './learned-fit.js';
+import { WorkerRpc } from '../util/worker-rpc.js';
 import { openLearnedEta, saveLearnedEta } from './eta-state-store.js';
 import type { EtaStateStore } from './eta-state-store.js';
 
@@ -31,6 +33,10 @@ const SAVE_MS = 5 * 60_000;
 export class EtaService {
   readonly model: EtaModel;
   private timers: NodeJS.Timeout[] = [];
+  /** Refits run here, off the event loop (a fit of 6,000 trips is ~3 s of CPU). */
+  private readonly fitter = new WorkerRpc<FitInput, FitOutput>(new URL('./fit-worker.js', import.meta.url), 'eta fit worker');
+  private maintaining: Promise<void> | null = null;
+  private stopped = false;
 
   private constructor(private readonly o: EtaServiceOptions, private readonly models: Map<string, LearnedEta>) {
     this.model = new CityEta({ locate: (lat, lng) => o.locator.locate(lat, lng), models, fallback: new BaselineEta(o.fallbackSpeedMps) });
@@ -55,13 +61,17 @@ export class EtaService {
   }
 
   start(): void {
-    this.timers.push(setInterval(() => this.maintain(), MAINTAIN_MS));
+    this.timers.push(setInterval(() => void this.maintain(), MAINTAIN_MS));
     this.timers.push(setInterval(() => void this.save(), SAVE_MS));
   }
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    // A fit in progress is abandoned: the saved state holds its trips and the previous model.
+    this.stopped = true;
+    await this.fitter.close();
+    await this.maintaining;
     await this.save();
   }
 
@@ -87,10 +97,31 @@ export class EtaService {
     });
   }
 
-  private maintain(): void {
+  /**
+   * Refit the models that are due, one at a time, on the worker thread; a city keeps answering with its
+   * current model meanwhile. If the worker fails, that refit runs in place (blocking, but never lost).
+   * Resolves when this round is done; a round never overlaps the previous one.
+   */
+  maintain(): Promise<void> {
+    this.maintaining ??= this.maintainRound().finally(() => {
+      this.maintaining = null;
+    });
+    return this.maintaining;
+  }
+
+  private async maintainRound(): Promise<void> {
     for (const m of this.models.values()) {
+      if (this.stopped) return;
       try {
-        if (m.maintain()) this.o.logger.info({ city: m.city, trips: m.tripCount }, 'eta model refitted');
+        let r: FitReport | null;
+        try {
+          r = await m.maintainAsync((input) => this.fitter.call(input, [input.trips.buffer as ArrayBuffer]));
+        } catch (err) {
+          if (this.stopped) return;
+          this.o.logger.warn({ err, city: m.city }, 'eta fit worker failed: refitting in place');
+          r = m.fitDue ? m.fit() : null;
+        }
+        if (r) this.o.logger.info({ city: m.city, trips: r.trips, trees: r.trees, ms: r.ms }, 'eta model refitted');
       } catch (err) {
         this.o.logger.error({ err, city: m.city }, 'eta refit failed');
       }

@@ -1,8 +1,10 @@
 // Learned per-city ETA: log-linear distance term + boosted trees over trip and telemetry features + online corrections.
 import { haversineMetres } from '../fleet/geo.js';
 import type { EtaEstimate, EtaModel } from './eta-model.js';
-import { DEFAULT_GBM, GbmModel, trainGbmEarlyStopped } from './gbm.js';
+import { DEFAULT_GBM, GbmModel } from './gbm.js';
 import type { GbmJson, GbmParams } from './gbm.js';
+import { D0_M, MIN_FIT_TRIPS, PRIOR_DETOUR, PRIOR_SPEED_MPS, fitLearned, gridLogSpeed } from './learned-fit.js';
+import type { FitInput, FitOutput } from './learned-fit.js';
 import { FixPairer } from './fix-pairer.js';
 import { LocalClock } from './local-clock.js';
 import { ResidualTable } from './residual-table.js';
@@ -12,23 +14,9 @@ import type { SpeedGridState } from './speed-grid.js';
 import type { Trace } from './trace-csv.js';
 import { TRACE_PERIOD_S } from './trace-csv.js';
 import type { TripRow } from './trip-csv.js';
-import { TripFrame, learnFrame } from './trip-features.js';
+import { TripFrame } from './trip-features.js';
 import type { TripFrameJson } from './trip-features.js';
 import { TripStore } from './trip-store.js';
-
-/** Offset, metres, in the distance term log(d + D0): keeps short trips' time from vanishing (pickup, first/last turns). */
-const D0_M = 300;
-/** Before the first fit: door-to-door speed, m/s, and detour factor (as the baseline). */
-const PRIOR_SPEED_MPS = 8.3;
-const PRIOR_DETOUR = 1.3;
-/**
- * Fewer trips than this and deep trees overfit: such a city gets stumps (depth 1, an additive model) over
- * the core and landmark features only (Porto, 678 trips, 5-fold CV: 0.435 so, 0.440 with every feature,
- * 0.444 with depth 2).
- */
-const SMALL_DATA = 2000;
-/** Below this many trips the model stays on the prior. */
-const MIN_FIT_TRIPS = 30;
 
 export interface LearnedEtaOptions {
   city: string;
@@ -84,6 +72,7 @@ export class LearnedEta implements EtaModel {
   private detour = PRIOR_DETOUR;
   /** Trips added since the last fit. */
   tripsSinceFit = 0;
+  private fitting = false;
 
   constructor(opts: LearnedEtaOptions) {
     this.city = opts.city;
@@ -167,49 +156,32 @@ export class LearnedEta implements EtaModel {
     }
   }
 
-  /** Refit on every stored trip (blocks the thread: ~1.5 s per 6,000 trips). Clears the online corrections, which the fit absorbs. */
+  /** Refit on every stored trip on this thread (~3 s per 6,000 NYC trips). Clears the online corrections, which the fit absorbs. */
   fit(): FitReport {
-    const t0 = Date.now();
-    const rows = this.trips.rows();
-    this.tripsSinceFit = 0;
-    if (rows.length < MIN_FIT_TRIPS) {
+    return this.applyFit(fitLearned(this.fitInput(false), this.grid), this.tripsSinceFit);
+  }
+
+  /** What a fit reads, as plain data (a copy: later trips and fixes do not change it). `withGrid`: include the telemetry grid's state. */
+  fitInput(withGrid = true): FitInput {
+    return { trips: this.trips.columns(), grid: withGrid ? (this.grid?.toJSON() ?? null) : null, params: this.gbmParams };
+  }
+
+  /**
+   * Install a fit made from `fitInput()` (here or on a worker). `absorbed` is how many of the trips since the
+   * last fit it saw; trips added while it ran stay counted toward the next refit.
+   */
+  applyFit(out: FitOutput, absorbed: number): FitReport {
+    this.tripsSinceFit = Math.max(0, this.tripsSinceFit - absorbed);
+    if (!out.gbm || !out.frame) {
       this.gbm = null;
-      return { trips: rows.length, trees: 0, angleDeg: 0, slope: 0, ms: Date.now() - t0 };
+      return { trips: out.trips, trees: 0, angleDeg: 0, slope: 0, ms: out.ms };
     }
-    const frame = learnFrame(rows);
-    const n = rows.length;
-    const small = n < SMALL_DATA;
-    // The trees read the first m columns of the feature vector (core + landmarks when data is scarce).
-    const m = small ? frame.coreSize : frame.size;
-    const X = new Float64Array(n * m);
-    const y = new Float64Array(n);
-    const L = new Float64Array(n);
-    const row = new Float64Array(frame.size);
-    for (let i = 0; i < n; i++) {
-      const r = rows[i]!;
-      const g = this.gridLogSpeed(r.fromLat, r.fromLng, r.toLat, r.toLng, r.weekday, r.hour, r.fold);
-      const d = frame.fill(row, r.fromLat, r.fromLng, r.toLat, r.toLng, r.weekday, r.hour, g);
-      X.set(row.subarray(0, m), i * m);
-      y[i] = Math.log1p(r.durationS);
-      L[i] = Math.log(d + D0_M);
-    }
-    // Least squares of log duration on log(d + D0); the trees then fit what distance does not explain.
-    let sl = 0, sy = 0, sll = 0, sly = 0;
-    for (let i = 0; i < n; i++) {
-      sl += L[i]!; sy += y[i]!; sll += L[i]! * L[i]!; sly += L[i]! * y[i]!;
-    }
-    const v = sll - (sl * sl) / n;
-    // Clamped so the time always grows with distance (ranking needs it) and never faster than linearly.
-    const slope = Math.min(1.2, Math.max(0.05, v > 0 ? (sly - (sl * sy) / n) / v : 0.5));
-    const intercept = (sy - slope * sl) / n;
-    for (let i = 0; i < n; i++) y[i] = y[i]! - intercept - slope * L[i]!;
-    const params = small ? { ...this.gbmParams, depth: 1 } : this.gbmParams;
-    this.gbm = trainGbmEarlyStopped(X, n, m, y, params);
-    this.setFrame(frame);
-    this.intercept = intercept;
-    this.slope = slope;
+    this.gbm = GbmModel.fromJSON(out.gbm);
+    this.setFrame(TripFrame.fromJSON(out.frame));
+    this.intercept = out.intercept;
+    this.slope = out.slope;
     this.residuals?.clear();
-    return { trips: n, trees: this.gbm.trees, angleDeg: frame.angleDeg, slope, ms: Date.now() - t0 };
+    return { trips: out.trips, trees: this.gbm.trees, angleDeg: out.angleDeg, slope: out.slope, ms: out.ms };
   }
 
   private setFrame(frame: TripFrame | null): void {
@@ -217,15 +189,37 @@ export class LearnedEta implements EtaModel {
     this.x = new Float64Array(frame?.size ?? 0);
   }
 
-  /** Refit when enough new trips arrived (or none was ever fitted and there are enough). Returns whether it did. */
+  /** Whether enough new trips arrived for a refit (or none was ever fitted and there are enough). */
+  get fitDue(): boolean {
+    return this.gbm ? this.tripsSinceFit >= this.retrainEvery : this.trips.size >= MIN_FIT_TRIPS && this.tripsSinceFit > 0;
+  }
+
+  /** Refit on this thread when due. Returns whether it did. */
   maintain(): boolean {
-    const due = this.gbm ? this.tripsSinceFit >= this.retrainEvery : this.trips.size >= MIN_FIT_TRIPS && this.tripsSinceFit > 0;
+    const due = this.fitDue;
     if (due) this.fit();
     return due;
   }
 
+  /**
+   * Refit when due, with `fitter` doing the work (a worker thread: the event loop only copies the trips and
+   * the grid out, ~ms). At most one such fit per model at a time; predictions keep using the current model
+   * until the new one is installed. Returns the report, or null when no fit was due or one is running.
+   */
+  async maintainAsync(fitter: (input: FitInput) => Promise<FitOutput>): Promise<FitReport | null> {
+    if (this.fitting || !this.fitDue) return null;
+    this.fitting = true;
+    try {
+      const absorbed = this.tripsSinceFit;
+      const out = await fitter(this.fitInput(true));
+      return this.applyFit(out, absorbed);
+    } finally {
+      this.fitting = false;
+    }
+  }
+
   private gridLogSpeed(fromLat: number, fromLng: number, toLat: number, toLng: number, weekday: number, hour: number, fold: number): number {
-    return this.grid ? this.grid.logSpeedAlong(fromLat, fromLng, toLat, toLng, bandOf(weekday, hour), fold) : Math.log(PRIOR_SPEED_MPS);
+    return gridLogSpeed(this.grid, fromLat, fromLng, toLat, toLng, weekday, hour, fold);
   }
 
   /** log(1 + seconds) for a trip starting at local `weekday` (1-7) and `hour` (0-23); `online` adds the corrections. */

@@ -3,6 +3,17 @@ import type { TripRow } from './trip-csv.js';
 
 /** Columns per trip: fromLat, fromLng, toLat, toLng (degrees), weekday (ISO), hour (local), duration (s), fold of its source. */
 const W = 8;
+/** Numbers per trip in `TripStore.columns()`. */
+export const TRIP_COLUMNS = W;
+
+/** The trips of a `columns()` block as rows. */
+export function tripRowsOf(d: Float64Array): Array<TripRow & { fold: number }> {
+  const out = [];
+  for (let o = 0; o + W <= d.length; o += W) {
+    out.push({ id: '', fromLat: d[o]!, fromLng: d[o + 1]!, toLat: d[o + 2]!, toLng: d[o + 3]!, weekday: d[o + 4]!, hour: d[o + 5]!, durationS: d[o + 6]!, fold: d[o + 7]! });
+  }
+  return out;
+}
 
 export class TripStore {
   private data: Float64Array;
@@ -34,17 +45,13 @@ export class TripStore {
     this.data.set([fromLat, fromLng, toLat, toLng, weekday, hour, durationS, fold], slot * W);
   }
 
-  /** Trip i as a row (order is not meaningful once the store has wrapped). */
-  row(i: number): TripRow & { fold: number } {
-    const o = i * W;
-    const d = this.data;
-    return { id: '', fromLat: d[o]!, fromLng: d[o + 1]!, toLat: d[o + 2]!, toLng: d[o + 3]!, weekday: d[o + 4]!, hour: d[o + 5]!, durationS: d[o + 6]!, fold: d[o + 7]! };
+  /** A copy of every stored trip, `TRIP_COLUMNS` numbers each (order is not meaningful once the store has wrapped). */
+  columns(): Float64Array {
+    return this.data.slice(0, this.count * W);
   }
 
   rows(): Array<TripRow & { fold: number }> {
-    const out = [];
-    for (let i = 0; i < this.count; i++) out.push(this.row(i));
-    return out;
+    return tripRowsOf(this.data.subarray(0, this.count * W));
   }
 
   toJSON(): { capacity: number; head: number; data: number[] } {

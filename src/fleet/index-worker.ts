@@ -1,16 +1,16 @@
 // Worker thread: builds a city's kdbush snapshot (sort, unit vectors, split values) off the event loop.
 import { parentPort } from 'node:worker_threads';
+import { serveRpc } from '../util/worker-rpc.js';
 import KDBush from 'kdbush';
 import { buildSplits, putPoint } from './kd-nearest.js';
 
 /** Request: `input` holds [lng, lat, slot] per driver (degrees); the answer shares `data` and `pts`. */
-export interface BuildRequest { id: number; n: number; nodeSize: number; input: SharedArrayBuffer }
-export interface BuildResult { id: number; data: SharedArrayBuffer | null; pts: SharedArrayBuffer | null; splits: Float64Array; error?: string }
-
+export interface BuildRequest { n: number; nodeSize: number; input: SharedArrayBuffer }
+export interface BuildResult { data: SharedArrayBuffer | null; pts: SharedArrayBuffer | null; splits: Float64Array }
 
 function build(m: BuildRequest): BuildResult {
   const { n, nodeSize } = m;
-  if (n === 0) return { id: m.id, data: null, pts: null, splits: new Float64Array(0) };
+  if (n === 0) return { data: null, pts: null, splits: new Float64Array(0) };
   const inp = new Float64Array(m.input, 0, 3 * n);
   // The index lives in a SharedArrayBuffer, so handing it to the main thread copies nothing.
   const kd = new KDBush(n, nodeSize, Float64Array, SharedArrayBuffer);
@@ -22,15 +22,7 @@ function build(m: BuildRequest): BuildResult {
   const pts = new Float64Array(ptsBuf);
   for (let p = 0; p < n; p++) putPoint(pts, p, coords[2 * p]!, coords[2 * p + 1]!, inp[3 * ids[p]! + 2]!);
   const splits = buildSplits(coords, n, nodeSize, new Float64Array(0));
-  return { id: m.id, data: kd.data as SharedArrayBuffer, pts: ptsBuf, splits };
+  return { data: kd.data as SharedArrayBuffer, pts: ptsBuf, splits };
 }
 
-parentPort?.on('message', (m: BuildRequest) => {
-  let r: BuildResult;
-  try {
-    r = build(m);
-  } catch (e) {
-    r = { id: m.id, data: null, pts: null, splits: new Float64Array(0), error: (e as Error).message };
-  }
-  parentPort!.postMessage(r, r.splits.length > 0 ? [r.splits.buffer as ArrayBuffer] : []);
-});
+if (parentPort) serveRpc(parentPort, build, (r) => (r.splits.length > 0 ? [r.splits.buffer as ArrayBuffer] : []));
