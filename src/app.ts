@@ -72,6 +72,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const ingest = new Ingest(fleet, storage, metrics);
   const etaService = await EtaService.open({
     cities: config.cities, locator: fleet.locator, store: shared.etaStore, logger: logger.child({ c: 'eta' }),
+    bus: shared.bus,
     fallbackSpeedMps: config.dispatch.speedMps, baseDir: config.citiesDir, isWriter: shared.etaWriter,
   });
   const eta = etaService.model;

@@ -16,7 +16,9 @@ import { landmarksNear } from '../src/eta/city-landmarks.js';
 import type { TripRow } from '../src/eta/trip-csv.js';
 import type { FitInput, FitOutput } from '../src/eta/learned-fit.js';
 import { WorkerRpc } from '../src/util/worker-rpc.js';
-import { EtaService } from '../src/eta/eta-service.js';
+import { ETA_TRIPS_CHANNEL, EtaService } from '../src/eta/eta-service.js';
+import { MemoryBus } from '../src/bus/bus.js';
+import { Packr } from 'msgpackr';
 import { CityLocator } from '../src/fleet/city-locator.js';
 import { createLogger } from '../src/observability/logger.js';
 
@@ -222,4 +224,31 @@ t.test('EtaService: completed jobs are refitted on the worker and change what th
   const after = svc.model.seconds(...A, NOON);
   const truth = 60 + (haversineMetres(...A) * 1.3) / 12;
   t.ok(Math.abs(after - truth) < Math.abs(before - truth), `refitted: ${before} s -> ${after} s (truth ${Math.round(truth)} s)`);
+});
+
+t.test('EtaService over a bus: a trip completed on one node teaches every node; malformed trip messages are dropped', async (t) => {
+  const city = { name: 'fx', timezone: 'UTC', boundary: null };
+  const bus = new MemoryBus();
+  const open = () => EtaService.open({
+    cities: [city], locator: new CityLocator([city]), store: new MemoryEtaStateStore(), logger: createLogger('silent'),
+    fallbackSpeedMps: 8.3, baseDir: '.', isWriter: async () => true, bus,
+  });
+  const a = await open(), b = await open();
+  t.teardown(async () => { await a.stop(); await b.stop(); });
+  bus.publish(ETA_TRIPS_CHANNEL, Buffer.from([0xc1]));
+  bus.publish(ETA_TRIPS_CHANNEL, Buffer.from(new Packr().pack({ c: 'fx', t: [1, 2, 3] })));
+  bus.publish(ETA_TRIPS_CHANNEL, Buffer.from(new Packr().pack({ c: 'nowhere', t: [45, 7, 45.01, 7, 0, 60] })));
+  for (const r of fixture(400, 7)) {
+    const start = Date.UTC(2024, 2, 11 + r.weekday - 1, r.hour, 10);
+    a.tripCompleted({
+      id: r.id, state: 'completed', rider: 'r', driver: `d${r.id}`, pickup: { lat: r.fromLat, lng: r.fromLng }, dropoff: null,
+      product: 'standard', city: 'fx', created_ts: start, updated_ts: start, times: { in_progress: start, completed: start + r.durationS * 1000 },
+    }, r.toLat, r.toLng);
+  }
+  await b.maintain();
+  const truth = 60 + (haversineMetres(...A) * 1.3) / 12;
+  const got = b.model.seconds(...A, NOON);
+  t.ok(Math.abs(got - truth) / truth < 0.25, `node b learned node a's trips: ${got} s (truth ${Math.round(truth)} s)`);
+  await a.maintain();
+  t.equal(a.model.seconds(...A, NOON), got, 'both nodes fitted the same trips: the same answer');
 });

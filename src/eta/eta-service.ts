@@ -1,5 +1,7 @@
 // The node's ETA: a learned model per city (fallback baseline), fed by live fixes and completed trips, saved periodically.
 import path from 'node:path';
+import { Packr, Unpackr } from 'msgpackr';
+import type { Bus } from '../bus/bus.js';
 import type { CityDef } from '../fleet/city-locator.js';
 import type { CityLocator } from '../fleet/city-locator.js';
 import type { Logger } from '../observability/logger.js';
@@ -7,7 +9,7 @@ import type { JobRecord } from '../storage/ports.js';
 import { BaselineEta } from './baseline.js';
 import { CityEta } from './city-eta.js';
 import type { EtaModel } from './eta-model.js';
-import type { FitReport, LearnedEta } from './learned-eta.js';
+import type { CompletedTrip, FitReport, LearnedEta } from './learned-eta.js';
 import type { FitInput, FitOutput } from './learned-fit.js';
 import { WorkerRpc } from '../util/worker-rpc.js';
 import { openLearnedEta, saveLearnedEta } from './eta-state-store.js';
@@ -24,7 +26,18 @@ export interface EtaServiceOptions {
   baseDir: string;
   /** Whether this node writes the shared state (one writer per cluster). */
   isWriter: () => Promise<boolean>;
+  /**
+   * When given, completed trips are published on it and every node's model (this one included) learns
+   * from each, whichever node recorded it. Best-effort like all bus traffic: a node that is away misses
+   * those trips until it loads the writer's saved state.
+   */
+  bus?: Bus;
 }
+
+/** Bus channel of completed trips: msgpack `{ c: city, t: [fromLat, fromLng, toLat, toLng, startMs, durationS], s?: driver }`. */
+export const ETA_TRIPS_CHANNEL = 'eta-trips';
+const packr = new Packr({ useRecords: false });
+const unpackr = new Unpackr({ useRecords: false });
 
 /** How often models check whether to refit, and how often learned state is saved, ms. */
 const MAINTAIN_MS = 60_000;
@@ -57,7 +70,9 @@ export class EtaService {
       o.logger.info({ city: c.name, trips: m.tripCount, fitted: m.fitted, ms: Date.now() - t0 }, 'eta model ready');
       models.set(c.name, m);
     }
-    return new EtaService(o, models);
+    const svc = new EtaService(o, models);
+    if (o.bus) await o.bus.subscribe(ETA_TRIPS_CHANNEL, (p) => svc.onTripMessage(p));
+    return svc;
   }
 
   start(): void {
@@ -91,10 +106,36 @@ export class EtaService {
     const started = times?.in_progress;
     const done = times?.completed;
     if (!started || !done || done <= started) return;
-    this.models.get(rec.city)?.addTrip({
+    const trip: CompletedTrip = {
       fromLat: rec.pickup.lat, fromLng: rec.pickup.lng, toLat: endLat, toLng: endLng,
       startMs: started, durationS: (done - started) / 1000, source: rec.driver ?? undefined,
-    });
+    };
+    if (!this.models.has(rec.city)) return;
+    if (!this.o.bus) {
+      this.models.get(rec.city)!.addTrip(trip);
+      return;
+    }
+    const t = [trip.fromLat, trip.fromLng, trip.toLat, trip.toLng, trip.startMs, trip.durationS];
+    this.o.bus.publish(ETA_TRIPS_CHANNEL, packr.pack(trip.source === undefined ? { c: rec.city, t } : { c: rec.city, t, s: trip.source }));
+  }
+
+  /** A completed trip from the bus (any node): validated, then learned by this node's model of its city. */
+  private onTripMessage(payload: Buffer): void {
+    let m: { c?: unknown; t?: unknown; s?: unknown };
+    try {
+      m = unpackr.unpack(payload) as typeof m;
+    } catch (err) {
+      this.o.logger.warn({ err }, 'malformed eta trip message dropped');
+      return;
+    }
+    const model = typeof m?.c === 'string' ? this.models.get(m.c) : undefined;
+    const t = m?.t;
+    if (!model || !Array.isArray(t) || t.length !== 6 || !t.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      this.o.logger.warn({ city: m?.c }, 'eta trip message for no known city, or malformed: dropped');
+      return;
+    }
+    const [fromLat, fromLng, toLat, toLng, startMs, durationS] = t as number[];
+    model.addTrip({ fromLat: fromLat!, fromLng: fromLng!, toLat: toLat!, toLng: toLng!, startMs: startMs!, durationS: durationS!, source: typeof m.s === 'string' ? m.s : undefined });
   }
 
   /**
