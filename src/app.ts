@@ -76,11 +76,14 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     fallbackSpeedMps: config.dispatch.speedMps, baseDir: config.citiesDir, isWriter: shared.etaWriter,
   });
   const eta = etaService.model;
+  const notifier = new BusNotifier(shared.bus, DELIVER);
   const hub = new Hub(fleet, metrics);
+  // One driver connection across the cluster; in embedded mode the per-node replacement is enough.
+  if (config.mode === 'cluster') hub.announceDriversTo(notifier, shared.nodeId);
   const cityDispatch = new Map<string, Partial<DispatchSettings>>();
   for (const c of config.cities) if (c.dispatch) cityDispatch.set(c.name, c.dispatch as Partial<DispatchSettings>);
   const jobs = new JobService({
-    fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier: new BusNotifier(shared.bus, DELIVER), metrics,
+    fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch,
     onRecorded: (rec) => {
       if (rec.state !== 'completed' || !rec.driver) return;

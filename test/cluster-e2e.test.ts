@@ -162,6 +162,24 @@ else {
     d2b.close();
   });
 
+  t.test('one connection per driver across nodes: connecting to B closes the socket on A with 4001, and B gets the offers', async (t) => {
+    const c = await startCluster(url, 2);
+    t.teardown(() => c.stop());
+    const [A, B] = c.nodes as [Node, Node];
+    const onA = await driverOn(c, A, 'h-d1', 43.7300, 7.4200);
+    const onB = await driverOn(c, B, 'h-d1', 43.7300, 7.4201);
+    t.equal(await onA.waitClose(3000), 4001, 'the older socket, on the other node, is replaced');
+    await sleep(200);
+    t.equal(onB.closeCode, null, 'the newer one stays open');
+    await seen(c, A, ['h-d1'], 43.73, 7.42);
+    const rt = await c.token('rider', 'h-r');
+    const job = (await http('POST', `${A.url}/v1/jobs`, rt, { pickup: { lat: 43.7301, lng: 7.4200 } })).body.id as string;
+    const offer = await onB.waitFor((f) => f.t === 'offer' && f.job === job, 5000);
+    t.ok(offer, 'the driver was not marked offline by the old socket closing: it gets the offer on B');
+    t.equal((await onB.request({ t: 'accept', job })).t, 'ack');
+    onB.close();
+  });
+
   t.test('a node that starts later loads the whole fleet from Redis before serving', async (t) => {
     const c = await startCluster(url, 1);
     t.teardown(() => c.stop());

@@ -13,6 +13,11 @@ export interface JobNotifier {
   jobPos(job: string, frame: Buffer): void;
   /** The job no longer has a driver on the way: drop any `pos` frame still held for slow followers. */
   jobPosEnd(job: string): void;
+  /**
+   * A driver socket opened on node `node` at `openedAt` (ms): a node holding an older socket of that driver
+   * closes it (one connection per driver across the cluster).
+   */
+  driverOpened(driver: string, node: string, openedAt: number): void;
 }
 
 /** What a node does with delivery messages (the hub, plus matching's cache of active jobs). */
@@ -21,13 +26,15 @@ export interface DeliveryTarget {
   jobChanged(rec: JobRecord, frame: Buffer): void;
   jobPos(job: string, frame: Buffer): void;
   jobPosEnd(job: string): void;
+  driverOpened(driver: string, node: string, openedAt: number): void;
 }
 
 type Envelope =
   | { k: 'd'; to: string; f: Buffer }
   | { k: 'j'; rec: JobRecord; f: Buffer }
   | { k: 'p'; job: string; f: Buffer }
-  | { k: 'e'; job: string };
+  | { k: 'e'; job: string }
+  | { k: 'o'; to: string; n: string; at: number };
 
 const packr = new Packr({ useRecords: false, moreTypes: false, skipValues: [undefined] } as ConstructorParameters<typeof Packr>[0]);
 const unpackr = new Unpackr({ mapsAsObjects: true, useRecords: false, int64AsType: 'number' });
@@ -47,6 +54,9 @@ export class BusNotifier implements JobNotifier {
   jobPosEnd(job: string): void {
     this.send({ k: 'e', job });
   }
+  driverOpened(driver: string, node: string, openedAt: number): void {
+    this.send({ k: 'o', to: driver, n: node, at: openedAt });
+  }
   private send(e: Envelope): void {
     this.bus.publish(this.channel, packr.pack(e));
   }
@@ -62,7 +72,7 @@ export async function attachDeliveries(bus: Bus, channel: string, targets: Array
       onBad(err);
       return;
     }
-    const f = e.k === 'e' ? undefined : Buffer.isBuffer(e.f) ? e.f : Buffer.from(e.f);
+    const f = e.k === 'e' || e.k === 'o' ? undefined : Buffer.isBuffer(e.f) ? e.f : Buffer.from(e.f);
     for (const t of targets) {
       switch (e.k) {
         case 'd':
@@ -76,6 +86,9 @@ export async function attachDeliveries(bus: Bus, channel: string, targets: Array
           break;
         case 'e':
           t.jobPosEnd?.(e.job);
+          break;
+        case 'o':
+          if (typeof e.to === 'string' && typeof e.n === 'string' && typeof e.at === 'number') t.driverOpened?.(e.to, e.n, e.at);
           break;
       }
     }

@@ -22,12 +22,14 @@ export interface SocketData {
   chain: Promise<void>;
   /** Async actions of this socket not yet answered (their `ack`/`err` not yet sent). */
   actions: number;
+  /** When the socket opened, ms since the epoch (which of two sockets of one driver is newer). */
+  openedAt: number;
 }
 
 export type Sock = WebSocket<SocketData>;
 
 export function newSocketData(role: Role, sub: string): SocketData {
-  return { role, sub, badInRow: 0, closed: false, pending: [], latest: null, jobs: new Set(), opsSub: false, opsCity: null, chain: Promise.resolve(), actions: 0 };
+  return { role, sub, badInRow: 0, closed: false, pending: [], latest: null, jobs: new Set(), opsSub: false, opsCity: null, chain: Promise.resolve(), actions: 0, openedAt: Date.now() };
 }
 
 /** Above this many buffered bytes a socket counts as slow: location frames are held latest-only. */

@@ -10,13 +10,12 @@ import { LOC_OK, LocScratch, decodeLoc } from '../protocol/fast-loc.js';
 import { IdFrame } from '../protocol/id-frame.js';
 import type { Sock } from './delivery.js';
 import { errFrame, replyOk } from './sockets.js';
+import { REPLACED_CLOSE } from './hub.js';
 import type { RoleHandler, SocketDeps } from './sockets.js';
 
 const OVERLOADED_MSG = 'server overloaded: fix not stored, send it again later';
 const OVERLOADED = new IdFrame({ t: 'err', code: 'unavailable', msg: OVERLOADED_MSG });
 
-/** Replacement of an older socket by a newer one for the same driver. */
-const REPLACED_CLOSE = 4001;
 
 export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService, fixIntervalMs: number): RoleHandler {
   const { hub } = deps;

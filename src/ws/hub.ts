@@ -1,5 +1,5 @@
 // Who is connected where: driver sockets by id, riders by followed job, ops; implements JobNotifier.
-import type { DeliveryTarget } from '../bus/deliveries.js';
+import type { DeliveryTarget, JobNotifier } from '../bus/deliveries.js';
 import type { JobRecord } from '../storage/ports.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import { statusName } from '../fleet/city-fleet.js';
@@ -7,6 +7,9 @@ import { encodeFrame, msInt } from '../protocol/codec.js';
 import type { Metrics } from '../observability/metrics.js';
 import { Delivery } from './delivery.js';
 import type { Sock } from './delivery.js';
+
+/** Close code of a driver socket replaced by a newer connection of the same driver (protocol: 4001). */
+export const REPLACED_CLOSE = 4001;
 
 /** Ops fleet snapshots go out at most this often, ms. */
 export const FLEET_SNAPSHOT_MS = 500;
@@ -19,8 +22,15 @@ export class Hub implements DeliveryTarget {
   private readonly jobFollowers = new Map<string, Set<Sock>>();
   private readonly ops = new Set<Sock>();
   private timer: NodeJS.Timeout | null = null;
+  /** Where driver-socket openings are announced to every node, and this node's id (see `driverOpened`). */
+  private announcer: { notifier: Pick<JobNotifier, 'driverOpened'>; node: string } | null = null;
 
   constructor(private readonly fleet: FleetRegistry, private readonly metrics: Metrics) {}
+
+  /** Announce this node's driver-socket openings through `notifier`, as node `node` (cluster mode). */
+  announceDriversTo(notifier: Pick<JobNotifier, 'driverOpened'>, node: string): void {
+    this.announcer = { notifier, node };
+  }
 
   start(): void {
     this.timer = setInterval(() => this.sendFleetSnapshots(), FLEET_SNAPSHOT_MS);
@@ -30,10 +40,14 @@ export class Hub implements DeliveryTarget {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Register a driver socket; returns the socket it replaces (the caller closes it). */
+  /**
+   * Register a driver socket; returns the socket it replaces on this node (the caller closes it). Other
+   * nodes are told, so one holding an older socket of the driver closes it (`driverOpened`).
+   */
   addDriver(id: string, ws: Sock): Sock | undefined {
     const old = this.drivers.get(id);
     this.drivers.set(id, ws);
+    if (this.announcer) this.announcer.notifier.driverOpened(id, this.announcer.node, ws.getUserData().openedAt);
     return old;
   }
 
@@ -93,6 +107,26 @@ export class Hub implements DeliveryTarget {
   }
 
   // --- DeliveryTarget: frames arriving from the bus, for sockets on this node ---
+
+  /**
+   * A driver socket opened on another node: if this node holds an older one (by opening time, then node
+   * id, so two nodes always agree which is older) it is closed with 4001 and handed over: its close does
+   * not mark the driver offline, the newer connection owns the driver now. An offer that went only to the
+   * old socket is left to its timeout (declining it here could race an offer the new socket just got).
+   */
+  driverOpened(driver: string, node: string, openedAt: number): void {
+    const self = this.announcer?.node;
+    if (self === undefined || node === self) return;
+    const ws = this.drivers.get(driver);
+    if (!ws) return;
+    const ud = ws.getUserData();
+    if (ud.openedAt > openedAt || (ud.openedAt === openedAt && self > node)) return; // ours is the newer one
+    this.drivers.delete(driver);
+    this.metrics.wsHandovers.inc();
+    if (ud.closed) return;
+    ud.closed = true;
+    ws.cork(() => ws.end(REPLACED_CLOSE, 'replaced by a newer connection on another node'));
+  }
 
   toDriver(driver: string, frame: Buffer): void {
     const ws = this.drivers.get(driver);
