@@ -6,7 +6,7 @@ import type { Config } from './config.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/bus.js';
 import type { Timers } from './bus/timers.js';
-import { MemoryTimers } from './bus/timers.js';
+import { MemoryTimers, type StoredTimer } from './bus/timers.js';
 import { RedisBus } from './bus/redis-bus.js';
 import { BullmqTimers } from './bus/bullmq-timers.js';
 import { redisConnection, waitReady } from './bus/redis-connection.js';
@@ -23,6 +23,7 @@ import type { EtaStateStore } from './eta/eta-state-store.js';
 import { FileEtaStateStore } from './eta/eta-state-store.js';
 import { RedisEtaStateStore } from './eta/redis-eta-state-store.js';
 import path from 'node:path';
+import { LmdbState } from './storage/lmdb-state.js';
 
 export interface SharedState {
   nodeId: string;
@@ -43,9 +44,12 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
   const nodeId = config.nodeId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   const onTimerError = (err: unknown, kind: string): void => logger.error({ err, kind }, 'timer handler failed');
   if (!config.redisUrl) {
-    const timers = new MemoryTimers();
+    // Live jobs, claims and offer timers are written through to LMDB so a restart resumes them.
+    const state = LmdbState.open(path.join(config.dataDir, 'state'), (err) => logger.error({ err }, 'live state not written'));
+    const timers = new MemoryTimers(state.table<StoredTimer>('timers'));
     timers.onError = onTimerError;
-    const repo = new MemoryJobRepo();
+    const repo = new MemoryJobRepo(undefined, { docs: state.table('jobs'), offers: state.table('offers'), active: state.table('active') });
+    if (repo.liveCount > 0) logger.info({ jobs: repo.liveCount }, 'live jobs resumed from the data dir');
     const bus = new MemoryBus();
     metrics.watchBus(bus);
     return {
@@ -57,6 +61,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
         await timers.close();
         await repo.close();
         await bus.close();
+        await state.close();
       },
     };
   }

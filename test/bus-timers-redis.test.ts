@@ -24,8 +24,14 @@ else {
     const p = testPrefix();
     return [new RedisBus(conn(), conn(true), p), new RedisBus(conn(), conn(true), p)];
   }, { crossNode: true });
+  const prefixes = new Map<BullmqTimers, string>();
+  const timers = (p: string): BullmqTimers => {
+    const x = new BullmqTimers(conn(), conn(true), p);
+    prefixes.set(x, p);
+    return x;
+  };
   timersContract(t, 'bullmq timers', async () => {
     const p = testPrefix();
-    return [new BullmqTimers(conn(), conn(true), p), new BullmqTimers(conn(), conn(true), p)];
-  }, { durableAcrossNodes: true });
+    return [timers(p), timers(p)];
+  }, { durableAcrossNodes: true, reopen: async (closed) => timers(prefixes.get(closed as BullmqTimers)!) });
 }

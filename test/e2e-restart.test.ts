@@ -40,3 +40,44 @@ t.test('restart keeps history and finished jobs', async (t) => {
   const events = await s2.app.storage.jobEvents(job);
   t.same(events.map((e) => e.state), ['dispatching', 'accepted', 'arrived', 'in_progress', 'completed']);
 });
+
+t.test('restart resumes live jobs: the driver gets its job back and finishes it; an offer made before expires after', async (t) => {
+  const env = { TAXIWAY_OFFER_TIMEOUT_MS: '1500' };
+  const s1 = await startServer(env);
+  const dir = s1.dataDir;
+  t.teardown(() => removeDir(dir));
+  const d1 = await onlineDriver(s1, 'lv-d1', 43.73, 7.42);
+  rebuild(s1);
+  const rt = await s1.token('rider', 'lv-r');
+  const live = (await http('POST', `${s1.url}/v1/jobs`, rt, { pickup: { lat: 43.7301, lng: 7.42 } })).body.id as string;
+  await d1.waitFor((f) => f.t === 'offer' && f.job === live);
+  t.equal((await d1.request({ t: 'accept', job: live })).t, 'ack');
+  t.equal((await d1.request({ t: 'arrived', job: live })).t, 'ack');
+  const d2 = await onlineDriver(s1, 'lv-d2', 43.74, 7.43);
+  rebuild(s1);
+  const pending = (await http('POST', `${s1.url}/v1/jobs`, rt, { pickup: { lat: 43.7401, lng: 7.43 } })).body.id as string;
+  await d2.waitFor((f) => f.t === 'offer' && f.job === pending);
+  await s1.stop(); // d2 never answers its offer
+
+  const s2 = await startServer(env, dir);
+  t.teardown(() => s2.stop());
+  const back = await Client.open(`${s2.wsUrl}/v1/driver/ws`, await s2.token('driver', 'lv-d1'));
+  await back.waitFor((f) => f.t === 'hello');
+  const job = await back.waitFor((f) => f.t === 'job' && f.job === live, 3000);
+  t.equal(job.state, 'arrived', 'the driver gets its live job back, in the state it had');
+  t.equal((await back.request({ t: 'status', s: 'available' })).code, 'conflict', 'still busy with it');
+  t.equal((await back.request({ t: 'start', job: live })).t, 'ack');
+  t.equal((await back.request({ t: 'complete', job: live })).t, 'ack');
+  t.equal((await http('GET', `${s2.url}/v1/jobs/${live}`, rt)).body.state, 'completed');
+  const events = await s2.app.storage.jobEvents(live);
+  t.same(events.map((e) => e.state), ['dispatching', 'accepted', 'arrived', 'in_progress', 'completed'], 'one history across the restart');
+
+  const end = Date.now() + 5000;
+  let state = '';
+  while (Date.now() < end && state !== 'unfulfilled') {
+    state = (await http('GET', `${s2.url}/v1/jobs/${pending}`, rt)).body.state;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(state, 'unfulfilled', 'the offer timer survived the restart: it expired and dispatch ended the job (no driver left)');
+  back.close();
+});

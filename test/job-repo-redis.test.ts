@@ -14,9 +14,16 @@ else {
     for (const c of conns) c.disconnect();
     await stopTestRedis();
   });
-  jobRepoContract(t, 'redis', async () => {
+  const prefixes = new Map<RedisJobRepo, string>();
+  const open = (prefix: string): RedisJobRepo => {
     const r = new Redis(url);
     conns.push(r);
-    return new RedisJobRepo(r, testPrefix());
+    const repo = new RedisJobRepo(r, prefix);
+    prefixes.set(repo, prefix);
+    return repo;
+  };
+  jobRepoContract(t, 'redis', async () => open(testPrefix()), {
+    // Another node (or this one restarted) on the same keys.
+    reopen: async (closed) => open(prefixes.get(closed as RedisJobRepo)!),
   });
 }

@@ -1,5 +1,7 @@
 // Timers port: durable delayed work by kind and key (offer expiry). In-memory adapter; BullMQ in bullmq-timers.ts.
 
+import type { StateTable } from '../storage/lmdb-state.js';
+
 export type TimerPayload = Record<string, string | number>;
 export type TimerHandler = (payload: TimerPayload) => void | Promise<void>;
 
@@ -18,31 +20,41 @@ export interface Timers {
   close(): Promise<void>;
 }
 
+/** A stored timer (durable embedded timers): fires at `fireAt`, ms since the epoch. */
+export interface StoredTimer { kind: string; key: string; fireAt: number; payload: TimerPayload }
+
+/**
+ * Timers of one process. With a `table` (embedded mode: an `LmdbState` table in the data dir) every
+ * scheduled timer is also stored until its handler has run, and a new instance re-arms what is stored:
+ * a timer overdue at start-up fires as soon as its kind has a handler. So offer expiry survives a restart.
+ */
 export class MemoryTimers implements Timers {
   private readonly handlers = new Map<string, TimerHandler>();
   private readonly pending = new Map<string, NodeJS.Timeout>();
+  /** Timers that came due before their kind had a handler (only after a restart). */
+  private readonly unhandled = new Map<string, StoredTimer>();
   /** Called when a handler throws or rejects (it would otherwise be lost). */
   onError: (err: unknown, kind: string) => void = () => {};
 
+  constructor(private readonly table: StateTable<StoredTimer> | null = null) {
+    if (!table) return;
+    const now = Date.now();
+    for (const [, t] of table.entries()) this.arm(t, t.fireAt - now);
+  }
+
   handle(kind: string, handler: TimerHandler): void {
     this.handlers.set(kind, handler);
+    for (const [k, t] of this.unhandled) {
+      if (t.kind !== kind) continue;
+      this.unhandled.delete(k);
+      this.fire(k, t);
+    }
   }
 
   async schedule(kind: string, key: string, delayMs: number, payload: TimerPayload): Promise<void> {
-    const k = kind + '\u0000' + key;
-    const old = this.pending.get(k);
-    if (old) clearTimeout(old);
-    const t = setTimeout(() => {
-      this.pending.delete(k);
-      const h = this.handlers.get(kind);
-      if (!h) return;
-      try {
-        Promise.resolve(h(payload)).catch((err) => this.onError(err, kind));
-      } catch (err) {
-        this.onError(err, kind);
-      }
-    }, Math.max(0, delayMs));
-    this.pending.set(k, t);
+    const t: StoredTimer = { kind, key, fireAt: Date.now() + Math.max(0, delayMs), payload };
+    this.table?.put(kind + '\u0000' + key, t);
+    this.arm(t, delayMs);
   }
 
   async cancel(kind: string, key: string): Promise<void> {
@@ -52,10 +64,40 @@ export class MemoryTimers implements Timers {
       clearTimeout(t);
       this.pending.delete(k);
     }
+    if (this.unhandled.delete(k) || t) this.table?.remove(k);
   }
 
   async close(): Promise<void> {
     for (const t of this.pending.values()) clearTimeout(t);
     this.pending.clear();
+  }
+
+  private arm(t: StoredTimer, delayMs: number): void {
+    const k = t.kind + '\u0000' + t.key;
+    const old = this.pending.get(k);
+    if (old) clearTimeout(old);
+    this.unhandled.delete(k);
+    this.pending.set(k, setTimeout(() => {
+      this.pending.delete(k);
+      this.fire(k, t);
+    }, Math.max(0, delayMs)));
+  }
+
+  private fire(k: string, t: StoredTimer): void {
+    const h = this.handlers.get(t.kind);
+    if (!h) {
+      if (this.table) this.unhandled.set(k, t);
+      return;
+    }
+    // Stored until the handler has run: a crash during it fires the timer again after the restart.
+    const done = (): void => {
+      if (!this.pending.has(k)) this.table?.remove(k);
+    };
+    try {
+      Promise.resolve(h(t.payload)).catch((err) => this.onError(err, t.kind)).finally(done);
+    } catch (err) {
+      this.onError(err, t.kind);
+      done();
+    }
   }
 }

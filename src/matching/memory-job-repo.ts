@@ -1,9 +1,22 @@
-// In-memory JobRepo (embedded mode): the same compare-and-set and claim rules as the Redis adapter.
+// In-memory JobRepo (embedded mode): the same compare-and-set and claim rules as the Redis adapter, optionally written through to disk.
+import type { StateTable } from '../storage/lmdb-state.js';
 import type { ClaimOp, CommitResult, JobDoc, JobRepo } from './job-repo.js';
 import { OFFER_CLAIM_GRACE_MS } from './job-repo.js';
 
 const FINAL = new Set(['completed', 'cancelled', 'unfulfilled']);
 
+/** Durable copies of the repository's maps (embedded mode: `LmdbState` tables in the data dir). */
+export interface JobRepoTables {
+  docs: StateTable<JobDoc>;
+  offers: StateTable<{ job: string; until: number }>;
+  active: StateTable<string>;
+}
+
+/**
+ * Without `tables` the state lives and dies with the process. With them every change is written through
+ * (a commit's document and claim changes in one LMDB transaction) and a new instance starts from what is
+ * stored, so live jobs, offers and active claims survive a restart of the embedded server.
+ */
 export class MemoryJobRepo implements JobRepo {
   private readonly docs = new Map<string, JobDoc>();
   private readonly offers = new Map<string, { job: string; until: number }>();
@@ -12,14 +25,29 @@ export class MemoryJobRepo implements JobRepo {
   private sweeper: NodeJS.Timeout;
 
   /** @param finishedTtlMs how long final jobs stay readable here, ms */
-  constructor(private readonly finishedTtlMs = 24 * 3600_000) {
+  constructor(private readonly finishedTtlMs = 24 * 3600_000, private readonly tables: JobRepoTables | null = null) {
+    if (tables) {
+      for (const [id, d] of tables.docs.entries()) {
+        this.docs.set(id, d);
+        if (FINAL.has(d.rec.state)) this.finishedAt.set(id, d.rec.updated_ts);
+      }
+      for (const [driver, o] of tables.offers.entries()) this.offers.set(driver, o);
+      for (const [driver, job] of tables.active.entries()) this.active.set(driver, job);
+    }
     this.sweeper = setInterval(() => this.sweep(Date.now()), Math.min(60_000, finishedTtlMs));
     this.sweeper.unref();
   }
 
+  /** Live jobs held (not final), for start-up checks. */
+  get liveCount(): number {
+    return this.docs.size - this.finishedAt.size;
+  }
+
   async create(doc: JobDoc): Promise<void> {
     if (this.docs.has(doc.rec.id)) throw new Error(`job ${doc.rec.id} exists`);
-    this.docs.set(doc.rec.id, structuredClone({ ...doc, version: 1 }));
+    const stored = structuredClone({ ...doc, version: 1 });
+    this.docs.set(doc.rec.id, stored);
+    this.tables?.docs.put(doc.rec.id, stored);
   }
 
   async get(id: string): Promise<JobDoc | undefined> {
@@ -39,21 +67,23 @@ export class MemoryJobRepo implements JobRepo {
     for (const c of claims) {
       switch (c.op) {
         case 'claimOffer':
-          this.offers.set(c.driver, { job: id, until: doc.offerExpires + OFFER_CLAIM_GRACE_MS });
+          this.setOffer(c.driver, { job: id, until: doc.offerExpires + OFFER_CLAIM_GRACE_MS });
           break;
         case 'releaseOffer':
-          if (this.offerJob(c.driver, now) === id) this.offers.delete(c.driver);
+          if (this.offerJob(c.driver, now) === id) this.setOffer(c.driver, null);
           break;
         case 'promote':
-          this.offers.delete(c.driver);
-          this.active.set(c.driver, id);
+          this.setOffer(c.driver, null);
+          this.setActive(c.driver, id);
           break;
         case 'releaseActive':
-          if (this.active.get(c.driver) === id) this.active.delete(c.driver);
+          if (this.active.get(c.driver) === id) this.setActive(c.driver, null);
           break;
       }
     }
-    this.docs.set(id, structuredClone({ ...doc, version: expectedVersion + 1 }));
+    const stored = structuredClone({ ...doc, version: expectedVersion + 1 });
+    this.docs.set(id, stored);
+    this.tables?.docs.put(id, stored);
     if (FINAL.has(doc.rec.state)) this.finishedAt.set(id, now);
     return 'ok';
   }
@@ -78,10 +108,24 @@ export class MemoryJobRepo implements JobRepo {
     const o = this.offers.get(driver);
     if (!o) return undefined;
     if (o.until <= now) {
-      this.offers.delete(driver);
+      this.setOffer(driver, null);
       return undefined;
     }
     return o.job;
+  }
+
+  private setOffer(driver: string, o: { job: string; until: number } | null): void {
+    if (o) this.offers.set(driver, o);
+    else if (!this.offers.delete(driver)) return;
+    if (o) this.tables?.offers.put(driver, o);
+    else this.tables?.offers.remove(driver);
+  }
+
+  private setActive(driver: string, job: string | null): void {
+    if (job !== null) this.active.set(driver, job);
+    else if (!this.active.delete(driver)) return;
+    if (job !== null) this.tables?.active.put(driver, job);
+    else this.tables?.active.remove(driver);
   }
 
   private sweep(now: number): void {
@@ -89,6 +133,7 @@ export class MemoryJobRepo implements JobRepo {
       if (now - at >= this.finishedTtlMs) {
         this.docs.delete(id);
         this.finishedAt.delete(id);
+        this.tables?.docs.remove(id);
       }
     }
   }

@@ -19,7 +19,8 @@ type Phase = 'connecting' | 'cruising' | 'to_pickup' | 'boarding' | 'to_dropoff'
 type Frame = Record<string, unknown>;
 type Reply = (ok: boolean, f: Frame) => void;
 
-interface Trip { job: string; pickup: number; dropoff: number }
+/** `arrived`: the server already knows the car is at the pickup (a trip resumed after a reconnect). */
+interface Trip { job: string; pickup: number; dropoff: number; arrived?: boolean }
 
 export class SimDriver {
   phase: Phase = 'connecting';
@@ -31,6 +32,8 @@ export class SimDriver {
   private boarding: NodeJS.Timeout | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Reply>();
+  /** Request ids whose err with this code is an expected answer, not an error. */
+  private readonly expectedErr = new Map<number, string>();
 
   constructor(readonly id: string, private readonly w: SimWorld) {
     const start = w.randomAreaNode();
@@ -120,14 +123,18 @@ export class SimDriver {
       case 'hello':
         this.phase = 'cruising';
         this.send({ t: 'loc', ts: Date.now(), lat: this.walker.lat, lng: this.walker.lng });
-        this.request({ t: 'status', s: 'available' });
+        // With an active job (a server restart or reconnect) this is refused with `conflict`, and the
+        // `job` frame that follows the hello resumes the trip (onJob).
+        this.request({ t: 'status', s: 'available' }, undefined, 'conflict');
         this.cruise();
         return;
       case 'ack':
       case 'err': {
         const reply = typeof f.id === 'number' ? this.pending.get(f.id) : undefined;
+        const expected = typeof f.id === 'number' ? this.expectedErr.get(f.id) : undefined;
         if (reply) this.pending.delete(f.id as number);
-        if (f.t === 'err') this.error(`err ${String(f.code)}: ${String(f.msg)}`);
+        if (expected !== undefined) this.expectedErr.delete(f.id as number);
+        if (f.t === 'err' && f.code !== expected) this.error(`err ${String(f.code)}: ${String(f.msg)}`);
         reply?.(f.t === 'ack', f);
         return;
       }
@@ -172,15 +179,30 @@ export class SimDriver {
     this.offer = { job, timer };
   }
 
-  /** A job frame about our trip: the rider may have cancelled it. */
+  /** A job frame about our trip: the rider may have cancelled it. Without a trip: our active job after a reconnect, resumed. */
   private onJob(f: Frame): void {
-    if (!this.trip || f.job !== this.trip.job) return;
+    if (!this.trip) return this.resume(f);
+    if (f.job !== this.trip.job) return;
     if (f.state === 'cancelled' || f.state === 'unfulfilled' || f.state === 'dispatching') {
       this.trip = null;
       this.w.cancel(this.boarding);
       this.boarding = null;
       if (this.phase !== 'closed') this.cruise();
     }
+  }
+
+  /** Pick up where the server says our job is (a real driver app does the same after a reconnect). */
+  private resume(f: Frame): void {
+    const drv = f.driver as { id?: string } | undefined;
+    const p = f.pickup as { lat: number; lng: number } | undefined;
+    if (drv?.id !== this.id || typeof f.job !== 'string' || !p || !['accepted', 'arrived', 'in_progress'].includes(String(f.state))) return;
+    const d = (f.dropoff as { lat: number; lng: number } | null) ?? null;
+    const pickup = this.w.graph.nearestNode(p.lat, p.lng);
+    const dropoff = d ? this.w.graph.nearestNode(d.lat, d.lng) : this.w.randomAreaNode();
+    this.dropOffer();
+    this.trip = { job: f.job, pickup, dropoff, arrived: f.state === 'arrived' };
+    this.phase = f.state === 'in_progress' ? 'to_dropoff' : 'to_pickup';
+    this.driveTo(f.state === 'in_progress' ? dropoff : pickup);
   }
 
   /** The walker reached the end of its route: what that means depends on the phase. */
@@ -190,7 +212,7 @@ export class SimDriver {
     if (!trip) return;
     if (this.phase === 'to_pickup') {
       this.phase = 'boarding';
-      this.request({ t: 'arrived', job: trip.job });
+      if (!trip.arrived) this.request({ t: 'arrived', job: trip.job });
       this.boarding = this.w.later(BOARDING_MS / this.w.settings.speed, () => {
         this.boarding = null;
         if (this.trip !== trip) return;
@@ -252,10 +274,11 @@ export class SimDriver {
     this.offer = null;
   }
 
-  /** Send with an `id`; `then` gets the ack (true) or err (false). */
-  private request(msg: Frame, then?: Reply): void {
+  /** Send with an `id`; `then` gets the ack (true) or err (false); an err with code `expect` is not counted as an error. */
+  private request(msg: Frame, then?: Reply, expect?: string): void {
     const id = this.nextId++;
     if (then) this.pending.set(id, then);
+    if (expect !== undefined) this.expectedErr.set(id, expect);
     this.send({ ...msg, id });
   }
 

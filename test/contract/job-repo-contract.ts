@@ -13,7 +13,41 @@ function doc(state = 'dispatching'): JobDoc {
 }
 const drv = (): string => `d_${process.pid}_${n++}`;
 
-export function jobRepoContract(t: TapTest, name: string, make: () => Promise<JobRepo>): void {
+/**
+ * `reopen` (durable adapters): a new repository over what `closed` stored, as after a process restart;
+ * without it the adapter keeps nothing across restarts and that test is skipped.
+ */
+export function jobRepoContract(t: TapTest, name: string, make: () => Promise<JobRepo>, features: { reopen?: (closed: JobRepo) => Promise<JobRepo> } = {}): void {
+  const reopen = features.reopen;
+  if (reopen) {
+    t.test(`${name}: live jobs, offers and active claims survive a restart`, async (t) => {
+      const repo = await make();
+      const offered = doc(), active = doc(), done = doc();
+      const a = drv(), b = drv();
+      for (const d of [offered, active, done]) await repo.create(d);
+      const o: JobDoc = { ...structuredClone(offered), offer: a, offerExpires: Date.now() + 60_000 };
+      t.equal(await repo.commit(o, 1, [{ op: 'claimOffer', driver: a }]), 'ok');
+      const x: JobDoc = { ...structuredClone(active), offer: b, offerExpires: Date.now() + 60_000 };
+      t.equal(await repo.commit(x, 1, [{ op: 'claimOffer', driver: b }]), 'ok');
+      const y = structuredClone(x);
+      y.offer = null;
+      y.rec = { ...y.rec, state: 'accepted', driver: b };
+      t.equal(await repo.commit(y, 2, [{ op: 'promote', driver: b }]), 'ok');
+      t.equal(await repo.commit({ ...structuredClone(done), rec: { ...done.rec, state: 'completed' } }, 1, []), 'ok');
+      await repo.close();
+      const back = await reopen(repo);
+      t.same(await back.get(offered.rec.id), { ...o, version: 2 }, 'the offered job, as committed');
+      t.same(await back.get(active.rec.id), { ...y, version: 3 });
+      t.equal((await back.get(done.rec.id))?.rec.state, 'completed', 'finished jobs stay readable');
+      t.equal(await back.offerOf(a), offered.rec.id, 'the offer claim');
+      t.equal(await back.activeOf(b), active.rec.id, 'the active claim');
+      t.equal(await back.offerOf(b), undefined, 'a promoted offer is gone');
+      t.equal(await back.commit(structuredClone(o), 1, []), 'conflict', 'versions continue');
+      t.equal(await back.commit({ ...structuredClone(doc()), rec: { ...o.rec, id: offered.rec.id } }, 2, [{ op: 'claimOffer', driver: a }]), 'claim_failed', 'claims still enforced');
+      await back.close();
+    });
+  }
+
   t.test(`${name}: create and get round-trip; duplicate ids refused`, async (t) => {
     const repo = await make();
     const d = doc();

@@ -1,0 +1,46 @@
+// Embedded mode's durable live state (job documents, driver claims, timers): small LMDB tables written through from memory.
+import fs from 'node:fs';
+import { open, type Database, type RootDatabase } from 'lmdb';
+
+/**
+ * A key-value table mirrored from an in-memory structure. Writes are queued and committed together with
+ * every other write of the same event-loop turn (one LMDB transaction), so what one in-memory operation
+ * wrote is either all on disk or none of it; `flushed()` resolves once everything queued is durable.
+ */
+export interface StateTable<T> {
+  put(key: string, value: T): void;
+  remove(key: string): void;
+  /** Every stored entry, in key order (read once, at start-up). */
+  entries(): Array<[string, T]>;
+}
+
+/** The `live-state` LMDB environment in the data dir; one table per name. */
+export class LmdbState {
+  private constructor(private readonly root: RootDatabase, private readonly onError: (err: unknown) => void) {}
+
+  /** Open (or create) the environment in `dir`; `onError` hears about writes that failed (logged, never thrown). */
+  static open(dir: string, onError: (err: unknown) => void = () => {}): LmdbState {
+    fs.mkdirSync(dir, { recursive: true });
+    return new LmdbState(open({ path: dir, maxDbs: 8 }), onError);
+  }
+
+  table<T>(name: string): StateTable<T> {
+    const db: Database<T, string> = this.root.openDB<T, string>({ name, encoding: 'msgpack' });
+    const fail = this.onError;
+    return {
+      put: (key, value) => void db.put(key, value).catch(fail),
+      remove: (key) => void db.remove(key).catch(fail),
+      entries: () => Array.from(db.getRange({}), ({ key, value }) => [key, value] as [string, T]),
+    };
+  }
+
+  /** Resolves when every write queued so far is committed. */
+  flushed(): Promise<void> {
+    return this.root.flushed.then(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.root.flushed;
+    await this.root.close();
+  }
+}
