@@ -1,6 +1,11 @@
 // A restart with the same data dir still answers track and finished jobs; SIGTERM-style stop closes with 1001.
 import t from 'tap';
+import path from 'node:path';
 import { Client, http, onlineDriver, rebuild, removeDir, startServer } from './helpers/server.js';
+import { LmdbState } from '../src/storage/lmdb-state.js';
+import type { JobDoc } from '../src/matching/job-repo.js';
+import type { StoredTimer } from '../src/bus/timers.js';
+import { DISPATCH_CHECK_TIMER } from '../src/matching/job-service.js';
 
 t.test('restart keeps history and finished jobs', async (t) => {
   const s1 = await startServer();
@@ -80,4 +85,32 @@ t.test('restart resumes live jobs: the driver gets its job back and finishes it;
   }
   t.equal(state, 'unfulfilled', 'the offer timer survived the restart: it expired and dispatch ended the job (no driver left)');
   back.close();
+});
+
+t.test('a job whose node died between its creation and its first offer is dispatched by the watchdog after the restart', async (t) => {
+  const s1 = await startServer();
+  const dir = s1.dataDir;
+  t.teardown(() => removeDir(dir));
+  await s1.stop();
+  // What `create` leaves behind when the process dies right after it: the job document and its watchdog.
+  const now = Date.now();
+  const id = 'j_crashed_' + now;
+  const state = LmdbState.open(path.join(dir, 'state'));
+  state.table<JobDoc>('jobs').put(id, {
+    rec: { id, state: 'dispatching', rider: 'wd-r', driver: null, pickup: { lat: 43.73, lng: 7.42 }, dropoff: null, product: 'standard', city: 'world', created_ts: now, updated_ts: now, times: { dispatching: now } },
+    seq: 1, attempts: 0, offer: null, offerExpires: 0, tried: [], version: 1,
+  });
+  state.table<StoredTimer>('timers').put(`${DISPATCH_CHECK_TIMER}\u0000${id}`, { kind: DISPATCH_CHECK_TIMER, key: id, fireAt: now - 1, payload: { job: id } });
+  await state.close();
+
+  const s2 = await startServer({}, dir);
+  t.teardown(() => s2.stop());
+  const rt = await s2.token('rider', 'wd-r');
+  const end = Date.now() + 5000;
+  let got = '';
+  while (Date.now() < end && got !== 'unfulfilled') {
+    got = (await http('GET', `${s2.url}/v1/jobs/${id}`, rt)).body.state;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(got, 'unfulfilled', 'dispatched again (no driver online now, so it ends instead of hanging in dispatching)');
 });

@@ -12,6 +12,7 @@ import type { JobRecord, JobStore } from '../storage/ports.js';
 import type { Timers, TimerPayload } from '../bus/timers.js';
 import type { JobNotifier } from '../bus/deliveries.js';
 import type { ClaimOp, JobDoc, JobRepo } from './job-repo.js';
+import { OFFER_CLAIM_GRACE_MS } from './job-repo.js';
 import { ASSIGNED_STATES, nextState } from './job-states.js';
 import type { JobEventKind } from './job-states.js';
 import { jobFrame, offerFrame, offerRevokedFrame } from './job-frames.js';
@@ -41,6 +42,14 @@ type DriverKind = 'accept' | 'decline' | 'arrived' | 'start' | 'complete' | 'can
 /** Compare-and-set retries before a mutation gives up with `conflict`. */
 const MAX_CAS_RETRIES = 16;
 const OFFER_TIMER = 'offer';
+/**
+ * Durable watchdog of a job that must get its next offer: scheduled before the commit that leaves a job
+ * without one (creation, decline, driver cancel), so a node dying between that commit and the next offer
+ * does not leave the job `dispatching` forever; when it fires, a job still without an offer is dispatched.
+ */
+export const DISPATCH_CHECK_TIMER = 'dispatch-check';
+/** Delay of the dispatch watchdog, ms: far beyond a normal dispatch step (milliseconds). */
+const DISPATCH_CHECK_MS = 10_000;
 
 export class JobService {
   private readonly pos: PosRelay;
@@ -57,6 +66,7 @@ export class JobService {
 
   start(): void {
     this.d.timers.handle(OFFER_TIMER, (p) => this.offerExpired(p));
+    this.d.timers.handle(DISPATCH_CHECK_TIMER, (p) => this.dispatchCheck(String(p.job)));
   }
 
   stop(): void {
@@ -78,7 +88,7 @@ export class JobService {
       created_ts: now, updated_ts: now, times: { dispatching: now },
     };
     const doc: JobDoc = { rec, seq: 1, attempts: 0, offer: null, offerExpires: 0, tried: [], version: 1 };
-    await this.d.repo.create(doc);
+    await Promise.all([this.d.repo.create(doc), this.watchDispatch(rec.id)]);
     this.searchFrom.set(rec.id, now);
     this.recorded(doc, 'rider');
     await this.dispatchNext(rec.id);
@@ -118,6 +128,7 @@ export class JobService {
   async driverAction(driver: string, kind: DriverKind, id: string): Promise<void> {
     const by = 'driver:' + driver;
     if (kind === 'accept' || kind === 'decline') {
+      const watch = kind === 'decline' ? this.watchDispatch(id) : null;
       const r = await this.mutate(id, by, (d) => {
         if (d.offer !== driver || d.rec.state !== 'dispatching') throw new ProtocolError('conflict', `no open offer of job ${id} for this driver`);
         d.offer = null;
@@ -129,6 +140,7 @@ export class JobService {
         if (p) d.rec.eta_s = this.d.eta.seconds(p.lat, p.lng, d.rec.pickup.lat, d.rec.pickup.lng, Date.now());
         return [{ op: 'promote', driver }];
       }, undefined, 'driver already has an active job');
+      await watch;
       void this.d.timers.cancel(OFFER_TIMER, offerKey(id, r!.before.attempts));
       if (kind === 'decline') {
         this.searchFrom.set(id, Date.now());
@@ -137,6 +149,7 @@ export class JobService {
       return;
     }
     const event: JobEventKind = kind === 'cancel' ? 'driver_cancel' : kind;
+    const watch = kind === 'cancel' ? this.watchDispatch(id) : null;
     await this.mutate(id, by, (d) => {
       if (d.rec.driver !== driver) throw new ProtocolError('not_found', `job ${id} is not assigned to this driver`);
       transition(d, event);
@@ -150,6 +163,7 @@ export class JobService {
       }
       return kind === 'cancel' || kind === 'complete' ? [{ op: 'releaseActive', driver }] : [];
     });
+    await watch;
     if (kind === 'cancel' || kind === 'complete') this.freeDriver(driver);
     if (kind === 'cancel') {
       this.searchFrom.set(id, Date.now());
@@ -256,7 +270,26 @@ export class JobService {
       this.d.metrics.offerLatency.observe((Date.now() - (this.searchFrom.get(id) ?? now)) / 1000);
       return;
     }
-    this.d.logger.warn({ job: id }, 'dispatch gave up after repeated conflicts; the offer timer or next event retries');
+    this.d.logger.warn({ job: id }, 'dispatch gave up after repeated conflicts; the dispatch watchdog retries');
+    await this.watchDispatch(id);
+  }
+
+  /** (Re)arm the job's dispatch watchdog (replaces an earlier one). */
+  private watchDispatch(id: string): Promise<void> {
+    return this.d.timers.schedule(DISPATCH_CHECK_TIMER, id, DISPATCH_CHECK_MS, { job: id });
+  }
+
+  /** The watchdog fired: a job still `dispatching` without an offer is dispatched; one whose offer was never expired, expired. */
+  private async dispatchCheck(id: string): Promise<void> {
+    const doc = await this.d.repo.get(id);
+    if (!doc || doc.rec.state !== 'dispatching') return;
+    if (doc.offer === null) {
+      this.d.logger.info({ job: id }, 'job found without an offer: dispatching it again');
+      this.searchFrom.set(id, Date.now());
+      return this.dispatchNext(id);
+    }
+    // Normally the durable offer timer ends an offer; this only catches one that outlived its claim.
+    if (Date.now() > doc.offerExpires + OFFER_CLAIM_GRACE_MS) await this.offerExpired({ job: id, driver: doc.offer, n: doc.attempts });
   }
 
   private async offerExpired(p: TimerPayload): Promise<void> {
@@ -269,7 +302,12 @@ export class JobService {
       d.offerExpires = 0;
       return [{ op: 'releaseOffer', driver }];
     }, async () => undefined);
-    if (!r) return;
+    if (!r) {
+      // Nothing to release: answered, or this timer fired before and its node died before the next offer.
+      const doc = await this.d.repo.get(id);
+      if (doc?.rec.state === 'dispatching' && doc.offer === null && doc.attempts === n) await this.dispatchNext(id);
+      return;
+    }
     this.d.notifier.toDriver(driver, offerRevokedFrame(id, 'expired'));
     this.searchFrom.set(id, Date.now());
     await this.dispatchNext(id);
