@@ -98,6 +98,10 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     // Only drivers on a trip teach speeds: parked, waiting cars would teach 0 m/s.
     if (f && jobs.onTrip(driver)) etaService.observeFix(f.name, driver, fix.lat, fix.lng, fix.ts);
   };
+  // Cluster: positions mirrored from other nodes teach this node's ETA too, so every node learns from every car.
+  fleet.onRemoteMove = (driver, city, lat, lng, ts) => {
+    if (jobs.onTrip(driver)) etaService.observeFix(city, driver, lat, lng, ts);
+  };
   fleet.onExpire = (ids) => {
     ingest.forget(ids);
     etaService.forget(ids);

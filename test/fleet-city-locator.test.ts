@@ -1,6 +1,7 @@
-// CityLocator: polygon and multipolygon boundaries, bbox pre-check, world fallback and config errors.
+// CityLocator: polygon and multipolygon boundaries, bbox pre-check, world fallback and config errors; mirrored positions into the registry.
 import t from 'tap';
 import { CityLocator } from '../src/fleet/city-locator.js';
+import { FleetRegistry } from '../src/fleet/fleet-registry.js';
 import type { CityDef } from '../src/fleet/city-locator.js';
 
 // A square around central Paris with a square hole, in [lng, lat].
@@ -59,4 +60,18 @@ t.test('single world city fast path', async (t) => {
 t.test('config errors', async (t) => {
   t.throws(() => new CityLocator([world, { ...world, name: 'world2' }]), /both have a null/);
   t.throws(() => new CityLocator([paris, paris]), /defined twice/);
+});
+
+t.test('FleetRegistry.applyRemote: newer mirrored positions move the driver and reach onRemoteMove; older ones are ignored', async (t) => {
+  const reg = new FleetRegistry({ cities: [{ name: 'world', timezone: 'UTC', boundary: null }], rebuildMs: 1000, expireMs: 3_600_000 });
+  const heard: Array<[string, string, number, number, number]> = [];
+  let echoed = 0;
+  reg.onRemoteMove = (id, city, lat, lng, ts) => void heard.push([id, city, lat, lng, ts]);
+  reg.onLocalChange = () => void echoed++;
+  reg.applyRemote('r1', 'world', 45, 7, 2000, NaN, NaN, 1);
+  reg.applyRemote('r1', 'world', 45.001, 7, 1000, NaN, NaN, 1); // older: a node never moves a driver back
+  reg.applyRemote('r1', 'world', 45.002, 7, 3000, NaN, NaN, 1);
+  t.same(heard, [['r1', 'world', 45, 7, 2000], ['r1', 'world', 45.002, 7, 3000]]);
+  t.match(reg.position('r1'), { lat: 45.002, lng: 7, ts: 3000 });
+  t.equal(echoed, 0, 'no local-change echo');
 });

@@ -38,6 +38,8 @@ export class FleetRegistry {
   onExpire: (ids: string[]) => void = () => {};
   /** Called after every local change of a driver's position or status (the cluster mirror listens). */
   onLocalChange: (id: string) => void = () => {};
+  /** Called when another node's newer position of a driver was applied (degrees, ms): ETA telemetry listens. */
+  onRemoteMove: (id: string, city: string, lat: number, lng: number, ts: number) => void = () => {};
 
   constructor(private readonly opts: FleetRegistryOptions) {
     this.locator = new CityLocator(opts.cities);
@@ -99,6 +101,7 @@ export class FleetRegistry {
     if (!target) return;
     target.upsert(id, lat, lng, ts, hdg, spd, status);
     this.cityOf.set(id, target);
+    this.onRemoteMove(id, target.name, lat, lng, ts);
   }
 
   private place(id: string, lat: number, lng: number, ts: number, hdg: number, spd: number): CityFleet | undefined {
