@@ -29,3 +29,19 @@ function openAt(dir: string): MemoryJobRepo {
 jobRepoContract(t, 'memory + lmdb', async () => openAt(path.join(root, `r${n++}`)), {
   reopen: async (closed) => openAt(states.get(closed)!.dir),
 });
+
+t.test('live state: a write after close is reported and dropped, never thrown (lmdb-js would throw from a setImmediate)', async (t) => {
+  const errors: string[] = [];
+  const state = LmdbState.open(path.join(root, 'closed'), (e) => errors.push((e as Error).message));
+  const table = state.table<{ v: number }>('x');
+  table.put('a', { v: 1 });
+  await state.close();
+  table.put('b', { v: 2 });
+  table.remove('a');
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(errors.length, 2);
+  t.match(errors[0], /closed/);
+  const again = LmdbState.open(path.join(root, 'closed'));
+  t.same(again.table('x').entries(), [['a', { v: 1 }]], 'what was written before close is there');
+  await again.close();
+});

@@ -16,6 +16,8 @@ export interface StateTable<T> {
 
 /** The `live-state` LMDB environment in the data dir; one table per name. */
 export class LmdbState {
+  private closed = false;
+
   private constructor(private readonly root: RootDatabase, private readonly onError: (err: unknown) => void) {}
 
   /** Open (or create) the environment in `dir`; `onError` hears about writes that failed (logged, never thrown). */
@@ -27,9 +29,19 @@ export class LmdbState {
   table<T>(name: string): StateTable<T> {
     const db: Database<T, string> = this.root.openDB<T, string>({ name, encoding: 'msgpack' });
     const fail = this.onError;
+    // A write after close (a timer firing during shutdown) is reported, never thrown into the caller.
+    // (lmdb-js would throw from a setImmediate, uncatchable, so such a write is dropped before it starts.)
+    const guard = (write: () => Promise<unknown>): void => {
+      if (this.closed) return fail(new Error(`live state closed: write to ${name} dropped`));
+      try {
+        write().catch(fail);
+      } catch (err) {
+        fail(err);
+      }
+    };
     return {
-      put: (key, value) => void db.put(key, value).catch(fail),
-      remove: (key) => void db.remove(key).catch(fail),
+      put: (key, value) => guard(() => db.put(key, value)),
+      remove: (key) => guard(() => db.remove(key)),
       entries: () => Array.from(db.getRange({}), ({ key, value }) => [key, value] as [string, T]),
     };
   }
@@ -40,6 +52,8 @@ export class LmdbState {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.root.flushed;
     await this.root.close();
   }
