@@ -5,9 +5,26 @@ import type { Redis } from 'ioredis';
 import type { TimerHandler, TimerPayload, Timers } from './timers.js';
 
 /**
+ * Longest a node's worker blocks waiting for work, seconds. BullMQ wakes one blocked worker per delayed
+ * job (a marker popped by one node) and otherwise blocks until the next due time it knows, up to 10 s:
+ * when the node holding the marker of a due timer dies, the others would notice it only then (measured:
+ * an offer timer of 1 s fired after ~10 s when another node knew only a later timer). Re-polling every
+ * second costs one blocking Redis call per node per second.
+ */
+const MAX_BLOCK_S = 1;
+
+/** A BullMQ worker that never blocks longer than MAX_BLOCK_S. */
+class PromptWorker extends Worker {
+  protected override getBlockTimeout(blockUntil: number): number {
+    return Math.min(super.getBlockTimeout(blockUntil), MAX_BLOCK_S);
+  }
+}
+
+/**
  * Durable: a timer scheduled by a node that then dies still fires on another node (the job sits in
  * Redis). Job ids are `kind|key`, so rescheduling replaces and cancelling removes the delayed job.
- * A handler that throws is retried by BullMQ (3 attempts, 500 ms backoff).
+ * A handler that throws is retried by BullMQ (3 attempts, 500 ms backoff). A timer whose node died fires
+ * on another node within about a second of its due time (see MAX_BLOCK_S).
  */
 export class BullmqTimers implements Timers {
   private readonly handlers = new Map<string, TimerHandler>();
@@ -26,14 +43,14 @@ export class BullmqTimers implements Timers {
   handle(kind: string, handler: TimerHandler): void {
     this.handlers.set(kind, handler);
     if (this.worker) return;
-    this.worker = new Worker(
+    this.worker = new PromptWorker(
       'timers',
       async (job: Job) => {
         const h = this.handlers.get(job.name);
         if (!h) throw new Error(`no handler for timer kind ${job.name}`);
         await h(job.data as TimerPayload);
       },
-      { connection: this.workerConnection, prefix: this.prefix + 'bull', concurrency: this.concurrency },
+      { connection: this.workerConnection, prefix: this.prefix + 'bull', concurrency: this.concurrency, drainDelay: MAX_BLOCK_S },
     );
     this.worker.on('failed', (job, err) => this.onError(err, job?.name ?? '?'));
     this.worker.on('error', (err) => this.onError(err, 'worker'));

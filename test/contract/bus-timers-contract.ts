@@ -122,5 +122,24 @@ export function timersContract(
       t.same(fired, ['fired-elsewhere']);
       await b.close();
     });
+
+    t.test(`${name}: a due timer fires promptly on the surviving node even when the dead one was the one waiting for it`, async (t) => {
+      const [a, b] = await make();
+      const fired: Array<{ v: string; at: number }> = [];
+      const h = (p: Record<string, unknown>): void => void fired.push({ v: String(p.v), at: Date.now() });
+      a.handle('k', h);
+      b.handle('k', h);
+      await sleep(200); // both workers blocked and waiting
+      await a.schedule('k', 'late', 4000, { v: 'late' });
+      await sleep(100);
+      const t0 = Date.now();
+      await a.schedule('k', 'soon', 300, { v: 'soon' });
+      await sleep(50);
+      await a.close(); // whichever node learnt of 'soon' first may be the one gone
+      t.ok(await until(() => fired.some((f) => f.v === 'soon'), 6000), 'fired');
+      const lag = fired.find((f) => f.v === 'soon')!.at - t0 - 300;
+      t.ok(lag < 1800, `fired ${lag} ms after its due time`);
+      await b.close();
+    });
   }
 }
