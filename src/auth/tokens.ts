@@ -1,5 +1,6 @@
-// HS256 JWT tokens (jose): signing for `taxiway token`, verification with a bounded cache for hot routes.
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+// HS256 JWT tokens: signing (jose) for `taxiway token`, synchronous verification with a bounded cache for hot routes.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { ProtocolError } from '../protocol/errors.js';
 import { ID_PATTERN, ROLES } from '../protocol/messages.js';
 import type { Role } from '../protocol/messages.js';
@@ -50,33 +51,71 @@ export class TokenVerifier {
 
   /** Resolve the principal or throw ProtocolError('unauthorized'). */
   async verify(token: string | undefined): Promise<Principal> {
+    return this.verifyNow(token);
+  }
+
+  /**
+   * `verify` without waiting: HS256 is one HMAC, so it is checked synchronously. WebSocket upgrades
+   * need this: they must be completed inside uWS's upgrade handler (see `upgrade` in ws/sockets.ts).
+   * Throws ProtocolError('unauthorized').
+   */
+  verifyNow(token: string | undefined): Principal {
     if (!token) throw new ProtocolError('unauthorized', 'missing bearer token');
-    const nowS = Date.now() / 1000;
+    const nowS = Math.floor(Date.now() / 1000);
     const hit = this.cache.get(token);
     if (hit) {
-      if (hit.exp > nowS) return hit;
+      if (hit.exp > Date.now() / 1000) return hit;
       this.cache.delete(token);
       throw new ProtocolError('unauthorized', 'token expired');
     }
     if (token.length > 4096) throw new ProtocolError('unauthorized', 'token too long');
-    let payload;
-    try {
-      ({ payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] }));
-    } catch (e) {
-      if (e instanceof joseErrors.JWTExpired) throw new ProtocolError('unauthorized', 'token expired');
+    const payload = this.checkedPayload(token);
+    if (payload === undefined) throw new ProtocolError('unauthorized', 'invalid token');
+    // Registered claims as jose's jwtVerify checks them (exp and sub required, no clock tolerance).
+    const { exp, nbf, iat } = payload;
+    if (typeof exp !== 'number' || (nbf !== undefined && typeof nbf !== 'number') || (iat !== undefined && typeof iat !== 'number') || payload.sub === undefined) {
       throw new ProtocolError('unauthorized', 'invalid token');
     }
+    if (exp <= nowS) throw new ProtocolError('unauthorized', 'token expired');
+    if (typeof nbf === 'number' && nbf > nowS) throw new ProtocolError('unauthorized', 'invalid token');
     const sub = payload.sub;
     const role = payload.role;
     if (typeof sub !== 'string' || !ID_PATTERN.test(sub)) throw new ProtocolError('unauthorized', 'token sub is not a valid id');
     if (typeof role !== 'string' || !ROLES.includes(role as Role)) throw new ProtocolError('unauthorized', 'token role must be driver, rider or ops');
-    const p: Principal = { sub, role: role as Role, exp: payload.exp as number };
+    const p: Principal = { sub, role: role as Role, exp };
     if (this.cache.size >= this.maxCached) {
       const first = this.cache.keys().next().value;
       if (first !== undefined) this.cache.delete(first);
     }
     this.cache.set(token, p);
     return p;
+  }
+
+  /** The claims of a well-formed compact JWS with an `alg: HS256` header and a valid signature; undefined otherwise. */
+  private checkedPayload(token: string): Record<string, unknown> | undefined {
+    const parts = token.split('.');
+    if (parts.length !== 3) return undefined;
+    const [h, p, s] = parts as [string, string, string];
+    const header = parseB64Json(h);
+    // No `crit` extensions are understood, so a token that requires one is refused (RFC 7515 4.1.11).
+    if (!header || header.alg !== 'HS256' || header.crit !== undefined) return undefined;
+    const sig = Buffer.from(s, 'base64url');
+    if (sig.toString('base64url') !== s) return undefined; // one encoding only
+    const mac = createHmac('sha256', this.key).update(`${h}.${p}`).digest();
+    if (sig.length !== mac.length || !timingSafeEqual(sig, mac)) return undefined;
+    return parseB64Json(p);
+  }
+}
+
+/** A base64url-encoded JSON object, or undefined. */
+function parseB64Json(part: string): Record<string, unknown> | undefined {
+  const bytes = Buffer.from(part, 'base64url');
+  if (bytes.toString('base64url') !== part) return undefined;
+  try {
+    const v: unknown = JSON.parse(bytes.toString('utf8'));
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,6 +1,6 @@
 // The three WebSocket endpoints (driver, rider, ops): auth on upgrade, frame decoding, message handling.
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocketBehavior } from 'uWebSockets.js';
-import type { TokenVerifier } from '../auth/tokens.js';
+import type { Principal, TokenVerifier } from '../auth/tokens.js';
 import { extractToken } from '../auth/tokens.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseCodes, ErrorCodes, HttpStatusText, ProtocolError } from '../protocol/errors.js';
@@ -90,28 +90,32 @@ export function registerSocket(app: TemplatedApp, role: Role, deps: SocketDeps, 
   app.ws(`/v1/${role}/ws`, behavior);
 }
 
+/**
+ * Authenticate and upgrade inside uWS's upgrade handler, never later. An upgrade completed after an
+ * await (`res.cork(() => res.upgrade(...))` from a promise, as in uWS's UpgradeAsync example) hits a
+ * bug in HttpResponse::cork of our uWS build (20.30; fixed upstream by uNetworking/uWebSockets PR 1929):
+ * the socket is reallocated in place on upgrade, so cork() does not notice the upgrade, reads the freed
+ * HttpResponseData's state from what is now WebSocket memory and, when those stale bytes look like
+ * "Connection: close, response done", shuts the new WebSocket down right after `open` (the client sees
+ * 1006, and frames sent right after `hello` are lost). The synchronous path is safe (uWS's HTTP parser
+ * finishes the upgrade itself), and an HS256 check is one HMAC, so the token is verified inline.
+ */
 function upgrade(deps: SocketDeps, role: Role, res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
-  // Copy everything from req now: it is invalid after this callback returns.
-  const key = req.getHeader('sec-websocket-key');
-  const protocol = req.getHeader('sec-websocket-protocol');
-  const extensions = req.getHeader('sec-websocket-extensions');
-  const token = extractToken(req.getHeader('authorization'), req.getQuery('token'));
-  let aborted = false;
-  res.onAborted(() => {
-    aborted = true;
-  });
   if (!deps.accepting()) return refuse(res, 503, 'unavailable', 'server is shutting down');
-  deps.verifier.verify(token).then(
-    (p) => {
-      if (aborted) return;
-      if (p.role !== role) return refuse(res, 403, 'forbidden', `role ${p.role} may not open /v1/${role}/ws`);
-      res.cork(() => res.upgrade(newSocketData(role, p.sub), key, protocol, extensions, context));
-    },
-    (err) => {
-      if (aborted) return;
-      const e = err instanceof ProtocolError ? err : new ProtocolError('unauthorized', 'invalid token');
-      refuse(res, ErrorCodes[e.code], e.code, e.message);
-    },
+  let p: Principal;
+  try {
+    p = deps.verifier.verifyNow(extractToken(req.getHeader('authorization'), req.getQuery('token')));
+  } catch (err) {
+    const e = err instanceof ProtocolError ? err : new ProtocolError('unauthorized', 'invalid token');
+    return refuse(res, ErrorCodes[e.code], e.code, e.message);
+  }
+  if (p.role !== role) return refuse(res, 403, 'forbidden', `role ${p.role} may not open /v1/${role}/ws`);
+  res.upgrade(
+    newSocketData(role, p.sub),
+    req.getHeader('sec-websocket-key'),
+    req.getHeader('sec-websocket-protocol'),
+    req.getHeader('sec-websocket-extensions'),
+    context,
   );
 }
 
