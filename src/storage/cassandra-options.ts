@@ -21,6 +21,11 @@ export interface CassandraSettings {
   spoolDir: string;
   /** Most spool bytes on disk before new writes are dropped (and logged), bytes. */
   spoolMaxBytes: number;
+  /**
+   * Start even when no contact point answers (CASSANDRA_START_OFFLINE=1): writes go to the spool until
+   * Cassandra answers, reads fail meanwhile. Off by default, so a wrong address fails the start at once.
+   */
+  startOffline?: boolean;
 }
 
 type Source = Record<string, string | undefined>;
@@ -82,5 +87,12 @@ export function cassandraSettingsFromEnv(src: Source, dataDir: string): Cassandr
     credentials: user ? { username: user, password } : undefined,
     spoolDir: path.resolve(src.CASSANDRA_SPOOL_DIR || path.join(dataDir, 'spool')),
     spoolMaxBytes,
+    startOffline: parseFlag(src.CASSANDRA_START_OFFLINE, 'CASSANDRA_START_OFFLINE'),
   };
+}
+
+function parseFlag(v: string | undefined, name: string): boolean {
+  if (v === undefined || v === '' || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true') return true;
+  throw new ConfigError(`${name}=${v}: expected 1 or 0`);
 }

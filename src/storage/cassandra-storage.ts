@@ -58,18 +58,34 @@ export async function openCassandraStorage(opts: CassandraStorageOptions): Promi
   const s = opts.settings;
   const tuning = { ...DEFAULT_TUNING, ...opts.tuning };
   const client = opts.client ?? createClient(s);
+  const log = opts.logger ?? silentLogger;
+  let offline = false;
   try {
-    await client.connect();
-    if (opts.migrate) await migrate(client, s.keyspace, s.replication);
-    const missing = await missingTables(client, s.keyspace);
-    if (missing.length) throw new Error(`Cassandra keyspace ${s.keyspace} lacks tables ${missing.join(', ')}: run \`npx taxiway migrate\` first`);
-    const log = opts.logger ?? silentLogger;
+    try {
+      await client.connect();
+    } catch (err) {
+      // Opt-in: a node restarted during a Cassandra outage serves and spools instead of failing its start.
+      if (!s.startOffline || opts.migrate || opts.client) throw err;
+      offline = true;
+      log.warn({ err: String(err), contactPoints: s.contactPoints }, 'storage: Cassandra unreachable at start: serving with writes spooled until it answers');
+    }
+    if (!offline) {
+      if (opts.migrate) await migrate(client, s.keyspace, s.replication);
+      await assertSchema(client, s.keyspace);
+    }
     const spool = await Spool.open(s.spoolDir, { segmentBytes: tuning.spoolSegmentBytes, maxBytes: s.spoolMaxBytes, logger: log });
-    return new CassandraStorage(client, !opts.client, spool, new CassandraMetrics(opts.registry), log, s, tuning);
+    const storage = new CassandraStorage(client, !opts.client, spool, new CassandraMetrics(opts.registry), log, s, tuning);
+    if (offline) storage.checkSchemaWhenReachable();
+    return storage;
   } catch (err) {
     if (!opts.client) await client.shutdown().catch(() => undefined);
     throw err;
   }
+}
+
+async function assertSchema(client: Client, keyspace: string): Promise<void> {
+  const missing = await missingTables(client, keyspace);
+  if (missing.length) throw new Error(`Cassandra keyspace ${keyspace} lacks tables ${missing.join(', ')}: run \`npx taxiway migrate\` first`);
 }
 
 export class CassandraStorage implements Storage {
@@ -80,6 +96,7 @@ export class CassandraStorage implements Storage {
   private readonly reader: CassandraReader;
   private readonly ticker: NodeJS.Timeout;
   private droppedWarned = 0;
+  private readonly keyspace: string;
 
   constructor(
     private readonly client: Client,
@@ -91,6 +108,7 @@ export class CassandraStorage implements Storage {
     private readonly tuning: CassandraTuning,
   ) {
     const cl = consistencyOf(settings.consistency);
+    this.keyspace = settings.keyspace;
     const writer = new ItemWriter(client, settings.keyspace, cl, metrics, tuning.writeTimeoutMs);
     this.pipeline = new WritePipeline(writer, spool, metrics, log, tuning);
     this.chunker = new FixChunker(tuning, (c) => this.pipeline.submit(c));
@@ -162,6 +180,29 @@ export class CassandraStorage implements Storage {
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
+  }
+
+  /**
+   * After an offline start: retry connecting every few seconds (writes also retry on their own, through the
+   * spool) and, once connected, check the schema, logging loudly when tables are missing.
+   */
+  checkSchemaWhenReachable(everyMs = 5000): void {
+    const attempt = async (): Promise<void> => {
+      if (this.state !== 'open') return;
+      try {
+        await this.client.connect();
+      } catch {
+        setTimeout(() => void attempt(), everyMs).unref();
+        return;
+      }
+      try {
+        await assertSchema(this.client, this.keyspace);
+        this.log.info?.({}, 'storage: Cassandra reachable, schema present');
+      } catch (err) {
+        this.log.error({ err: String(err) }, 'storage: Cassandra answers but the schema is incomplete: writes stay spooled');
+      }
+    };
+    void attempt();
   }
 
   async healthy(): Promise<boolean> {
