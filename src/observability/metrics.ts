@@ -1,5 +1,6 @@
 // Prometheus metrics (prom-client): one registry per app instance, so tests can run several apps.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { asyncOpenFds } from './open-fds.js';
 import type { Bus } from '../bus/bus.js';
 
 export type FixTallyKey = 'accepted' | 'duplicate' | 'future' | 'jump' | 'overloaded' | 'invalid';
@@ -89,5 +90,6 @@ export class Metrics {
     for (const r of ['driver', 'rider', 'ops'] as const) this.wsConnections.set({ role: r }, 0);
     for (const k of REJECT_REASONS) this.fixesRejected.inc({ reason: k }, 0);
     collectDefaultMetrics({ register: this.registry, prefix: 'taxiway_process_' });
+    asyncOpenFds(this.registry, 'taxiway_process_');
   }
 }
