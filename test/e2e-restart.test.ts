@@ -7,6 +7,17 @@ import type { JobDoc } from '../src/matching/job-repo.js';
 import type { StoredTimer } from '../src/bus/timers.js';
 import { DISPATCH_CHECK_TIMER } from '../src/matching/job-service.js';
 
+/** The job's state once it is `want`, or the last state seen after `ms`. */
+async function stateWhen(url: string, job: string, token: string, want: string, ms = 5000): Promise<string> {
+  const end = Date.now() + ms;
+  let state = '';
+  while (Date.now() < end && state !== want) {
+    state = (await http('GET', `${url}/v1/jobs/${job}`, token)).body.state;
+    if (state !== want) await new Promise((r) => setTimeout(r, 100));
+  }
+  return state;
+}
+
 t.test('restart keeps history and finished jobs', async (t) => {
   const s1 = await startServer();
   const dir = s1.dataDir;
@@ -77,13 +88,7 @@ t.test('restart resumes live jobs: the driver gets its job back and finishes it;
   const events = await s2.app.storage.jobEvents(live);
   t.same(events.map((e) => e.state), ['dispatching', 'accepted', 'arrived', 'in_progress', 'completed'], 'one history across the restart');
 
-  const end = Date.now() + 5000;
-  let state = '';
-  while (Date.now() < end && state !== 'unfulfilled') {
-    state = (await http('GET', `${s2.url}/v1/jobs/${pending}`, rt)).body.state;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  t.equal(state, 'unfulfilled', 'the offer timer survived the restart: it expired and dispatch ended the job (no driver left)');
+  t.equal(await stateWhen(s2.url, pending, rt, 'unfulfilled'), 'unfulfilled', 'the offer timer survived the restart: it expired and dispatch ended the job (no driver left)');
   back.close();
 });
 
@@ -106,11 +111,5 @@ t.test('a job whose node died between its creation and its first offer is dispat
   const s2 = await startServer({}, dir);
   t.teardown(() => s2.stop());
   const rt = await s2.token('rider', 'wd-r');
-  const end = Date.now() + 5000;
-  let got = '';
-  while (Date.now() < end && got !== 'unfulfilled') {
-    got = (await http('GET', `${s2.url}/v1/jobs/${id}`, rt)).body.state;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  t.equal(got, 'unfulfilled', 'dispatched again (no driver online now, so it ends instead of hanging in dispatching)');
+  t.equal(await stateWhen(s2.url, id, rt, 'unfulfilled'), 'unfulfilled', 'dispatched again (no driver online now, so it ends instead of hanging in dispatching)');
 });
