@@ -39,6 +39,8 @@ export class LmdbStorage implements Storage {
   private readonly writer: FixWriter;
   /** In-flight job-event transactions, so flush() and close() wait for them. */
   private readonly jobTxns = new Set<Promise<unknown>>();
+  /** Per live job, the highest event seq this process wrote (see appendJobEvent). */
+  private readonly lastSeq = new Map<string, number>();
   private droppedAfterClose = 0;
 
   private constructor(
@@ -133,22 +135,43 @@ export class LmdbStorage implements Storage {
     if (this.state !== 'open') throw new Error('storage closed');
     checkJobEvent(ev);
     const key: EventKey = [ev.job, ev.seq];
-    // The txn callback runs later, when the write thread is ready: copy now so caller mutations don't leak in.
+    // The writes happen later, on the write thread: copy now so caller mutations don't leak in.
     const body = structuredClone(toStoredEvent(ev));
-    const txn = this.root.transaction(() => {
-      if (this.events.doesExist(key)) return; // idempotent on (job, seq): the first write stays
-      this.events.put(key, body);
-      for (const p of jobParties(body.snapshot)) this.byParty.put([p.party, p.id, p.createdTs, ev.job], true);
-      // Events can land out of order (concurrent callers, retries): only the highest seq is "latest".
-      const later = [...this.events.getKeys({ start: key, exclusiveStart: true, end: [ev.job, Infinity], limit: 1 })];
-      if (later.length === 0) this.jobs.put(ev.job, body.snapshot);
-    });
+    const known = this.lastSeq.get(ev.job);
+    let txn: Promise<unknown>;
+    if (known !== undefined && ev.seq > known) {
+      // The common case: the next event of a job this process wrote the last event of (this process is the
+      // only writer of its LMDB env). Nothing to read, so no transaction callback on the event loop: the
+      // puts go out as one batch, committed atomically on the write thread.
+      this.noteSeq(ev.job, ev.seq, body.snapshot.state);
+      txn = this.root.batch(() => this.putEvent(key, body, true));
+    } else {
+      txn = this.root.transaction(() => {
+        if (this.events.doesExist(key)) return; // idempotent on (job, seq): the first write stays
+        // Events can land out of order (concurrent callers, retries): only the highest seq is "latest".
+        const later = [...this.events.getKeys({ start: key, exclusiveStart: true, end: [ev.job, Infinity], limit: 1 })];
+        this.putEvent(key, body, later.length === 0);
+        if (later.length === 0) this.noteSeq(ev.job, ev.seq, body.snapshot.state);
+      });
+    }
     this.jobTxns.add(txn);
     try {
       await txn;
     } finally {
       this.jobTxns.delete(txn);
     }
+  }
+
+  private putEvent(key: EventKey, body: StoredJobEvent, latest: boolean): void {
+    this.events.put(key, body);
+    for (const p of jobParties(body.snapshot)) this.byParty.put([p.party, p.id, p.createdTs, key[0]], true);
+    if (latest) this.jobs.put(key[0], body.snapshot);
+  }
+
+  /** Highest seq written per live job; a final job is forgotten (its late duplicates take the checked path). */
+  private noteSeq(job: string, seq: number, state: string): void {
+    if (state === 'completed' || state === 'cancelled' || state === 'unfulfilled') this.lastSeq.delete(job);
+    else this.lastSeq.set(job, seq);
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
