@@ -43,8 +43,8 @@ type DriverKind = 'accept' | 'decline' | 'arrived' | 'start' | 'complete' | 'can
 const MAX_CAS_RETRIES = 16;
 const OFFER_TIMER = 'offer';
 /**
- * Durable watchdog of a job that must get its next offer: scheduled before the commit that leaves a job
- * without one (creation, decline, driver cancel), so a node dying between that commit and the next offer
+ * Durable watchdog of a job that must get its next offer: armed with the commit that leaves a job without
+ * one (before a creation, alongside a decline or driver cancel), so a node dying between that commit and the next offer
  * does not leave the job `dispatching` forever; when it fires, a job still without an offer is dispatched.
  */
 export const DISPATCH_CHECK_TIMER = 'dispatch-check';
@@ -128,7 +128,7 @@ export class JobService {
   async driverAction(driver: string, kind: DriverKind, id: string): Promise<void> {
     const by = 'driver:' + driver;
     if (kind === 'accept' || kind === 'decline') {
-      const watch = kind === 'decline' ? this.watchDispatch(id) : null;
+      const watch = kind === 'decline' ? this.watchIf(id, (d) => d.offer === driver) : null;
       const r = await this.mutate(id, by, (d) => {
         if (d.offer !== driver || d.rec.state !== 'dispatching') throw new ProtocolError('conflict', `no open offer of job ${id} for this driver`);
         d.offer = null;
@@ -149,7 +149,7 @@ export class JobService {
       return;
     }
     const event: JobEventKind = kind === 'cancel' ? 'driver_cancel' : kind;
-    const watch = kind === 'cancel' ? this.watchDispatch(id) : null;
+    const watch = kind === 'cancel' ? this.watchIf(id, (d) => d.rec.driver === driver) : null;
     await this.mutate(id, by, (d) => {
       if (d.rec.driver !== driver) throw new ProtocolError('not_found', `job ${id} is not assigned to this driver`);
       transition(d, event);
@@ -272,6 +272,17 @@ export class JobService {
     }
     this.d.logger.warn({ job: id }, 'dispatch gave up after repeated conflicts; the dispatch watchdog retries');
     await this.watchDispatch(id);
+  }
+
+  /**
+   * Arm the watchdog alongside a driver's decline or cancel, only when the job is really the driver's
+   * (a driver cannot make timers for any job id it names). Runs concurrently with the commit; never
+   * rejects (a failure is logged: the watchdog is a safety net, the commit is what matters).
+   */
+  private watchIf(id: string, mine: (d: JobDoc) => boolean): Promise<void> {
+    return this.d.repo.get(id).then(
+      (d) => (d && mine(d) ? this.watchDispatch(id) : undefined),
+    ).catch((err: unknown) => this.d.logger.warn({ err, job: id }, 'dispatch watchdog not armed'));
   }
 
   /** (Re)arm the job's dispatch watchdog (replaces an earlier one). */
