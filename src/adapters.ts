@@ -46,7 +46,8 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
   if (!config.redisUrl) {
     // Live jobs, claims and offer timers are written through to LMDB so a restart resumes them.
     const state = LmdbState.open(path.join(config.dataDir, 'state'), (err) => logger.error({ err }, 'live state not written'));
-    const timers = new MemoryTimers(state.table<StoredTimer>('timers'));
+    // Restored timers wait at least one offer timeout after start-up: drivers get that long to reconnect.
+    const timers = new MemoryTimers(state.table<StoredTimer>('timers'), config.dispatch.offerTimeoutMs);
     timers.onError = onTimerError;
     const repo = new MemoryJobRepo(undefined, { docs: state.table('jobs'), offers: state.table('offers'), active: state.table('active') });
     if (repo.liveCount > 0) logger.info({ jobs: repo.liveCount }, 'live jobs resumed from the data dir');

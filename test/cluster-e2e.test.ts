@@ -171,9 +171,9 @@ else {
     t.equal(await onA.waitClose(3000), 4001, 'the older socket, on the other node, is replaced');
     await sleep(200);
     t.equal(onB.closeCode, null, 'the newer one stays open');
-    await seen(c, A, ['h-d1'], 43.73, 7.42);
+    await seen(c, B, ['h-d1'], 43.73, 7.42);
     const rt = await c.token('rider', 'h-r');
-    const job = (await http('POST', `${A.url}/v1/jobs`, rt, { pickup: { lat: 43.7301, lng: 7.4200 } })).body.id as string;
+    const job = (await http('POST', `${B.url}/v1/jobs`, rt, { pickup: { lat: 43.7301, lng: 7.4200 } })).body.id as string;
     const offer = await onB.waitFor((f) => f.t === 'offer' && f.job === job, 5000);
     t.ok(offer, 'the driver was not marked offline by the old socket closing: it gets the offer on B');
     t.equal((await onB.request({ t: 'accept', job })).t, 'ack');

@@ -108,7 +108,8 @@ t.test('a job whose node died between its creation and its first offer is dispat
   state.table<StoredTimer>('timers').put(`${DISPATCH_CHECK_TIMER}\u0000${id}`, { kind: DISPATCH_CHECK_TIMER, key: id, fireAt: now - 1, payload: { job: id } });
   await state.close();
 
-  const s2 = await startServer({}, dir);
+  // Restored timers wait one offer timeout after start-up (drivers reconnect meanwhile): 1 s here.
+  const s2 = await startServer({ TAXIWAY_OFFER_TIMEOUT_MS: '1000' }, dir);
   t.teardown(() => s2.stop());
   const rt = await s2.token('rider', 'wd-r');
   t.equal(await stateWhen(s2.url, id, rt, 'unfulfilled'), 'unfulfilled', 'dispatched again (no driver online now, so it ends instead of hanging in dispatching)');

@@ -25,8 +25,10 @@ export interface StoredTimer { kind: string; key: string; fireAt: number; payloa
 
 /**
  * Timers of one process. With a `table` (embedded mode: an `LmdbState` table in the data dir) every
- * scheduled timer is also stored until its handler has run, and a new instance re-arms what is stored:
- * a timer overdue at start-up fires as soon as its kind has a handler. So offer expiry survives a restart.
+ * scheduled timer is also stored until its handler has run, and a new instance re-arms what is stored, no
+ * earlier than `restoreGraceMs` after start-up (drivers need that long to reconnect before an offer made
+ * before the restart expires and dispatch looks for someone else), and only once its kind has a handler.
+ * So offer expiry survives a restart.
  */
 export class MemoryTimers implements Timers {
   private readonly handlers = new Map<string, TimerHandler>();
@@ -36,10 +38,13 @@ export class MemoryTimers implements Timers {
   /** Called when a handler throws or rejects (it would otherwise be lost). */
   onError: (err: unknown, kind: string) => void = () => {};
 
-  constructor(private readonly table: StateTable<StoredTimer> | null = null) {
+  /** Per key, how many times it was armed: a finished run removes the stored record only if it is still the one that ran. */
+  private readonly armed = new Map<string, number>();
+
+  constructor(private readonly table: StateTable<StoredTimer> | null = null, restoreGraceMs = 0) {
     if (!table) return;
     const now = Date.now();
-    for (const [, t] of table.entries()) this.arm(t, t.fireAt - now);
+    for (const [, t] of table.entries()) this.arm(t, Math.max(t.fireAt - now, restoreGraceMs));
   }
 
   handle(kind: string, handler: TimerHandler): void {
@@ -64,7 +69,10 @@ export class MemoryTimers implements Timers {
       clearTimeout(t);
       this.pending.delete(k);
     }
-    if (this.unhandled.delete(k) || t) this.table?.remove(k);
+    if (this.unhandled.delete(k) || t) {
+      this.armed.delete(k);
+      this.table?.remove(k);
+    }
   }
 
   async close(): Promise<void> {
@@ -77,6 +85,7 @@ export class MemoryTimers implements Timers {
     const old = this.pending.get(k);
     if (old) clearTimeout(old);
     this.unhandled.delete(k);
+    this.armed.set(k, (this.armed.get(k) ?? 0) + 1);
     this.pending.set(k, setTimeout(() => {
       this.pending.delete(k);
       this.fire(k, t);
@@ -89,9 +98,13 @@ export class MemoryTimers implements Timers {
       if (this.table) this.unhandled.set(k, t);
       return;
     }
-    // Stored until the handler has run: a crash during it fires the timer again after the restart.
+    // Stored until the handler has run: a crash during it fires the timer again after the restart. A key
+    // scheduled again meanwhile has a new record (and maybe a run of its own going): that one stays.
+    const generation = this.armed.get(k);
     const done = (): void => {
-      if (!this.pending.has(k)) this.table?.remove(k);
+      if (this.armed.get(k) !== generation) return;
+      this.armed.delete(k);
+      this.table?.remove(k);
     };
     try {
       Promise.resolve(h(t.payload)).catch((err) => this.onError(err, t.kind)).finally(done);

@@ -88,7 +88,7 @@ export class JobService {
       created_ts: now, updated_ts: now, times: { dispatching: now },
     };
     const doc: JobDoc = { rec, seq: 1, attempts: 0, offer: null, offerExpires: 0, tried: [], version: 1 };
-    await Promise.all([this.d.repo.create(doc), this.watchDispatch(rec.id)]);
+    await Promise.all([this.d.repo.create(doc), this.watchDispatch(rec.id).catch((err: unknown) => this.d.logger.warn({ err, job: rec.id }, 'dispatch watchdog not armed'))]);
     this.searchFrom.set(rec.id, now);
     this.recorded(doc, 'rider');
     await this.dispatchNext(rec.id);
@@ -255,7 +255,12 @@ export class JobService {
         next.rec.eta_s ??= best.eta;
         claims = [{ op: 'claimOffer', driver: best.id }];
       } else transition(next, 'give_up');
-      const r = await this.d.repo.commit(next, doc.version, claims);
+      // The offer's expiry timer goes out with the commit, not after it: a node dying between the two must
+      // not leave an offer nobody ends. A timer for a commit that then fails finds no such offer: a no-op.
+      const [r] = await Promise.all([
+        this.d.repo.commit(next, doc.version, claims),
+        best ? this.d.timers.schedule(OFFER_TIMER, offerKey(id, next.attempts), s.offerTimeoutMs, { job: id, driver: best.id, n: next.attempts }) : undefined,
+      ]);
       if (r === 'claim_failed') {
         skip.add(best!.id); // claimed by another job meanwhile
         continue;
@@ -265,7 +270,6 @@ export class JobService {
         this.recorded(next, 'dispatch');
         return;
       }
-      await this.d.timers.schedule(OFFER_TIMER, offerKey(id, next.attempts), s.offerTimeoutMs, { job: id, driver: best.id, n: next.attempts });
       this.d.notifier.toDriver(best.id, offerFrame(next.rec, best.eta, next.offerExpires));
       this.d.metrics.offerLatency.observe((Date.now() - (this.searchFrom.get(id) ?? now)) / 1000);
       return;

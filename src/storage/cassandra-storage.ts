@@ -195,6 +195,11 @@ export class CassandraStorage implements Storage {
         setTimeout(() => void attempt(), everyMs).unref();
         return;
       }
+      // Connected after close(): the driver's shutdown skipped a client that was not connected yet.
+      if (this.state !== 'open') {
+        if (this.ownsClient) await this.client.shutdown().catch(() => undefined);
+        return;
+      }
       try {
         await assertSchema(this.client, this.keyspace);
         this.log.info?.({}, 'storage: Cassandra reachable, schema present');

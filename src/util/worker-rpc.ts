@@ -33,7 +33,13 @@ export class WorkerRpc<Q, R> {
     return new Promise<R>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       const msg: RpcRequest<Q> = { id, req };
-      w.postMessage(msg, transfer as Transferable[]);
+      try {
+        w.postMessage(msg, transfer as Transferable[]);
+      } catch (e) {
+        // Not cloneable (a programming error): this call fails, the worker stays usable.
+        this.pending.delete(id);
+        reject(e as Error);
+      }
     });
   }
 
@@ -88,7 +94,7 @@ export function serveRpc<Q, R>(
       reply = { id: m.id, res };
       transfer = transferOf(res);
     } catch (e) {
-      reply = { id: m.id, error: (e as Error).message };
+      reply = { id: m.id, error: e instanceof Error ? e.message : String(e) };
     }
     port.postMessage(reply, transfer);
   });

@@ -119,7 +119,9 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
     },
     close(ws) {
       const driver = ws.getUserData().sub;
-      if (hub.removeDriver(driver, ws)) {
+      // A shutdown closes every socket: that is not the driver going away (its offer and status stay for
+      // the node that resumes them, or for the node its app reconnects to).
+      if (hub.removeDriver(driver, ws) && deps.accepting()) {
         jobs.driverDisconnected(driver).catch((err) => deps.logger.error({ err, driver }, 'driver disconnect handling failed'));
       }
     },
