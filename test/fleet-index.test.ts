@@ -2,9 +2,9 @@
 import t from 'tap';
 import { CityFleet, DriverStatus, NearestResult } from '../src/fleet/city-fleet.js';
 import type { DriverStatusCode } from '../src/fleet/city-fleet.js';
-import { haversineMetres, METRES_PER_DEGREE } from '../src/fleet/geo.js';
+import { METRES_PER_DEGREE } from '../src/fleet/geo.js';
 import { mulberry32 } from '../src/util/random.js';
-import { bruteForce } from './helpers/nearest-oracle.js';
+import { compareNearest as compare } from './helpers/nearest-oracle.js';
 
 
 /** Move (lat, lng) degrees by north/east metres, reflecting over the poles and wrapping longitude. */
@@ -22,30 +22,6 @@ function scatter(rnd: () => number, lat: number, lng: number, maxM: number): [nu
   const r = maxM * Math.sqrt(rnd());
   const a = rnd() * 2 * Math.PI;
   return offset(lat, lng, r * Math.cos(a), r * Math.sin(a));
-}
-
-/** Returns a description of the first difference, or null when nearest() matches brute force. */
-function compare(f: CityFleet, lat: number, lng: number, k: number, maxM: number, filter: ((s: number) => boolean) | null, out: NearestResult): string | null {
-  const n = f.nearest(lat, lng, k, maxM, filter, out);
-  const want = bruteForce(f, lat, lng, k, maxM, filter);
-  const where = `q(${lat}, ${lng}) k=${k} r=${maxM}`;
-  if (n !== want.length || out.count !== n) return `${where}: count ${n}, want ${want.length}`;
-  const seen = new Set<number>();
-  for (let i = 0; i < n; i++) {
-    const s = out.slots[i]!;
-    if (seen.has(s)) return `${where}: duplicate slot ${s}`;
-    seen.add(s);
-    if (f.alive[s] !== 1) return `${where}: dead slot ${s}`;
-    if (filter && !filter(s)) return `${where}: filter violated at ${s}`;
-    const live = haversineMetres(lat, lng, f.lat[s]!, f.lng[s]!);
-    if (Math.abs(live - out.metres[i]!) > 1e-6) return `${where}: reported ${out.metres[i]} but live distance ${live}`;
-    const w = want[i]!;
-    // Equal distances may come in any order; only then may ids differ.
-    if (f.idAt(s) !== w.id && Math.abs(out.metres[i]! - w.metres) > 1e-6) {
-      return `${where}: #${i} got ${f.idAt(s)} at ${out.metres[i]}, want ${w.id} at ${w.metres}`;
-    }
-  }
-  return null;
 }
 
 interface Scenario { name: string; lat: number; lng: number; seed: number }

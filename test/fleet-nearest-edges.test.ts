@@ -3,29 +3,7 @@ import t from 'tap';
 import { CityFleet, DriverStatus, NearestResult } from '../src/fleet/city-fleet.js';
 import { haversineMetres } from '../src/fleet/geo.js';
 import { mulberry32 } from '../src/util/random.js';
-import { bruteForce } from './helpers/nearest-oracle.js';
-
-/** First difference between nearest() and brute force, or null. Equal distances may swap ids. */
-function compare(f: CityFleet, lat: number, lng: number, k: number, maxM: number, filter: ((s: number) => boolean) | null, out: NearestResult): string | null {
-  const n = f.nearest(lat, lng, k, maxM, filter, out);
-  const want = bruteForce(f, lat, lng, k, maxM, filter);
-  const where = `q(${lat}, ${lng}) k=${k} r=${maxM}`;
-  if (n !== want.length) return `${where}: count ${n}, want ${want.length}`;
-  const seen = new Set<number>();
-  for (let i = 0; i < n; i++) {
-    const s = out.slots[i]!;
-    if (seen.has(s)) return `${where}: duplicate slot ${s}`;
-    seen.add(s);
-    if (f.alive[s] !== 1) return `${where}: dead slot ${s}`;
-    if (filter && !filter(s)) return `${where}: filter violated at ${s}`;
-    const live = haversineMetres(lat, lng, f.lat[s]!, f.lng[s]!);
-    if (Math.abs(live - out.metres[i]!) > 1e-6) return `${where}: reported ${out.metres[i]} but live distance ${live}`;
-    if (i > 0 && out.metres[i]! < out.metres[i - 1]! - 1e-6) return `${where}: not sorted at #${i}`;
-    const w = want[i]!;
-    if (f.idAt(s) !== w.id && Math.abs(out.metres[i]! - w.metres) > 1e-6) return `${where}: #${i} got ${f.idAt(s)} at ${out.metres[i]}, want ${w.id} at ${w.metres}`;
-  }
-  return null;
-}
+import { compareNearest as compare } from './helpers/nearest-oracle.js';
 
 /** Uniform point on the sphere, degrees. */
 function onSphere(rnd: () => number): [number, number] {
