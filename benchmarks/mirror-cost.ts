@@ -65,8 +65,9 @@ async function main(): Promise<void> {
   const env = (id: string): Record<string, string> => ({ REDIS_URL: redisUrl, TAXIWAY_REDIS_PREFIX: prefix, TAXIWAY_NODE_ID: id });
   const a = await startTaxiway({ env: env('a') });
   const b = await startTaxiway({ env: env('b') });
-  const bytes0 = promValue(await scrape(`${a.url}/metrics`), 'taxiway_bus_published_bytes');
-  const msgs0 = promValue(await scrape(`${a.url}/metrics`), 'taxiway_bus_messages', { dir: 'published' });
+  const aText0 = await scrape(`${a.url}/metrics`);
+  const bytes0 = promValue(aText0, 'taxiway_bus_published_bytes');
+  const msgs0 = promValue(aText0, 'taxiway_bus_messages', { dir: 'published' });
   const t0 = Date.now();
   const cluster = await measure(a, { a: a.pid, b: b.pid, ...(procSample(redisPid) ? { redis: redisPid } : {}) });
   const dt = (Date.now() - t0) / 1000;

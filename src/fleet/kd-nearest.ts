@@ -253,7 +253,7 @@ export function kdNearest(snap: KdSnapshot, q: KdQuery, liveLat: Float64Array, l
         continue;
       }
       if (filter !== null && !filter(s)) continue;
-      // Sorted insert into the top k; equal keys keep arrival order.
+      // Sorted insert into the top k; equal keys keep arrival order (NearestResult.insertKey, inlined in this loop).
       let p = count < k ? count++ : k - 1;
       while (p > 0 && keys[p - 1]! > key) {
         keys[p] = keys[p - 1]!;

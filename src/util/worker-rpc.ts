@@ -21,11 +21,6 @@ export class WorkerRpc<Q, R> {
 
   constructor(private readonly url: URL, private readonly label: string) {}
 
-  /** Whether a call is waiting for its answer. */
-  get busy(): boolean {
-    return this.pending.size > 0;
-  }
-
   call(req: Q, transfer: readonly Transferable[] = []): Promise<R> {
     if (this.failed) return Promise.reject(this.failed);
     const w = this.ensure();
