@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client): one registry per app instance, so tests can run several apps.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { asyncOpenFds } from './open-fds.js';
+import { TalliedHistogram } from './tallied-histogram.js';
 import type { Bus } from '../bus/bus.js';
 
 export type FixTallyKey = 'accepted' | 'duplicate' | 'future' | 'jump' | 'overloaded' | 'invalid';
@@ -56,9 +57,9 @@ export class Metrics {
   /**
    * Time from the request reaching its route to the reply being written, by route pattern, method and
    * status class (`2xx`, `4xx`, ...), so the label set stays small. Buckets span a cached GET (~20 µs)
-   * to a slow storage read.
+   * to a slow storage read. Tallied in typed arrays: it is observed on every request.
    */
-  readonly httpDuration = new Histogram<'route' | 'method' | 'status'>({
+  readonly httpDuration = new TalliedHistogram<'route' | 'method' | 'status'>({
     name: 'taxiway_http_request_duration_seconds',
     help: 'HTTP request handling time, by route pattern, method and status class',
     labelNames: ['route', 'method', 'status'] as const,

@@ -13,7 +13,8 @@ export const requestStart = (): number => performance.now();
 
 interface Child {
   count: ReturnType<Metrics['httpRequests']['labels']>;
-  time: ReturnType<Metrics['httpDuration']['labels']>;
+  /** Series number in the duration histogram. */
+  series: number;
 }
 
 function methodIndex(method: string): number {
@@ -39,11 +40,11 @@ export function routeRecorder(metrics: Metrics, name: string): RequestRecorder {
     if (c === undefined) {
       c = {
         count: metrics.httpRequests.labels({ route: name, status: String(status) }),
-        time: metrics.httpDuration.labels({ route: pattern, method: METHODS[m] ?? 'OTHER', status: `${Math.floor(status / 100)}xx` }),
+        series: metrics.httpDuration.series({ route: pattern, method: METHODS[m] ?? 'OTHER', status: `${Math.floor(status / 100)}xx` }),
       };
       children.set(key, c);
     }
     c.count.inc();
-    c.time.observe((performance.now() - t0) / 1000);
+    metrics.httpDuration.observeIn(c.series, (performance.now() - t0) / 1000);
   };
 }
