@@ -45,7 +45,6 @@ export interface RouteSpec {
   params?: number;
   /** Read a JSON body (POST). */
   body?: boolean;
-
   handler: (ctx: RouteContext) => Reply | Promise<Reply>;
 }
 
@@ -66,7 +65,7 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
       params: [],
       authorization: req.getHeader('authorization'),
       contentType: req.getHeader('content-type'),
-      origin: deps.cors.enabled ? req.getHeader('origin') : '',
+      origin: cors.enabled ? req.getHeader('origin') : '',
     };
     let paramError: ProtocolError | null = null;
     for (let i = 0; i < (spec.params ?? 0); i++) {
