@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
-import type { Config } from './config.js';
+import type { Config } from './config/load-config.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/bus.js';
 import type { Timers } from './bus/timers.js';

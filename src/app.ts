@@ -1,7 +1,7 @@
 // Composition root: picks adapters from config, wires ingest → fleet → matching → sockets, starts and stops.
 import path from 'node:path';
-import type { Config } from './config.js';
-import type { DispatchSettings } from './config.js';
+import type { Config } from './config/load-config.js';
+import type { DispatchSettings } from './config/load-config.js';
 import { TokenVerifier } from './auth/tokens.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
 import { BusNotifier, attachDeliveries } from './bus/deliveries.js';

@@ -1,5 +1,5 @@
 // `taxiway serve | demo | token`: the command line. Prints to stdout/stderr; logs go through pino.
-import { loadConfig, flagsToEnv, ConfigError } from './config.js';
+import { loadConfig, flagsToEnv, ConfigError } from './config/load-config.js';
 import { startApp } from './app.js';
 import type { TaxiwayApp } from './app.js';
 import { signToken } from './auth/tokens.js';

@@ -2,7 +2,7 @@
 import { startApp } from '../app.js';
 import type { TaxiwayApp } from '../app.js';
 import { signToken } from '../auth/tokens.js';
-import { ConfigError, flagsToEnv, loadConfig } from '../config.js';
+import { ConfigError, flagsToEnv, loadConfig } from '../config/load-config.js';
 import { intOption, parseArgs, take } from '../cli-args.js';
 import type { Role } from '../protocol/messages.js';
 import { RoadGraph, defaultMonacoRoadsPath } from './road-graph.js';

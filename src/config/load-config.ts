@@ -1,9 +1,9 @@
 // Typed configuration, read once at startup from environment and flags, validated with clear messages.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CityDef } from './fleet/city-locator.js';
-import { cassandraSettingsFromEnv } from './storage/cassandra-options.js';
-import type { CassandraSettings } from './storage/cassandra-options.js';
+import type { CityDef } from '../fleet/city-locator.js';
+import { cassandraSettingsFromEnv } from '../storage/cassandra-options.js';
+import type { CassandraSettings } from '../storage/cassandra-options.js';
 
 export interface DispatchSettings {
   /** Search radius around the pickup, metres. */
