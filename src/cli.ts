@@ -4,7 +4,6 @@ import type { EnvSource } from './config/config-error.js';
 import { readEnvironment } from './config/environment.js';
 import { loadConfig } from './config/load-config.js';
 import { flagsToEnv, settingsUsage } from './config/settings.js';
-import { startApp } from './app.js';
 import type { TaxiwayApp } from './app.js';
 import { signToken } from './auth/tokens.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
@@ -115,6 +114,8 @@ async function serve(argv: string[], env: EnvSource): Promise<number> {
   const { options, positional } = parseArgs(argv);
   if (positional.length) throw new ConfigError(`unexpected argument ${positional[0]}`);
   const config = loadConfig(flagsToEnv(options, env));
+  // Loaded after the configuration is valid, so a bad setting is reported before the server's modules load.
+  const { startApp } = await import('./app.js');
   const app = await startApp(config);
   await untilSignal(app);
   return 0;
