@@ -45,7 +45,7 @@ export const SETTINGS = {
   TAXIWAY_REDIS_PREFIX: { kind: 'text', def: 'taxiway:', doc: 'prefix of every Redis key and channel' },
   TAXIWAY_NODE_ID: { kind: 'text', def: 'host-pid-random', doc: "this node's name in logs and the fleet mirror" },
   CASSANDRA_CONTACT_POINTS: { kind: 'text', def: 'unset (LMDB)', doc: 'Cassandra for history and job events (host:port,...)' },
-  CASSANDRA_LOCAL_DC: { kind: 'text', def: 'datacenter1', doc: "the driver's local data centre" },
+  CASSANDRA_LOCAL_DC: { kind: 'text', def: 'datacenter1', doc: "the Cassandra client's local data centre" },
   CASSANDRA_KEYSPACE: { kind: 'text', def: 'taxiway', doc: 'keyspace (a letter, then up to 47 of A-Z a-z 0-9 _)' },
   CASSANDRA_REPLICATION: { kind: 'text', def: 'simple:1', doc: 'simple:<factor> or <dc>:<factor>[,<dc>:<factor>...]' },
   CASSANDRA_CONSISTENCY: { kind: 'text', def: 'LOCAL_QUORUM', doc: 'consistency of reads and writes' },
@@ -102,7 +102,8 @@ export function flagsToEnv(flags: Record<string, string>, env: EnvSource): EnvSo
 export function settingsUsage(): string {
   const rows = (Object.entries(SETTINGS) as Array<[SettingName, Setting]>).map(([name, s]) => {
     const left = s.flag ? `--${s.flag} / ${name}` : name;
-    return `  ${left.padEnd(46)} ${s.doc} (default ${s.def})`;
+    const range = s.kind === 'text' ? '' : s.max === Number.MAX_SAFE_INTEGER ? `, at least ${s.min}` : `, ${s.min} to ${s.max}`;
+    return `  ${left.padEnd(46)} ${s.doc} (default ${s.def}${range})`;
   });
   return rows.join('\n');
 }
