@@ -1,6 +1,5 @@
 // `taxiway serve | demo | token`: the command line. Prints to stdout/stderr; logs go through pino.
 import { loadConfig, flagsToEnv, ConfigError } from './config.js';
-import { startApp } from './app.js';
 import type { TaxiwayApp } from './app.js';
 import { signToken } from './auth/tokens.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
@@ -8,28 +7,19 @@ import { ROLES } from './protocol/messages.js';
 import type { Role } from './protocol/messages.js';
 import { UwsFallbackError } from './ws/uws.js';
 import { ListenError } from './ws/server.js';
-import { intOption, parseArgs, take } from './cli-args.js';
+import { intOption, parseArgs, take, wantsHelp } from './cli-args.js';
+import { DEMO_USAGE, SERVE_USAGE, TOKEN_USAGE, USAGE } from './cli-usage.js';
 
-const USAGE = `usage: taxiway <command> [options]
-
-commands:
-  serve   run a node            [--port N] [--host H] [--data-dir DIR] [--cities FILE] [--log-level L]
-  demo    server + simulated Monaco fleet + riders + dashboard
-                                [--drivers N] [--riders-per-min M] [--speed X] [--trip-s S]
-                                [--duration S] [--seed N] [--port N] [--data-dir DIR]
-  token   print a signed JWT    --role driver|rider|ops --sub ID [--ttl SECONDS] [--data-dir DIR]
-  migrate create/update the Cassandra keyspace and tables (CASSANDRA_* settings)
-  replay  stream real Porto taxi traces through the driver protocol
-                                --file PORTO.csv --url ws://HOST:PORT [--speed N] (taxiway replay --help)
-  bench   load generator and benchmark scenarios (taxiway bench help)
-  eta-eval  score an ETA model  --train TRAIN.csv --test TEST.csv [--model baseline|learned]
-                                [--telemetry PORTO_TRACES.csv] [--json]
-
-Configuration comes from the environment (PORT, TAXIWAY_AUTH_SECRET, TAXIWAY_DATA_DIR, ...; see README)
-and the options above, which override it.`;
+/** Commands whose usage is printed here; the others (replay, migrate, eta-eval, bench) answer --help themselves. */
+const COMMAND_USAGE: Record<string, string> = { serve: SERVE_USAGE, token: TOKEN_USAGE, demo: DEMO_USAGE };
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  const usage = cmd !== undefined && Object.hasOwn(COMMAND_USAGE, cmd) ? COMMAND_USAGE[cmd] : undefined;
+  if (usage !== undefined && wantsHelp(rest)) {
+    process.stdout.write(usage + '\n');
+    return 0;
+  }
   try {
     switch (cmd) {
       case 'serve':
@@ -80,6 +70,8 @@ async function serve(argv: string[]): Promise<number> {
   const { options, positional } = parseArgs(argv);
   if (positional.length) throw new ConfigError(`unexpected argument ${positional[0]}`);
   const config = loadConfig(flagsToEnv(options, process.env));
+  // Loaded here, not at the top: `taxiway --help` and `token` need none of the server's modules.
+  const { startApp } = await import('./app.js');
   const app = await startApp(config);
   await untilSignal(app);
   return 0;
