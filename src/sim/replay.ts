@@ -16,11 +16,15 @@ Replays real Porto taxi traces through a node's driver socket: one socket per ta
 porto-<TAXI_ID> (e.g. porto-20000596), with the recorded times shifted to now, N times faster than
 recorded. Replayed taxis stay offline (they only move on the map and fill the history) unless
 --available is given; available taxis get offers but never answer them, so each offer times out.
+Dispatch and nearby only consider a taxi whose newest fix is younger than the node's TAXIWAY_STALE_MS:
+at --speed 1 fixes are stamped with the time they are sent; faster replays keep the recorded spacing
+between fixes (so the jump filter judges real motion) and end at the present, so their stamps lie in
+the past until the last minutes of the replay.
 
 options:
   --url ws://HOST:PORT      the node (default ws://127.0.0.1:8080)
   --speed N                 time compression (default 60: the 9.3 recorded hours in about 9 min)
-  --available               set every replayed taxi available, so dispatch and nearby see it
+  --available               set every replayed taxi available (dispatch and nearby see it)
   --taxis N                 keep only the N busiest taxis (default all)
   --file CSV                Porto trips CSV (default assets/porto/trips_replay.csv)
   --secret S                the node's HS256 secret (default TAXIWAY_AUTH_SECRET)
