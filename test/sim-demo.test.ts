@@ -107,7 +107,7 @@ t.test('taxiway demo prints no JSON log line on stdout', async (t) => {
   p.stdout.on('data', (d: Buffer) => (out += d));
   p.stderr.on('data', (d: Buffer) => (out += d));
   const code = await new Promise<number | null>((r) => p.on('close', r));
-  t.equal(code, 0, out);
+  t.equal(code, 0, 'exit code 0', { out });
   t.match(out, /taxiway demo: 2 drivers/);
   t.match(out, /node log demo\.log, level warn/, 'the banner says where the log goes');
   t.notMatch(out, /"level"|^\{/m, 'no JSON log line');
