@@ -45,6 +45,8 @@ const ENV_ONLY: ReadonlyArray<[env: string, def: string, meaning: string]> = [
   ['CASSANDRA_START_OFFLINE', '0', '1: start even when Cassandra does not answer'],
   ['TAXIWAY_MIGRATE', 'unset', '1: create/update the Cassandra schema at startup (dev)'],
   ['TAXIWAY_DASHBOARD_ROADS', 'unset', 'GeoJSON roads drawn behind the dashboard'],
+  ['TAXIWAY_CORS_ORIGINS', 'unset (no CORS)', 'browser origins allowed to call the HTTP API (comma-separated, or *)'],
+  ['TAXIWAY_ETA_MAX_DISTANCE_M', '200000', 'GET /v1/eta refuses points farther than this from every city or each other'],
 ];
 
 /** Two lines per flag: name and meaning, then where else it can be set and its default. */
