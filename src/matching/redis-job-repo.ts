@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { ClaimOp, CommitResult, JobDoc, JobRepo } from './job-repo.js';
 import { OFFER_CLAIM_GRACE_MS } from './job-repo.js';
+import { FINAL_STATES } from '../protocol/job-record.js';
 
 const LUA_DIR = new URL('../../../src/matching/lua/', import.meta.url);
 const COMMIT = fs.readFileSync(new URL('job-commit.lua', LUA_DIR), 'utf8');
 const CREATE = fs.readFileSync(new URL('job-create.lua', LUA_DIR), 'utf8');
-const FINAL = new Set(['completed', 'cancelled', 'unfulfilled']);
 
 type Scripted = Redis & {
   twJobCommit(numKeys: number, ...args: string[]): Promise<string>;
@@ -52,7 +52,7 @@ export class RedisJobRepo implements JobRepo {
       ops.push(c.op);
     }
     const offerTtl = Math.max(1000, doc.offerExpires - Date.now() + OFFER_CLAIM_GRACE_MS);
-    const finalTtl = FINAL.has(doc.rec.state) ? this.finishedTtlMs : 0;
+    const finalTtl = FINAL_STATES.has(doc.rec.state) ? this.finishedTtlMs : 0;
     const res = await this.r.twJobCommit(
       keys.length, ...keys,
       String(expectedVersion), JSON.stringify({ ...doc, version: expectedVersion + 1 }), doc.rec.id, String(offerTtl), String(finalTtl), ...ops,
