@@ -9,6 +9,7 @@ import { FleetRegistry } from './fleet/fleet-registry.js';
 import { ServedArea } from './fleet/served-area.js';
 import { Ingest } from './ingest/ingest.js';
 import { JobService } from './matching/job-service.js';
+import { jobLogListener } from './matching/job-log.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -82,12 +83,12 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const jobs = new JobService({
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch,
-    onRecorded: (rec) => {
+    recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), (rec) => {
       if (rec.state !== 'completed' || !rec.driver) return;
       const p = fleet.position(rec.driver);
       const end = p ?? rec.dropoff;
       if (end) etaService.tripCompleted(rec, end.lat, end.lng);
-    },
+    }],
   });
   await attachDeliveries(shared.bus, DELIVER, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
   ingest.onMove = (driver, f, fix) => {

@@ -1,6 +1,7 @@
 // Simulated riders: Poisson arrivals that request a job over HTTP and follow it on a rider socket.
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import { isFinalState } from '../protocol/job-record.js';
 import type { SimFleet } from './sim-driver.js';
 import { simHeaders } from './sim-world.js';
 import type { SimWorld } from './sim-world.js';
@@ -29,7 +30,6 @@ const WARMUP_RIDE_S: [number, number] = [12, 25];
 /** Dropoff candidates tried before settling for the shortest trip found. */
 const DROPOFF_TRIES = 12;
 
-const FINAL = new Set(['completed', 'cancelled', 'unfulfilled']);
 type Frame = Record<string, unknown>;
 type LatLng = { lat: number; lng: number };
 
@@ -85,7 +85,7 @@ export class SimRiders {
     if (res.status !== 201 || !body.id || !body.state) return this.error(`POST /v1/jobs ${res.status}: ${body.error?.message ?? ''}`);
     const job = body.id;
     this.w.jobState(job, body.state, true);
-    if (FINAL.has(body.state) || this.w.stopped) return;
+    if (isFinalState(body.state) || this.w.stopped) return;
     // Warm-up riders never cancel: they are there to show a whole trip early.
     if (!warmUp && this.w.rand() < CANCEL_P) this.w.later(this.w.between(CANCEL_AFTER_MS[0], CANCEL_AFTER_MS[1]), () => void this.cancel(job, token));
     this.follow(job, token);
@@ -107,7 +107,7 @@ export class SimRiders {
       else if (f.t === 'pos') this.w.counters.posFrames++;
       else if (f.t === 'job' && f.job === job && typeof f.state === 'string') {
         this.w.jobState(job, f.state);
-        if (FINAL.has(f.state)) ws.close(1000, 'job finished');
+        if (isFinalState(f.state)) ws.close(1000, 'job finished');
       }
     });
     let failed = false;

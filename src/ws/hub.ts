@@ -1,6 +1,6 @@
 // Who is connected where: driver sockets by id, riders by followed job, ops; implements JobNotifier.
-import type { DeliveryTarget, JobNotifier } from '../bus/deliveries.js';
-import type { JobRecord } from '../storage/ports.js';
+import type { JobNotifier } from '../bus/deliveries.js';
+import type { JobRecord } from '../protocol/job-record.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import { statusName } from '../fleet/city-fleet.js';
 import { encodeFrame, msInt } from '../protocol/codec.js';
@@ -14,7 +14,7 @@ export const REPLACED_CLOSE = 4001;
 /** Ops fleet snapshots go out at most this often, ms. */
 export const FLEET_SNAPSHOT_MS = 500;
 
-export class Hub implements DeliveryTarget {
+export class Hub implements JobNotifier {
   readonly delivery = new Delivery();
   /** Every open socket, for shutdown. */
   readonly sockets = new Set<Sock>();
@@ -106,7 +106,7 @@ export class Hub implements DeliveryTarget {
     }
   }
 
-  // --- DeliveryTarget: frames arriving from the bus, for sockets on this node ---
+  // --- JobNotifier: frames arriving from the bus, for sockets on this node ---
 
   /**
    * A driver socket opened on another node: if this node holds an older one (by opening time, then node
