@@ -88,8 +88,6 @@ export class PosRelay {
     let etaS: number | undefined;
     if (r.state === 'accepted') etaS = this.eta.seconds(p.lat, p.lng, r.pickup.lat, r.pickup.lng, p.lastSent);
     else if (r.state === 'in_progress' && r.dropoff) etaS = this.eta.seconds(p.lat, p.lng, r.dropoff.lat, r.dropoff.lng, p.lastSent);
-    // The job record's ETA follows the `pos` frames (docs/protocol.md, job record).
-    if (etaS !== undefined) r.eta_s = etaS;
     this.notifier.jobPos(r.id, posFrame(r.id, p.lat, p.lng, p.hdg, p.ts, etaS));
   }
 
