@@ -23,7 +23,7 @@ import type { EtaStateStore } from './eta/eta-state-store.js';
 import { FileEtaStateStore } from './eta/eta-state-store.js';
 import { RedisEtaStateStore } from './eta/redis-eta-state-store.js';
 import path from 'node:path';
-import { LmdbState } from './storage/lmdb-state.js';
+import { LmdbState } from './storage/lmdb/lmdb-state.js';
 
 export interface SharedState {
   nodeId: string;

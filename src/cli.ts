@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
         return await runBenchCli(rest);
       }
       case 'migrate': {
-        const { runMigrate } = await import('./storage/cassandra-migrate-cli.js');
+        const { runMigrate } = await import('./storage/cassandra/cassandra-migrate-cli.js');
         return await runMigrate(rest);
       }
       case 'replay': {

@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CityDef } from './fleet/city-locator.js';
-import { cassandraSettingsFromEnv } from './storage/cassandra-options.js';
-import type { CassandraSettings } from './storage/cassandra-options.js';
+import { cassandraSettingsFromEnv } from './storage/cassandra/cassandra-options.js';
+import type { CassandraSettings } from './storage/cassandra/cassandra-options.js';
 
 export interface DispatchSettings {
   /** Search radius around the pickup, metres. */

@@ -1,6 +1,6 @@
 // Timers port: durable delayed work by kind and key (offer expiry). In-memory adapter; BullMQ in bullmq-timers.ts.
 
-import type { StateTable } from '../storage/lmdb-state.js';
+import type { StateTable } from '../storage/lmdb/lmdb-state.js';
 
 export type TimerPayload = Record<string, string | number>;
 export type TimerHandler = (payload: TimerPayload) => void | Promise<void>;

@@ -1,5 +1,5 @@
 // Groups a FixBatch into chunks of one driver and one time slice and encodes them, with no object per fix.
-import { encodeChunkInto, chunkFixBytes, isChunkableTs, sliceOf } from './cassandra-chunk-codec.js';
+import { encodeChunkInto, chunkFixBytes, isChunkableTs, sliceOf } from './chunk-codec.js';
 import type { FixBatch } from './fix-batch.js';
 
 /** Most fixes in one chunk (the codec counts in a u16). */

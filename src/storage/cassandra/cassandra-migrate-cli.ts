@@ -1,6 +1,6 @@
 // `taxiway migrate`: creates or updates the Cassandra keyspace (replication from config) and its tables.
-import { parseArgs, take } from '../cli-args.js';
-import { ConfigError } from '../config.js';
+import { parseArgs, take } from '../../cli-args.js';
+import { ConfigError } from '../../config.js';
 import { createClient } from './cassandra-client.js';
 import { cassandraSettingsFromEnv } from './cassandra-options.js';
 import { migrate, replicationCql } from './cassandra-schema.js';

@@ -1,9 +1,9 @@
 // Groups accepted fixes into per-driver, per-slice chunks and seals them by age or size into write items.
 import cassandra from 'cassandra-driver';
-import { dayOf, encodeChunk, isChunkableTs, sliceOf } from './cassandra-chunk-codec.js';
+import { dayOf, encodeChunk, isChunkableTs, sliceOf } from '../chunk-codec.js';
 import type { ChunkItem } from './cassandra-items.js';
-import { encodeFix, isStorableFix, type FixValue } from './fix-codec.js';
-import type { StoredFix } from './ports.js';
+import { encodeFix, isStorableFix, type FixValue } from '../fix-codec.js';
+import type { StoredFix } from '../ports.js';
 
 interface OpenChunk {
   driver: string;

@@ -1,6 +1,6 @@
 // Cassandra settings: the environment keys of cluster-mode storage, parsed and validated once.
 import path from 'node:path';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../../config.js';
 
 /** Keyspace replication: SimpleStrategy (one dev node) or NetworkTopologyStrategy (a factor per data centre). */
 export type Replication = { class: 'SimpleStrategy'; factor: number } | { class: 'NetworkTopologyStrategy'; dcs: Record<string, number> };

@@ -1,5 +1,5 @@
 // Cluster storage adapter: history and job events in Cassandra, through a bounded queue and a local spool.
-import { fixArray, type FixInput } from './fix-batch.js';
+import { fixArray, type FixInput } from '../fix-batch.js';
 import type { Registry } from 'prom-client';
 import { consistencyOf, createClient, type Client } from './cassandra-client.js';
 import { FixChunker } from './cassandra-chunker.js';
@@ -10,10 +10,10 @@ import { WritePipeline, type PipelineLogger, type PipelineOptions } from './cass
 import { CassandraReader } from './cassandra-reader.js';
 import { migrate, missingTables } from './cassandra-schema.js';
 import { ItemWriter } from './cassandra-writer.js';
-import { checkJobEvent } from './job-codec.js';
-import type { JobEvent, JobParty, JobRecord, Storage, TrackPage } from './ports.js';
-import { Spool } from './spool.js';
-import { silentLogger } from './storage-logger.js';
+import { checkJobEvent } from '../job-codec.js';
+import type { JobEvent, JobParty, JobRecord, Storage, TrackPage } from '../ports.js';
+import { Spool } from '../spool.js';
+import { silentLogger } from '../storage-logger.js';
 
 export interface CassandraTuning extends PipelineOptions {
   /** A fix is written at most this long after it arrives (a chunk stays open that long), ms. */

@@ -1,14 +1,14 @@
 // Embedded storage adapter: one LMDB env holding fixes, latest job records and the job event log.
 import fs from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { clampLimit, isQueryableRange, toPoint, type FixValue, type TrackPoint } from './fix-codec.js';
-import { checkJobEvent, fromStoredEvent, toStoredEvent, type StoredJobEvent } from './job-codec.js';
+import { clampLimit, isQueryableRange, toPoint, type FixValue, type TrackPoint } from '../fix-codec.js';
+import { checkJobEvent, fromStoredEvent, toStoredEvent, type StoredJobEvent } from '../job-codec.js';
 import { FixWriter, type FixEncoder, type FixWriterOptions, type FixWriterStats } from './lmdb-fix-writer.js';
-import { SLICE_MS, decodeChunk, sliceOf } from './cassandra-chunk-codec.js';
-import { ChunkGrouper } from './chunk-grouper.js';
-import { fixBatch, type FixInput } from './fix-batch.js';
-import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobRecord, type Storage, type TrackPage } from './ports.js';
-import { silentLogger, type StorageLogger } from './storage-logger.js';
+import { SLICE_MS, decodeChunk, sliceOf } from '../chunk-codec.js';
+import { ChunkGrouper } from '../chunk-grouper.js';
+import { fixBatch, type FixInput } from '../fix-batch.js';
+import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobRecord, type Storage, type TrackPage } from '../ports.js';
+import { silentLogger, type StorageLogger } from '../storage-logger.js';
 
 type EventKey = [job: string, seq: number];
 /** A chunk of one driver's fixes within one time slice; `seq` orders writes (a later chunk wins on a repeated ts). */
