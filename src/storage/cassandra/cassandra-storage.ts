@@ -1,5 +1,5 @@
 // Cluster storage adapter: history and job events in Cassandra, through a bounded queue and a local spool.
-import { fixArray, type FixInput } from '../fix-batch.js';
+import { fixBatch, type FixInput } from '../fix-batch.js';
 import type { Registry } from 'prom-client';
 import { consistencyOf, createClient, type Client } from './cassandra-client.js';
 import { FixChunker } from './cassandra-chunker.js';
@@ -122,7 +122,7 @@ export class CassandraStorage implements Storage {
   }
 
   appendFixes(input: FixInput): void {
-    const fixes = fixArray(input);
+    const fixes = fixBatch(input);
     if (this.state !== 'open') {
       this.metrics.dropped.inc({ reason: 'closed' }, fixes.length);
       if (this.droppedWarned++ === 0) this.log.warn({ fixes: fixes.length }, 'fixes dropped: storage closed');
