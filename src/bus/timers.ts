@@ -1,6 +1,6 @@
 // Timers port: durable delayed work by kind and key (offer expiry). In-memory adapter; BullMQ in bullmq-timers.ts.
 
-import type { StateTable } from '../storage/lmdb/lmdb-state.js';
+import type { StateTable } from '../storage/live-state.js';
 
 export type TimerPayload = Record<string, string | number>;
 export type TimerHandler = (payload: TimerPayload) => void | Promise<void>;
@@ -24,7 +24,7 @@ export interface Timers {
 export interface StoredTimer { kind: string; key: string; fireAt: number; payload: TimerPayload }
 
 /**
- * Timers of one process. With a `table` (embedded mode: an `LmdbState` table in the data dir) every
+ * Timers of one process. With a `table` (embedded mode: a live-state table, LMDB in the data dir) every
  * scheduled timer is also stored until its handler has run, and a new instance re-arms what is stored, no
  * earlier than `restoreGraceMs` after start-up (drivers need that long to reconnect before an offer made
  * before the restart expires and dispatch looks for someone else), and only once its kind has a handler.
