@@ -1,7 +1,6 @@
 // Composition root: picks adapters from config, wires ingest → fleet → matching → sockets, starts and stops.
-import path from 'node:path';
-import type { Config } from './config.js';
-import type { DispatchSettings } from './config.js';
+import type { Config } from './config/load-config.js';
+import type { DispatchSettings } from './config/dispatch-settings.js';
 import { TokenVerifier } from './auth/tokens.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
 import { BusNotifier, attachDeliveries } from './bus/deliveries.js';
@@ -9,6 +8,7 @@ import { EtaService } from './eta/eta-service.js';
 import { forgetExpired } from './fleet/expiry-forget.js';
 import { startFleetGauges } from './fleet/fleet-gauges.js';
 import { FleetRegistry } from './fleet/fleet-registry.js';
+import { ServedArea } from './fleet/served-area.js';
 import { Ingest } from './ingest/ingest.js';
 import { JobService } from './matching/job-service.js';
 import { fixTelemetry, mirroredFixTelemetry, tripLearning } from './matching/trip-telemetry.js';
@@ -16,10 +16,9 @@ import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { CloseCodes } from './protocol/errors.js';
-import { LmdbStorage } from './storage/lmdb-storage.js';
-import { openCassandraStorage } from './storage/cassandra-storage.js';
 import type { Storage } from './storage/ports.js';
 import { driverHandler } from './ws/driver-socket.js';
+import { CorsPolicy } from './ws/cors.js';
 import { Hub } from './ws/hub.js';
 import { registerRoutes } from './ws/http-routes.js';
 import { opsHandler } from './ws/ops-socket.js';
@@ -28,7 +27,7 @@ import { createUwsApp, listen } from './ws/server.js';
 import { registerSocket } from './ws/sockets.js';
 import type { SocketDeps } from './ws/sockets.js';
 import { registerStatic } from './ws/static-files.js';
-import { sharedState } from './adapters.js';
+import { openStorage, sharedState } from './adapters.js';
 import type { SharedState } from './adapters.js';
 
 export interface TaxiwayApp {
@@ -65,9 +64,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const shared = await sharedState(config, fleet, logger, metrics);
   let storage: Storage;
   try {
-    storage = opts.storage ?? (config.cassandra
-      ? await openCassandraStorage({ settings: config.cassandra, registry: metrics.registry, logger: logger.child({ c: 'storage' }), migrate: config.migrateOnStart })
-      : await LmdbStorage.open(path.join(config.dataDir, 'lmdb'), { logger }));
+    storage = opts.storage ?? (await openStorage(config, logger, metrics));
   } catch (e) {
     await shared.close();
     throw e;
@@ -84,7 +81,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   // One driver connection across the cluster; in embedded mode the per-node replacement is enough.
   if (config.mode === 'cluster') hub.announceDriversTo(notifier, shared.nodeId);
   const cityDispatch = new Map<string, Partial<DispatchSettings>>();
-  for (const c of config.cities) if (c.dispatch) cityDispatch.set(c.name, c.dispatch as Partial<DispatchSettings>);
+  for (const c of config.cities) if (c.dispatch) cityDispatch.set(c.name, c.dispatch);
   const jobs = new JobService({
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch,
@@ -105,9 +102,10 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet));
   registerStatic(app, config.dashboardRoads);
   registerRoutes(app, {
-    verifier, logger, metrics, fleet, jobs, eta, history: storage,
+    verifier, logger, metrics, fleet, jobs, eta, history: storage, cors: new CorsPolicy(config.corsOrigins),
     health: async () => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) }),
     staleMs: config.dispatch.staleMs, defaultRadiusM: config.dispatch.radiusM,
+    served: new ServedArea(config.cities, fleet.locator), etaMaxDistanceM: config.etaMaxDistanceM,
   });
 
   const stopGauges = startFleetGauges(fleet, metrics);
