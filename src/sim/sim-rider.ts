@@ -1,6 +1,7 @@
 // Simulated riders: Poisson arrivals that request a job over HTTP and follow it on a rider socket.
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import { ClientCloseCodes, CloseCodes } from '../protocol/errors.js';
 import type { SimFleet } from './sim-driver.js';
 import { simHeaders } from './sim-world.js';
 import type { SimWorld } from './sim-world.js';
@@ -48,7 +49,7 @@ export class SimRiders {
       if (ws.readyState === WebSocket.CLOSED) return resolve();
       const t = setTimeout(() => { ws.terminate(); resolve(); }, maxMs);
       ws.once('close', () => { clearTimeout(t); resolve(); });
-      ws.close(1000, 'demo stopping');
+      ws.close(ClientCloseCodes.normal, 'demo stopping');
     })));
   }
 
@@ -88,7 +89,7 @@ export class SimRiders {
       else if (f.t === 'pos') this.w.counters.posFrames++;
       else if (f.t === 'job' && f.job === job && typeof f.state === 'string') {
         this.w.jobState(job, f.state);
-        if (FINAL.has(f.state)) ws.close(1000, 'job finished');
+        if (FINAL.has(f.state)) ws.close(ClientCloseCodes.normal, 'job finished');
       }
     });
     let failed = false;
@@ -98,7 +99,7 @@ export class SimRiders {
     });
     ws.on('close', (code: number) => {
       this.sockets.delete(ws);
-      if (!failed && code !== 1000 && code !== 1005 && code !== 1001) this.error(`rider socket closed with ${code}`);
+      if (!failed && code !== ClientCloseCodes.normal && code !== ClientCloseCodes.noStatus && code !== CloseCodes.goingAway) this.error(`rider socket closed with ${code}`);
     });
   }
 
