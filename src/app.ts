@@ -4,7 +4,7 @@ import type { Config } from './config.js';
 import type { DispatchSettings } from './config.js';
 import { TokenVerifier } from './auth/tokens.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
-import { BusNotifier, attachDeliveries } from './bus/deliveries.js';
+import { BusNotifier, DELIVERY_CHANNEL, attachDeliveries } from './bus/deliveries.js';
 import { EtaService } from './eta/eta-service.js';
 import { FleetRegistry } from './fleet/fleet-registry.js';
 import { Ingest } from './ingest/ingest.js';
@@ -45,9 +45,6 @@ export interface TaxiwayApp {
   stop(): Promise<void>;
 }
 
-/** Channel of socket deliveries (offers, job frames, positions) between nodes. */
-const DELIVER = 'deliver';
-
 /** Build and start a taxiway node from validated config. */
 export async function startApp(config: Config, opts: { logger?: Logger; storage?: Storage } = {}): Promise<TaxiwayApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
@@ -76,7 +73,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     fallbackSpeedMps: config.dispatch.speedMps, baseDir: config.citiesDir, isWriter: shared.etaWriter,
   });
   const eta = etaService.model;
-  const notifier = new BusNotifier(shared.bus, DELIVER);
+  const notifier = new BusNotifier(shared.bus, DELIVERY_CHANNEL);
   const hub = new Hub(fleet, metrics);
   // One driver connection across the cluster; in embedded mode the per-node replacement is enough.
   if (config.mode === 'cluster') hub.announceDriversTo(notifier, shared.nodeId);
@@ -92,7 +89,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
       if (end) etaService.tripCompleted(rec, end.lat, end.lng);
     },
   });
-  await attachDeliveries(shared.bus, DELIVER, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
+  await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
   ingest.onMove = (driver, f, fix) => {
     jobs.onDriverMove(driver, fix.lat, fix.lng, fix.hdg, fix.ts);
     // Only drivers on a trip teach speeds: parked, waiting cars would teach 0 m/s.
