@@ -7,6 +7,7 @@ import { loadOrCreateSecret } from './auth/secret-file.js';
 import { BusNotifier, DELIVERY_CHANNEL, attachDeliveries } from './bus/deliveries.js';
 import { EtaService } from './eta/eta-service.js';
 import { FleetRegistry } from './fleet/fleet-registry.js';
+import { ServedArea } from './fleet/served-area.js';
 import { Ingest } from './ingest/ingest.js';
 import { JobService } from './matching/job-service.js';
 import { createLogger } from './observability/logger.js';
@@ -17,6 +18,7 @@ import { LmdbStorage } from './storage/lmdb-storage.js';
 import { openCassandraStorage } from './storage/cassandra-storage.js';
 import type { Storage } from './storage/ports.js';
 import { driverHandler } from './ws/driver-socket.js';
+import { CorsPolicy } from './ws/cors.js';
 import { Hub } from './ws/hub.js';
 import { registerRoutes } from './ws/http-routes.js';
 import { opsHandler } from './ws/ops-socket.js';
@@ -114,9 +116,10 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet));
   registerStatic(app, config.dashboardRoads);
   registerRoutes(app, {
-    verifier, logger, metrics, fleet, jobs, eta, history: storage,
+    verifier, logger, metrics, fleet, jobs, eta, history: storage, cors: new CorsPolicy(config.corsOrigins),
     health: async () => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) }),
     staleMs: config.dispatch.staleMs, defaultRadiusM: config.dispatch.radiusM,
+    served: new ServedArea(config.cities, fleet.locator), etaMaxDistanceM: config.etaMaxDistanceM,
   });
 
   const gauges = setInterval(() => {

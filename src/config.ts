@@ -48,6 +48,16 @@ export interface Config {
   cassandra?: CassandraSettings;
   /** Create/update the Cassandra schema at startup (TAXIWAY_MIGRATE=1; production runs `taxiway migrate`). */
   migrateOnStart: boolean;
+  /**
+   * Browser origins allowed to call the HTTP API cross-origin (CORS): exact origins such as
+   * `https://app.example.com`, or `['*']` for any. Empty (the default): no CORS headers at all.
+   */
+  corsOrigins: readonly string[];
+  /**
+   * Farthest a `GET /v1/eta` point may lie from every served city, and farthest `from` may lie from
+   * `to`, metres (straight line). Beyond it the request is refused as a probable lat/lng swap.
+   */
+  etaMaxDistanceM: number;
   mode: 'embedded' | 'cluster';
 }
 
@@ -156,6 +166,28 @@ function dashboardRoads(file: string | undefined): string | undefined {
   return path.resolve(file);
 }
 
+/** TAXIWAY_CORS_ORIGINS: `*`, or a comma-separated list of exact origins (scheme://host[:port], no path). */
+function corsOrigins(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const list = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  if (list.includes('*')) {
+    if (list.length > 1) throw new ConfigError(`TAXIWAY_CORS_ORIGINS=${JSON.stringify(raw)}: "*" allows every origin and cannot be combined with others`);
+    return ['*'];
+  }
+  for (const o of list) {
+    let origin: string;
+    try {
+      origin = new URL(o).origin;
+    } catch {
+      origin = 'null';
+    }
+    if (origin === 'null' || origin !== o) {
+      throw new ConfigError(`TAXIWAY_CORS_ORIGINS: ${JSON.stringify(o)} is not an exact origin (expected scheme://host[:port] with no path or trailing slash, e.g. https://app.example.com)`);
+    }
+  }
+  return list;
+}
+
 /** Read and validate the whole configuration. Throws ConfigError with a message naming the setting. */
 export function loadConfig(src: Source = process.env): Config {
   const redisUrl = src.REDIS_URL || undefined;
@@ -191,6 +223,8 @@ export function loadConfig(src: Source = process.env): Config {
     nodeId: src.TAXIWAY_NODE_ID || undefined,
     cassandra: src.CASSANDRA_CONTACT_POINTS ? cassandraSettingsFromEnv(src, dataDir) : undefined,
     migrateOnStart: src.TAXIWAY_MIGRATE === '1',
+    corsOrigins: corsOrigins(src.TAXIWAY_CORS_ORIGINS),
+    etaMaxDistanceM: int(src, 'TAXIWAY_ETA_MAX_DISTANCE_M', 200_000, 1000, 20_100_000),
     mode,
   };
 }
