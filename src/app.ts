@@ -1,7 +1,6 @@
 // Composition root: picks adapters from config, wires ingest → fleet → matching → sockets, starts and stops.
-import path from 'node:path';
-import type { Config } from './config.js';
-import type { DispatchSettings } from './config.js';
+import type { Config } from './config/load-config.js';
+import type { DispatchSettings } from './config/dispatch-settings.js';
 import { TokenVerifier } from './auth/tokens.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
 import { BusNotifier, DELIVERY_CHANNEL, attachDeliveries } from './bus/deliveries.js';
@@ -14,8 +13,6 @@ import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { CloseCodes } from './protocol/errors.js';
-import { LmdbStorage } from './storage/lmdb-storage.js';
-import { openCassandraStorage } from './storage/cassandra-storage.js';
 import type { Storage } from './storage/ports.js';
 import { driverHandler } from './ws/driver-socket.js';
 import { CorsPolicy } from './ws/cors.js';
@@ -27,7 +24,7 @@ import { createUwsApp, listen } from './ws/server.js';
 import { registerSocket } from './ws/sockets.js';
 import type { SocketDeps } from './ws/sockets.js';
 import { registerStatic } from './ws/static-files.js';
-import { sharedState } from './adapters.js';
+import { openStorage, sharedState } from './adapters.js';
 import type { SharedState } from './adapters.js';
 
 export interface TaxiwayApp {
@@ -61,9 +58,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const shared = await sharedState(config, fleet, logger, metrics);
   let storage: Storage;
   try {
-    storage = opts.storage ?? (config.cassandra
-      ? await openCassandraStorage({ settings: config.cassandra, registry: metrics.registry, logger: logger.child({ c: 'storage' }), migrate: config.migrateOnStart })
-      : await LmdbStorage.open(path.join(config.dataDir, 'lmdb'), { logger }));
+    storage = opts.storage ?? (await openStorage(config, logger, metrics));
   } catch (e) {
     await shared.close();
     throw e;
@@ -80,7 +75,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   // One driver connection across the cluster; in embedded mode the per-node replacement is enough.
   if (config.mode === 'cluster') hub.announceDriversTo(notifier, shared.nodeId);
   const cityDispatch = new Map<string, Partial<DispatchSettings>>();
-  for (const c of config.cities) if (c.dispatch) cityDispatch.set(c.name, c.dispatch as Partial<DispatchSettings>);
+  for (const c of config.cities) if (c.dispatch) cityDispatch.set(c.name, c.dispatch);
   const jobs = new JobService({
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch,

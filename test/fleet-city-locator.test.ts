@@ -2,7 +2,7 @@
 import t from 'tap';
 import { CityLocator } from '../src/fleet/city-locator.js';
 import { FleetRegistry } from '../src/fleet/fleet-registry.js';
-import type { CityDef } from '../src/fleet/city-locator.js';
+import type { CityDef } from '../src/config/cities.js';
 
 // A square around central Paris with a square hole, in [lng, lat].
 const paris: CityDef = {

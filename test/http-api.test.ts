@@ -4,7 +4,7 @@ import nodeHttp from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/load-config.js';
 import { CorsPolicy } from '../src/ws/cors.js';
 import { removeDir, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';

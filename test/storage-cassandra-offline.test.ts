@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { cassandraSettingsFromEnv } from '../src/storage/cassandra-options.js';
+import { cassandraSettingsFromEnv } from '../src/config/cassandra-settings.js';
 import { openCassandraStorage } from '../src/storage/cassandra-storage.js';
 import type { StoredFix } from '../src/storage/ports.js';
 import { testCassandra, testSettings } from './helpers/cassandra.js';

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
 import type { Bus } from '../bus/bus.js';
-import type { CityDef } from '../fleet/city-locator.js';
+import type { CityDef } from '../config/cities.js';
 import type { CityLocator } from '../fleet/city-locator.js';
 import type { Logger } from '../observability/logger.js';
 import type { JobRecord } from '../storage/ports.js';

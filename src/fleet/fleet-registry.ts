@@ -3,7 +3,7 @@ import { CityFleet, DriverStatus, NearestResult } from './city-fleet.js';
 import type { DriverStatusCode } from './city-fleet.js';
 import { CityLocator } from './city-locator.js';
 import { IndexBuilder } from './index-builder.js';
-import type { CityDef } from './city-locator.js';
+import type { CityDef } from '../config/cities.js';
 
 export interface FleetRegistryOptions {
   cities: CityDef[];

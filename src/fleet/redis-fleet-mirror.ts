@@ -1,5 +1,4 @@
 // Redis fleet mirror: per-tick coalesced GEOADD per city plus a per-city pub/sub batch to every node.
-import fs from 'node:fs';
 import type { Redis } from 'ioredis';
 import { Packr, Unpackr } from 'msgpackr';
 import type { Bus } from '../bus/bus.js';
@@ -7,8 +6,8 @@ import type { Logger } from '../observability/logger.js';
 import type { FleetRegistry } from './fleet-registry.js';
 import type { DriverStatusCode } from './driver-status.js';
 import type { FleetMirror } from './fleet-mirror.js';
+import { FLEET_EXPIRE_LUA } from './lua/fleet-expire.lua.js';
 
-const EXPIRE_LUA = fs.readFileSync(new URL('../../../src/fleet/lua/fleet-expire.lua', import.meta.url), 'utf8');
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ mapsAsObjects: true, useRecords: false, int64AsType: 'number' });
 
@@ -50,7 +49,7 @@ export class RedisFleetMirror implements FleetMirror {
   private readonly r: Redis & { twFleetExpire(geo: string, pos: string, seen: string, cutoff: string, max: string): Promise<number> };
 
   constructor(private readonly o: RedisFleetMirrorOptions) {
-    o.redis.defineCommand('twFleetExpire', { numberOfKeys: 3, lua: EXPIRE_LUA });
+    o.redis.defineCommand('twFleetExpire', { numberOfKeys: 3, lua: FLEET_EXPIRE_LUA });
     this.r = o.redis as RedisFleetMirror['r'];
   }
 

@@ -1,6 +1,7 @@
 // How far a point lies from the area the configured cities serve: the sanity check behind GET /v1/eta.
 import { bbox } from '@turf/turf';
-import type { CityDef, CityLocator } from './city-locator.js';
+import type { CityDef } from '../config/cities.js';
+import type { CityLocator } from './city-locator.js';
 import { haversineMetres } from './geo.js';
 
 /**

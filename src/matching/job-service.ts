@@ -1,6 +1,6 @@
 // Jobs: creation, every state change (compare-and-set, timestamped, stored, pushed) and the offer loop.
 import crypto from 'node:crypto';
-import type { DispatchSettings } from '../config.js';
+import type { DispatchSettings } from '../config/dispatch-settings.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import { DriverStatus } from '../fleet/city-fleet.js';
 import type { EtaModel } from '../eta/eta-model.js';

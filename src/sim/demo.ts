@@ -2,7 +2,11 @@
 import { startApp } from '../app.js';
 import type { TaxiwayApp } from '../app.js';
 import { signToken } from '../auth/tokens.js';
-import { ConfigError, flagsToEnv, loadConfig } from '../config.js';
+import { ConfigError } from '../config/config-error.js';
+import type { EnvSource } from '../config/config-error.js';
+import { readEnvironment } from '../config/environment.js';
+import { loadConfig } from '../config/load-config.js';
+import { flagsToEnv } from '../config/settings.js';
 import { intOption, parseArgs, take } from '../cli-args.js';
 import type { Role } from '../protocol/messages.js';
 import { RoadGraph, defaultMonacoRoadsPath } from './road-graph.js';
@@ -19,6 +23,8 @@ export interface DemoOptions {
   onStatus?(s: DemoStatus): void;
   /** Where status and banner lines go; default process.stdout (this is CLI output, not logging). */
   write?(line: string): void;
+  /** The environment the demo's server settings start from (default: the process environment). */
+  env?: EnvSource;
 }
 
 /** How often a status line is printed, ms. */
@@ -78,7 +84,7 @@ export async function runDemo(argv: string[], opts: DemoOptions = {}): Promise<n
   }
   // Demo defaults: own data dir, quiet logs (status lines stay readable), local-only listening.
   // The demo is the embedded default: one process, no external services, whatever the shell exports.
-  const env: Record<string, string | undefined> = { ...process.env, TAXIWAY_DATA_DIR: './data/demo', REDIS_URL: '', CASSANDRA_CONTACT_POINTS: '' };
+  const env: Record<string, string | undefined> = { ...(opts.env ?? readEnvironment()), TAXIWAY_DATA_DIR: './data/demo', REDIS_URL: '', CASSANDRA_CONTACT_POINTS: '' };
   env.LOG_LEVEL ||= 'warn';
   env.HOST ||= '127.0.0.1';
   env.TAXIWAY_OFFER_TIMEOUT_MS ||= '10000';

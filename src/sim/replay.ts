@@ -1,12 +1,14 @@
 // `taxiway replay`: streams the real Porto taxi traces through a server's driver protocol and reports what was sent.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { intOption, parseArgs, take } from '../cli-args.js';
+import type { EnvSource } from '../config/config-error.js';
+import { readEnvironment } from '../config/environment.js';
 import { replayFleet } from './replay-fleet.js';
 import { loadPortoFleet } from './replay-porto.js';
+import { packagePath } from '../util/package-root.js';
 
-/** The Porto trips shipped with the repo (dist/src/sim → repo root). */
-export const DEFAULT_PORTO_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../assets/porto/trips_replay.csv');
+/** The Porto trips shipped with the package. */
+export const DEFAULT_PORTO_FILE = packagePath('assets', 'porto', 'trips_replay.csv');
 
 export const REPLAY_USAGE = `usage: taxiway replay [--file CSV] [--speed N] [--url ws://HOST:PORT] [--taxis N] [--secret S]
 
@@ -15,7 +17,7 @@ Replays real Porto taxi traces (one socket per taxi, driver tokens signed with T
 to assets/porto/trips_replay.csv, --url to ws://127.0.0.1:8080; --taxis keeps the N busiest taxis.`;
 
 /** Runs a replay; returns the exit code (0 done, 1 failed, 2 bad usage). */
-export async function runReplay(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function runReplay(argv: string[], env: EnvSource = readEnvironment()): Promise<number> {
   let args;
   try {
     const { options, positional } = parseArgs(argv, new Set(['help']));

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { startApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { signToken } from '../../src/auth/tokens.js';
 import { decodeFrame, encodeFrame } from '../../src/protocol/codec.js';
 import { ClientCloseCodes, CloseCodes, ErrorCodes } from '../../src/protocol/errors.js';
