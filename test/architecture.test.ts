@@ -35,7 +35,6 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
 
 /** Files at the top of src/ and the layer they belong to. */
 const TOP_FILES: Record<string, string> = {
-  'config.ts': 'config',
   'cli-args.ts': 'config', // the flag parser: read by the configuration and by CLI commands in lower folders
   'adapters.ts': 'app',
   'app.ts': 'app',

@@ -1,6 +1,6 @@
 // Contract suite for the FleetMirror port, run against the no-op (embedded) and the Redis GEO + pub/sub adapters.
 import { DriverStatus } from '../../src/fleet/city-fleet.js';
-import type { CityDef } from '../../src/fleet/city-locator.js';
+import type { CityDef } from '../../src/config/cities.js';
 import type { FleetMirror } from '../../src/fleet/fleet-mirror.js';
 import { FleetRegistry } from '../../src/fleet/fleet-registry.js';
 import type { TapTest } from './storage-contract.js';
