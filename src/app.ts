@@ -3,7 +3,7 @@ import type { Config } from './config/load-config.js';
 import type { DispatchSettings } from './config/dispatch-settings.js';
 import { TokenVerifier } from './auth/tokens.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
-import { BusNotifier, attachDeliveries } from './bus/deliveries.js';
+import { BusNotifier, DELIVERY_CHANNEL, attachDeliveries } from './bus/deliveries.js';
 import { EtaService } from './eta/eta-service.js';
 import { forgetExpired } from './fleet/expiry-forget.js';
 import { startFleetGauges } from './fleet/fleet-gauges.js';
@@ -48,9 +48,6 @@ export interface TaxiwayApp {
   stop(): Promise<void>;
 }
 
-/** Channel of socket deliveries (offers, job frames, positions) between nodes. */
-const DELIVER = 'deliver';
-
 /** Build and start a taxiway node from validated config. */
 export async function startApp(config: Config, opts: { logger?: Logger; storage?: Storage } = {}): Promise<TaxiwayApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
@@ -77,7 +74,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     fallbackSpeedMps: config.dispatch.speedMps, baseDir: config.citiesDir, isWriter: shared.etaWriter,
   });
   const eta = etaService.model;
-  const notifier = new BusNotifier(shared.bus, DELIVER);
+  const notifier = new BusNotifier(shared.bus, DELIVERY_CHANNEL);
   const hub = new Hub(fleet, metrics);
   // One driver connection across the cluster; in embedded mode the per-node replacement is enough.
   if (config.mode === 'cluster') hub.announceDriversTo(notifier, shared.nodeId);
@@ -88,7 +85,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch,
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
-  await attachDeliveries(shared.bus, DELIVER, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
+  await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
   ingest.addMoveListener(fixTelemetry(jobs, etaService));
   fleet.addRemoteMoveListener(mirroredFixTelemetry(jobs, etaService));
   fleet.addExpireListener(forgetExpired([ingest, etaService]));
