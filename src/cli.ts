@@ -3,7 +3,7 @@ import { ConfigError, StartError } from './config/config-error.js';
 import type { EnvSource } from './config/config-error.js';
 import { readEnvironment } from './config/environment.js';
 import { loadConfig } from './config/load-config.js';
-import { flagsToEnv, settingsUsage } from './config/settings.js';
+import { flagsToEnv } from './config/settings.js';
 import type { TaxiwayApp } from './app.js';
 import { signToken } from './auth/tokens.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
@@ -11,36 +11,21 @@ import { ROLES } from './protocol/messages.js';
 import type { Role } from './protocol/messages.js';
 import { UwsFallbackError } from './ws/uws.js';
 import { ListenError } from './ws/server.js';
-import { intOption, parseArgs, take } from './cli-args.js';
+import { intOption, parseArgs, take, wantsHelp } from './cli-args.js';
+import { DEMO_USAGE, SERVE_USAGE, TOKEN_USAGE, USAGE } from './cli-usage.js';
 
-const USAGE = `usage: taxiway <command> [options]
+/** Commands whose usage is printed here; the others (replay, migrate, eta-eval, bench) answer --help themselves. */
+const COMMAND_USAGE: Record<string, string> = { serve: SERVE_USAGE, token: TOKEN_USAGE, demo: DEMO_USAGE };
 
-commands:
-  serve   run a node            [--port N] [--host H] [--data-dir DIR] [--cities FILE] [--log-level L]
-                                ... (every setting: taxiway serve --help)
-  demo    server + simulated Monaco fleet + riders + dashboard
-                                [--drivers N] [--riders-per-min M] [--speed X] [--trip-s S]
-                                [--duration S] [--seed N] [--port N] [--data-dir DIR]
-  token   print a signed JWT    --role driver|rider|ops --sub ID [--ttl SECONDS] [--data-dir DIR]
-  migrate create/update the Cassandra keyspace and tables (CASSANDRA_* settings)
-  replay  stream real Porto taxi traces through the driver protocol
-                                --file PORTO.csv --url ws://HOST:PORT [--speed N] (taxiway replay --help)
-  bench   load generator and benchmark scenarios (taxiway bench help)
-  eta-eval  score an ETA model  --train TRAIN.csv --test TEST.csv [--model baseline|learned]
-                                [--telemetry PORTO_TRACES.csv] [--json]
-
-Configuration comes from the environment (PORT, TAXIWAY_AUTH_SECRET, TAXIWAY_DATA_DIR, ...; see README)
-and the options above, which override it.`;
-
-export const SERVE_USAGE = `usage: taxiway serve [options]
-
-Every setting is an environment variable; the options shown override theirs.
-
-${settingsUsage()}`;
 
 /** Runs one command; `env` is the process environment read once (see config/environment.ts). */
 export async function main(argv: string[], env: EnvSource = readEnvironment()): Promise<number> {
   const [cmd, ...rest] = argv;
+  const usage = cmd !== undefined && Object.hasOwn(COMMAND_USAGE, cmd) ? COMMAND_USAGE[cmd] : undefined;
+  if (usage !== undefined && wantsHelp(rest)) {
+    process.stdout.write(usage + '\n');
+    return 0;
+  }
   try {
     switch (cmd) {
       case 'serve':

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { ConfigError } from '../src/config/config-error.js';
 import { loadConfig } from '../src/config/load-config.js';
-import { SETTINGS, flagsToEnv, numberSetting, settingsUsage } from '../src/config/settings.js';
+import { SETTINGS, flagsToEnv, numberSetting } from '../src/config/settings.js';
+import { SERVE_USAGE } from '../src/cli-usage.js';
 import { freePort } from './helpers/redis.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -37,12 +38,12 @@ t.test('flags map onto the table, unknown flags are refused', async (t) => {
 });
 
 t.test('the usage text and the README table list every setting of the table', async (t) => {
-  const usage = settingsUsage();
+  const usage = SERVE_USAGE;
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   for (const [name, s] of Object.entries(SETTINGS)) {
     t.match(usage, name, `usage lists ${name}`);
     t.match(readme, `\`${name}\``, `README lists ${name}`);
-    if ('flag' in s) t.match(usage, `--${s.flag} / ${name}`, `usage pairs --${s.flag} with ${name}`);
+    if ('flag' in s) t.match(usage, new RegExp(`--${s.flag} \\S+[^\\n]*\\n\\s+env ${name},`), `usage pairs --${s.flag} with ${name}`);
   }
 });
 

@@ -100,12 +100,3 @@ export function flagsToEnv(flags: Record<string, string>, env: EnvSource): EnvSo
   return out;
 }
 
-/** The settings as usage text: one line per setting (flag, variable, default, doc), in table order. */
-export function settingsUsage(): string {
-  const rows = (Object.entries(SETTINGS) as Array<[SettingName, Setting]>).map(([name, s]) => {
-    const left = s.flag ? `--${s.flag} / ${name}` : name;
-    const range = s.kind === 'text' ? '' : s.max === Number.MAX_SAFE_INTEGER ? `, at least ${s.min}` : `, ${s.min} to ${s.max}`;
-    return `  ${left.padEnd(46)} ${s.doc} (default ${s.def}${range})`;
-  });
-  return rows.join('\n');
-}

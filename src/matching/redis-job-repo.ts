@@ -4,8 +4,7 @@ import type { ClaimOp, CommitResult, JobDoc, JobRepo } from './job-repo.js';
 import { OFFER_CLAIM_GRACE_MS } from './job-repo.js';
 import { JOB_COMMIT_LUA } from './lua/job-commit.lua.js';
 import { JOB_CREATE_LUA } from './lua/job-create.lua.js';
-
-const FINAL = new Set(['completed', 'cancelled', 'unfulfilled']);
+import { FINAL_STATES } from '../protocol/job-record.js';
 
 type Scripted = Redis & {
   twJobCommit(numKeys: number, ...args: string[]): Promise<string>;
@@ -50,7 +49,7 @@ export class RedisJobRepo implements JobRepo {
       ops.push(c.op);
     }
     const offerTtl = Math.max(1000, doc.offerExpires - Date.now() + OFFER_CLAIM_GRACE_MS);
-    const finalTtl = FINAL.has(doc.rec.state) ? this.finishedTtlMs : 0;
+    const finalTtl = FINAL_STATES.has(doc.rec.state) ? this.finishedTtlMs : 0;
     const res = await this.r.twJobCommit(
       keys.length, ...keys,
       String(expectedVersion), JSON.stringify({ ...doc, version: expectedVersion + 1 }), doc.rec.id, String(offerTtl), String(finalTtl), ...ops,
