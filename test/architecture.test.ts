@@ -39,6 +39,7 @@ const TOP_FILES: Record<string, string> = {
   'adapters.ts': 'app',
   'app.ts': 'app',
   'cli.ts': 'cli',
+  'cli-usage.ts': 'cli', // usage texts of the commands, built from the flag table
 };
 
 const rank = new Map<string, number>();
