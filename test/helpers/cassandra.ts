@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from '../../src/storage/cassandra/cassandra-client.js';
-import type { CassandraSettings } from '../../src/storage/cassandra/cassandra-options.js';
+import type { CassandraSettings } from '../../src/config/cassandra-options.js';
 import { migrate } from '../../src/storage/cassandra/cassandra-schema.js';
 import { skipOrFail } from './services.js';
 

@@ -5,7 +5,7 @@ import { consistencyOf, createClient, type Client } from './cassandra-client.js'
 import { FixChunker } from './cassandra-chunker.js';
 import { eventItem } from './cassandra-items.js';
 import { CassandraMetrics } from './cassandra-metrics.js';
-import type { CassandraSettings } from './cassandra-options.js';
+import type { CassandraSettings } from '../../config/cassandra-options.js';
 import { WritePipeline, type PipelineLogger, type PipelineOptions } from './cassandra-pipeline.js';
 import { CassandraReader } from './cassandra-reader.js';
 import { migrate, missingTables } from './cassandra-schema.js';
