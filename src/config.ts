@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { CityDef } from './fleet/city-locator.js';
 import { cassandraSettingsFromEnv } from './storage/cassandra-options.js';
 import type { CassandraSettings } from './storage/cassandra-options.js';
+import type { WsLimits } from './ws/conn-limits.js';
 
 export interface DispatchSettings {
   /** Search radius around the pickup, metres. */
@@ -39,6 +40,8 @@ export interface Config {
   indexRebuildMs: number;
   /** Per-socket send buffer limit before latest-only delivery kicks in, bytes. */
   maxBackpressureBytes: number;
+  /** Limits against hostile clients: pending actions per socket, upgrades and open sockets per IP. */
+  wsLimits: WsLimits;
   redisUrl?: string;
   /** Prefix of every Redis key and channel, so deployments (and tests) can share one Redis. */
   redisPrefix: string;
@@ -186,6 +189,12 @@ export function loadConfig(src: Source = process.env): Config {
     expireMs: int(src, 'TAXIWAY_EXPIRE_MS', 300_000, 1000, 86_400_000),
     indexRebuildMs: int(src, 'TAXIWAY_INDEX_REBUILD_MS', 200, 10, 60_000),
     maxBackpressureBytes: int(src, 'TAXIWAY_MAX_BACKPRESSURE_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+    wsLimits: {
+      maxPendingActions: int(src, 'TAXIWAY_WS_MAX_PENDING_ACTIONS', 64, 1, 100_000),
+      // 0 turns a per-IP limit off (benchmarks open tens of thousands of sockets from 127.0.0.1).
+      maxSocketsPerIp: int(src, 'TAXIWAY_WS_MAX_SOCKETS_PER_IP', 2000, 0, 10_000_000),
+      upgradesPerSecPerIp: int(src, 'TAXIWAY_WS_UPGRADES_PER_SEC_PER_IP', 200, 0, 10_000_000),
+    },
     redisUrl,
     redisPrefix: src.TAXIWAY_REDIS_PREFIX ?? 'taxiway:',
     nodeId: src.TAXIWAY_NODE_ID || undefined,
