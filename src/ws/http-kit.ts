@@ -16,6 +16,8 @@ export interface RequestInfo {
   params: string[];
   authorization: string;
   contentType: string;
+  /** The Content-Length header as sent ('' when absent, e.g. a chunked body). */
+  contentLength: string;
 }
 
 export interface Reply {
@@ -24,6 +26,11 @@ export interface Reply {
   /** Pre-serialised body (e.g. Prometheus text); sent as-is with `contentType`. */
   raw?: string;
   contentType?: string;
+  /**
+   * Close the connection after this reply. Set when the request body was not read to its end (too large,
+   * or refused before reading): the connection cannot carry another request.
+   */
+  close?: boolean;
 }
 
 export interface RouteContext extends RequestInfo {
@@ -63,6 +70,7 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
       params: [],
       authorization: req.getHeader('authorization'),
       contentType: req.getHeader('content-type'),
+      contentLength: req.getHeader('content-length'),
     };
     let paramError: ProtocolError | null = null;
     for (let i = 0; i < (spec.params ?? 0); i++) {
@@ -106,13 +114,46 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
     res.onAborted(() => {
       state.aborted = true;
     });
-    const bodyP: Promise<unknown> = spec.body ? readJsonBody(res, info.contentType) : Promise.resolve(undefined);
-    const work = paramError ? bodyP.then(() => Promise.reject(paramError)) : run(deps, spec, info, bodyP);
-    work.then(
+    if (!spec.body) {
+      run(deps, spec, info).then(
+        (reply) => send(count, res, state, reply),
+        (err) => send(count, res, state, errorReply(err, deps.logger)),
+      );
+      return;
+    }
+    // A body route settles everything it can before reading a byte of the body: a request refused anyway
+    // (bad path, no or bad token, wrong role, declared too large) is answered at once and the connection
+    // closed, so an unauthenticated client cannot make the server read an endless body.
+    let principal: Principal | null = null;
+    try {
+      if (paramError) throw paramError;
+      if (spec.roles) principal = deps.verifier.verifyNow(extractToken(info.authorization, undefined));
+      if (principal && !spec.roles!.includes(principal.role)) throw new ProtocolError('forbidden', `role ${principal.role} may not use ${spec.name}`);
+      if (info.contentLength !== '' && !(Number(info.contentLength) <= Limits.maxBodyBytes)) throw tooLarge();
+    } catch (err) {
+      const reply = errorReply(err, deps.logger);
+      reply.close = true;
+      count(reply.status);
+      write(res, reply);
+      return;
+    }
+    readJsonBody(res, info.contentType, () => {
+      // Past the limit: answer now and close, without reading the rest.
+      const reply = errorReply(tooLarge(), deps.logger);
+      reply.close = true;
+      send(count, res, state, reply);
+      state.aborted = true; // nothing more is written to this response
+    }).then(
+      (body) => spec.handler(context(spec, info, principal, body)),
+    ).then(
       (reply) => send(count, res, state, reply),
       (err) => send(count, res, state, errorReply(err, deps.logger)),
     );
   };
+}
+
+function tooLarge(): ProtocolError {
+  return new ProtocolError('too_large', `body over ${Limits.maxBodyBytes} bytes`);
 }
 
 function context(spec: RouteSpec, info: RequestInfo, principal: Principal | null, body: unknown): RouteContext {
@@ -120,12 +161,10 @@ function context(spec: RouteSpec, info: RequestInfo, principal: Principal | null
   return { ...info, principal, body };
 }
 
-async function run(deps: HttpKitDeps, spec: RouteSpec, info: RequestInfo, bodyP: Promise<unknown>): Promise<Reply> {
-  // Read the body even when auth will fail, so the connection stays usable for the next request.
-  const body = await bodyP;
+async function run(deps: HttpKitDeps, spec: RouteSpec, info: RequestInfo): Promise<Reply> {
   let principal: Principal | null = null;
   if (spec.roles) principal = await deps.verifier.verify(extractToken(info.authorization, undefined));
-  return spec.handler(context(spec, info, principal, body));
+  return spec.handler(context(spec, info, principal, undefined));
 }
 
 function send(count: (status: number) => void, res: HttpResponse, state: { aborted: boolean }, reply: Reply): void {
@@ -138,7 +177,7 @@ function write(res: HttpResponse, reply: Reply): void {
   const text = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
   res.writeStatus(HttpStatusText[reply.status] ?? String(reply.status));
   res.writeHeader('content-type', reply.contentType ?? JSON_TYPE);
-  res.end(text);
+  res.end(text, reply.close === true);
 }
 
 /** Turn any thrown value into the protocol's JSON error; unexpected ones are logged and become 500. */
@@ -150,20 +189,25 @@ export function errorReply(err: unknown, logger: Logger): Reply {
   return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
 }
 
-/** Read a JSON body of at most Limits.maxBodyBytes; 413 beyond, 400 for bad JSON. */
-function readJsonBody(res: HttpResponse, contentType: string): Promise<unknown> {
+/**
+ * Read a JSON body of at most Limits.maxBodyBytes; 400 for bad JSON. Past the limit `onTooLarge` runs
+ * once, from inside uWS's data callback (it answers and closes), and the returned promise never settles.
+ */
+function readJsonBody(res: HttpResponse, contentType: string, onTooLarge: () => void): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let failed: ProtocolError | null = null;
+    let failed = false;
     res.onData((ab, isLast) => {
-      if (!failed) {
-        size += ab.byteLength;
-        if (size > Limits.maxBodyBytes) failed = new ProtocolError('too_large', `body over ${Limits.maxBodyBytes} bytes`);
-        else chunks.push(Buffer.from(ab.slice(0))); // uWS reuses `ab` after this callback: copy
+      if (failed) return;
+      size += ab.byteLength;
+      if (size > Limits.maxBodyBytes) {
+        failed = true;
+        chunks.length = 0;
+        return onTooLarge();
       }
+      chunks.push(Buffer.from(ab.slice(0))); // uWS reuses `ab` after this callback: copy
       if (!isLast) return;
-      if (failed) return reject(failed);
       if (contentType && !/^application\/json\b/i.test(contentType)) return reject(new ProtocolError('bad_request', 'Content-Type must be application/json'));
       const text = Buffer.concat(chunks).toString('utf8');
       if (text.length === 0) return resolve({});
