@@ -26,11 +26,6 @@ export interface Reply {
   /** Pre-serialised body (e.g. Prometheus text); sent as-is with `contentType`. */
   raw?: string;
   contentType?: string;
-  /**
-   * Close the connection after this reply. Set when the request body was not read to its end (too large,
-   * or refused before reading): the connection cannot carry another request.
-   */
-  close?: boolean;
 }
 
 export interface RouteContext extends RequestInfo {
@@ -114,6 +109,7 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
     res.onAborted(() => {
       state.aborted = true;
     });
+    const hasBody = !(info.contentLength === '' || info.contentLength === '0') || req.getHeader('transfer-encoding') !== '';
     if (!spec.body) {
       run(deps, spec, info).then(
         (reply) => send(count, res, state, reply),
@@ -122,8 +118,8 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
       return;
     }
     // A body route settles everything it can before reading a byte of the body: a request refused anyway
-    // (bad path, no or bad token, wrong role, declared too large) is answered at once and the connection
-    // closed, so an unauthenticated client cannot make the server read an endless body.
+    // (bad path, no or bad token, wrong role, declared too large) is answered at once and, when a body
+    // follows, the connection closed, so an unauthenticated client cannot make the server read an endless body.
     let principal: Principal | null = null;
     try {
       if (paramError) throw paramError;
@@ -132,23 +128,61 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
       if (info.contentLength !== '' && !(Number(info.contentLength) <= Limits.maxBodyBytes)) throw tooLarge();
     } catch (err) {
       const reply = errorReply(err, deps.logger);
-      reply.close = true;
       count(reply.status);
-      write(res, reply);
+      if (!hasBody) {
+        write(res, reply); // nothing unread: the connection stays usable
+        return;
+      }
+      const discard = replyThenClose(res, state, reply);
+      res.onData((ab, isLast) => discard(ab.byteLength, isLast));
       return;
     }
     readJsonBody(res, info.contentType, () => {
       // Past the limit: answer now and close, without reading the rest.
       const reply = errorReply(tooLarge(), deps.logger);
-      reply.close = true;
-      send(count, res, state, reply);
-      state.aborted = true; // nothing more is written to this response
+      count(reply.status);
+      return replyThenClose(res, state, reply);
     }).then(
       (body) => spec.handler(context(spec, info, principal, body)),
     ).then(
       (reply) => send(count, res, state, reply),
       (err) => send(count, res, state, errorReply(err, deps.logger)),
     );
+  };
+}
+
+/** How long, and how many bytes of an unread request body, a refused request may still send before its connection is closed. */
+const LINGER_MS = 250;
+const LINGER_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Send `reply` now, with the request body unread, and close the connection soon after. Closing at once
+ * with request bytes still arriving makes the kernel reset the connection, and a reset can destroy the
+ * reply in the client's receive buffer before the client reads it. So the reply goes out first (as a
+ * chunked body, which keeps the response open), the rest of the request body is discarded for at most
+ * LINGER_MS or LINGER_BYTES, then the response ends and the connection closes. Returns the discard
+ * callback for the body's remaining chunks.
+ */
+function replyThenClose(res: HttpResponse, state: { aborted: boolean }, reply: Reply): (bytes: number, isLast: boolean) => void {
+  let left = LINGER_BYTES;
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    if (!state.aborted) res.cork(() => res.end('', true));
+  };
+  const text = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
+  res.cork(() => {
+    res.writeStatus(HttpStatusText[reply.status] ?? String(reply.status));
+    res.writeHeader('content-type', reply.contentType ?? JSON_TYPE);
+    res.writeHeader('connection', 'close');
+    res.write(text);
+  });
+  const timer = setTimeout(finish, LINGER_MS);
+  return (bytes, isLast) => {
+    left -= bytes;
+    if (isLast || left <= 0) finish();
   };
 }
 
@@ -177,7 +211,7 @@ function write(res: HttpResponse, reply: Reply): void {
   const text = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
   res.writeStatus(HttpStatusText[reply.status] ?? String(reply.status));
   res.writeHeader('content-type', reply.contentType ?? JSON_TYPE);
-  res.end(text, reply.close === true);
+  res.end(text);
 }
 
 /** Turn any thrown value into the protocol's JSON error; unexpected ones are logged and become 500. */
@@ -191,20 +225,21 @@ export function errorReply(err: unknown, logger: Logger): Reply {
 
 /**
  * Read a JSON body of at most Limits.maxBodyBytes; 400 for bad JSON. Past the limit `onTooLarge` runs
- * once, from inside uWS's data callback (it answers and closes), and the returned promise never settles.
+ * once, from inside uWS's data callback (it answers and returns where the rest of the body goes), and
+ * the returned promise never settles.
  */
-function readJsonBody(res: HttpResponse, contentType: string, onTooLarge: () => void): Promise<unknown> {
+function readJsonBody(res: HttpResponse, contentType: string, onTooLarge: () => (bytes: number, isLast: boolean) => void): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let failed = false;
+    let discard: ((bytes: number, isLast: boolean) => void) | null = null;
     res.onData((ab, isLast) => {
-      if (failed) return;
+      if (discard) return discard(ab.byteLength, isLast);
       size += ab.byteLength;
       if (size > Limits.maxBodyBytes) {
-        failed = true;
         chunks.length = 0;
-        return onTooLarge();
+        discard = onTooLarge();
+        return discard(0, isLast);
       }
       chunks.push(Buffer.from(ab.slice(0))); // uWS reuses `ab` after this callback: copy
       if (!isLast) return;
