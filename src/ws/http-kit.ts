@@ -133,8 +133,7 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
         write(res, reply); // nothing unread: the connection stays usable
         return;
       }
-      const discard = replyThenClose(res, state, reply);
-      res.onData((ab, isLast) => discard(ab.byteLength, isLast));
+      replyThenClose(res, state, reply);
       return;
     }
     readJsonBody(res, info.contentType, () => {
@@ -151,39 +150,22 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
   };
 }
 
-/** How long, and how many bytes of an unread request body, a refused request may still send before its connection is closed. */
-const LINGER_MS = 250;
-const LINGER_BYTES = 8 * 1024 * 1024;
-
 /**
- * Send `reply` now, with the request body unread, and close the connection soon after. Closing at once
- * with request bytes still arriving makes the kernel reset the connection, and a reset can destroy the
- * reply in the client's receive buffer before the client reads it. So the reply goes out first (as a
- * chunked body, which keeps the response open), the rest of the request body is discarded for at most
- * LINGER_MS or LINGER_BYTES, then the response ends and the connection closes. Returns the discard
- * callback for the body's remaining chunks.
+ * Send `reply` now, with the request body unread, and close the connection: uWS 20.30 shuts the socket
+ * down right after the reply (it has no lingering close, and a response ended without closing would
+ * make it read the rest of the body). Returns the callback that ignores chunks still delivered.
  */
 function replyThenClose(res: HttpResponse, state: { aborted: boolean }, reply: Reply): (bytes: number, isLast: boolean) => void {
-  let left = LINGER_BYTES;
-  let done = false;
-  const finish = (): void => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    if (!state.aborted) res.cork(() => res.end('', true));
-  };
-  const text = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
-  res.cork(() => {
-    res.writeStatus(HttpStatusText[reply.status] ?? String(reply.status));
-    res.writeHeader('content-type', reply.contentType ?? JSON_TYPE);
-    res.writeHeader('connection', 'close');
-    res.write(text);
-  });
-  const timer = setTimeout(finish, LINGER_MS);
-  return (bytes, isLast) => {
-    left -= bytes;
-    if (isLast || left <= 0) finish();
-  };
+  if (!state.aborted) {
+    state.aborted = true; // nothing more may be written to this response
+    const text = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
+    res.cork(() => {
+      res.writeStatus(HttpStatusText[reply.status] ?? String(reply.status));
+      res.writeHeader('content-type', reply.contentType ?? JSON_TYPE);
+      res.end(text, true);
+    });
+  }
+  return () => undefined;
 }
 
 function tooLarge(): ProtocolError {
