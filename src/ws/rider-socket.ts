@@ -26,8 +26,10 @@ export function riderHandler(deps: SocketDeps, jobs: JobService): RoleHandler {
         return async () => unsub();
       }
       // Every pending action of a rider socket is a `sub`/`unsub`: counting them with the followed jobs keeps
-      // a burst of `sub`s (all checked before the first one is answered) within the limit.
-      if (!ud.jobs.has(m.job) && ud.jobs.size + ud.actions >= MAX_FOLLOWED) throw new ProtocolError('rate_limited', `at most ${MAX_FOLLOWED} jobs per socket`);
+      // a burst of `sub`s (all checked before the first one is answered) within the limit. Actions run one
+      // at a time, so at most one of them has already followed its job and must not count twice.
+      const pending = ud.actions - (ud.subFollowed ? 1 : 0);
+      if (!ud.jobs.has(m.job) && ud.jobs.size + pending >= MAX_FOLLOWED) throw new ProtocolError('rate_limited', `at most ${MAX_FOLLOWED} jobs per socket`);
       return async () => {
         // Ownership first: the socket joins the job's followers only once the job is known to be this
         // rider's, so no frame of a stranger's job can reach it (in a cluster, job frames reach every node).
@@ -41,12 +43,17 @@ export function riderHandler(deps: SocketDeps, jobs: JobService): RoleHandler {
         }
         if (ud.jobs.size >= MAX_FOLLOWED) throw new ProtocolError('rate_limited', `at most ${MAX_FOLLOWED} jobs per socket`);
         hub.follow(m.job, ws);
-        // Read again after following: a change committed between the first read and the follow is then
-        // in this read, and every later one is delivered live.
-        const now = (await jobs.find(m.job)) ?? rec;
-        if (ud.closed) return;
-        replyOk(deps, ws, m.id);
-        hub.delivery.reliable(ws, jobs.frameOf(now));
+        ud.subFollowed = true;
+        try {
+          // Read again after following: a change committed between the first read and the follow is then
+          // in this read, and every later one is delivered live.
+          const now = (await jobs.find(m.job)) ?? rec;
+          if (ud.closed) return;
+          replyOk(deps, ws, m.id);
+          hub.delivery.reliable(ws, jobs.frameOf(now));
+        } finally {
+          ud.subFollowed = false;
+        }
       };
     },
     close() {},
