@@ -83,7 +83,8 @@ export async function runSuite(mode: SuiteMode, argv: string[]): Promise<number>
   await step('memory', async () => {
     const r = await runMemory(p.memN);
     res.runs.memory = { command: cmd(`memory --drivers ${p.memN}`), result: r };
-    M('fleet_bytes_per_driver', r.fleetBytesPerDriver, 'B', { target: '≤ 300 B', met: r.fleetBytesPerDriver <= 300, note: `FleetRegistry with ${p.memN} drivers (arrays, id maps, kdbush snapshot, ids)` });
+    // One target (≤ 300 B) for fleet and fix rules together: the fleet alone is a breakdown, not a second status.
+    M('fleet_bytes_per_driver', r.fleetBytesPerDriver, 'B', { note: `FleetRegistry with ${p.memN} drivers (arrays, id maps, kdbush snapshot, ids); part of live_state_bytes_per_driver` });
     M('live_state_bytes_per_driver', r.totalBytesPerDriver, 'B', { target: '≤ 300 B', met: r.totalBytesPerDriver <= 300, note: `fleet + ingest's per-driver fix rules (${Math.round(r.ingestBytesPerDriver)} B)` });
     M('rss_1m_drivers_mb', p.memN === 1_000_000 ? r.rssMb : null, 'MB', { target: '1M drivers fit in one node', met: p.memN === 1_000_000 ? r.rssMb < 8192 : null });
   });

@@ -3,7 +3,7 @@
 // (so --cpu-prof profiles get written).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/load-config.js';
 import { DriverStatus } from '../src/fleet/city-fleet.js';
 import type { Fix } from '../src/protocol/messages.js';
 import { cityPoints } from './lib/util.js';

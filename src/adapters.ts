@@ -1,8 +1,11 @@
-// Picks the adapter of every shared-state port for the mode: in-memory (embedded) or Redis/BullMQ (cluster).
+// Picks the adapter of every port for the configuration: shared state in memory (embedded) or Redis/BullMQ
+// (cluster), and storage in LMDB (embedded) or Cassandra.
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
-import type { Config } from './config.js';
+import { StartError } from './config/config-error.js';
+import type { Config } from './config/load-config.js';
+import { redactUrl } from './config/redis-url.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/bus.js';
 import type { Timers } from './bus/timers.js';
@@ -24,6 +27,9 @@ import { FileEtaStateStore } from './eta/eta-state-store.js';
 import { RedisEtaStateStore } from './eta/redis-eta-state-store.js';
 import path from 'node:path';
 import { LmdbState } from './storage/lmdb-state.js';
+import { LmdbStorage } from './storage/lmdb-storage.js';
+import { openCassandraStorage } from './storage/cassandra-storage.js';
+import type { Storage } from './storage/ports.js';
 
 export interface SharedState {
   nodeId: string;
@@ -71,10 +77,10 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
   const main = redisConnection(url, logger, 'main');
   const conns: Redis[] = [main];
   try {
-    await waitReady(main, 15_000);
+    await waitReady(main, config.redisConnectTimeoutMs);
   } catch (e) {
     main.disconnect();
-    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(e as Error).message}`);
+    throw new StartError(`REDIS_URL=${redactUrl(url)}: cannot reach Redis: ${(e as Error).message}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
   }
   const sub = redisConnection(url, logger, 'sub', true);
   const queueConn = redisConnection(url, logger, 'queue');
@@ -108,6 +114,10 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
   };
 }
 
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
+/** History and job-event storage: Cassandra when CASSANDRA_CONTACT_POINTS is set, else LMDB in the data dir. */
+export async function openStorage(config: Config, logger: Logger, metrics: Metrics): Promise<Storage> {
+  if (config.cassandra) {
+    return openCassandraStorage({ settings: config.cassandra, registry: metrics.registry, logger: logger.child({ c: 'storage' }), migrate: config.migrateOnStart });
+  }
+  return LmdbStorage.open(path.join(config.dataDir, 'lmdb'), { logger });
 }

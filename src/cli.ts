@@ -1,6 +1,9 @@
 // `taxiway serve | demo | token`: the command line. Prints to stdout/stderr; logs go through pino.
-import { loadConfig, flagsToEnv, ConfigError } from './config.js';
-import { startApp } from './app.js';
+import { ConfigError, StartError } from './config/config-error.js';
+import type { EnvSource } from './config/config-error.js';
+import { readEnvironment } from './config/environment.js';
+import { loadConfig } from './config/load-config.js';
+import { flagsToEnv } from './config/settings.js';
 import type { TaxiwayApp } from './app.js';
 import { signToken } from './auth/tokens.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
@@ -8,50 +11,40 @@ import { ROLES } from './protocol/messages.js';
 import type { Role } from './protocol/messages.js';
 import { UwsFallbackError } from './ws/uws.js';
 import { ListenError } from './ws/server.js';
-import { intOption, parseArgs, take } from './cli-args.js';
+import { intOption, parseArgs, take, wantsHelp } from './cli-args.js';
+import { DEMO_USAGE, SERVE_USAGE, TOKEN_USAGE, USAGE } from './cli-usage.js';
 
-const USAGE = `usage: taxiway <command> [options]
+/** Commands whose usage is printed here; the others (replay, migrate, eta-eval, bench) answer --help themselves. */
+const COMMAND_USAGE: Record<string, string> = { serve: SERVE_USAGE, token: TOKEN_USAGE, demo: DEMO_USAGE };
 
-commands:
-  serve   run a node            [--port N] [--host H] [--data-dir DIR] [--cities FILE] [--log-level L]
-  demo    server + simulated Monaco fleet + riders + dashboard
-                                [--drivers N] [--riders-per-min M] [--speed X] [--trip-s S]
-                                [--duration S] [--seed N] [--port N] [--data-dir DIR]
-  token   print a signed JWT    --role driver|rider|ops --sub ID [--ttl SECONDS] [--data-dir DIR]
-  migrate create/update the Cassandra keyspace and tables (CASSANDRA_* settings)
-  replay  stream real Porto taxi traces through the driver protocol
-                                --file PORTO.csv --url ws://HOST:PORT [--speed N] (taxiway replay --help)
-  bench   load generator and benchmark scenarios (taxiway bench help)
-  eta-eval  score an ETA model  --train TRAIN.csv --test TEST.csv [--model baseline|learned]
-                                [--telemetry PORTO_TRACES.csv] [--json]
 
-Configuration comes from the environment (PORT, TAXIWAY_AUTH_SECRET, TAXIWAY_DATA_DIR, ...; see README)
-and the options above, which override it.`;
-
-export async function main(argv: string[]): Promise<number> {
+/** Runs one command; `env` is the process environment read once (see config/environment.ts). */
+export async function main(argv: string[], env: EnvSource = readEnvironment()): Promise<number> {
   const [cmd, ...rest] = argv;
+  const usage = cmd !== undefined && Object.hasOwn(COMMAND_USAGE, cmd) ? COMMAND_USAGE[cmd] : undefined;
+  if (usage !== undefined && wantsHelp(rest)) {
+    process.stdout.write(usage + '\n');
+    return 0;
+  }
   try {
     switch (cmd) {
       case 'serve':
-        return await serve(rest);
+        return await serve(rest, env);
       case 'demo': {
         const { runDemo } = await import('./sim/demo.js');
-        return await runDemo(rest);
+        return await runDemo(rest, { env });
       }
       case 'token':
-        return await token(rest);
-      case 'bench': {
-        // The benchmark suite lives beside src (benchmarks/), compiled to dist/benchmarks.
-        const { runBenchCli } = await import('../benchmarks/cli.js');
-        return await runBenchCli(rest);
-      }
+        return await token(rest, env);
+      case 'bench':
+        return await bench(rest);
       case 'migrate': {
         const { runMigrate } = await import('./storage/cassandra-migrate-cli.js');
-        return await runMigrate(rest);
+        return await runMigrate(rest, env);
       }
       case 'replay': {
         const { runReplay } = await import('./sim/replay.js');
-        return await runReplay(rest);
+        return await runReplay(rest, env);
       }
       case 'eta-eval': {
         const { runEtaEval } = await import('./eta/eta-eval-cli.js');
@@ -72,14 +65,42 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`taxiway: ${e.message}\n`);
       return 2;
     }
+    if (e instanceof StartError) {
+      process.stderr.write(`taxiway: ${e.message}\n`);
+      return 1;
+    }
     throw e;
   }
 }
 
-async function serve(argv: string[]): Promise<number> {
+/**
+ * `taxiway bench`: the benchmarks use dev dependencies (autocannon, fastify, geokdbush), so they are
+ * loaded only here, and a production install (`npm ci --omit=dev`) gets a line saying what to install.
+ */
+async function bench(argv: string[]): Promise<number> {
+  let mod: { runBenchCli(argv: string[]): Promise<number> };
+  try {
+    // The suite lives beside src (benchmarks/), compiled to dist/benchmarks; only this dynamic import reaches it.
+    mod = await import('../benchmarks/cli.js');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw e;
+    process.stderr.write(`taxiway bench needs the dev dependencies (${(e as Error).message.split('\n')[0]}): run npm install (without --omit=dev) in the taxiway folder\n`);
+    return 1;
+  }
+  return await mod.runBenchCli(argv);
+}
+
+async function serve(argv: string[], env: EnvSource): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(SERVE_USAGE + '\n');
+    return 0;
+  }
   const { options, positional } = parseArgs(argv);
   if (positional.length) throw new ConfigError(`unexpected argument ${positional[0]}`);
-  const config = loadConfig(flagsToEnv(options, process.env));
+  const config = loadConfig(flagsToEnv(options, env));
+  // Loaded after the configuration is valid, so a bad setting is reported before the server's modules load.
+  const { startApp } = await import('./app.js');
   const app = await startApp(config);
   await untilSignal(app);
   return 0;
@@ -104,14 +125,14 @@ export function untilSignal(app: TaxiwayApp, before?: () => void): Promise<void>
   });
 }
 
-async function token(argv: string[]): Promise<number> {
+async function token(argv: string[], env: EnvSource): Promise<number> {
   const { options } = parseArgs(argv);
   const role = take(options, 'role');
   const sub = take(options, 'sub');
   const ttl = intOption(take(options, 'ttl'), 'ttl', 3600, 1, 10 * 365 * 86400);
   if (!role || !ROLES.includes(role as Role)) throw new ConfigError('--role must be driver, rider or ops');
   if (!sub) throw new ConfigError('--sub is required (the driver, rider or ops user id)');
-  const config = loadConfig(flagsToEnv(options, process.env));
+  const config = loadConfig(flagsToEnv(options, env));
   const secret = config.authSecret ?? loadOrCreateSecret(config.dataDir).secret;
   process.stdout.write((await signToken(secret, sub, role as Role, ttl)) + '\n');
   return 0;

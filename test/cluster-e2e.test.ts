@@ -1,6 +1,7 @@
 // Cluster mode end to end: real node processes sharing a real Redis; cross-node trips, no double dispatch,
 // node death, fleet rebuild on restart, Redis restart.
 import t from 'tap';
+import { isFinalState } from '../src/protocol/job-record.js';
 import { Client, http, sleep } from './helpers/server.js';
 import type { Frame } from './helpers/server.js';
 import { RedisServer, REQUIRE_SERVICES, redisSkip, stopTestRedis, testRedisUrl } from './helpers/redis.js';
@@ -120,16 +121,15 @@ else {
         return { id: res.body.id as string, rt, node };
       }),
     );
-    const finals = new Set(['completed', 'cancelled', 'unfulfilled']);
     const end = Date.now() + 60_000;
     let states: string[] = [];
     while (Date.now() < end) {
       states = await Promise.all(jobs.map(async (j) => (await http('GET', `${j.node.url}/v1/jobs/${j.id}`, j.rt)).body.state as string));
-      if (states.every((s) => finals.has(s))) break;
+      if (states.every(isFinalState)) break;
       await sleep(250);
     }
     t.same(violations, [], 'no driver ever held two offers or two active jobs');
-    t.ok(states.every((s) => finals.has(s)), `every job final: ${JSON.stringify(states)}`);
+    t.ok(states.every(isFinalState), `every job final: ${JSON.stringify(states)}`);
     t.ok(states.filter((s) => s === 'completed').length >= 10, 'most jobs completed');
     for (const d of drivers) d.close();
   });

@@ -152,7 +152,7 @@ t.test('HTTP validation and ownership', async (t) => {
     t.match(m.body, name);
   }
   // Kept, but read from a background cache (the default collector listed /proc/self/fd on the event loop).
-  if (process.platform === 'linux') t.match(m.body, /\ntaxiway_process_process_open_fds \d+/);
+  if (process.platform === 'linux') t.match(m.body, /\ntaxiway_process_open_fds \d+/);
 });
 
 t.test('nearby: nearest first, ids for ops only', async (t) => {

@@ -53,6 +53,7 @@ t.test('restart keeps history and finished jobs', async (t) => {
   t.equal((await r.request({ t: 'sub', job })).t, 'ack');
   t.equal((await r.waitFor((f) => f.t === 'job' && f.job === job)).state, 'completed');
   r.close();
+  await s2.app.storage.flush(); // job events are written after the ack, asynchronously: wait for them
   const events = await s2.app.storage.jobEvents(job);
   t.same(events.map((e) => e.state), ['dispatching', 'accepted', 'arrived', 'in_progress', 'completed']);
 });
@@ -85,6 +86,7 @@ t.test('restart resumes live jobs: the driver gets its job back and finishes it;
   t.equal((await back.request({ t: 'start', job: live })).t, 'ack');
   t.equal((await back.request({ t: 'complete', job: live })).t, 'ack');
   t.equal((await http('GET', `${s2.url}/v1/jobs/${live}`, rt)).body.state, 'completed');
+  await s2.app.storage.flush(); // job events are written after the ack, asynchronously: wait for them
   const events = await s2.app.storage.jobEvents(live);
   t.same(events.map((e) => e.state), ['dispatching', 'accepted', 'arrived', 'in_progress', 'completed'], 'one history across the restart');
 

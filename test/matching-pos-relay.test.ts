@@ -2,7 +2,7 @@
 import t from 'tap';
 import { PosRelay } from '../src/matching/pos-relay.js';
 import type { JobNotifier } from '../src/bus/deliveries.js';
-import type { JobRecord } from '../src/storage/ports.js';
+import type { JobRecord } from '../src/protocol/job-record.js';
 import { BaselineEta } from '../src/eta/baseline.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

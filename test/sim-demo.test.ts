@@ -1,4 +1,5 @@
 // The demo end to end: embedded server, simulated drivers and riders over real sockets, trips complete.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import t from 'tap';
 import { runDemo } from '../src/sim/demo.js';
 import type { DemoStatus } from '../src/sim/demo.js';
 import { histogramQuantile, parseMetrics } from '../src/sim/sim-status.js';
+import { REPO } from './helpers/cassandra.js';
 
 const tmpDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'taxiway-demo-'));
 
@@ -53,7 +55,12 @@ t.test('a 40 s demo at 3x speed completes trips and serves the dashboard', async
   t.match(out, /dashboard +http:\/\/127\.0\.0\.1:\d+\/dashboard#token=ey/, 'prints the dashboard URL with an ops token');
   t.match(out, /Ctrl-C to stop/);
   t.match(out, /stopping \(--duration 40\)/);
-  t.match(out, /\[ +\d+s\] drivers 8 \| fixes\/s \d+/, 'prints status lines');
+  t.match(out, /\[ +\d+s\] drivers 8 \| fixes\/s \d+ \| jobs: \d+ dispatching, \d+ to pickup, \d+ at pickup, \d+ riding \| ended: \d+ completed, \d+ cancelled, \d+ unfulfilled \| offer latency p50 [\d.-]+ ms, p99 [\d.-]+ ms \| riders \d+ \| errors \d+$/m, 'prints status lines, words spelled out');
+  t.match(out, /status line: seconds since start \| drivers online/, 'explains the status line');
+  t.notMatch(out, /\| trips \d+/, 'completed trips are counted once (ended: N completed)');
+  const stamps = lines.filter((l) => l.startsWith('[')).map((l) => Number(/\[ *(\d+)s\]/.exec(l)![1]));
+  t.ok(stamps.every((s, i) => i === 0 || s > stamps[i - 1]!), `no status line printed twice (${stamps.join(' ')})`);
+  t.equal(lines.filter((l) => l.startsWith('first trip completed')).length, 1, 'the first trip is announced once');
   t.same(await served, [200, 200], 'dashboard and its script are served');
   const last = statuses[statuses.length - 1]!;
   const diag = { status: lines.filter((l) => l.startsWith('[')).slice(-3) };
@@ -66,6 +73,44 @@ t.test('a 40 s demo at 3x speed completes trips and serves the dashboard', async
   t.ok(last.offerP50Ms >= 0 && last.offerP99Ms >= last.offerP50Ms, 'offer latency quantiles');
   // Races (a rider cancelling just as a driver acts) can legitimately draw an err; more means a bug.
   t.ok(last.errors <= 2, `few errors (${last.errors})`, diag);
+});
+
+t.test('with default settings the first trip completes within 45 s', async (t) => {
+  const dir = tmpDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const lines: string[] = [];
+  let first: number | undefined;
+  const stop = new AbortController();
+  // Defaults (40 drivers, 12 riders/min, speed 1); stops as soon as a status shows the first trip.
+  const code = await runDemo(['--port', '0', '--duration', '50', '--data-dir', dir], {
+    write: (l) => lines.push(l),
+    signal: stop.signal,
+    onStatus: (s) => {
+      if (s.firstTripS === undefined) return;
+      first = s.firstTripS;
+      stop.abort();
+    },
+  });
+  t.equal(code, 0);
+  const diag = { banner: lines[0], status: lines.filter((l) => l.startsWith('[')).slice(-2) };
+  t.ok(first !== undefined && first <= 45, `first trip completed after ${first?.toFixed(1)} s`, diag);
+  t.match(lines.join('\n'), /first trip completed \d+ s after start/);
+  t.notOk(lines.some((l) => l.startsWith('{')), 'no log line among the banner and status lines');
+  t.match(fs.readFileSync(path.join(dir, 'demo.log'), 'utf8'), /generated a secret/, "the node's log went to demo.log");
+});
+
+t.test('taxiway demo prints no JSON log line on stdout', async (t) => {
+  const dir = tmpDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const p = spawn(process.execPath, [path.join(REPO, 'bin/taxiway.js'), 'demo', '--port', '0', '--drivers', '2', '--duration', '2', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => (out += d));
+  p.stderr.on('data', (d: Buffer) => (out += d));
+  const code = await new Promise<number | null>((r) => p.on('close', r));
+  t.equal(code, 0, 'exit code 0', { out });
+  t.match(out, /taxiway demo: 2 drivers/);
+  t.match(out, /node log demo\.log, level warn/, 'the banner says where the log goes');
+  t.notMatch(out, /"level"|^\{/m, 'no JSON log line');
 });
 
 t.test('SIGINT stops the demo cleanly with exit code 0', async (t) => {

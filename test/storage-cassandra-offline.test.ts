@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { cassandraSettingsFromEnv } from '../src/storage/cassandra-options.js';
+import { cassandraSettingsFromEnv } from '../src/config/cassandra-settings.js';
 import { openCassandraStorage } from '../src/storage/cassandra-storage.js';
 import type { StoredFix } from '../src/storage/ports.js';
 import { testCassandra, testSettings } from './helpers/cassandra.js';
@@ -45,7 +45,7 @@ if (typeof cluster === 'string' || !settings) {
     const t0 = Date.now() - 60_000;
     const fixes: StoredFix[] = Array.from({ length: 30 }, (_, i) => ({ driver, ts: t0 + i * 1000, lat: 41.15 + i * 1e-4, lng: -8.61, hdg: NaN, spd: 5, acc: NaN }));
     storage.appendFixes(fixes);
-    const rec = { id: `j_off_${Date.now()}`, state: 'dispatching', rider: 'r-off', driver: null, pickup: { lat: 41.15, lng: -8.61 }, dropoff: null, product: 'standard', city: 'porto', created_ts: t0, updated_ts: t0 };
+    const rec = { id: `j_off_${Date.now()}`, state: 'dispatching' as const, rider: 'r-off', driver: null, pickup: { lat: 41.15, lng: -8.61 }, dropoff: null, product: 'standard', city: 'porto', created_ts: t0, updated_ts: t0, times: { dispatching: t0 } };
     await storage.appendJobEvent({ job: rec.id, seq: 1, ts: t0, state: 'dispatching', by: 'rider', snapshot: rec });
     await storage.flush();
     t.equal(storage.stats().mode, 'spooling', 'Cassandra unreachable: writes are in the spool');

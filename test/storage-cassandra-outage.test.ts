@@ -65,7 +65,7 @@ t.test('Cassandra frozen for 20 s mid-replay: every accepted fix stored once, ev
   order.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const expectedEvents = new Map<string, number>();
   const eventWrites: Array<Promise<void>> = [];
-  const states = ['requested', 'accepted', 'in_progress', 'completed'];
+  const states = ['dispatching', 'accepted', 'in_progress', 'completed'] as const;
   const start = Date.now();
   const shift = start + REPLAY_MS - fleet.lastTs;
   let outage: 'before' | 'during' | 'after' = 'before';
@@ -99,7 +99,7 @@ t.test('Cassandra frozen for 20 s mid-replay: every accepted fix stored once, ev
         const created = Math.floor(fleet.firstTs + shift);
         const ev: JobEvent = { job, seq, ts: now, state: states[seq - 1]!, by: 'dispatch', snapshot: {
           id: job, state: states[seq - 1]!, rider: `rider-${k}`, driver: seq > 1 ? driver : null, pickup: { lat: tx.lat[f]!, lng: tx.lng[f]! },
-          dropoff: null, product: 'std', city: 'porto', created_ts: created, updated_ts: now } };
+          dropoff: null, product: 'std', city: 'porto', created_ts: created, updated_ts: now, times: {} } };
         expectedEvents.set(job, seq);
         eventWrites.push(storage.appendJobEvent(ev));
       }

@@ -116,7 +116,7 @@ if (typeof cluster === 'string') {
       await s.close();
       t.doesNotThrow(() => s.appendFixes([fix('d', T0)]));
       await t.rejects(s.track('d', T0, T0 + 1, 1));
-      await t.rejects(s.appendJobEvent({ job: 'j', seq: 1, ts: T0, state: 's', by: 'system', snapshot: {} as never }));
+      await t.rejects(s.appendJobEvent({ job: 'j', seq: 1, ts: T0, state: 'dispatching', by: 'system', snapshot: {} as never }));
     });
 
     t.test('open refuses a keyspace without the tables and names the fix', async (t) => {

@@ -57,7 +57,7 @@ t.test('LmdbStorage specifics', async (t) => {
     await s.close();
     t.doesNotThrow(() => s.appendFixes([fix('d', T0)]));
     await t.rejects(s.track('d', T0, T0 + 1, 1));
-    await t.rejects(s.appendJobEvent({ job: 'j', seq: 1, ts: T0, state: 's', by: 'system', snapshot: {} as never }));
+    await t.rejects(s.appendJobEvent({ job: 'j', seq: 1, ts: T0, state: 'dispatching', by: 'system', snapshot: {} as never }));
     t.equal(s.stats().dropped, 1);
   });
 
@@ -65,7 +65,7 @@ t.test('LmdbStorage specifics', async (t) => {
     const { storage: s } = await fresh();
     t.teardown(() => s.close());
     const snapshot = { id: 'j' } as never;
-    await t.rejects(s.appendJobEvent({ job: 'j', seq: 0, ts: T0, state: 's', by: 'system', snapshot }), TypeError);
-    await t.rejects(s.appendJobEvent({ job: 'j', seq: 1.5, ts: T0, state: 's', by: 'system', snapshot }), TypeError);
+    await t.rejects(s.appendJobEvent({ job: 'j', seq: 0, ts: T0, state: 'dispatching', by: 'system', snapshot }), TypeError);
+    await t.rejects(s.appendJobEvent({ job: 'j', seq: 1.5, ts: T0, state: 'dispatching', by: 'system', snapshot }), TypeError);
   });
 });

@@ -17,3 +17,18 @@ export function loadOrCreateSecret(dataDir: string): { secret: string; created: 
   fs.writeFileSync(file, secret + '\n', { mode: 0o600 });
   return { secret, created: true, file };
 }
+
+/**
+ * The secret a node stored in `dataDir/auth-secret`, or undefined when there is none: for clients
+ * (`taxiway replay`) that must sign with the node's secret and must never create a different one.
+ */
+export function readSecretFile(dataDir: string): { secret: string; file: string } | undefined {
+  const file = path.join(dataDir, 'auth-secret');
+  try {
+    const s = fs.readFileSync(file, 'utf8').trim();
+    return s.length >= 16 ? { secret: s, file } : undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}

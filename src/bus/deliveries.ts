@@ -1,9 +1,20 @@
 // Frames for sockets, routed over the bus so they reach the node holding the socket (every node in cluster mode).
 import { Packr, Unpackr } from 'msgpackr';
-import type { JobRecord } from '../storage/ports.js';
+import type { JobRecord } from '../protocol/job-record.js';
 import type { Bus } from './bus.js';
 
-/** Where matching pushes frames; implemented over the bus (BusNotifier) and delivered by the hub. */
+/** Bus channel of socket deliveries (offers, job frames, positions) between nodes. */
+export const DELIVERY_CHANNEL = 'deliver';
+
+/**
+ * Where frames go: matching pushes them into one (BusNotifier, over the bus), and every node's delivery
+ * targets (the hub, matching's cache of active jobs) receive them through `attachDeliveries`.
+ * Guarantees: a frame reaches the socket it is for on whichever node holds it, and no other; driver
+ * frames and job changes are reliable and in order per publishing node; positions are latest-only (a
+ * slow socket keeps only the newest per job, which still arrives; `jobPosEnd` drops a held one); a
+ * driver's newer socket on any node closes the older one (`CloseCodes.replaced`). Like the bus, it is
+ * best-effort across a node's disconnection from the bus. Contract suite: test/contract/delivery-contract.ts.
+ */
 export interface JobNotifier {
   /** Send to a driver's open socket, on whichever node holds it. */
   toDriver(driver: string, frame: Buffer): void;
@@ -17,15 +28,6 @@ export interface JobNotifier {
    * A driver socket opened on node `node` at `openedAt` (ms): a node holding an older socket of that driver
    * closes it (one connection per driver across the cluster).
    */
-  driverOpened(driver: string, node: string, openedAt: number): void;
-}
-
-/** What a node does with delivery messages (the hub, plus matching's cache of active jobs). */
-export interface DeliveryTarget {
-  toDriver(driver: string, frame: Buffer): void;
-  jobChanged(rec: JobRecord, frame: Buffer): void;
-  jobPos(job: string, frame: Buffer): void;
-  jobPosEnd(job: string): void;
   driverOpened(driver: string, node: string, openedAt: number): void;
 }
 
@@ -63,7 +65,7 @@ export class BusNotifier implements JobNotifier {
 }
 
 /** Subscribe `targets` to the delivery channel. Malformed messages are counted and dropped. */
-export async function attachDeliveries(bus: Bus, channel: string, targets: Array<Partial<DeliveryTarget>>, onBad: (err: unknown) => void): Promise<void> {
+export async function attachDeliveries(bus: Bus, channel: string, targets: Array<Partial<JobNotifier>>, onBad: (err: unknown) => void): Promise<void> {
   await bus.subscribe(channel, (payload) => {
     let e: Envelope;
     try {

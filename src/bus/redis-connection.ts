@@ -28,13 +28,22 @@ export function redisConnection(url: string, logger: Logger, name: string, block
   return r;
 }
 
-/** Resolve once the connection is ready, or reject after `timeoutMs`. */
+/** Resolve once the connection is ready, or reject after `timeoutMs` (ms) with the last connection error in the message. */
 export function waitReady(r: Redis, timeoutMs = 10_000): Promise<void> {
   if (r.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`redis not ready after ${timeoutMs} ms (status ${r.status})`)), timeoutMs);
+    let last = '';
+    const onError = (err: Error): void => {
+      last = err.message;
+    };
+    r.on('error', onError);
+    const t = setTimeout(() => {
+      r.off('error', onError);
+      reject(new Error(`not ready after ${timeoutMs} ms (status ${r.status}${last ? `, last error: ${last}` : ''})`));
+    }, timeoutMs);
     r.once('ready', () => {
       clearTimeout(t);
+      r.off('error', onError);
       resolve();
     });
   });

@@ -1,6 +1,8 @@
 // Timers port: durable delayed work by kind and key (offer expiry). In-memory adapter; BullMQ in bullmq-timers.ts.
 
 import type { StateTable } from '../storage/lmdb-state.js';
+import { systemClock } from '../util/clock.js';
+import type { Clock, ClockTimer } from '../util/clock.js';
 
 export type TimerPayload = Record<string, string | number>;
 export type TimerHandler = (payload: TimerPayload) => void | Promise<void>;
@@ -28,11 +30,12 @@ export interface StoredTimer { kind: string; key: string; fireAt: number; payloa
  * scheduled timer is also stored until its handler has run, and a new instance re-arms what is stored, no
  * earlier than `restoreGraceMs` after start-up (drivers need that long to reconnect before an offer made
  * before the restart expires and dispatch looks for someone else), and only once its kind has a handler.
- * So offer expiry survives a restart.
+ * So offer expiry survives a restart. `clock` (default: the system's) is the time source, so tests of
+ * time-driven logic can move time by hand.
  */
 export class MemoryTimers implements Timers {
   private readonly handlers = new Map<string, TimerHandler>();
-  private readonly pending = new Map<string, NodeJS.Timeout>();
+  private readonly pending = new Map<string, ClockTimer>();
   /** Timers that came due before their kind had a handler (only after a restart). */
   private readonly unhandled = new Map<string, StoredTimer>();
   /** Called when a handler throws or rejects (it would otherwise be lost). */
@@ -41,9 +44,9 @@ export class MemoryTimers implements Timers {
   /** Per key, how many times it was armed: a finished run removes the stored record only if it is still the one that ran. */
   private readonly armed = new Map<string, number>();
 
-  constructor(private readonly table: StateTable<StoredTimer> | null = null, restoreGraceMs = 0) {
+  constructor(private readonly table: StateTable<StoredTimer> | null = null, restoreGraceMs = 0, private readonly clock: Clock = systemClock) {
     if (!table) return;
-    const now = Date.now();
+    const now = clock.now();
     for (const [, t] of table.entries()) this.arm(t, Math.max(t.fireAt - now, restoreGraceMs));
   }
 
@@ -57,7 +60,7 @@ export class MemoryTimers implements Timers {
   }
 
   async schedule(kind: string, key: string, delayMs: number, payload: TimerPayload): Promise<void> {
-    const t: StoredTimer = { kind, key, fireAt: Date.now() + Math.max(0, delayMs), payload };
+    const t: StoredTimer = { kind, key, fireAt: this.clock.now() + Math.max(0, delayMs), payload };
     this.table?.put(kind + '\u0000' + key, t);
     this.arm(t, delayMs);
   }
@@ -66,7 +69,7 @@ export class MemoryTimers implements Timers {
     const k = kind + '\u0000' + key;
     const t = this.pending.get(k);
     if (t) {
-      clearTimeout(t);
+      this.clock.clearTimeout(t);
       this.pending.delete(k);
     }
     if (this.unhandled.delete(k) || t) {
@@ -76,17 +79,17 @@ export class MemoryTimers implements Timers {
   }
 
   async close(): Promise<void> {
-    for (const t of this.pending.values()) clearTimeout(t);
+    for (const t of this.pending.values()) this.clock.clearTimeout(t);
     this.pending.clear();
   }
 
   private arm(t: StoredTimer, delayMs: number): void {
     const k = t.kind + '\u0000' + t.key;
     const old = this.pending.get(k);
-    if (old) clearTimeout(old);
+    if (old) this.clock.clearTimeout(old);
     this.unhandled.delete(k);
     this.armed.set(k, (this.armed.get(k) ?? 0) + 1);
-    this.pending.set(k, setTimeout(() => {
+    this.pending.set(k, this.clock.setTimeout(() => {
       this.pending.delete(k);
       this.fire(k, t);
     }, Math.max(0, delayMs)));

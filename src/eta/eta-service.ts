@@ -2,10 +2,10 @@
 import path from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
 import type { Bus } from '../bus/bus.js';
-import type { CityDef } from '../fleet/city-locator.js';
+import type { CityDef } from '../config/cities.js';
 import type { CityLocator } from '../fleet/city-locator.js';
 import type { Logger } from '../observability/logger.js';
-import type { JobRecord } from '../storage/ports.js';
+import type { JobRecord } from '../protocol/job-record.js';
 import { BaselineEta } from './baseline.js';
 import { CityEta } from './city-eta.js';
 import type { EtaModel } from './eta-model.js';
@@ -95,6 +95,11 @@ export class EtaService {
     if (city !== null) this.models.get(city)?.observeFix(driver, lat, lng, tsMs);
   }
 
+  /** Seconds of driving the city's telemetry speed grid has seen (decayed); 0 for a city without a model. */
+  telemetryS(city: string): number {
+    return this.models.get(city)?.telemetryS ?? 0;
+  }
+
   /** Drivers that left the fleet. */
   forget(ids: readonly string[]): void {
     for (const m of this.models.values()) for (const id of ids) m.forgetSource(id);
@@ -102,9 +107,8 @@ export class EtaService {
 
   /** A completed job is a real trip: from its pickup to where the driver completed it. */
   tripCompleted(rec: JobRecord, endLat: number, endLng: number): void {
-    const times = rec.times as Record<string, number> | undefined;
-    const started = times?.in_progress;
-    const done = times?.completed;
+    const started = rec.times.in_progress;
+    const done = rec.times.completed;
     if (!started || !done || done <= started) return;
     const trip: CompletedTrip = {
       fromLat: rec.pickup.lat, fromLng: rec.pickup.lng, toLat: endLat, toLng: endLng,

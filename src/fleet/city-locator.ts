@@ -1,18 +1,7 @@
 // Maps a position to the configured city whose boundary contains it (bbox pre-check, then point-in-polygon).
 import { bbox, booleanPointInPolygon } from '@turf/turf';
 import type { MultiPolygon, Polygon } from 'geojson';
-
-export interface CityDef {
-  name: string;
-  /** IANA zone name, e.g. 'Europe/Paris'. */
-  timezone: string;
-  /** GeoJSON geometry in [lng, lat] degrees; null means "everywhere" and is checked after all bounded cities. */
-  boundary: Polygon | MultiPolygon | null;
-  /** Per-city dispatch overrides, passed through untouched. */
-  dispatch?: Record<string, number>;
-  /** Files the city's learned ETA starts from when it has no saved state (paths relative to the cities file). */
-  eta?: { seedTrips?: string; seedTraces?: string };
-}
+import type { CityDef } from '../config/cities.js';
 
 interface BoundedCity {
   name: string;

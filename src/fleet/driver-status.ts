@@ -1,11 +1,18 @@
-// Driver status codes as stored in the fleet's Uint8Array, and their wire names.
+// Driver status codes as stored in the fleet's Uint8Array; the names are the protocol's (protocol/messages.ts).
+import { DRIVER_STATUS_NAMES } from '../protocol/messages.js';
+import type { DriverStatusName } from '../protocol/messages.js';
 
-export const DriverStatus = { offline: 0, available: 1, busy: 2 } as const;
-
+export type { DriverStatusName };
 export type DriverStatusCode = 0 | 1 | 2;
-export type DriverStatusName = 'offline' | 'available' | 'busy';
 
-const NAMES: readonly DriverStatusName[] = ['offline', 'available', 'busy'];
+/** The code of each status name (one byte per driver in the fleet's status column). */
+export const DriverStatus = { offline: 0, available: 1, busy: 2 } as const satisfies Record<DriverStatusName, DriverStatusCode>;
+
+const NAMES: readonly DriverStatusName[] = (() => {
+  const names: DriverStatusName[] = [];
+  for (const n of DRIVER_STATUS_NAMES) names[DriverStatus[n]] = n;
+  return names;
+})();
 
 /** Name of a status code; throws on a code outside 0..2 because that means corrupted state. */
 export function statusName(code: DriverStatusCode): DriverStatusName {

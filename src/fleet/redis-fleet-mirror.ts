@@ -1,5 +1,4 @@
 // Redis fleet mirror: per-tick coalesced GEOADD per city plus a per-city pub/sub batch to every node.
-import fs from 'node:fs';
 import type { Redis } from 'ioredis';
 import { Packr, Unpackr } from 'msgpackr';
 import type { Bus } from '../bus/bus.js';
@@ -7,8 +6,8 @@ import type { Logger } from '../observability/logger.js';
 import type { FleetRegistry } from './fleet-registry.js';
 import type { DriverStatusCode } from './driver-status.js';
 import type { FleetMirror } from './fleet-mirror.js';
+import { FLEET_EXPIRE_LUA } from './lua/fleet-expire.lua.js';
 
-const EXPIRE_LUA = fs.readFileSync(new URL('../../../src/fleet/lua/fleet-expire.lua', import.meta.url), 'utf8');
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ mapsAsObjects: true, useRecords: false, int64AsType: 'number' });
 
@@ -50,7 +49,7 @@ export class RedisFleetMirror implements FleetMirror {
   private readonly r: Redis & { twFleetExpire(geo: string, pos: string, seen: string, cutoff: string, max: string): Promise<number> };
 
   constructor(private readonly o: RedisFleetMirrorOptions) {
-    o.redis.defineCommand('twFleetExpire', { numberOfKeys: 3, lua: EXPIRE_LUA });
+    o.redis.defineCommand('twFleetExpire', { numberOfKeys: 3, lua: FLEET_EXPIRE_LUA });
     this.r = o.redis as RedisFleetMirror['r'];
   }
 
@@ -58,13 +57,18 @@ export class RedisFleetMirror implements FleetMirror {
     return `${this.o.prefix}fleet:${kind}:${city}`;
   }
 
+  /** Local change listener: the driver's newest state goes out with the next tick. */
+  private readonly markDirty = (id: string): void => {
+    this.dirty.add(id);
+  };
+
   async start(): Promise<void> {
     const { fleet } = this.o;
     for (const f of fleet.cities()) {
       await this.o.bus.subscribe(`fleet:${f.name}`, (p) => this.onBatch(f.name, p));
     }
     await this.load();
-    fleet.onLocalChange = (id) => this.dirty.add(id);
+    fleet.addLocalChangeListener(this.markDirty);
     this.tick = setInterval(() => this.flush(), this.o.tickMs ?? 100);
     this.sweep = setInterval(() => void this.expire(), 5000);
   }

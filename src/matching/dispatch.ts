@@ -1,5 +1,5 @@
 // Dispatch: find the best candidate driver for a job and claim it, one offer at a time.
-import type { DispatchSettings } from '../config.js';
+import type { DispatchSettings } from '../config/dispatch-settings.js';
 import { DriverStatus, NearestResult } from '../fleet/city-fleet.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import type { EtaModel } from '../eta/eta-model.js';

@@ -1,6 +1,6 @@
 // Builds the server frames about jobs (job, offer, pos), encoded once for every recipient.
 import { encodeFrame, msInt } from '../protocol/codec.js';
-import type { JobRecord } from '../storage/ports.js';
+import type { JobRecord } from '../protocol/job-record.js';
 
 export interface DriverPoint { id: string; lat: number; lng: number }
 

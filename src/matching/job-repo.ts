@@ -1,5 +1,5 @@
 // Job repository port: live job documents with compare-and-set commits that also move driver claims.
-import type { JobRecord } from '../storage/ports.js';
+import type { JobRecord } from '../protocol/job-record.js';
 
 /** Everything dispatch needs to know about a live job; stored whole, replaced whole on commit. */
 export interface JobDoc {

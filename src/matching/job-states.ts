@@ -1,5 +1,6 @@
 // The job state machine: which event moves which state where. Pure; every transition is in this table.
 import type { JobState } from '../protocol/messages.js';
+import { FINAL_STATES } from '../protocol/job-record.js';
 
 export type JobEventKind =
   | 'accept' // a driver accepted the offer
@@ -24,8 +25,6 @@ const TABLE: Record<JobState, Partial<Record<JobEventKind, JobState>>> = {
 export function nextState(state: JobState, event: JobEventKind): JobState | null {
   return TABLE[state][event] ?? null;
 }
-
-export const FINAL_STATES: ReadonlySet<JobState> = new Set(['completed', 'cancelled', 'unfulfilled']);
 
 /** States in which a driver is assigned and the rider receives `pos` frames. */
 export const ASSIGNED_STATES: ReadonlySet<JobState> = new Set(['accepted', 'arrived', 'in_progress']);

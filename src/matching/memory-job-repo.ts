@@ -2,8 +2,7 @@
 import type { StateTable } from '../storage/lmdb-state.js';
 import type { ClaimOp, CommitResult, JobDoc, JobRepo } from './job-repo.js';
 import { OFFER_CLAIM_GRACE_MS } from './job-repo.js';
-
-const FINAL = new Set(['completed', 'cancelled', 'unfulfilled']);
+import { FINAL_STATES } from '../protocol/job-record.js';
 
 /** Durable copies of the repository's maps (embedded mode: `LmdbState` tables in the data dir). */
 export interface JobRepoTables {
@@ -29,7 +28,7 @@ export class MemoryJobRepo implements JobRepo {
     if (tables) {
       for (const [id, d] of tables.docs.entries()) {
         this.docs.set(id, d);
-        if (FINAL.has(d.rec.state)) this.finishedAt.set(id, d.rec.updated_ts);
+        if (FINAL_STATES.has(d.rec.state)) this.finishedAt.set(id, d.rec.updated_ts);
       }
       for (const [driver, o] of tables.offers.entries()) this.offers.set(driver, o);
       for (const [driver, job] of tables.active.entries()) this.active.set(driver, job);
@@ -84,7 +83,7 @@ export class MemoryJobRepo implements JobRepo {
     const stored = structuredClone({ ...doc, version: expectedVersion + 1 });
     this.docs.set(id, stored);
     this.tables?.docs.put(id, stored);
-    if (FINAL.has(doc.rec.state)) this.finishedAt.set(id, now);
+    if (FINAL_STATES.has(doc.rec.state)) this.finishedAt.set(id, now);
     return 'ok';
   }
 

@@ -1,6 +1,6 @@
 // Rider `pos` frames: the assigned driver's newest position, at most once a second per job.
 import type { EtaModel } from '../eta/eta-model.js';
-import type { JobRecord } from '../storage/ports.js';
+import type { JobRecord } from '../protocol/job-record.js';
 import { posFrame } from './job-frames.js';
 import type { JobNotifier } from '../bus/deliveries.js';
 

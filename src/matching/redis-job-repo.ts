@@ -1,13 +1,10 @@
 // Redis JobRepo (cluster mode): job documents in hashes, compare-and-set and claims in one Lua script.
-import fs from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { ClaimOp, CommitResult, JobDoc, JobRepo } from './job-repo.js';
 import { OFFER_CLAIM_GRACE_MS } from './job-repo.js';
-
-const LUA_DIR = new URL('../../../src/matching/lua/', import.meta.url);
-const COMMIT = fs.readFileSync(new URL('job-commit.lua', LUA_DIR), 'utf8');
-const CREATE = fs.readFileSync(new URL('job-create.lua', LUA_DIR), 'utf8');
-const FINAL = new Set(['completed', 'cancelled', 'unfulfilled']);
+import { JOB_COMMIT_LUA } from './lua/job-commit.lua.js';
+import { JOB_CREATE_LUA } from './lua/job-create.lua.js';
+import { FINAL_STATES } from '../protocol/job-record.js';
 
 type Scripted = Redis & {
   twJobCommit(numKeys: number, ...args: string[]): Promise<string>;
@@ -22,8 +19,8 @@ type Scripted = Redis & {
 export class RedisJobRepo implements JobRepo {
   private readonly r: Scripted;
   constructor(redis: Redis, private readonly prefix: string, private readonly finishedTtlMs = 24 * 3600_000) {
-    redis.defineCommand('twJobCommit', { lua: COMMIT });
-    redis.defineCommand('twJobCreate', { numberOfKeys: 1, lua: CREATE });
+    redis.defineCommand('twJobCommit', { lua: JOB_COMMIT_LUA });
+    redis.defineCommand('twJobCreate', { numberOfKeys: 1, lua: JOB_CREATE_LUA });
     this.r = redis as Scripted;
   }
 
@@ -52,7 +49,7 @@ export class RedisJobRepo implements JobRepo {
       ops.push(c.op);
     }
     const offerTtl = Math.max(1000, doc.offerExpires - Date.now() + OFFER_CLAIM_GRACE_MS);
-    const finalTtl = FINAL.has(doc.rec.state) ? this.finishedTtlMs : 0;
+    const finalTtl = FINAL_STATES.has(doc.rec.state) ? this.finishedTtlMs : 0;
     const res = await this.r.twJobCommit(
       keys.length, ...keys,
       String(expectedVersion), JSON.stringify({ ...doc, version: expectedVersion + 1 }), doc.rec.id, String(offerTtl), String(finalTtl), ...ops,

@@ -1,9 +1,20 @@
 // Prometheus metrics (prom-client): one registry per app instance, so tests can run several apps.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CloseCodes } from '../protocol/errors.js';
 import { asyncOpenFds } from './open-fds.js';
-import type { Bus } from '../bus/bus.js';
+import { TalliedHistogram } from './tallied-histogram.js';
+
+/**
+ * The traffic counters a bus keeps (the `Bus` port's `stats`), described here so observability never
+ * imports the bus layer above it.
+ */
+export interface BusTraffic {
+  readonly stats: { readonly published: number; readonly publishedBytes: number; readonly received: number };
+}
 
 export type FixTallyKey = 'accepted' | 'duplicate' | 'future' | 'jump' | 'overloaded' | 'invalid';
+/** Prefix of prom-client's default metrics: `taxiway_process_cpu_seconds_total`, `taxiway_nodejs_heap_size_used_bytes`, ... */
+const DEFAULT_METRICS_PREFIX = 'taxiway_';
 const REJECT_REASONS = ['duplicate', 'future', 'jump', 'overloaded', 'invalid'] as const;
 
 export class Metrics {
@@ -48,7 +59,7 @@ export class Metrics {
     },
   });
   readonly fleetDrivers = new Gauge({ name: 'taxiway_fleet_drivers', help: 'Drivers in the live fleet, by city', labelNames: ['city'] as const, registers: [this.registry] });
-  readonly wsHandovers = new Counter({ name: 'taxiway_ws_driver_handovers_total', help: 'Driver sockets closed (4001) because the driver connected to another node', registers: [this.registry] });
+  readonly wsHandovers = new Counter({ name: 'taxiway_ws_driver_handovers_total', help: `Driver sockets closed (${CloseCodes.replaced}) because the driver connected to another node`, registers: [this.registry] });
   readonly posDropped = new Counter({ name: 'taxiway_ws_latest_only_replaced_total', help: 'Location frames replaced by a newer one for a slow subscriber', registers: [this.registry] });
   readonly wsActions = new Counter({
     name: 'taxiway_ws_actions_total',
@@ -60,6 +71,18 @@ export class Metrics {
     labelNames: ['reason'] as const, registers: [this.registry],
   });
   readonly httpRequests = new Counter({ name: 'taxiway_http_requests_total', help: 'HTTP requests, by route and status', labelNames: ['route', 'status'] as const, registers: [this.registry] });
+  /**
+   * Time from the request reaching its route to the reply being written, by route pattern, method and
+   * status class (`2xx`, `4xx`, ...), so the label set stays small. Buckets span a cached GET (~20 µs)
+   * to a slow storage read. Tallied in typed arrays: it is observed on every request.
+   */
+  readonly httpDuration = new TalliedHistogram<'route' | 'method' | 'status'>({
+    name: 'taxiway_http_request_duration_seconds',
+    help: 'HTTP request handling time, by route pattern, method and status class',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
 
   readonly mirrorLag = new Histogram({
     name: 'taxiway_fleet_mirror_lag_seconds',
@@ -68,10 +91,10 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly mirrorDrivers = new Counter({ name: 'taxiway_fleet_mirror_drivers_total', help: 'Driver states mirrored between nodes, by direction', labelNames: ['dir'] as const, registers: [this.registry] });
-  private bus: Bus | null = null;
+  private bus: BusTraffic | null = null;
 
   /** Export a bus's traffic counters (read at scrape time). */
-  watchBus(bus: Bus): void {
+  watchBus(bus: BusTraffic): void {
     this.bus = bus;
   }
 
@@ -99,7 +122,8 @@ export class Metrics {
     for (const r of ['driver', 'rider', 'ops'] as const) this.wsConnections.set({ role: r }, 0);
     for (const k of REJECT_REASONS) this.fixesRejected.inc({ reason: k }, 0);
     for (const r of ['upgrade_rate', 'sockets_per_ip'] as const) this.wsRefused.inc({ reason: r }, 0);
-    collectDefaultMetrics({ register: this.registry, prefix: 'taxiway_process_' });
-    asyncOpenFds(this.registry, 'taxiway_process_');
+    // prom-client's default names already start with `process_` or `nodejs_`: the prefix is only ours.
+    collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
+    asyncOpenFds(this.registry, DEFAULT_METRICS_PREFIX);
   }
 }

@@ -1,6 +1,8 @@
 // Wire message types (docs/protocol.md): what clients send and what the server sends back.
 
-export type DriverStatusName = 'available' | 'busy' | 'offline';
+/** Driver statuses as the wire names them (the fleet stores them as codes: fleet/driver-status.ts). */
+export const DRIVER_STATUS_NAMES = ['offline', 'available', 'busy'] as const;
+export type DriverStatusName = (typeof DRIVER_STATUS_NAMES)[number];
 export const JOB_STATES = ['dispatching', 'accepted', 'arrived', 'in_progress', 'completed', 'cancelled', 'unfulfilled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 

@@ -1,7 +1,7 @@
 // Validation of decoded client frames: every field checked, errors name the field (bad_request).
 import { ProtocolError } from './errors.js';
-import { ID_PATTERN, Limits } from './messages.js';
-import type { DriverMessage, Fix, OpsMessage, RiderMessage } from './messages.js';
+import { DRIVER_STATUS_NAMES, ID_PATTERN, Limits } from './messages.js';
+import type { DriverMessage, DriverStatusName, Fix, OpsMessage, RiderMessage } from './messages.js';
 
 function bad(msg: string): never {
   throw new ProtocolError('bad_request', msg);
@@ -77,7 +77,7 @@ function toFix(ts: unknown, lat: unknown, lng: unknown, hdg: unknown, spd: unkno
   };
 }
 
-const STATUSES = new Set(['available', 'busy', 'offline']);
+const STATUSES: ReadonlySet<string> = new Set<string>(DRIVER_STATUS_NAMES);
 
 /** Validate a decoded driver frame. Throws ProtocolError('bad_request') naming the field. */
 export function parseDriverMessage(m: Record<string, unknown>): DriverMessage {
@@ -106,7 +106,7 @@ export function parseDriverMessage(m: Record<string, unknown>): DriverMessage {
     }
     case 'status': {
       if (typeof m.s !== 'string' || !STATUSES.has(m.s)) bad('s must be available, busy or offline');
-      return { t: 'status', id, s: m.s as 'available' | 'busy' | 'offline' };
+      return { t: 'status', id, s: m.s as DriverStatusName };
     }
     case 'accept':
     case 'decline':

@@ -1,14 +1,20 @@
 // `taxiway demo`: an embedded server plus simulated Monaco drivers and riders over real sockets.
+import path from 'node:path';
 import { startApp } from '../app.js';
 import type { TaxiwayApp } from '../app.js';
 import { signToken } from '../auth/tokens.js';
-import { ConfigError, flagsToEnv, loadConfig } from '../config.js';
+import { ConfigError } from '../config/config-error.js';
+import type { EnvSource } from '../config/config-error.js';
+import { readEnvironment } from '../config/environment.js';
+import { loadConfig } from '../config/load-config.js';
+import { flagsToEnv } from '../config/settings.js';
 import { intOption, parseArgs, take } from '../cli-args.js';
+import { createLogger } from '../observability/logger.js';
 import type { Role } from '../protocol/messages.js';
 import { RoadGraph, defaultMonacoRoadsPath } from './road-graph.js';
 import { SimFleet } from './sim-driver.js';
 import { SimRiders } from './sim-rider.js';
-import { StatusSampler, formatStatus } from './sim-status.js';
+import { STATUS_LEGEND, StatusSampler, formatStatus } from './sim-status.js';
 import type { DemoStatus } from './sim-status.js';
 import { AREA_CENTRE, SimWorld, seededRandom } from './sim-world.js';
 
@@ -19,10 +25,19 @@ export interface DemoOptions {
   onStatus?(s: DemoStatus): void;
   /** Where status and banner lines go; default process.stdout (this is CLI output, not logging). */
   write?(line: string): void;
+  /** The environment the demo's server settings start from (default: the process environment). */
+  env?: EnvSource;
+  /** Stops the demo when aborted, like Ctrl-C (tests stop as soon as they have seen enough). */
+  signal?: AbortSignal;
 }
+
+/** The node's own log, in the data dir: the terminal is kept for the banner and status lines. */
+export const DEMO_LOG_FILE = 'demo.log';
 
 /** How often a status line is printed, ms. */
 const STATUS_MS = 5000;
+/** A final status closer than this to the previous one would repeat it: skipped, ms. */
+const FINAL_STATUS_GAP_MS = 1000;
 /** Fastest speed a sim car may report, m/s: a margin under the server's 250 km/h jump filter. */
 const MAX_SIM_MPS = 240 / 3.6;
 const DAY_S = 86_400;
@@ -61,12 +76,10 @@ function parseDemoArgs(argv: string[]): DemoArgs {
 }
 
 /**
- * Run the demo until Ctrl-C (or --duration). Resolves with the exit code. Options:
- *   --drivers N (40)  --riders-per-min M (12)  --duration S (run until Ctrl-C)
- *   --speed X (1; driving and boarding run X times faster, capped so cars stay under 240 km/h)
- *   --trip-s S (120; longest ride in seconds of free-flow driving; pickups appear 10-33% of that
- *   ahead of a free car)  --seed N (random)  plus server flags: --port, --host, --data-dir (./data/demo),
- *   --log-level (warn), --offer-timeout-ms (10000), ...
+ * Run the demo until Ctrl-C, --duration or `opts.signal`. Resolves with the exit code. Options and
+ * their defaults are listed by `taxiway demo --help` (src/cli-usage.ts): --drivers, --riders-per-min,
+ * --speed, --trip-s (pickups appear 10-33% of it ahead of a free car), --duration, --seed, plus every
+ * server flag (demo defaults: --host 127.0.0.1, --data-dir ./data/demo, --log-level warn).
  */
 export async function runDemo(argv: string[], opts: DemoOptions = {}): Promise<number> {
   const write = opts.write ?? ((line: string) => void process.stdout.write(line + '\n'));
@@ -78,13 +91,15 @@ export async function runDemo(argv: string[], opts: DemoOptions = {}): Promise<n
   }
   // Demo defaults: own data dir, quiet logs (status lines stay readable), local-only listening.
   // The demo is the embedded default: one process, no external services, whatever the shell exports.
-  const env: Record<string, string | undefined> = { ...process.env, TAXIWAY_DATA_DIR: './data/demo', REDIS_URL: '', CASSANDRA_CONTACT_POINTS: '' };
+  const env: Record<string, string | undefined> = { ...(opts.env ?? readEnvironment()), TAXIWAY_DATA_DIR: './data/demo', REDIS_URL: '', CASSANDRA_CONTACT_POINTS: '' };
   env.LOG_LEVEL ||= 'warn';
   env.HOST ||= '127.0.0.1';
   env.TAXIWAY_OFFER_TIMEOUT_MS ||= '10000';
   env.TAXIWAY_DASHBOARD_ROADS ||= defaultMonacoRoadsPath();
   const config = loadConfig(flagsToEnv(a.flags, env));
-  const app = await startApp(config);
+  // JSON log lines in the middle of the banner and status lines would bury them: they go to a file.
+  const logFile = path.join(config.dataDir, DEMO_LOG_FILE);
+  const app = await startApp(config, { logger: createLogger(config.logLevel, logFile) });
   // Wildcard listeners are reached on loopback; an IPv6 literal needs brackets in a URL.
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
   const httpBase = `http://${host}:${app.port}`;
@@ -95,26 +110,36 @@ export async function runDemo(argv: string[], opts: DemoOptions = {}): Promise<n
     seededRandom(a.seed), app.logger.child({ c: 'sim' }));
   const fleet = new SimFleet(world);
   const riders = new SimRiders(world, fleet, tokenFor('rider', 3600));
-  const stopSignal = waitForStop(a.durationS);
+  const stopSignal = waitForStop(a.durationS, opts.signal);
   try {
-    await banner(app, a, graph.nodeCount, httpBase, wsBase, write);
+    await banner(app, a, graph.nodeCount, httpBase, wsBase, logFile, write);
     await fleet.connect(a.drivers, tokenFor('driver', DAY_S));
+    world.startedAt = Date.now();
     riders.start();
-    const sampler = new StatusSampler(world, fleet, `${httpBase}/metrics`, Date.now());
-    const report = async (): Promise<void> => {
-      const s = await sampler.sample();
-      write(formatStatus(s));
-      opts.onStatus?.(s);
+    const sampler = new StatusSampler(world, fleet, `${httpBase}/metrics`, world.startedAt);
+    let lastAt = world.startedAt;
+    let firstTold = false;
+    let inFlight: Promise<void> | null = null;
+    const report = (): Promise<void> => {
+      inFlight ??= (async () => {
+        const s = await sampler.sample();
+        lastAt = Date.now();
+        write(formatStatus(s));
+        if (s.firstTripS !== undefined && !firstTold) {
+          firstTold = true;
+          write(`first trip completed ${s.firstTripS.toFixed(0)} s after start`);
+        }
+        opts.onStatus?.(s);
+      })().catch((err) => app.logger.warn({ err }, 'demo status failed')).finally(() => { inFlight = null; });
+      return inFlight;
     };
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return; // a slow scrape never piles up
-      busy = true;
-      report().catch((err) => app.logger.warn({ err }, 'demo status failed')).finally(() => { busy = false; });
-    }, STATUS_MS);
+    // A slow scrape never piles up: a tick while one is in flight is skipped.
+    const timer = setInterval(() => void (inFlight ?? report()), STATUS_MS);
     const why = await stopSignal.done;
     clearInterval(timer);
-    await report().catch((err) => app.logger.warn({ err }, 'demo status failed'));
+    await inFlight;
+    // The final state, unless a status line was printed just now (it would be the same line again).
+    if (Date.now() - lastAt >= FINAL_STATUS_GAP_MS) await report();
     write(`stopping (${why}) ...`);
   } finally {
     stopSignal.dispose();
@@ -126,26 +151,30 @@ export async function runDemo(argv: string[], opts: DemoOptions = {}): Promise<n
   return 0;
 }
 
-/** Resolves on SIGINT/SIGTERM or after `durationS`; dispose() removes the handlers and the timer. */
-function waitForStop(durationS: number | undefined): { done: Promise<string>; dispose(): void } {
+/** Resolves on SIGINT/SIGTERM, after `durationS` or when `signal` aborts; dispose() removes the handlers and the timer. */
+function waitForStop(durationS: number | undefined, signal?: AbortSignal): { done: Promise<string>; dispose(): void } {
   let resolve!: (why: string) => void;
   const done = new Promise<string>((r) => (resolve = r));
   const onInt = (): void => resolve('SIGINT');
   const onTerm = (): void => resolve('SIGTERM');
   process.once('SIGINT', onInt);
   process.once('SIGTERM', onTerm);
+  const onAbort = (): void => resolve('stopped by its caller');
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort);
   const timer = durationS === undefined ? null : setTimeout(() => resolve(`--duration ${durationS}`), durationS * 1000);
   return {
     done,
     dispose() {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
+      signal?.removeEventListener('abort', onAbort);
       if (timer) clearTimeout(timer);
     },
   };
 }
 
-async function banner(app: TaxiwayApp, a: DemoArgs, nodes: number, httpBase: string, wsBase: string, write: (l: string) => void): Promise<void> {
+async function banner(app: TaxiwayApp, a: DemoArgs, nodes: number, httpBase: string, wsBase: string, logFile: string, write: (l: string) => void): Promise<void> {
   const ops = await signToken(app.secret, 'demo-ops', 'ops', DAY_S);
   const rider = await signToken(app.secret, 'demo-rider', 'rider', DAY_S);
   const body = JSON.stringify({ pickup: AREA_CENTRE, dropoff: { lat: 43.7311, lng: 7.4197 } });
@@ -156,6 +185,8 @@ async function banner(app: TaxiwayApp, a: DemoArgs, nodes: number, httpBase: str
   write(`  ops ws       ${wsBase}/v1/ops/ws?token=<the dashboard token>`);
   write(`  rider token  (sub demo-rider, 24 h) ${rider}`);
   write(`  try it       curl -H "authorization: Bearer <rider token>" -H 'content-type: application/json' -d '${body}' ${httpBase}/v1/jobs`);
-  write(`  metrics      ${httpBase}/metrics   data ${app.config.dataDir}`);
-  write(`status every ${STATUS_MS / 1000} s; Ctrl-C to stop`);
+  write(`  metrics      ${httpBase}/metrics`);
+  write(`  data dir     ${app.config.dataDir}   (JWT secret in auth-secret; node log ${path.basename(logFile)}, level ${app.config.logLevel})`);
+  write(STATUS_LEGEND);
+  write(`status every ${STATUS_MS / 1000} s; the first riders ask for short hops, so a first trip completes within about 45 s. Ctrl-C to stop`);
 }

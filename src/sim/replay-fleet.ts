@@ -2,6 +2,7 @@
 import WebSocket from 'ws';
 import { signToken } from '../auth/tokens.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import { ClientCloseCodes } from '../protocol/errors.js';
 import type { PortoFleet } from './replay-porto.js';
 
 export interface ReplayOptions {
@@ -12,8 +13,13 @@ export interface ReplayOptions {
   secret: string;
   /** Time compression: 1 replays in real time, 60 plays an hour in a minute. */
   speed: number;
-  /** Driver id = prefix + TAXI_ID. */
+  /** Driver id = prefix + TAXI_ID (default `porto-`). */
   idPrefix?: string;
+  /**
+   * Set each taxi `available` once connected, so dispatch and `nearby` see it (default: offline, as a
+   * driver app that only streams fixes). A replayed taxi never answers an offer: each one times out.
+   */
+  available?: boolean;
   /** Called about once a second with fixes sent so far. */
   onProgress?: (sent: number, total: number) => void;
 }
@@ -75,7 +81,7 @@ class TaxiSocket {
   }
 
   close(): void {
-    this.ws.close(1000, 'replay done');
+    this.ws.close(ClientCloseCodes.normal, 'replay done');
   }
 }
 
@@ -101,7 +107,12 @@ export async function replayFleet(o: ReplayOptions): Promise<ReplayResult> {
     // Connect 32 at a time: a burst of hundreds of handshakes is not what is being replayed.
     for (let i = 0; i < taxis.length; i += 32) {
       await Promise.all(taxis.slice(i, i + 32).map(async (tx, j) => {
-        sockets[i + j] = await TaxiSocket.open(endpoint, await signToken(o.secret, prefix + tx.taxi, 'driver', 86_400));
+        const s = await TaxiSocket.open(endpoint, await signToken(o.secret, prefix + tx.taxi, 'driver', 86_400));
+        sockets[i + j] = s;
+        if (o.available) {
+          const reply = await s.request({ t: 'status', s: 'available' }, 2_000_000 + i + j);
+          if (reply.t !== 'ack') throw new Error(`status available refused for ${prefix + tx.taxi}: ${String(reply.code)} ${String(reply.msg)}`);
+        }
       }));
     }
     const order: Array<[ts: number, taxi: number, fix: number]> = [];

@@ -1,7 +1,7 @@
 // Directed road graph (CSR typed arrays) with nearest-node lookup and fastest-route A* search.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { packagePath } from '../util/package-root.js';
 import { haversineMetres } from '../fleet/geo.js';
 import { buildRoadArrays, type RoadFeatureCollection } from './road-build.js';
 import { NodeHeap } from './road-heap.js';
@@ -15,15 +15,9 @@ export interface Route {
   seconds: number;
 }
 
-/**
- * Path of the bundled Monaco roads file (assets/monaco/roads.geojson at the package root).
- * Compiled code lives at dist/src/sim/ (three levels down), source at src/sim/ (two levels) when run
- * through a TS loader: try both so either works, preferring the compiled layout.
- */
+/** Path of the bundled Monaco roads file (assets/monaco/roads.geojson at the package root). */
 export function defaultMonacoRoadsPath(): string {
-  const candidates = ['../../../assets/monaco/roads.geojson', '../../assets/monaco/roads.geojson']
-    .map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
-  return candidates.find((p) => existsSync(p)) ?? candidates[0];
+  return packagePath('assets', 'monaco', 'roads.geojson');
 }
 
 /**

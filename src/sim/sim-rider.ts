@@ -1,6 +1,8 @@
 // Simulated riders: Poisson arrivals that request a job over HTTP and follow it on a rider socket.
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import { isFinalState } from '../protocol/job-record.js';
+import { ClientCloseCodes, CloseCodes } from '../protocol/errors.js';
 import type { SimFleet } from './sim-driver.js';
 import { simHeaders } from './sim-world.js';
 import type { SimWorld } from './sim-world.js';
@@ -13,10 +15,22 @@ const CANCEL_AFTER_MS: [number, number] = [2000, 8000];
 const NEAR_CAR_P = 0.7;
 /** "Just ahead": this share of the longest trip time (tripS) down the car's route. */
 const AHEAD_SHARE: [number, number] = [0.1, 0.33];
+/**
+ * The first riders of a run arrive within the first seconds and ask for short hops starting just
+ * ahead of a free car (a taxi rank, or a hail from the kerb): a newcomer watching the demo sees a
+ * whole trip — offer, pickup, ride, completion — within about 45 s instead of waiting for the
+ * Poisson arrivals and full-length rides of steady state.
+ */
+const WARMUP_RIDERS = 3;
+/** When the warm-up riders arrive, ms after start (wall clock: drivers need a second to report). */
+const WARMUP_ARRIVAL_MS: [number, number] = [1000, 3000];
+/** Warm-up pickups: this many seconds of free-flow driving ahead of a free car. */
+const WARMUP_AHEAD_S: [number, number] = [3, 8];
+/** Warm-up rides: this many seconds of free-flow driving (a few hundred metres in Monaco). */
+const WARMUP_RIDE_S: [number, number] = [12, 25];
 /** Dropoff candidates tried before settling for the shortest trip found. */
 const DROPOFF_TRIES = 12;
 
-const FINAL = new Set(['completed', 'cancelled', 'unfulfilled']);
 type Frame = Record<string, unknown>;
 type LatLng = { lat: number; lng: number };
 
@@ -27,10 +41,15 @@ export class SimRiders {
 
   constructor(private readonly w: SimWorld, private readonly fleet: SimFleet, private readonly tokenFor: (sub: string) => Promise<string>) {}
 
-  /** Start Poisson arrivals at `ridersPerMin` (exponential gaps between riders). */
+  /** Start the warm-up riders, then Poisson arrivals at `ridersPerMin` (exponential gaps between riders). */
   start(): void {
     const perMin = this.w.settings.ridersPerMin;
     if (perMin <= 0) return;
+    for (let i = 0; i < WARMUP_RIDERS; i++) {
+      this.w.later(this.w.between(WARMUP_ARRIVAL_MS[0], WARMUP_ARRIVAL_MS[1]), () => {
+        this.spawn(true).catch((err) => this.error(`rider failed: ${(err as Error).message}`));
+      });
+    }
     const next = (): void => {
       const gapMs = (-Math.log(1 - this.w.rand()) * 60_000) / perMin;
       this.spawnTimer = this.w.later(gapMs, () => {
@@ -48,15 +67,15 @@ export class SimRiders {
       if (ws.readyState === WebSocket.CLOSED) return resolve();
       const t = setTimeout(() => { ws.terminate(); resolve(); }, maxMs);
       ws.once('close', () => { clearTimeout(t); resolve(); });
-      ws.close(1000, 'demo stopping');
+      ws.close(ClientCloseCodes.normal, 'demo stopping');
     })));
   }
 
-  /** One rider: pick a trip, POST /v1/jobs, follow it until it is final. */
-  private async spawn(): Promise<void> {
+  /** One rider (`warmUp`: a short hop near a free car): pick a trip, POST /v1/jobs, follow it until it is final. */
+  private async spawn(warmUp = false): Promise<void> {
     const sub = `sim-r${this.n++}`;
     this.w.counters.ridersSpawned++;
-    const { pickup, dropoff } = this.pickTrip();
+    const { pickup, dropoff } = warmUp ? this.pickWarmUpTrip() : this.pickTrip();
     const token = await this.tokenFor(sub);
     const res = await fetch(`${this.w.settings.httpBase}/v1/jobs`, {
       method: 'POST',
@@ -67,8 +86,9 @@ export class SimRiders {
     if (res.status !== 201 || !body.id || !body.state) return this.error(`POST /v1/jobs ${res.status}: ${body.error?.message ?? ''}`);
     const job = body.id;
     this.w.jobState(job, body.state, true);
-    if (FINAL.has(body.state) || this.w.stopped) return;
-    if (this.w.rand() < CANCEL_P) this.w.later(this.w.between(CANCEL_AFTER_MS[0], CANCEL_AFTER_MS[1]), () => void this.cancel(job, token));
+    if (isFinalState(body.state) || this.w.stopped) return;
+    // Warm-up riders never cancel: they are there to show a whole trip early.
+    if (!warmUp && this.w.rand() < CANCEL_P) this.w.later(this.w.between(CANCEL_AFTER_MS[0], CANCEL_AFTER_MS[1]), () => void this.cancel(job, token));
     this.follow(job, token);
   }
 
@@ -88,7 +108,7 @@ export class SimRiders {
       else if (f.t === 'pos') this.w.counters.posFrames++;
       else if (f.t === 'job' && f.job === job && typeof f.state === 'string') {
         this.w.jobState(job, f.state);
-        if (FINAL.has(f.state)) ws.close(1000, 'job finished');
+        if (isFinalState(f.state)) ws.close(ClientCloseCodes.normal, 'job finished');
       }
     });
     let failed = false;
@@ -98,7 +118,7 @@ export class SimRiders {
     });
     ws.on('close', (code: number) => {
       this.sockets.delete(ws);
-      if (!failed && code !== 1000 && code !== 1005 && code !== 1001) this.error(`rider socket closed with ${code}`);
+      if (!failed && code !== ClientCloseCodes.normal && code !== ClientCloseCodes.noStatus && code !== CloseCodes.goingAway) this.error(`rider socket closed with ${code}`);
     });
   }
 
@@ -120,19 +140,32 @@ export class SimRiders {
    * free-flow route from the pickup takes at most `tripS` seconds, so rides stay Monaco-sized.
    */
   private pickTrip(): { pickup: LatLng; dropoff: LatLng } {
-    const g = this.w.graph;
-    const car = this.w.rand() < NEAR_CAR_P ? this.fleet.randomCruising() : undefined;
     const tripS = this.w.settings.tripS;
+    const car = this.w.rand() < NEAR_CAR_P ? this.fleet.randomCruising() : undefined;
     const p = car ? car.nodeAhead(tripS * this.w.between(AHEAD_SHARE[0], AHEAD_SHARE[1])) : this.w.randomAreaNode();
+    return this.tripFrom(p, tripS / 5, tripS);
+  }
+
+  /** A warm-up hop: pickup a few seconds ahead of a free car, a short ride (never longer than `tripS`). */
+  private pickWarmUpTrip(): { pickup: LatLng; dropoff: LatLng } {
+    const car = this.fleet.randomCruising();
+    const p = car ? car.nodeAhead(this.w.between(WARMUP_AHEAD_S[0], WARMUP_AHEAD_S[1])) : this.w.randomAreaNode();
+    const maxS = Math.min(WARMUP_RIDE_S[1], this.w.settings.tripS);
+    return this.tripFrom(p, Math.min(WARMUP_RIDE_S[0], maxS / 2), maxS);
+  }
+
+  /** From road node `p` to a node whose free-flow route takes `minS`..`maxS` seconds (else the shortest found). */
+  private tripFrom(p: number, minS: number, maxS: number): { pickup: LatLng; dropoff: LatLng } {
+    const g = this.w.graph;
     let best = -1;
     let bestS = Infinity;
     for (let i = 0; i < DROPOFF_TRIES; i++) {
-      // Straight-line reach of about 6 m/s keeps most candidates under tripS by road.
-      const d = this.w.nodeNear(g.nodeLat(p), g.nodeLng(p), tripS * 6);
+      // Straight-line reach of about 6 m/s keeps most candidates under maxS by road.
+      const d = this.w.nodeNear(g.nodeLat(p), g.nodeLng(p), maxS * 6);
       if (d === p) continue;
       const r = g.route(p, d);
       if (!r) continue;
-      if (r.seconds <= tripS && r.seconds >= tripS / 5) { best = d; break; }
+      if (r.seconds <= maxS && r.seconds >= minS) { best = d; break; }
       if (r.seconds < bestS) { bestS = r.seconds; best = d; }
     }
     if (best < 0) best = this.w.randomAreaNode();

@@ -16,7 +16,10 @@ export interface DemoStatus {
   /** Dispatch offer latency since the start, ms (from the server histogram); NaN before any offer. */
   offerP50Ms: number;
   offerP99Ms: number;
+  /** Trips the sim drivers completed (acked `complete`); the riders' view is `finals.completed`. */
   tripsCompleted: number;
+  /** Seconds from the start of the simulation to the first job its rider saw completed; undefined before. */
+  firstTripS: number | undefined;
   ridersSpawned: number;
   errors: number;
 }
@@ -104,6 +107,7 @@ export class StatusSampler {
       offerP50Ms: histogramQuantile(0.5, scrape.offerBuckets) * 1000,
       offerP99Ms: histogramQuantile(0.99, scrape.offerBuckets) * 1000,
       tripsCompleted: c.tripsCompleted,
+      firstTripS: this.w.firstCompletedAt === undefined ? undefined : (this.w.firstCompletedAt - this.startedAt) / 1000,
       ridersSpawned: c.ridersSpawned,
       errors: c.errors,
     };
@@ -112,17 +116,25 @@ export class StatusSampler {
 
 const ms = (v: number): string => (Number.isNaN(v) ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(0));
 
-/** One compact line, e.g. `[  35s] drivers 40 | fixes/s 40 | jobs disp 1 acc 3 ...`. */
+/** Printed once under the banner: what each part of the status line counts. */
+export const STATUS_LEGEND = [
+  'status line: seconds since start | drivers online | fixes the server accepted per second',
+  '  | live jobs by state (dispatching: offered to drivers; to pickup: accepted, driving to the rider;',
+  '    at pickup: arrived, rider boarding; riding: trip in progress)',
+  '  | jobs ended since start | dispatch offer latency, median and 99th percentile (server metrics)',
+  '  | riders so far | errors seen by the simulated apps',
+].join('\n');
+
+/** One status line, e.g. `[  35s] drivers 40 | fixes/s 40 | jobs: 1 dispatching, 3 to pickup, ...`. */
 export function formatStatus(s: DemoStatus): string {
   const j = s.jobs;
   return [
     `[${Math.round(s.elapsedS).toString().padStart(4)}s] drivers ${s.driversOnline}`,
     `fixes/s ${s.fixesPerS.toFixed(0)}`,
-    `jobs disp ${j.dispatching} acc ${j.accepted} arr ${j.arrived} ride ${j.in_progress}`,
-    `done ${s.finals.completed} canc ${s.finals.cancelled} unf ${s.finals.unfulfilled}`,
-    `offer p50 ${ms(s.offerP50Ms)}ms p99 ${ms(s.offerP99Ms)}ms`,
-    `trips ${s.tripsCompleted}`,
+    `jobs: ${j.dispatching} dispatching, ${j.accepted} to pickup, ${j.arrived} at pickup, ${j.in_progress} riding`,
+    `ended: ${s.finals.completed} completed, ${s.finals.cancelled} cancelled, ${s.finals.unfulfilled} unfulfilled`,
+    `offer latency p50 ${ms(s.offerP50Ms)} ms, p99 ${ms(s.offerP99Ms)} ms`,
     `riders ${s.ridersSpawned}`,
-    `err ${s.errors}`,
+    `errors ${s.errors}`,
   ].join(' | ');
 }

@@ -63,6 +63,10 @@ export class SimWorld {
   readonly jobStates = new Map<string, string>();
   /** Node ids inside the service area. */
   readonly area: Int32Array;
+  /** When the simulation started (drivers connected, riders about to arrive), ms since the epoch. */
+  startedAt = Date.now();
+  /** When a rider first saw its job completed, ms since the epoch; undefined until then. */
+  firstCompletedAt: number | undefined;
   stopped = false;
   private readonly timeouts = new Set<NodeJS.Timeout>();
 
@@ -115,7 +119,10 @@ export class SimWorld {
    */
   jobState(job: string, state: string, first = false): void {
     if (state === 'completed' || state === 'cancelled' || state === 'unfulfilled') {
-      if (this.jobStates.delete(job) || first) this.counters.finals[state]++;
+      if (this.jobStates.delete(job) || first) {
+        this.counters.finals[state]++;
+        if (state === 'completed') this.firstCompletedAt ??= Date.now();
+      }
       return;
     }
     this.jobStates.set(job, state);

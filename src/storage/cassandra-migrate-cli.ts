@@ -1,8 +1,10 @@
 // `taxiway migrate`: creates or updates the Cassandra keyspace (replication from config) and its tables.
 import { parseArgs, take } from '../cli-args.js';
-import { ConfigError } from '../config.js';
+import { cassandraSettingsFromEnv } from '../config/cassandra-settings.js';
+import { ConfigError } from '../config/config-error.js';
+import type { EnvSource } from '../config/config-error.js';
+import { readEnvironment } from '../config/environment.js';
 import { createClient } from './cassandra-client.js';
-import { cassandraSettingsFromEnv } from './cassandra-options.js';
 import { migrate, replicationCql } from './cassandra-schema.js';
 
 export const MIGRATE_USAGE = `usage: taxiway migrate [--contact-points H:P,...] [--keyspace K] [--local-dc DC] [--replication R]
@@ -20,7 +22,7 @@ const FLAGS: Record<string, string> = {
 };
 
 /** Runs the migration; returns the process exit code (0 done, 1 cluster error, 2 bad usage). */
-export async function runMigrate(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function runMigrate(argv: string[], env: EnvSource = readEnvironment()): Promise<number> {
   let settings;
   try {
     const { options, positional } = parseArgs(argv, new Set(['help']));

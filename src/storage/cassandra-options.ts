@@ -1,6 +1,5 @@
-// Cassandra settings: the environment keys of cluster-mode storage, parsed and validated once.
-import path from 'node:path';
-import { ConfigError } from '../config.js';
+// Cassandra settings: their type and the parsers of their values (the environment is read in src/config/).
+import { ConfigError } from '../config/config-error.js';
 
 /** Keyspace replication: SimpleStrategy (one dev node) or NetworkTopologyStrategy (a factor per data centre). */
 export type Replication = { class: 'SimpleStrategy'; factor: number } | { class: 'NetworkTopologyStrategy'; dcs: Record<string, number> };
@@ -27,8 +26,6 @@ export interface CassandraSettings {
    */
   startOffline?: boolean;
 }
-
-type Source = Record<string, string | undefined>;
 
 /** `simple:1` or `eu-west-1:3,us-east-1:3` (NetworkTopologyStrategy). */
 export function parseReplication(raw: string, key = 'CASSANDRA_REPLICATION'): Replication {
@@ -60,39 +57,4 @@ export function parseReplication(raw: string, key = 'CASSANDRA_REPLICATION'): Re
 export function checkKeyspace(name: string, key = 'CASSANDRA_KEYSPACE'): string {
   if (!/^[A-Za-z][A-Za-z0-9_]{0,47}$/.test(name)) throw new ConfigError(`${key}=${JSON.stringify(name)}: expected a letter then up to 47 of A-Z a-z 0-9 _`);
   return name;
-}
-
-/**
- * Reads the cluster-mode storage keys. `dataDir` is the node's data dir (the spool defaults to
- * `<dataDir>/spool`). Throws ConfigError naming the setting.
- */
-export function cassandraSettingsFromEnv(src: Source, dataDir: string): CassandraSettings {
-  const cps = (src.CASSANDRA_CONTACT_POINTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (cps.length === 0) throw new ConfigError('CASSANDRA_CONTACT_POINTS is required: host[:port][,host[:port]...]');
-  for (const cp of cps) if (!/^[A-Za-z0-9_.\-[\]:]+$/.test(cp)) throw new ConfigError(`CASSANDRA_CONTACT_POINTS: "${cp}" is not host[:port]`);
-  const localDataCenter = src.CASSANDRA_LOCAL_DC || 'datacenter1';
-  const consistency = (src.CASSANDRA_CONSISTENCY || 'LOCAL_QUORUM').toUpperCase();
-  if (!(CONSISTENCIES as readonly string[]).includes(consistency)) throw new ConfigError(`CASSANDRA_CONSISTENCY=${consistency}: expected one of ${CONSISTENCIES.join(', ')}`);
-  const user = src.CASSANDRA_USERNAME || undefined;
-  const password = src.CASSANDRA_PASSWORD ?? '';
-  const maxRaw = src.CASSANDRA_SPOOL_MAX_BYTES;
-  const spoolMaxBytes = maxRaw ? Number(maxRaw) : 8 * 1024 ** 3;
-  if (!Number.isSafeInteger(spoolMaxBytes) || spoolMaxBytes < 1024 * 1024) throw new ConfigError(`CASSANDRA_SPOOL_MAX_BYTES=${maxRaw}: expected an integer number of bytes >= 1048576`);
-  return {
-    contactPoints: cps,
-    localDataCenter,
-    keyspace: checkKeyspace(src.CASSANDRA_KEYSPACE || 'taxiway'),
-    replication: parseReplication(src.CASSANDRA_REPLICATION || 'simple:1'),
-    consistency: consistency as ConsistencyName,
-    credentials: user ? { username: user, password } : undefined,
-    spoolDir: path.resolve(src.CASSANDRA_SPOOL_DIR || path.join(dataDir, 'spool')),
-    spoolMaxBytes,
-    startOffline: parseFlag(src.CASSANDRA_START_OFFLINE, 'CASSANDRA_START_OFFLINE'),
-  };
-}
-
-function parseFlag(v: string | undefined, name: string): boolean {
-  if (v === undefined || v === '' || v === '0' || v === 'false') return false;
-  if (v === '1' || v === 'true') return true;
-  throw new ConfigError(`${name}=${v}: expected 1 or 0`);
 }

@@ -78,7 +78,7 @@ export class CassandraReader {
       job: id,
       seq: r.get('seq') as number,
       ts: num(r.get('ts')),
-      state: r.get('state') as string,
+      state: r.get('state') as JobEvent['state'],
       by: r.get('caused_by') as string,
       snapshot: JSON.parse(r.get('snapshot') as string) as JobRecord,
     }));

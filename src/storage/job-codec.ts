@@ -4,7 +4,7 @@ import type { JobEvent } from './ports.js';
 /** What an adapter stores per event; `job` and `seq` live in the key. */
 export interface StoredJobEvent {
   ts: number;
-  state: string;
+  state: JobEvent['state'];
   by: string;
   snapshot: JobEvent['snapshot'];
 }

@@ -1,5 +1,6 @@
 // Persistence ports: location history and job records. Adapters: LMDB (embedded), Cassandra (cluster).
 import type { FixInput } from './fix-batch.js';
+import type { JobEvent, JobRecord } from '../protocol/job-record.js';
 
 /** One stored GPS fix. Times in ms since the epoch, coordinates in WGS84 degrees. */
 export interface StoredFix {
@@ -23,33 +24,8 @@ export interface TrackPage {
   next?: number;
 }
 
-/** A job record as the protocol shows it (see docs/protocol.md). */
-export interface JobRecord {
-  id: string;
-  state: string;
-  rider: string;
-  driver: string | null;
-  pickup: { lat: number; lng: number };
-  dropoff: { lat: number; lng: number } | null;
-  product: string;
-  city: string;
-  created_ts: number;
-  updated_ts: number;
-  eta_s?: number;
-  [extra: string]: unknown;
-}
-
-/** One job event: the state the job entered, when, and the job as it was right after. */
-export interface JobEvent {
-  job: string;
-  /** Per-job sequence number, starting at 1; (job, seq) is unique. */
-  seq: number;
-  ts: number;
-  state: string;
-  /** Who caused it: "rider", "driver:<id>", "dispatch", "system". */
-  by: string;
-  snapshot: JobRecord;
-}
+/** The job record and event types live with the protocol; storage stores them as they are. */
+export type { JobEvent, JobRecord };
 
 /**
  * Location history. Guarantees:

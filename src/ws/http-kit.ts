@@ -7,6 +7,9 @@ import { extractToken } from '../auth/tokens.js';
 import type { Role } from '../protocol/messages.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { CorsPolicy } from './cors.js';
+import { requestStart, routeRecorder } from './http-metrics.js';
+import type { RequestRecorder } from './http-metrics.js';
 
 /** Everything a handler may read, copied from `req` before any await (uWS frees `req` after the callback). */
 export interface RequestInfo {
@@ -18,6 +21,8 @@ export interface RequestInfo {
   contentType: string;
   /** The Content-Length header as sent ('' when absent, e.g. a chunked body). */
   contentLength: string;
+  /** `Origin` header; read only when CORS is configured ('' otherwise). */
+  origin: string;
 }
 
 export interface Reply {
@@ -45,19 +50,16 @@ export interface RouteSpec {
   handler: (ctx: RouteContext) => Reply | Promise<Reply>;
 }
 
-export interface HttpKitDeps { verifier: TokenVerifier; logger: Logger; metrics: Metrics }
+export interface HttpKitDeps { verifier: TokenVerifier; logger: Logger; metrics: Metrics; cors: CorsPolicy }
 
 const JSON_TYPE = 'application/json';
 
 /** Build a uWS route callback from a RouteSpec. */
 export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, req: HttpRequest) => void {
-  const counted = new Map<number, { inc(): void }>();
-  const count = (status: number): void => {
-    let c = counted.get(status);
-    if (c === undefined) counted.set(status, (c = deps.metrics.httpRequests.labels({ route: spec.name, status: String(status) })));
-    c.inc();
-  };
+  const record = routeRecorder(deps.metrics, spec.name);
+  const cors = deps.cors;
   return (res, req) => {
+    const t0 = requestStart();
     const info: RequestInfo = {
       method: req.getMethod(),
       url: req.getUrl(),
@@ -66,6 +68,7 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
       authorization: req.getHeader('authorization'),
       contentType: req.getHeader('content-type'),
       contentLength: req.getHeader('content-length'),
+      origin: cors.enabled ? req.getHeader('origin') : '',
     };
     let paramError: ProtocolError | null = null;
     for (let i = 0; i < (spec.params ?? 0); i++) {
@@ -89,8 +92,8 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
         reply = errorReply(err, deps.logger);
       }
       if (reply !== undefined && !(reply instanceof Promise)) {
-        count(reply.status);
-        write(res, reply);
+        write(res, reply, cors, info);
+        record(reply.status, info.method, t0);
         return;
       }
       if (reply !== undefined) {
@@ -99,8 +102,8 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
           state.aborted = true;
         });
         reply.then(
-          (r) => send(count, res, state, r),
-          (err) => send(count, res, state, errorReply(err, deps.logger)),
+          (r) => send(record, t0, info, cors, res, state, r),
+          (err) => send(record, t0, info, cors, res, state, errorReply(err, deps.logger)),
         );
         return;
       }
@@ -112,8 +115,8 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
     const hasBody = !(info.contentLength === '' || info.contentLength === '0') || req.getHeader('transfer-encoding') !== '';
     if (!spec.body) {
       run(deps, spec, info).then(
-        (reply) => send(count, res, state, reply),
-        (err) => send(count, res, state, errorReply(err, deps.logger)),
+        (reply) => send(record, t0, info, cors, res, state, reply),
+        (err) => send(record, t0, info, cors, res, state, errorReply(err, deps.logger)),
       );
       return;
     }
@@ -128,24 +131,24 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
       if (info.contentLength !== '' && !(Number(info.contentLength) <= Limits.maxBodyBytes)) throw tooLarge();
     } catch (err) {
       const reply = errorReply(err, deps.logger);
-      count(reply.status);
+      record(reply.status, info.method, t0);
       if (!hasBody) {
-        write(res, reply); // nothing unread: the connection stays usable
+        write(res, reply, cors, info); // nothing unread: the connection stays usable
         return;
       }
-      replyThenClose(res, state, reply);
+      replyThenClose(res, state, reply, cors, info);
       return;
     }
     readJsonBody(res, info.contentType, () => {
       // Past the limit: answer now and close, without reading the rest.
       const reply = errorReply(tooLarge(), deps.logger);
-      count(reply.status);
-      return replyThenClose(res, state, reply);
+      record(reply.status, info.method, t0);
+      return replyThenClose(res, state, reply, cors, info);
     }).then(
       (body) => spec.handler(context(spec, info, principal, body)),
     ).then(
-      (reply) => send(count, res, state, reply),
-      (err) => send(count, res, state, errorReply(err, deps.logger)),
+      (reply) => send(record, t0, info, cors, res, state, reply),
+      (err) => send(record, t0, info, cors, res, state, errorReply(err, deps.logger)),
     );
   };
 }
@@ -155,13 +158,14 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
  * down right after the reply (it has no lingering close, and a response ended without closing would
  * make it read the rest of the body). Returns the callback that ignores chunks still delivered.
  */
-function replyThenClose(res: HttpResponse, state: { aborted: boolean }, reply: Reply): (bytes: number, isLast: boolean) => void {
+function replyThenClose(res: HttpResponse, state: { aborted: boolean }, reply: Reply, cors: CorsPolicy, info: RequestInfo): (bytes: number, isLast: boolean) => void {
   if (!state.aborted) {
     state.aborted = true; // nothing more may be written to this response
     const text = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
     res.cork(() => {
       res.writeStatus(HttpStatusText[reply.status] ?? String(reply.status));
       res.writeHeader('content-type', reply.contentType ?? JSON_TYPE);
+      cors.writeHeaders(res, info.origin);
       res.end(text, true);
     });
   }
@@ -183,17 +187,25 @@ async function run(deps: HttpKitDeps, spec: RouteSpec, info: RequestInfo): Promi
   return spec.handler(context(spec, info, principal, undefined));
 }
 
-function send(count: (status: number) => void, res: HttpResponse, state: { aborted: boolean }, reply: Reply): void {
-  count(reply.status);
-  if (state.aborted) return;
-  res.cork(() => write(res, reply));
+function send(record: RequestRecorder, t0: number, info: RequestInfo, cors: CorsPolicy, res: HttpResponse, state: { aborted: boolean }, reply: Reply): void {
+  if (!state.aborted) res.cork(() => write(res, reply, cors, info));
+  record(reply.status, info.method, t0);
 }
 
-function write(res: HttpResponse, reply: Reply): void {
+/** Status, headers (CORS ones for the request's origin) and body; a HEAD request gets the same headers and no body. */
+function write(res: HttpResponse, reply: Reply, cors: CorsPolicy, info: RequestInfo): void {
   const text = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
   res.writeStatus(HttpStatusText[reply.status] ?? String(reply.status));
   res.writeHeader('content-type', reply.contentType ?? JSON_TYPE);
-  res.end(text);
+  cors.writeHeaders(res, info.origin);
+  if (info.method !== 'head') {
+    res.end(text);
+    return;
+  }
+  // Our uWS build's endWithoutBody(length) waits for that many body bytes and never completes the reply:
+  // the length goes out as a plain header instead (a body written to a HEAD reply would desync keep-alive).
+  res.writeHeader('content-length', String(Buffer.byteLength(text)));
+  res.endWithoutBody();
 }
 
 /** Turn any thrown value into the protocol's JSON error; unexpected ones are logged and become 500. */

@@ -1,6 +1,8 @@
 // HTTP JSON routes of /v1 plus health, readiness and metrics.
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
+import { haversineMetres } from '../fleet/geo.js';
+import type { ServedArea } from '../fleet/served-area.js';
 import { DriverStatus, NearestResult, statusName } from '../fleet/city-fleet.js';
 import type { EtaModel } from '../eta/eta-model.js';
 import type { JobService } from '../matching/job-service.js';
@@ -9,7 +11,8 @@ import { ID_PATTERN } from '../protocol/messages.js';
 import { parseLatLng } from '../protocol/validate.js';
 import type { HistoryStore } from '../storage/ports.js';
 import { errorReply, queryNumber, route } from './http-kit.js';
-import type { HttpKitDeps, Reply } from './http-kit.js';
+import { routeRecorder } from './http-metrics.js';
+import type { HttpKitDeps, Reply, RouteSpec } from './http-kit.js';
 
 export interface RouteDeps extends HttpKitDeps {
   fleet: FleetRegistry;
@@ -20,6 +23,10 @@ export interface RouteDeps extends HttpKitDeps {
   health: () => Promise<Record<string, boolean>>;
   staleMs: number;
   defaultRadiusM: number;
+  /** Where the cities are, for the ETA points' sanity check. */
+  served: ServedArea;
+  /** Farthest an ETA point may be from the served area, and `from` from `to`, metres. */
+  etaMaxDistanceM: number;
 }
 
 const MAX_TRACK = 10_000;
@@ -28,6 +35,11 @@ const MAX_NEARBY_RADIUS_M = 50_000;
 
 export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
   const near = new NearestResult(MAX_NEARBY);
+  /** A GET route and its HEAD twin (same reply, headers only), each with its own metric labels. */
+  const getAndHead = (pattern: string, spec: Omit<RouteSpec, 'name'>): void => {
+    app.get(pattern, route(d, { ...spec, name: `GET ${pattern}` }));
+    app.head(pattern, route(d, { ...spec, name: `HEAD ${pattern}` }));
+  };
 
   app.post('/v1/jobs', route(d, {
     name: 'POST /v1/jobs', roles: ['rider'], body: true,
@@ -90,7 +102,8 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
           drivers.push(item);
         }
       }
-      return { status: 200, body: { drivers } };
+      // `city` tells "no drivers near" (a city) from "not served here" (null): both answer 200.
+      return { status: 200, body: { drivers, city } };
     },
   }));
 
@@ -99,6 +112,7 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
     handler: ({ query }) => {
       const from = parsePair(query.get('from'), 'from');
       const to = parsePair(query.get('to'), 'to');
+      checkEtaPoints(from, to, d.served, d.etaMaxDistanceM);
       let at = Date.now();
       const atRaw = query.get('at');
       if (atRaw) {
@@ -123,21 +137,23 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
     },
   }));
 
-  app.get('/healthz', route(d, { name: 'GET /healthz', roles: null, handler: () => ({ status: 200, body: { ok: true } }) }));
+  getAndHead('/healthz', { roles: null, handler: () => ({ status: 200, body: { ok: true } }) });
 
-  app.get('/readyz', route(d, {
-    name: 'GET /readyz', roles: null,
+  getAndHead('/readyz', {
+    roles: null,
     handler: async () => {
       const checks = await d.health();
       const ok = Object.values(checks).every(Boolean);
       return { status: ok ? 200 : 503, body: { ok, checks } };
     },
-  }));
+  });
 
-  app.get('/metrics', route(d, {
-    name: 'GET /metrics', roles: null,
+  getAndHead('/metrics', {
+    roles: null,
     handler: async (): Promise<Reply> => ({ status: 200, raw: await d.metrics.registry.metrics(), contentType: d.metrics.registry.contentType }),
-  }));
+  });
+
+  d.cors.registerPreflight(app, routeRecorder(d.metrics, 'OPTIONS /*'));
 
   // Everything else under /v1 (and elsewhere): a JSON 404, never the default empty reply.
   app.any('/*', route(d, {
@@ -145,6 +161,31 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
     handler: ({ method, url }) => errorReply(new ProtocolError('not_found', `no route ${method.toUpperCase()} ${url}`), d.logger),
   }));
 }
+
+/**
+ * Refuse ETA points no taxi trip joins: each must lie in (or within `maxM` of) a served city, and `to`
+ * within `maxM` of `from`. A swapped LAT,LNG pair is the usual cause, so the message asks. With bounded
+ * cities the swapped point is off the served area and named; with a catch-all city only the distance shows.
+ */
+function checkEtaPoints(from: LatLng, to: LatLng, served: ServedArea, maxM: number): void {
+  const limit = `the limit is ${km(maxM)} km, TAXIWAY_ETA_MAX_DISTANCE_M`;
+  for (const [name, p] of [['from', from], ['to', to]] as const) {
+    const off = served.distanceM(p.lat, p.lng);
+    if (off > maxM) {
+      const where = off === Infinity ? '' : ` (${km(off)} km away; ${limit})`;
+      throw new ProtocolError('bad_request', `${name} is outside every served city${where}; did you swap lat and lng? The order is LAT,LNG`);
+    }
+  }
+  const apart = haversineMetres(from.lat, from.lng, to.lat, to.lng);
+  if (apart > maxM) {
+    // Swapping either point is a near-mirror of swapping the other: the pair alone cannot tell which is wrong.
+    throw new ProtocolError('bad_request', `from and to are ${km(apart)} km apart (${limit}); did you swap lat and lng in one of them? The order is LAT,LNG`);
+  }
+}
+
+const km = (m: number): string => Math.round(m / 1000).toLocaleString('en-US');
+
+interface LatLng { lat: number; lng: number }
 
 function parsePair(v: string | null, name: string): { lat: number; lng: number } {
   if (!v) throw new ProtocolError('bad_request', `${name} is required as LAT,LNG`);

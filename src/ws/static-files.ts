@@ -1,10 +1,7 @@
 // Serves the ops dashboard (web/) from memory: a fixed list of files read once at startup.
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { TemplatedApp } from 'uWebSockets.js';
-
-/** Package root: this file is at dist/src/ws/static-files.js. */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { packagePath } from '../util/package-root.js';
 
 const FILES: Array<[urlPath: string, file: string, type: string]> = [
   ['/', 'web/dashboard.html', 'text/html; charset=utf-8'],
@@ -31,7 +28,7 @@ export function registerStatic(app: TemplatedApp, roadsGeojson?: string): void {
   for (const [urlPath, file, type] of FILES) {
     let body: Buffer;
     try {
-      body = fs.readFileSync(ROOT + file);
+      body = fs.readFileSync(packagePath(file));
     } catch {
       continue; // dashboard not shipped: the API still works
     }

@@ -1,6 +1,7 @@
 // Loads the native uWebSockets.js addon, and refuses the package's silent pure-JS fallback.
 import { createRequire } from 'node:module';
 import type * as UwsTypes from 'uWebSockets.js';
+import { readEnvironment } from '../config/environment.js';
 
 const require = createRequire(import.meta.url);
 
@@ -18,7 +19,8 @@ let cached: Uws | undefined;
  */
 export function loadUws(): Uws {
   if (cached) return cached;
-  const fallbackFlag = process.env.UWS_USE_FALLBACK;
+  // Read by the uWS package itself: we only refuse it. Not a taxiway setting, so not in the flag table.
+  const fallbackFlag = readEnvironment().UWS_USE_FALLBACK;
   if (fallbackFlag && /^(1|true)$/i.test(fallbackFlag)) {
     throw new UwsFallbackError('UWS_USE_FALLBACK is set: taxiway refuses to run on the slow pure-JS emulation of uWebSockets.js. Unset it.');
   }

@@ -1,13 +1,14 @@
 // One contract suite for every JobRepo adapter (memory, Redis): CAS, claims, atomicity, expiry of claims.
 import type { JobDoc, JobRepo } from '../../src/matching/job-repo.js';
 import type { TapTest } from './storage-contract.js';
+import type { JobState } from '../../src/protocol/messages.js';
 
 let n = 0;
-function doc(state = 'dispatching'): JobDoc {
+function doc(state: JobState = 'dispatching'): JobDoc {
   const id = `j_contract_${process.pid}_${Date.now()}_${n++}`;
   const now = Date.now();
   return {
-    rec: { id, state, rider: 'r1', driver: null, pickup: { lat: 1, lng: 2 }, dropoff: null, product: 'taxi', city: 'world', created_ts: now, updated_ts: now },
+    rec: { id, state, rider: 'r1', driver: null, pickup: { lat: 1, lng: 2 }, dropoff: null, product: 'taxi', city: 'world', created_ts: now, updated_ts: now, times: { [state]: now } },
     seq: 1, attempts: 0, offer: null, offerExpires: 0, tried: [], version: 1,
   };
 }

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import tap from 'tap';
 import type { JobEvent, JobRecord, Storage, StoredFix } from '../../src/storage/ports.js';
+import type { JobState } from '../../src/protocol/messages.js';
 
 /** The subtest type tap hands to `t.test` callbacks (tap exports `Test` without its plugin asserts). */
 export type TapTest = Parameters<Parameters<typeof tap.test>[0]>[0];
@@ -24,23 +25,24 @@ function fix(driver: string, ts: number, lat = 52.5, lng = 13.4, hdg = 90, spd =
   return { driver, ts, lat, lng, hdg, spd, acc };
 }
 
-function job(id: string, state: string, updated: number, extra: Record<string, unknown> = {}): JobRecord {
+function job(id: string, state: JobState, updated: number, extra: Partial<JobRecord> = {}): JobRecord {
   return {
     id,
     state,
     rider: 'r1',
-    driver: state === 'requested' ? null : 'd7',
+    driver: state === 'dispatching' ? null : 'd7',
     pickup: { lat: 52.52, lng: 13.405 },
     dropoff: null,
     product: 'std',
     city: 'berlin',
     created_ts: T0,
     updated_ts: updated,
+    times: {},
     ...extra,
   };
 }
 
-function event(jobId: string, seq: number, state: string): JobEvent {
+function event(jobId: string, seq: number, state: JobState): JobEvent {
   const ts = T0 + seq * 1000;
   return { job: jobId, seq, ts, state, by: 'dispatch', snapshot: job(jobId, state, ts, { eta_s: 60 + seq }) };
 }
@@ -178,11 +180,11 @@ export function storageContract(
     t.test('job events come back in seq order; getJob is the highest seq snapshot', async (t) => {
       const { s, id } = await setup(t);
       const j = id('j1');
-      await s.appendJobEvent(event(j, 1, 'requested'));
+      await s.appendJobEvent(event(j, 1, 'dispatching'));
       await s.appendJobEvent(event(j, 3, 'arrived'));
       await s.appendJobEvent(event(j, 2, 'accepted'));
       const evs = await s.jobEvents(j);
-      t.same(evs.map((e) => [e.seq, e.state]), [[1, 'requested'], [2, 'accepted'], [3, 'arrived']]);
+      t.same(evs.map((e) => [e.seq, e.state]), [[1, 'dispatching'], [2, 'accepted'], [3, 'arrived']]);
       t.strictSame(evs[1], event(j, 2, 'accepted'), 'event round-trips');
       t.strictSame(await s.getJob(j), event(j, 3, 'arrived').snapshot, 'late seq 2 does not replace seq 3');
     });
@@ -190,11 +192,11 @@ export function storageContract(
     t.test('getJob follows the latest event; unknown job is undefined', async (t) => {
       const { s, id } = await setup(t);
       const j = id('j1');
-      await s.appendJobEvent(event(j, 1, 'requested'));
-      t.strictSame(await s.getJob(j), event(j, 1, 'requested').snapshot);
+      await s.appendJobEvent(event(j, 1, 'dispatching'));
+      t.strictSame(await s.getJob(j), event(j, 1, 'dispatching').snapshot);
       const ev2 = event(j, 2, 'accepted');
       ev2.snapshot.dropoff = { lat: 52.4, lng: 13.3 };
-      ev2.snapshot.times = { requested: T0, accepted: T0 + 2000 };
+      ev2.snapshot.times = { dispatching: T0, accepted: T0 + 2000 };
       await s.appendJobEvent(ev2);
       t.strictSame(await s.getJob(j), ev2.snapshot);
       t.equal(await s.getJob(id('nope')), undefined);
@@ -204,8 +206,8 @@ export function storageContract(
     t.test('the same (job, seq) twice is stored once', async (t) => {
       const { s, id } = await setup(t);
       const j = id('j1');
-      await s.appendJobEvent(event(j, 1, 'requested'));
-      await s.appendJobEvent(event(j, 1, 'requested'));
+      await s.appendJobEvent(event(j, 1, 'dispatching'));
+      await s.appendJobEvent(event(j, 1, 'dispatching'));
       await Promise.all([s.appendJobEvent(event(j, 2, 'accepted')), s.appendJobEvent(event(j, 2, 'accepted'))]);
       t.same((await s.jobEvents(j)).map((e) => e.seq), [1, 2]);
       t.strictSame(await s.getJob(j), event(j, 2, 'accepted').snapshot);
@@ -214,44 +216,44 @@ export function storageContract(
     t.test('jobs are isolated, including ids that prefix each other', async (t) => {
       const { s, id } = await setup(t);
       const [a, b] = [id('j1'), id('j10')];
-      await s.appendJobEvent(event(b, 1, 'requested'));
-      await s.appendJobEvent(event(a, 1, 'requested'));
+      await s.appendJobEvent(event(b, 1, 'dispatching'));
+      await s.appendJobEvent(event(a, 1, 'dispatching'));
       await s.appendJobEvent(event(b, 2, 'accepted'));
       t.same((await s.jobEvents(a)).map((e) => e.job), [a]);
       t.same((await s.jobEvents(b)).map((e) => e.seq), [1, 2]);
-      t.equal((await s.getJob(a))?.state, 'requested');
+      t.equal((await s.getJob(a))?.state, 'dispatching');
     });
 
     t.test('stored events do not alias the caller objects', async (t) => {
       const { s, id } = await setup(t);
       const j = id('j1');
-      const ev = event(j, 1, 'requested');
+      const ev = event(j, 1, 'dispatching');
       const p = s.appendJobEvent(ev);
-      ev.snapshot.state = 'mutated';
+      ev.snapshot.state = 'cancelled';
       await p;
       const got = await s.getJob(j);
-      t.equal(got?.state, 'requested');
-      got!.state = 'mutated-too';
-      t.equal((await s.getJob(j))?.state, 'requested');
+      t.equal(got?.state, 'dispatching');
+      got!.state = 'unfulfilled';
+      t.equal((await s.getJob(j))?.state, 'dispatching');
     });
 
     t.test('recent jobs by rider and by driver: newest created first, latest snapshot, limit and before', async (t) => {
       const { s, id } = await setup(t);
       const [rider, other, d1, d2] = [id('r1'), id('r2'), id('d1'), id('d2')];
       const [ja, jb, jc, jx] = [id('ja'), id('jb'), id('jc'), id('jx')];
-      const ev = (job: string, seq: number, state: string, created: number, r: string, d: string | null): JobEvent => ({
+      const ev = (job: string, seq: number, state: JobState, created: number, r: string, d: string | null): JobEvent => ({
         job, seq, ts: created + seq, state, by: 'dispatch',
         snapshot: { ...event(job, seq, state).snapshot, rider: r, driver: d, created_ts: created },
       });
       // ja: reassigned from d1 to d2; jb and jc share a created_ts (ties: job id descending).
-      await s.appendJobEvent(ev(ja, 1, 'requested', T0, rider, null));
+      await s.appendJobEvent(ev(ja, 1, 'dispatching', T0, rider, null));
       await s.appendJobEvent(ev(ja, 2, 'accepted', T0, rider, d1));
       await s.appendJobEvent(ev(ja, 3, 'dispatching', T0, rider, null));
       await s.appendJobEvent(ev(ja, 4, 'accepted', T0, rider, d2));
-      await s.appendJobEvent(ev(jb, 1, 'requested', T0 + 5000, rider, null));
-      await s.appendJobEvent(ev(jc, 1, 'requested', T0 + 5000, rider, null));
+      await s.appendJobEvent(ev(jb, 1, 'dispatching', T0 + 5000, rider, null));
+      await s.appendJobEvent(ev(jc, 1, 'dispatching', T0 + 5000, rider, null));
       await s.appendJobEvent(ev(jc, 2, 'accepted', T0 + 5000, rider, d1));
-      await s.appendJobEvent(ev(jx, 1, 'requested', T0 + 9000, other, null));
+      await s.appendJobEvent(ev(jx, 1, 'dispatching', T0 + 9000, other, null));
       const ids = async (party: 'rider' | 'driver', who: string, limit: number, before?: number) =>
         (await s.recentJobs(party, who, limit, before)).map((j) => j.id);
       t.same(await ids('rider', rider, 10), [jc, jb, ja], 'rider: newest first, ties by job id descending');
@@ -281,7 +283,7 @@ export function storageContract(
         const d = id('d1');
         const j = id('j1');
         s.appendFixes([fix(d, T0 + 1000, 1, 2, NaN, 3, NaN), fix(d, T0, 5, 6)]);
-        await s.appendJobEvent(event(j, 1, 'requested'));
+        await s.appendJobEvent(event(j, 1, 'dispatching'));
         await s.appendJobEvent(event(j, 2, 'accepted'));
         await s.close();
         const s2 = await sut.reopen!();

@@ -1,7 +1,6 @@
-// Real Cassandra for tests: CASSANDRA_CONTACT_POINTS if set, else the repo's dev node (started once, then reused).
+// Real Cassandra for tests, only when asked for (CASSANDRA_CONTACT_POINTS): a test run never leaves a JVM behind.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from '../../src/storage/cassandra-client.js';
@@ -19,20 +18,6 @@ export interface TestCassandra {
   localDataCenter: string;
 }
 
-/** True when something accepts TCP connections on host:port within `timeoutMs`. */
-export function portOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    const done = (ok: boolean): void => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
-
 /** Runs a repo script; resolves with its exit code and output (stderr carries its progress). */
 export function runScript(script: string, env: Record<string, string> = {}, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -46,25 +31,26 @@ export function runScript(script: string, env: Record<string, string> = {}, args
   });
 }
 
+/**
+ * Why the Cassandra tests do not run, or undefined when they do. They run only when asked for, with
+ * CASSANDRA_CONTACT_POINTS set: `npm test` must not start a ~700 MB JVM of its own accord and leave it
+ * running. `npm run test:cassandra` starts the dev node for one run and stops it; CI (.ci/run) starts
+ * and stops its own.
+ */
+export function cassandraNotAsked(): string | undefined {
+  if (process.env.CASSANDRA_CONTACT_POINTS) return undefined;
+  return 'not asked for: set CASSANDRA_CONTACT_POINTS (`npm run cassandra:start` prints it; `npm run cassandra:stop` stops it), or run `npm run test:cassandra`';
+}
+
 let shared: Promise<TestCassandra | string> | null = null;
 
-/**
- * The cluster tests use, or a skip reason. Order: CASSANDRA_CONTACT_POINTS; a node already answering
- * on 127.0.0.1:9042; the repo's dev node started with scripts/cassandra/start.sh (left running for the
- * next test file and run: `npm run cassandra:stop` stops it). Throws instead of skipping in CI.
- */
+/** The cluster tests use (CASSANDRA_CONTACT_POINTS), or a skip reason. Throws instead of skipping in CI. */
 export function testCassandra(): Promise<TestCassandra | string> {
   shared ??= (async () => {
+    const notAsked = cassandraNotAsked();
+    if (notAsked !== undefined) return skipOrFail('Cassandra', notAsked);
     const localDataCenter = process.env.CASSANDRA_LOCAL_DC || 'datacenter1';
-    if (process.env.CASSANDRA_CONTACT_POINTS) {
-      return { contactPoints: process.env.CASSANDRA_CONTACT_POINTS.split(',').map((s) => s.trim()), localDataCenter };
-    }
-    if (!(await portOpen('127.0.0.1', 9042))) {
-      process.stderr.write('# starting the dev Cassandra node (scripts/cassandra/start.sh): first run fetches jars with Maven\n');
-    }
-    const r = await runScript(START); // reuses a node that answers; waits for one that is starting
-    if (r.code !== 0) return skipOrFail('Cassandra', `scripts/cassandra/start.sh failed (needs Java 17 and Maven): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-    return { contactPoints: [r.stdout.trim().split('\n').at(-1)!], localDataCenter };
+    return { contactPoints: process.env.CASSANDRA_CONTACT_POINTS!.split(',').map((s) => s.trim()), localDataCenter };
   })();
   return shared;
 }
@@ -118,8 +104,13 @@ export class OwnCassandraNode {
     return Number(fs.readFileSync(path.join(this.dir, 'cassandra.pid'), 'utf8'));
   }
 
-  /** Starts a clean node; throws with the script's last lines when it cannot. */
+  /**
+   * Starts a clean node; throws with the script's last lines when it cannot, and without starting
+   * anything when Cassandra tests were not asked for (see cassandraNotAsked). The test stops it.
+   */
   static async start(dir: string, port: number, storagePort: number): Promise<OwnCassandraNode> {
+    const notAsked = cassandraNotAsked();
+    if (notAsked !== undefined) throw new Error(notAsked);
     const n = new OwnCassandraNode(dir, port, storagePort);
     const r = await runScript(START, n.env(), ['--clean']);
     if (r.code !== 0) throw new Error(`own Cassandra node did not start: ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { startApp } from '../../src/app.js';
 import type { TaxiwayApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { signToken } from '../../src/auth/tokens.js';
 import type { Role } from '../../src/protocol/messages.js';
 import { decodeFrame, encodeFrame } from '../../src/protocol/codec.js';

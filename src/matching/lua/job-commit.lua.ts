@@ -1,4 +1,6 @@
--- Compare-and-set a job document together with driver claim changes, atomically.
+// Redis script of the job repo: compare-and-set of a job with its claim changes (embedded so it ships inside dist/).
+// The Lua is a TypeScript string so no file has to be found beside the compiled code at run time.
+export const JOB_COMMIT_LUA = `-- Compare-and-set a job document together with driver claim changes, atomically.
 -- KEYS[1]            job hash {v, doc}
 -- KEYS[2k], KEYS[2k+1] offer key and active key of the driver of claim op k (k = 1..n)
 -- ARGV[1] expected version   ARGV[2] new doc JSON   ARGV[3] job id
@@ -36,3 +38,4 @@ end
 redis.call('HSET', KEYS[1], 'v', tostring(tonumber(ARGV[1]) + 1), 'doc', ARGV[2])
 if ARGV[5] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 return 'ok'
+`;

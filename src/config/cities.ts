@@ -1,0 +1,133 @@
+// The cities file: its schema (`CityDef`) and its validation at load, every error naming the field.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { MultiPolygon, Polygon, Position } from 'geojson';
+import { ConfigError } from './config-error.js';
+import { DISPATCH_ENV } from './dispatch-settings.js';
+import type { DispatchSettings } from './dispatch-settings.js';
+import { SETTINGS, checkNumber } from './settings.js';
+import type { NumberSetting } from './settings.js';
+
+export interface CityDef {
+  name: string;
+  /** IANA zone name, e.g. 'Europe/Paris'. */
+  timezone: string;
+  /** GeoJSON geometry in [lng, lat] degrees; null means "everywhere" and is checked after all bounded cities. */
+  boundary: Polygon | MultiPolygon | null;
+  /** Per-city dispatch overrides, each within the range of its global setting. */
+  dispatch?: Partial<DispatchSettings>;
+  /** Files the city's learned ETA starts from when it has no saved state (paths relative to the cities file). */
+  eta?: { seedTrips?: string; seedTraces?: string };
+}
+
+/** Without a cities file: one catch-all city in UTC. */
+export const WORLD_CITY: CityDef = { name: 'world', timezone: 'UTC', boundary: null };
+
+const CITY_KEYS = new Set(['name', 'timezone', 'boundary', 'dispatch', 'eta']);
+
+/**
+ * Read and validate a cities file `{"cities": [...]}`. Every city needs a `name`, an IANA `timezone` and a
+ * `boundary` (a valid GeoJSON Polygon or MultiPolygon, or `null` for the single catch-all city).
+ * Throws ConfigError naming the file and the field.
+ */
+export function loadCities(file: string): CityDef[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`TAXIWAY_CITIES=${file}: ${(e as Error).message}`);
+  }
+  const list = (parsed as { cities?: unknown } | null)?.cities;
+  if (!Array.isArray(list) || list.length === 0) throw new ConfigError(`TAXIWAY_CITIES=${file}: expected {"cities": [...]} with at least one city`);
+  const names = new Set<string>();
+  let catchAll: string | null = null;
+  return list.map((raw: unknown, i: number) => {
+    const where = `TAXIWAY_CITIES=${file}: cities[${i}]`;
+    const city = parseCity(raw, where, path.dirname(file));
+    if (names.has(city.name)) throw new ConfigError(`${where}.name ${city.name} is used twice`);
+    names.add(city.name);
+    if (city.boundary === null) {
+      if (catchAll !== null) throw new ConfigError(`${where}.boundary: only one city may have a null boundary (the catch-all); ${catchAll} already has`);
+      catchAll = city.name;
+    }
+    return city;
+  });
+}
+
+function parseCity(raw: unknown, where: string, dir: string): CityDef {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${where} must be an object`);
+  const c = raw as Record<string, unknown>;
+  for (const k of Object.keys(c)) if (!CITY_KEYS.has(k)) throw new ConfigError(`${where}.${k} is not a city field (${[...CITY_KEYS].join(', ')})`);
+  if (typeof c.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(c.name)) throw new ConfigError(`${where}.name must be 1-64 of A-Z a-z 0-9 _ -`);
+  const city: CityDef = { name: c.name, timezone: parseTimezone(c.timezone, `${where}.timezone`), boundary: parseBoundary(c.boundary, `${where}.boundary`) };
+  if (c.dispatch !== undefined) city.dispatch = parseDispatch(c.dispatch, `${where}.dispatch`);
+  if (c.eta !== undefined) city.eta = parseEta(c.eta, `${where}.eta`, dir);
+  return city;
+}
+
+function parseTimezone(tz: unknown, where: string): string {
+  if (tz === undefined) throw new ConfigError(`${where} is required: an IANA zone name such as "Europe/Paris"`);
+  if (typeof tz !== 'string' || tz === '') throw new ConfigError(`${where} must be an IANA zone name such as "Europe/Paris"`);
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: tz });
+  } catch {
+    throw new ConfigError(`${where} ${JSON.stringify(tz)} is not a known IANA zone`);
+  }
+  return tz;
+}
+
+function parseBoundary(b: unknown, where: string): Polygon | MultiPolygon | null {
+  if (b === undefined) throw new ConfigError(`${where} is required: a GeoJSON Polygon or MultiPolygon in [lng, lat] degrees, or null for the catch-all city`);
+  if (b === null) return null;
+  const g = b as { type?: unknown; coordinates?: unknown };
+  if (typeof b !== 'object' || (g.type !== 'Polygon' && g.type !== 'MultiPolygon')) throw new ConfigError(`${where} must be a GeoJSON Polygon or MultiPolygon (or null for the catch-all city)`);
+  if (g.type === 'Polygon') {
+    checkPolygon(g.coordinates, `${where}.coordinates`);
+    return { type: 'Polygon', coordinates: g.coordinates as Position[][] };
+  }
+  if (!Array.isArray(g.coordinates) || g.coordinates.length === 0) throw new ConfigError(`${where}.coordinates must be a non-empty array of polygons`);
+  g.coordinates.forEach((p, i) => checkPolygon(p, `${where}.coordinates[${i}]`));
+  return { type: 'MultiPolygon', coordinates: g.coordinates as Position[][][] };
+}
+
+/** A polygon: at least one ring; each ring closed, of at least 4 [lng, lat] positions in degrees. */
+function checkPolygon(rings: unknown, where: string): void {
+  if (!Array.isArray(rings) || rings.length === 0) throw new ConfigError(`${where} must be a non-empty array of linear rings`);
+  rings.forEach((ring: unknown, r) => {
+    const at = `${where}[${r}]`;
+    if (!Array.isArray(ring) || ring.length < 4) throw new ConfigError(`${at} must be a ring of at least 4 positions`);
+    ring.forEach((p: unknown, k) => {
+      const ok = Array.isArray(p) && p.length >= 2 && typeof p[0] === 'number' && typeof p[1] === 'number' &&
+        p[0] >= -180 && p[0] <= 180 && p[1] >= -90 && p[1] <= 90;
+      if (!ok) throw new ConfigError(`${at}[${k}] must be [lng, lat] in degrees (lng -180..180, lat -90..90)`);
+    });
+    const first = ring[0] as number[];
+    const last = ring[ring.length - 1] as number[];
+    if (first[0] !== last[0] || first[1] !== last[1]) throw new ConfigError(`${at} is not closed: its last position must equal its first`);
+  });
+}
+
+function parseDispatch(d: unknown, where: string): Partial<DispatchSettings> {
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new ConfigError(`${where} must be an object`);
+  const out: Partial<DispatchSettings> = {};
+  for (const [k, v] of Object.entries(d)) {
+    if (!(k in DISPATCH_ENV)) throw new ConfigError(`${where}.${k} is not a dispatch setting (${Object.keys(DISPATCH_ENV).join(', ')})`);
+    const key = k as keyof DispatchSettings;
+    const s: NumberSetting = SETTINGS[DISPATCH_ENV[key]];
+    checkNumber(v, s, () => `${where}.${k}=${JSON.stringify(v)}`);
+    out[key] = v;
+  }
+  return out;
+}
+
+function parseEta(eta: unknown, where: string, dir: string): NonNullable<CityDef['eta']> {
+  if (typeof eta !== 'object' || eta === null || Array.isArray(eta)) throw new ConfigError(`${where} must be an object`);
+  const out: NonNullable<CityDef['eta']> = {};
+  for (const [k, v] of Object.entries(eta)) {
+    if (k !== 'seedTrips' && k !== 'seedTraces') throw new ConfigError(`${where}.${k} is not an ETA setting (seedTrips, seedTraces)`);
+    if (typeof v !== 'string') throw new ConfigError(`${where}.${k} must be a path`);
+    if (!fs.existsSync(path.resolve(dir, v))) throw new ConfigError(`${where}.${k}: ${v} not found (relative to ${dir})`);
+    out[k] = v;
+  }
+  return out;
+}

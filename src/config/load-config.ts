@@ -1,0 +1,117 @@
+// Typed configuration, read once at startup from the environment and flags, validated with messages naming the setting.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CassandraSettings } from '../storage/cassandra-options.js';
+import { cassandraSettingsFromEnv } from './cassandra-settings.js';
+import { WORLD_CITY, loadCities } from './cities.js';
+import type { CityDef } from './cities.js';
+import { ConfigError } from './config-error.js';
+import { corsOrigins } from './cors-origins.js';
+import type { EnvSource } from './config-error.js';
+import type { DispatchSettings } from './dispatch-settings.js';
+import type { WsLimits } from '../ws/conn-limits.js';
+import { checkRedisUrl } from './redis-url.js';
+import { SETTINGS, flagSetting, numberSetting } from './settings.js';
+
+export interface Config {
+  host: string;
+  port: number;
+  /** HS256 secret; undefined means "generate one in the data dir" (embedded mode only). */
+  authSecret?: string;
+  dataDir: string;
+  logLevel: string;
+  cities: CityDef[];
+  /** GeoJSON road lines drawn behind the ops dashboard (optional; the demo sets it). */
+  dashboardRoads?: string;
+  /** Folder of the cities file (ETA seed paths are relative to it). */
+  citiesDir: string;
+  dispatch: DispatchSettings;
+  /** How often the server wants fixes from drivers, ms (sent in `hello`). */
+  fixIntervalMs: number;
+  /** A driver silent this long is removed from the live fleet, ms. */
+  expireMs: number;
+  /** How often kdbush snapshots are rebuilt when positions changed, ms. */
+  indexRebuildMs: number;
+  /** Per-socket send buffer limit before latest-only delivery kicks in, bytes. */
+  maxBackpressureBytes: number;
+  /** Limits against hostile clients: pending actions per socket, upgrades and open sockets per IP. */
+  wsLimits: WsLimits;
+  /** A `redis:`/`rediss:` URL (checked at load); set means cluster mode. */
+  redisUrl?: string;
+  /** How long the start waits for Redis to answer before it fails, ms. */
+  redisConnectTimeoutMs: number;
+  /** Prefix of every Redis key and channel, so deployments (and tests) can share one Redis. */
+  redisPrefix: string;
+  /** This node's id in cluster mode (default: host-pid-random). */
+  nodeId?: string;
+  /** Cassandra storage (history, job events) when CASSANDRA_CONTACT_POINTS is set; LMDB otherwise. */
+  cassandra?: CassandraSettings;
+  /** Create/update the Cassandra schema at startup (TAXIWAY_MIGRATE=1; production runs `taxiway migrate`). */
+  migrateOnStart: boolean;
+  /**
+   * Browser origins allowed to call the HTTP API cross-origin (CORS): exact origins such as
+   * `https://app.example.com`, or `['*']` for any. Empty (the default): no CORS headers at all.
+   */
+  corsOrigins: readonly string[];
+  /**
+   * Farthest a `GET /v1/eta` point may lie from every served city, and farthest `from` may lie from
+   * `to`, metres (straight line). Beyond it the request is refused as a probable lat/lng swap.
+   */
+  etaMaxDistanceM: number;
+  mode: 'embedded' | 'cluster';
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function dashboardRoads(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  if (!fs.existsSync(file)) throw new ConfigError(`TAXIWAY_DASHBOARD_ROADS=${file}: file not found`);
+  return path.resolve(file);
+}
+
+/** Read and validate the whole configuration from `src` (see `readEnvironment`). Throws ConfigError naming the setting. */
+export function loadConfig(src: EnvSource): Config {
+  const redisUrl = src.REDIS_URL ? checkRedisUrl(src.REDIS_URL) : undefined;
+  const secret = src.TAXIWAY_AUTH_SECRET || undefined;
+  if (secret !== undefined && secret.length < 16) throw new ConfigError('TAXIWAY_AUTH_SECRET must be at least 16 characters');
+  const mode = redisUrl ? 'cluster' : 'embedded';
+  if (mode === 'cluster' && !secret) throw new ConfigError('TAXIWAY_AUTH_SECRET is required in cluster mode (every node must share it)');
+  const level = src.LOG_LEVEL || SETTINGS.LOG_LEVEL.def;
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL=${level}: expected ${LOG_LEVELS.join('|')}`);
+  const dataDir = path.resolve(src.TAXIWAY_DATA_DIR || SETTINGS.TAXIWAY_DATA_DIR.def);
+  return {
+    host: src.HOST || SETTINGS.HOST.def,
+    port: numberSetting(src, 'PORT'),
+    authSecret: secret,
+    dataDir,
+    logLevel: level,
+    cities: src.TAXIWAY_CITIES ? loadCities(src.TAXIWAY_CITIES) : [WORLD_CITY],
+    dashboardRoads: dashboardRoads(src.TAXIWAY_DASHBOARD_ROADS),
+    citiesDir: src.TAXIWAY_CITIES ? path.dirname(path.resolve(src.TAXIWAY_CITIES)) : process.cwd(),
+    dispatch: {
+      radiusM: numberSetting(src, 'TAXIWAY_SEARCH_RADIUS_M'),
+      offerTimeoutMs: numberSetting(src, 'TAXIWAY_OFFER_TIMEOUT_MS'),
+      maxAttempts: numberSetting(src, 'TAXIWAY_MAX_ATTEMPTS'),
+      staleMs: numberSetting(src, 'TAXIWAY_STALE_MS'),
+      speedMps: numberSetting(src, 'TAXIWAY_ETA_SPEED_MPS'),
+    },
+    fixIntervalMs: numberSetting(src, 'TAXIWAY_FIX_INTERVAL_MS'),
+    expireMs: numberSetting(src, 'TAXIWAY_EXPIRE_MS'),
+    indexRebuildMs: numberSetting(src, 'TAXIWAY_INDEX_REBUILD_MS'),
+    maxBackpressureBytes: numberSetting(src, 'TAXIWAY_MAX_BACKPRESSURE_BYTES'),
+    wsLimits: {
+      maxPendingActions: numberSetting(src, 'TAXIWAY_WS_MAX_PENDING_ACTIONS'),
+      maxSocketsPerIp: numberSetting(src, 'TAXIWAY_WS_MAX_SOCKETS_PER_IP'),
+      upgradesPerSecPerIp: numberSetting(src, 'TAXIWAY_WS_UPGRADES_PER_SEC_PER_IP'),
+    },
+    redisUrl,
+    redisConnectTimeoutMs: numberSetting(src, 'REDIS_CONNECT_TIMEOUT_MS'),
+    redisPrefix: src.TAXIWAY_REDIS_PREFIX ?? SETTINGS.TAXIWAY_REDIS_PREFIX.def,
+    nodeId: src.TAXIWAY_NODE_ID || undefined,
+    cassandra: src.CASSANDRA_CONTACT_POINTS ? cassandraSettingsFromEnv(src, dataDir) : undefined,
+    migrateOnStart: flagSetting(src, 'TAXIWAY_MIGRATE'),
+    corsOrigins: corsOrigins(src.TAXIWAY_CORS_ORIGINS),
+    etaMaxDistanceM: numberSetting(src, 'TAXIWAY_ETA_MAX_DISTANCE_M'),
+    mode,
+  };
+}

@@ -1,0 +1,168 @@
+// Job commands: what riders and drivers ask of their jobs (create, cancel, answer offers, trip progress, status, reconnect).
+import crypto from 'node:crypto';
+import type { FleetRegistry } from '../fleet/fleet-registry.js';
+import { DriverStatus } from '../fleet/driver-status.js';
+import type { EtaModel } from '../eta/eta-model.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { JobRecord } from '../protocol/job-record.js';
+import type { DriverStatusName, LatLng } from '../protocol/messages.js';
+import type { JobStore } from '../storage/ports.js';
+import type { JobNotifier } from '../bus/deliveries.js';
+import type { Clock } from '../util/clock.js';
+import type { ClaimOp, JobDoc, JobRepo } from './job-repo.js';
+import type { JobEventKind } from './job-states.js';
+import { offerRevokedFrame } from './job-frames.js';
+import type { JobLedger } from './job-ledger.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { ActiveJobs } from './active-jobs.js';
+
+export interface JobCommandsDeps {
+  ledger: JobLedger;
+  dispatcher: Dispatcher;
+  active: ActiveJobs;
+  /** Claims of a driver (held offer, active job): read straight from the repository. */
+  repo: JobRepo;
+  /** Finished jobs no longer in the repository. */
+  store: JobStore;
+  fleet: FleetRegistry;
+  eta: EtaModel;
+  notifier: JobNotifier;
+  clock: Clock;
+}
+
+/** What a driver may do to a job (the `t` of its frame). */
+export type DriverKind = 'accept' | 'decline' | 'arrived' | 'start' | 'complete' | 'cancel';
+
+export class JobCommands {
+  constructor(private readonly d: JobCommandsDeps) {}
+
+  /** Create a job for `rider`, run its first dispatch step, and return it. bad_request outside every city. */
+  async create(rider: string, pickup: LatLng, dropoff: LatLng | null, product: string): Promise<JobRecord> {
+    const city = this.d.fleet.locator.locate(pickup.lat, pickup.lng);
+    if (city === null) throw new ProtocolError('bad_request', 'pickup is outside every served city');
+    const now = this.d.clock.now();
+    const rec: JobRecord = {
+      id: 'j_' + crypto.randomUUID(), state: 'dispatching', rider, driver: null, pickup, dropoff, product, city,
+      created_ts: now, updated_ts: now, times: { dispatching: now },
+    };
+    const doc: JobDoc = { rec, seq: 1, attempts: 0, offer: null, offerExpires: 0, tried: [], version: 1 };
+    await Promise.all([this.d.ledger.insert(doc), this.d.dispatcher.watchNew(rec.id)]);
+    this.d.dispatcher.searching(rec.id, now);
+    this.d.ledger.recorded(doc, 'rider');
+    await this.d.dispatcher.dispatch(rec.id);
+    return (await this.d.ledger.get(rec.id))?.rec ?? rec;
+  }
+
+  /** A job from the live repository, else from storage (finished jobs kept longer). */
+  async find(id: string): Promise<JobRecord | undefined> {
+    return (await this.d.ledger.get(id))?.rec ?? (await this.d.store.getJob(id));
+  }
+
+  /** Rider cancels one of its jobs. not_found when it is not the rider's, conflict when too late. */
+  async riderCancel(rider: string, id: string): Promise<JobRecord> {
+    const r = await this.d.ledger.mutate(id, 'rider', (d) => {
+      if (d.rec.rider !== rider) throw new ProtocolError('not_found', `no job ${id} for this rider`);
+      this.d.ledger.transition(d, 'rider_cancel');
+      const claims: ClaimOp[] = [];
+      if (d.offer) claims.push({ op: 'releaseOffer', driver: d.offer });
+      if (d.rec.driver) claims.push({ op: 'releaseActive', driver: d.rec.driver });
+      d.offer = null;
+      return claims;
+    }, async () => {
+      const rec = await this.d.store.getJob(id);
+      if (rec && rec.rider === rider) throw new ProtocolError('conflict', `job is ${rec.state} and can no longer be cancelled`);
+      throw new ProtocolError('not_found', `no job ${id} for this rider`);
+    });
+    const { before, after } = r!;
+    if (before.offer) {
+      this.d.dispatcher.cancelOfferTimer(id, before.attempts);
+      this.d.notifier.toDriver(before.offer, offerRevokedFrame(id, 'cancelled'));
+    }
+    if (before.rec.driver) this.freeDriver(before.rec.driver);
+    return after.rec;
+  }
+
+  /** A driver's answer to an offer or trip progress. not_found / conflict explain refusals. */
+  async driverAction(driver: string, kind: DriverKind, id: string): Promise<void> {
+    if (kind === 'accept' || kind === 'decline') return this.answerOffer(driver, kind, id);
+    const event: JobEventKind = kind === 'cancel' ? 'driver_cancel' : kind;
+    const watch = kind === 'cancel' ? this.d.dispatcher.watchIf(id, (d) => d.rec.driver === driver) : null;
+    await this.d.ledger.mutate(id, 'driver:' + driver, (d) => {
+      if (d.rec.driver !== driver) throw new ProtocolError('not_found', `job ${id} is not assigned to this driver`);
+      this.d.ledger.transition(d, event);
+      const now = this.d.clock.now();
+      const p = this.d.fleet.position(driver);
+      if (kind === 'start' && d.rec.dropoff && p) d.rec.eta_s = this.d.eta.seconds(p.lat, p.lng, d.rec.dropoff.lat, d.rec.dropoff.lng, now);
+      else if (kind !== 'start' || !d.rec.dropoff) delete d.rec.eta_s;
+      if (kind === 'cancel') {
+        d.rec.driver = null;
+        if (!d.tried.includes(driver)) d.tried.push(driver);
+      }
+      return kind === 'cancel' || kind === 'complete' ? [{ op: 'releaseActive', driver }] : [];
+    });
+    await watch;
+    if (kind === 'cancel' || kind === 'complete') this.freeDriver(driver);
+    if (kind === 'cancel') {
+      this.d.dispatcher.searching(id);
+      this.d.dispatcher.dispatchLater(id);
+    }
+  }
+
+  /** The driver's socket closed: an offer it held counts as declined; an active job stays its own. */
+  async driverDisconnected(driver: string): Promise<void> {
+    await this.declineHeldOffer(driver);
+    if (!(await this.d.repo.activeOf(driver))) this.d.fleet.setStatus(driver, DriverStatus.offline);
+  }
+
+  /** The driver can no longer answer its offer (socket closed or replaced, went offline): it declined. */
+  async declineHeldOffer(driver: string): Promise<void> {
+    const id = await this.d.repo.offerOf(driver);
+    if (id === undefined) return;
+    await this.driverAction(driver, 'decline', id).catch((e) => {
+      if (!(e instanceof ProtocolError)) throw e; // the offer ended meanwhile: nothing to decline
+    });
+  }
+
+  /** On (re)connect: the `job` frame of the driver's active job, if any (and remember it for `pos`). */
+  async activeJobFrame(driver: string): Promise<Buffer | undefined> {
+    const id = await this.d.repo.activeOf(driver);
+    const doc = id ? await this.d.ledger.get(id) : undefined;
+    if (!doc) return undefined;
+    this.d.active.remember(driver, doc.rec);
+    return this.d.ledger.frameOf(doc.rec);
+  }
+
+  /** Driver-set status. conflict when it would contradict an active job. */
+  async setDriverStatus(driver: string, s: DriverStatusName): Promise<void> {
+    if (s !== 'busy' && (await this.d.repo.activeOf(driver))) throw new ProtocolError('conflict', 'driver has an active job: status stays busy until it ends');
+    if (s !== 'available') await this.declineHeldOffer(driver);
+    this.d.fleet.setStatus(driver, DriverStatus[s]);
+  }
+
+  /** Accept or decline the driver's open offer of job `id`. */
+  private async answerOffer(driver: string, kind: 'accept' | 'decline', id: string): Promise<void> {
+    const watch = kind === 'decline' ? this.d.dispatcher.watchIf(id, (d) => d.offer === driver) : null;
+    const r = await this.d.ledger.mutate(id, 'driver:' + driver, (d) => {
+      if (d.offer !== driver || d.rec.state !== 'dispatching') throw new ProtocolError('conflict', `no open offer of job ${id} for this driver`);
+      d.offer = null;
+      d.offerExpires = 0;
+      if (kind === 'decline') return [{ op: 'releaseOffer', driver }];
+      this.d.ledger.transition(d, 'accept');
+      d.rec.driver = driver;
+      const p = this.d.fleet.position(driver);
+      if (p) d.rec.eta_s = this.d.eta.seconds(p.lat, p.lng, d.rec.pickup.lat, d.rec.pickup.lng, this.d.clock.now());
+      return [{ op: 'promote', driver }];
+    }, undefined, 'driver already has an active job');
+    await watch;
+    this.d.dispatcher.cancelOfferTimer(id, r!.before.attempts);
+    if (kind === 'decline') {
+      this.d.dispatcher.searching(id);
+      this.d.dispatcher.dispatchLater(id);
+    } else this.d.fleet.setStatus(driver, DriverStatus.busy);
+  }
+
+  /** A driver whose job ended is available again, unless it set another status meanwhile. */
+  private freeDriver(driver: string): void {
+    if (this.d.fleet.statusOf(driver) === DriverStatus.busy) this.d.fleet.setStatus(driver, DriverStatus.available);
+  }
+}

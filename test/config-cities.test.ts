@@ -1,0 +1,73 @@
+// The cities file: every city needs a boundary and an IANA timezone; every bad field is named in the error.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { loadCities } from '../src/config/cities.js';
+import { ConfigError } from '../src/config/config-error.js';
+import { loadConfig } from '../src/config/load-config.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taxiway-cities-'));
+t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+function file(cities: unknown): string {
+  const f = path.join(dir, `cities-${n++}.json`);
+  fs.writeFileSync(f, JSON.stringify({ cities }));
+  return f;
+}
+const square = { type: 'Polygon', coordinates: [[[7.40, 43.72], [7.44, 43.72], [7.44, 43.76], [7.40, 43.76], [7.40, 43.72]]] };
+const monaco = { name: 'monaco', timezone: 'Europe/Monaco', boundary: square };
+
+/** The ConfigError message loading `cities` gives ('loaded' if it loads, the error's name if it is another error). */
+function failure(cities: unknown): string {
+  try {
+    loadCities(file(cities));
+    return 'loaded';
+  } catch (e) {
+    return e instanceof ConfigError ? e.message : String(e);
+  }
+}
+
+t.test('a valid file loads with typed dispatch overrides', async (t) => {
+  const cities = loadCities(file([{ ...monaco, dispatch: { radiusM: 3000, offerTimeoutMs: 8000, speedMps: 9.5 } }, { name: 'rest', timezone: 'UTC', boundary: null }]));
+  t.equal(cities.length, 2);
+  t.same(cities[0]!.dispatch, { radiusM: 3000, offerTimeoutMs: 8000, speedMps: 9.5 });
+  t.equal(cities[1]!.boundary, null);
+  const config = loadConfig({ TAXIWAY_CITIES: file([monaco]), TAXIWAY_DATA_DIR: dir });
+  t.same(config.cities.map((c) => c.name), ['monaco']);
+});
+
+t.test('a city lacking boundary or timezone is refused, naming the field', async (t) => {
+  t.match(failure([{ name: 'x' }]), /cities\[0\]\.timezone is required/, 'no timezone, no boundary');
+  t.match(failure([{ name: 'x', timezone: 'Europe/Paris' }]), /cities\[0\]\.boundary is required/, 'no boundary');
+  t.match(failure([{ name: 'x', boundary: square }]), /cities\[0\]\.timezone is required/, 'no timezone');
+  t.match(failure([monaco, { name: 'y', timezone: 'Mars/Olympus', boundary: null }]), /cities\[1\]\.timezone "Mars\/Olympus" is not a known IANA zone/, 'unknown zone');
+  t.match(failure([{ ...monaco, timezone: 7 }]), /cities\[0\]\.timezone must be an IANA zone/, 'zone not a string');
+});
+
+t.test('boundaries must be valid GeoJSON polygons in degrees', async (t) => {
+  t.match(failure([{ ...monaco, boundary: { type: 'Point', coordinates: [7.4, 43.7] } }]), /cities\[0\]\.boundary must be a GeoJSON Polygon or MultiPolygon/, 'a point');
+  t.match(failure([{ ...monaco, boundary: { type: 'Polygon', coordinates: [] } }]), /cities\[0\]\.boundary\.coordinates must be a non-empty array/, 'no rings');
+  t.match(failure([{ ...monaco, boundary: { type: 'Polygon', coordinates: [[[7.4, 43.7], [7.5, 43.7], [7.4, 43.7]]] } }]), /boundary\.coordinates\[0\] must be a ring of at least 4/, 'short ring');
+  t.match(failure([{ ...monaco, boundary: { type: 'Polygon', coordinates: [[[7.4, 43.7], [7.5, 43.7], [7.5, 43.8], [7.4, 43.8]]] } }]), /coordinates\[0\] is not closed/, 'open ring');
+  t.match(failure([{ ...monaco, boundary: { type: 'Polygon', coordinates: [[[43.7, 7.4], [43.7, 200], [43.8, 7.5], [43.7, 7.4]]] } }]), /coordinates\[0\]\[1\] must be \[lng, lat\]/, 'latitude out of range');
+  t.match(failure([{ ...monaco, boundary: { type: 'MultiPolygon', coordinates: [square.coordinates, [['a']]] } }]), /boundary\.coordinates\[1\]\[0\] must be a ring/, 'bad second polygon');
+  t.match(failure([{ name: 'a', timezone: 'UTC', boundary: null }, { name: 'b', timezone: 'UTC', boundary: null }]), /cities\[1\]\.boundary: only one city may have a null boundary/, 'two catch-alls');
+});
+
+t.test('dispatch overrides are range-checked like their settings', async (t) => {
+  t.match(failure([{ ...monaco, dispatch: { radiusM: 0 } }]), /cities\[0\]\.dispatch\.radiusM=0: expected an integer from 10 to 1000000/, 'radius too small');
+  t.match(failure([{ ...monaco, dispatch: { maxAttempts: 2.5 } }]), /dispatch\.maxAttempts=2\.5: expected an integer/, 'fractional attempts');
+  t.match(failure([{ ...monaco, dispatch: { offerTimeoutMs: '8000' } }]), /dispatch\.offerTimeoutMs="8000"/, 'a string');
+  t.match(failure([{ ...monaco, dispatch: { radius: 3000 } }]), /cities\[0\]\.dispatch\.radius is not a dispatch setting/, 'unknown key');
+  t.match(failure([{ ...monaco, dispatch: [] }]), /cities\[0\]\.dispatch must be an object/, 'an array');
+});
+
+t.test('names, unknown fields, ETA seeds and the file itself', async (t) => {
+  t.match(failure([{ ...monaco, name: 'a b' }]), /cities\[0\]\.name must be/, 'bad name');
+  t.match(failure([monaco, monaco]), /cities\[1\]\.name monaco is used twice/, 'duplicate');
+  t.match(failure([{ ...monaco, timeZone: 'UTC' }]), /cities\[0\]\.timeZone is not a city field/, 'misspelt field');
+  t.match(failure([{ ...monaco, eta: { seedTrips: 'missing.csv' } }]), /cities\[0\]\.eta\.seedTrips: missing\.csv not found/, 'missing seed');
+  t.match(failure([]), /at least one city/, 'empty');
+  t.throws(() => loadCities(path.join(dir, 'nope.json')), /TAXIWAY_CITIES=.*nope\.json/);
+});

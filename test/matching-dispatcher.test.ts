@@ -1,0 +1,199 @@
+// Dispatcher on the memory adapters (job repo, timers, bus, storage) with a hand-moved clock: offers, answers, expiry, watchdog.
+import t from 'tap';
+import { MemoryBus } from '../src/bus/bus.js';
+import { BusNotifier, attachDeliveries } from '../src/bus/deliveries.js';
+import { MemoryTimers } from '../src/bus/timers.js';
+import type { DispatchSettings } from '../src/config/dispatch-settings.js';
+import { BaselineEta } from '../src/eta/baseline.js';
+import { DriverStatus } from '../src/fleet/driver-status.js';
+import { FleetRegistry } from '../src/fleet/fleet-registry.js';
+import { DISPATCH_CHECK_MS } from '../src/matching/dispatcher.js';
+import { JobService } from '../src/matching/job-service.js';
+import { MemoryJobRepo } from '../src/matching/memory-job-repo.js';
+import { createLogger } from '../src/observability/logger.js';
+import { Metrics } from '../src/observability/metrics.js';
+import { decodeFrame } from '../src/protocol/codec.js';
+import type { JobRecord } from '../src/protocol/job-record.js';
+import { MemoryStorage } from '../src/storage/memory-storage.js';
+import { ManualClock } from './helpers/manual-clock.js';
+import type { TapTest } from './contract/storage-contract.js';
+
+const PICKUP = { lat: 43.7384, lng: 7.4246 };
+/** Degrees of latitude per metre. */
+const DEG_PER_M = 1 / 111_195;
+const SETTINGS: DispatchSettings = { radiusM: 5000, offerTimeoutMs: 10_000, maxAttempts: 3, staleMs: 30_000, speedMps: 10 };
+
+type Frame = Record<string, unknown>;
+
+/** One node's job side over in-process adapters, and what its deliveries carried. */
+async function world(t: TapTest, settings: Partial<DispatchSettings> = {}) {
+  const clock = new ManualClock();
+  const fleet = new FleetRegistry({ cities: [{ name: 'world', timezone: 'UTC', boundary: null }], rebuildMs: 3_600_000, expireMs: 3_600_000 });
+  const repo = new MemoryJobRepo();
+  const timers = new MemoryTimers(null, 0, clock);
+  const bus = new MemoryBus();
+  const notifier = new BusNotifier(bus, 'deliver');
+  const jobs = new JobService({
+    fleet, repo, timers, store: new MemoryStorage(), eta: new BaselineEta(SETTINGS.speedMps), notifier, metrics: new Metrics(),
+    logger: createLogger('silent'), dispatch: { ...SETTINGS, ...settings }, cityDispatch: new Map(), clock,
+  });
+  const toDriver = new Map<string, Frame[]>();
+  const changes: JobRecord[] = [];
+  await attachDeliveries(bus, 'deliver', [jobs, {
+    toDriver: (d, f) => {
+      const list = toDriver.get(d) ?? [];
+      list.push(decodeFrame(f));
+      toDriver.set(d, list);
+    },
+    jobChanged: (rec) => changes.push(structuredClone(rec)),
+  }], (err) => t.fail(String(err)));
+  jobs.start();
+  t.teardown(async () => {
+    jobs.stop();
+    await timers.close();
+    await repo.close();
+  });
+  /** An available driver `metres` north of the pickup, with a fix from now. */
+  const driver = (id: string, metres: number): void => {
+    fleet.update(id, PICKUP.lat + metres * DEG_PER_M, PICKUP.lng, clock.now(), NaN, NaN);
+    fleet.setStatus(id, DriverStatus.available);
+  };
+  const offers = (d: string): Frame[] => (toDriver.get(d) ?? []).filter((f) => f.t === 'offer');
+  const revoked = (d: string): Frame[] => (toDriver.get(d) ?? []).filter((f) => f.t === 'offer_revoked');
+  /** Let pending promise chains (repository, timers, later dispatch steps) run. */
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  };
+  /** Move time by `ms`, firing due timers, then settle. */
+  const tick = async (ms: number): Promise<void> => {
+    clock.advance(ms);
+    await settle();
+  };
+  const create = (rider = 'r1'): Promise<JobRecord> => jobs.create(rider, PICKUP, null, 'taxi');
+  return { clock, fleet, repo, jobs, driver, offers, revoked, settle, tick, create, changes };
+}
+
+t.test('the offer goes to the driver with the lowest ETA to the pickup', async (t) => {
+  const w = await world(t);
+  w.driver('far', 2000);
+  w.driver('near', 500);
+  w.driver('mid', 1000);
+  const rec = await w.create();
+  t.equal(rec.state, 'dispatching');
+  t.equal(w.offers('near').length, 1, 'the nearest (lowest ETA) driver got the offer');
+  t.equal(w.offers('mid').length + w.offers('far').length, 0, 'nobody else');
+  const offer = w.offers('near')[0]!;
+  t.equal(offer.job, rec.id);
+  t.equal(offer.expires_ts, w.clock.now() + SETTINGS.offerTimeoutMs, 'expires one offer timeout from now (the injected clock)');
+  t.equal(await w.repo.offerOf('near'), rec.id, 'the claim is in the repository');
+  t.equal(rec.eta_s, offer.eta_s, 'the job carries the offered driver’s ETA');
+});
+
+t.test('a decline sends the offer to the next driver', async (t) => {
+  const w = await world(t);
+  w.driver('a', 500);
+  w.driver('b', 1000);
+  const rec = await w.create();
+  await w.jobs.driverAction('a', 'decline', rec.id);
+  await w.settle();
+  t.equal(w.offers('b').length, 1, 'next driver offered');
+  t.equal(await w.repo.offerOf('a'), undefined, 'the decliner holds nothing');
+  t.equal(await w.repo.offerOf('b'), rec.id);
+  await w.jobs.driverAction('b', 'accept', rec.id);
+  const doc = await w.repo.get(rec.id);
+  t.equal(doc?.rec.state, 'accepted');
+  t.equal(doc?.rec.driver, 'b');
+  t.equal(w.fleet.statusOf('b'), DriverStatus.busy);
+  await w.tick(SETTINGS.offerTimeoutMs * 2);
+  t.equal((await w.repo.get(rec.id))?.rec.state, 'accepted', 'the answered offer’s timer does nothing');
+});
+
+t.test('an expired offer is revoked and goes to the next driver; the last expiry ends the job unfulfilled', async (t) => {
+  const w = await world(t, { maxAttempts: 2 });
+  w.driver('a', 500);
+  w.driver('b', 1000);
+  w.driver('c', 1500);
+  const rec = await w.create();
+  t.equal(w.offers('a').length, 1);
+  await w.tick(SETTINGS.offerTimeoutMs - 1);
+  t.equal(w.offers('b').length, 0, 'not before the offer timeout');
+  await w.tick(1);
+  t.same(w.revoked('a').map((f) => f.reason), ['expired'], 'the holder is told');
+  t.equal(w.offers('b').length, 1, 'the next driver is offered');
+  await w.tick(SETTINGS.offerTimeoutMs);
+  t.equal(w.offers('c').length, 0, 'maxAttempts 2: no third offer');
+  const doc = await w.repo.get(rec.id);
+  t.equal(doc?.rec.state, 'unfulfilled');
+  t.equal(doc?.rec.times.unfulfilled, w.clock.now(), 'timestamped by the injected clock');
+  t.same(w.changes.map((r) => r.state), ['dispatching', 'unfulfilled'], 'offers are no state changes');
+});
+
+t.test('no candidate: the job ends unfulfilled at once', async (t) => {
+  const w = await world(t);
+  w.driver('busy', 300);
+  w.fleet.setStatus('busy', DriverStatus.busy);
+  w.driver('faraway', 9000);
+  w.driver('stale', 400);
+  await w.tick(SETTINGS.staleMs + 1);
+  w.driver('fresh-but-offline', 200);
+  w.fleet.setStatus('fresh-but-offline', DriverStatus.offline);
+  const rec = await w.create();
+  t.equal(rec.state, 'unfulfilled', 'busy, out of radius, stale and offline drivers are no candidates');
+  t.equal((await w.repo.get(rec.id))?.rec.state, 'unfulfilled');
+  for (const d of ['busy', 'faraway', 'stale', 'fresh-but-offline']) t.equal(w.offers(d).length, 0, `${d} got nothing`);
+});
+
+t.test('the watchdog dispatches a job left without an offer', async (t) => {
+  const w = await world(t);
+  // A node that stored a job and armed its watchdog, then died before the first dispatch step.
+  const now = w.clock.now();
+  const rec: JobRecord = {
+    id: 'j_stranded', state: 'dispatching', rider: 'r1', driver: null, pickup: PICKUP, dropoff: null, product: 'taxi',
+    city: 'world', created_ts: now, updated_ts: now, times: { dispatching: now },
+  };
+  await w.jobs.ledger.insert({ rec, seq: 1, attempts: 0, offer: null, offerExpires: 0, tried: [], version: 1 });
+  await w.jobs.dispatcher.watchNew(rec.id);
+  w.driver('a', 500);
+  await w.tick(DISPATCH_CHECK_MS - 1);
+  t.equal(w.offers('a').length, 0, 'not before the watchdog delay');
+  await w.tick(1);
+  t.equal(w.offers('a').length, 1, 'the watchdog dispatched it');
+  t.equal((await w.repo.get(rec.id))?.offer, 'a');
+});
+
+t.test('the watchdog ends an offer whose expiry timer was lost', async (t) => {
+  const w = await world(t);
+  w.driver('a', 500);
+  w.driver('b', 1000);
+  const rec = await w.create();
+  t.equal(w.offers('a').length, 1);
+  // The offer's timer is gone (as if its adapter lost it); the watchdog armed with the creation still fires.
+  w.jobs.dispatcher.cancelOfferTimer(rec.id, 1);
+  await w.settle();
+  await w.tick(DISPATCH_CHECK_MS);
+  t.equal(w.offers('b').length, 0, 'an offer still within its claim is left alone');
+  await w.tick(30_000);
+  await w.jobs.dispatcher.watchNew(rec.id);
+  w.driver('b', 1000); // a fresh fix: still a candidate
+  await w.tick(DISPATCH_CHECK_MS);
+  t.same(w.revoked('a').map((f) => f.reason), ['expired'], 'the offer that outlived its claim is expired');
+  t.equal(w.offers('b').length, 1, 'and the job goes to the next driver');
+});
+
+t.test('a driver never holds two offers', async (t) => {
+  const w = await world(t);
+  w.driver('a', 500);
+  w.driver('b', 1000);
+  const recs = await Promise.all([w.create('r1'), w.create('r2'), w.create('r3')]);
+  t.equal(w.offers('a').length, 1, 'a: one offer');
+  t.equal(w.offers('b').length, 1, 'b: one offer');
+  const states = recs.map((r) => r.state).sort();
+  t.same(states, ['dispatching', 'dispatching', 'unfulfilled'], 'the third job finds no free driver');
+  const held = new Set([await w.repo.offerOf('a'), await w.repo.offerOf('b')]);
+  t.equal(held.size, 2, 'the two drivers hold offers of different jobs');
+  // Once a's offer is declined, a is free again but never re-offered the same job.
+  const aJob = (await w.repo.offerOf('a'))!;
+  await w.jobs.driverAction('a', 'decline', aJob);
+  await w.settle();
+  t.equal(w.offers('a').length, 1, 'a is not offered the job it declined');
+});
