@@ -9,7 +9,7 @@ import { ConfigError } from './config-error.js';
 import { corsOrigins } from './cors-origins.js';
 import type { EnvSource } from './config-error.js';
 import type { DispatchSettings } from './dispatch-settings.js';
-import type { WsLimits } from '../ws/conn-limits.js';
+import type { WsLimits } from './ws-limits.js';
 import { checkRedisUrl } from './redis-url.js';
 import { SETTINGS, flagSetting, numberSetting } from './settings.js';
 

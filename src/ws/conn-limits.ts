@@ -1,14 +1,7 @@
 // Per-client-IP limits on WebSocket upgrades (per second) and open sockets, checked at upgrade.
+import type { WsLimits } from '../config/ws-limits.js';
 
-/** Limits of the WebSocket layer against hostile or runaway clients (docs/protocol.md, "Limits"). */
-export interface WsLimits {
-  /** Async actions (job commands, rider `sub`) one socket may have waiting; past it `rate_limited`. */
-  maxPendingActions: number;
-  /** Open WebSocket connections per client IP; 0 means no limit. */
-  maxSocketsPerIp: number;
-  /** WebSocket upgrade requests per client IP per second (fixed one-second windows); 0 means no limit. */
-  upgradesPerSecPerIp: number;
-}
+export type { WsLimits };
 
 /** Why an upgrade was refused, or null when it may proceed. */
 export type IpRefusal = 'upgrade_rate' | 'sockets_per_ip' | null;
