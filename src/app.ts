@@ -26,6 +26,7 @@ import { opsHandler } from './ws/ops-socket.js';
 import { riderHandler } from './ws/rider-socket.js';
 import { createUwsApp, listen } from './ws/server.js';
 import { registerSocket } from './ws/sockets.js';
+import { IpLimiter } from './ws/conn-limits.js';
 import type { SocketDeps } from './ws/sockets.js';
 import { registerStatic } from './ws/static-files.js';
 import { openStorage, sharedState } from './adapters.js';
@@ -94,7 +95,10 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   let accepting = true;
   const verifier = new TokenVerifier(secret);
   const app = createUwsApp();
-  const sdeps: SocketDeps = { verifier, hub, logger, metrics, maxBackpressureBytes: config.maxBackpressureBytes, accepting: () => accepting };
+  const sdeps: SocketDeps = {
+    verifier, hub, logger, metrics, maxBackpressureBytes: config.maxBackpressureBytes, accepting: () => accepting,
+    limits: config.wsLimits, ipLimiter: new IpLimiter(config.wsLimits),
+  };
   registerSocket(app, 'driver', sdeps, driverHandler(sdeps, ingest, jobs, config.fixIntervalMs));
   registerSocket(app, 'rider', sdeps, riderHandler(sdeps, jobs));
   registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet));
