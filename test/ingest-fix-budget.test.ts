@@ -59,7 +59,14 @@ t.test('each driver has its own bucket; a forgotten slot is reused with a full o
   const d = new DriverTracks(16, { ratePerS: 1, burst: 3 });
   const slots = Array.from({ length: 100 }, (_, i) => d.slotFor('g' + i));
   for (const s of slots) t.equal(takeN(d, s, 5, NOW), 3);
-  d.forget('g7');
+  d.forget('g7', NOW);
+  t.equal(d.owingCount, 1, 'not forgotten while its budget is not full: it would get a fresh burst');
+  t.equal(d.slotFor('g7'), slots[7]);
+  t.equal(takeN(d, slots[7]!, 5, NOW), 0, 'still spent');
+  d.forgetOwing(NOW + 2000);
+  t.equal(d.owingCount, 1, '2 s later: 2 of 3 tokens back, still kept');
+  d.forgetOwing(NOW + 3000);
+  t.equal(d.owingCount, 0, 'full again: forgotten');
   const reused = d.slotFor('newcomer');
   t.equal(reused, slots[7]);
   t.equal(takeN(d, reused, 5, NOW), 3, 'full bucket, not the old driver\'s empty one');

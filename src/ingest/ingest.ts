@@ -161,8 +161,14 @@ export class Ingest {
     batch.clear();
   }
 
-  /** Forget per-driver state of drivers removed from the live fleet (bounded memory). */
+  /**
+   * Forget per-driver state of drivers removed from the live fleet (bounded memory). Drivers whose fix
+   * budget is not full again are kept until a later call finds it full (forgetting them would give them
+   * a fresh burst).
+   */
   forget(ids: string[]): void {
-    for (const id of ids) this.tracks.forget(id);
+    const now = Date.now();
+    for (const id of ids) this.tracks.forget(id, now);
+    this.tracks.forgetOwing(now);
   }
 }

@@ -37,6 +37,8 @@ const CHAIN = 3 * (JUMP_RECOVERY_FIXES - 1);
  */
 export class DriverTracks {
   private readonly slots = new Map<string, number>();
+  /** Drivers the fleet let go whose budget was not full yet (see `forget`): few, the heavy senders. */
+  private readonly owing = new Set<string>();
   private free: number[] = [];
   private cap: number;
   private used = 0;
@@ -92,12 +94,32 @@ export class DriverTracks {
     return s;
   }
 
-  /** Forget a driver (it left the fleet): its slot is reused. */
-  forget(driver: string): void {
+  /**
+   * Forget a driver (it left the fleet) at server time `nowMs`: its slot is reused. A driver whose budget
+   * has not refilled to the full burst yet is kept instead, as forgetting it would hand it a fresh burst
+   * (the fleet expires drivers by fix time, so a driver sending only old fixes leaves it every few
+   * seconds while it floods); `forgetOwing` retries those.
+   */
+  forget(driver: string, nowMs: number): void {
     const s = this.slots.get(driver);
     if (s === undefined) return;
+    if (this.perMs !== 0 && this.refill(s, nowMs) < this.burst) {
+      this.owing.add(driver);
+      return;
+    }
+    this.owing.delete(driver);
     this.slots.delete(driver);
     this.free.push(s);
+  }
+
+  /** Forget the drivers `forget` kept for their budget whose budget is full again at `nowMs`. */
+  forgetOwing(nowMs: number): void {
+    for (const d of this.owing) this.forget(d, nowMs);
+  }
+
+  /** Drivers kept after `forget` because their budget was not full. */
+  get owingCount(): number {
+    return this.owing.size;
   }
 
   /** The driver's slot, or -1 when ingest holds no state for it. */
