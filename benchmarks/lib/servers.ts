@@ -40,7 +40,11 @@ export async function startTaxiway(o: TaxiwayServerOptions = {}): Promise<Runnin
     execArgv,
     env: {
       PORT: '0', HOST: '127.0.0.1', TAXIWAY_AUTH_SECRET: BENCH_SECRET, TAXIWAY_DATA_DIR: dataDir, LOG_LEVEL: 'warn',
-      REDIS_URL: '', CASSANDRA_CONTACT_POINTS: '', ...(o.env ?? {}),
+      REDIS_URL: '', CASSANDRA_CONTACT_POINTS: '',
+      // Load generators send flat out from each simulated driver: the per-driver fix budget would measure
+      // itself, not the pipeline, so it is off here (ingest-core.ts measures its cost per fix).
+      TAXIWAY_FIX_BUDGET_RATE: '0',
+      ...(o.env ?? {}),
     },
   });
   const ready = await child.wait<{ port: number; pid: number; secret: string }>('ready', 60_000);
