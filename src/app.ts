@@ -3,13 +3,16 @@ import type { Config } from './config/load-config.js';
 import type { DispatchSettings } from './config/dispatch-settings.js';
 import { TokenVerifier } from './auth/tokens.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
-import { BusNotifier, attachDeliveries } from './bus/deliveries.js';
+import { BusNotifier, DELIVERY_CHANNEL, attachDeliveries } from './bus/deliveries.js';
 import { EtaService } from './eta/eta-service.js';
+import { forgetExpired } from './fleet/expiry-forget.js';
+import { startFleetGauges } from './fleet/fleet-gauges.js';
 import { FleetRegistry } from './fleet/fleet-registry.js';
 import { ServedArea } from './fleet/served-area.js';
 import { Ingest } from './ingest/ingest.js';
 import { JobService } from './matching/job-service.js';
 import { jobLogListener } from './matching/job-log.js';
+import { fixTelemetry, mirroredFixTelemetry, tripLearning } from './matching/trip-telemetry.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -45,9 +48,6 @@ export interface TaxiwayApp {
   stop(): Promise<void>;
 }
 
-/** Channel of socket deliveries (offers, job frames, positions) between nodes. */
-const DELIVER = 'deliver';
-
 /** Build and start a taxiway node from validated config. */
 export async function startApp(config: Config, opts: { logger?: Logger; storage?: Storage } = {}): Promise<TaxiwayApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
@@ -74,7 +74,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     fallbackSpeedMps: config.dispatch.speedMps, baseDir: config.citiesDir, isWriter: shared.etaWriter,
   });
   const eta = etaService.model;
-  const notifier = new BusNotifier(shared.bus, DELIVER);
+  const notifier = new BusNotifier(shared.bus, DELIVERY_CHANNEL);
   const hub = new Hub(fleet, metrics);
   // One driver connection across the cluster; in embedded mode the per-node replacement is enough.
   if (config.mode === 'cluster') hub.announceDriversTo(notifier, shared.nodeId);
@@ -83,27 +83,12 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const jobs = new JobService({
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch,
-    recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), (rec) => {
-      if (rec.state !== 'completed' || !rec.driver) return;
-      const p = fleet.position(rec.driver);
-      const end = p ?? rec.dropoff;
-      if (end) etaService.tripCompleted(rec, end.lat, end.lng);
-    }],
+    recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
-  await attachDeliveries(shared.bus, DELIVER, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
-  ingest.onMove = (driver, f, fix) => {
-    jobs.onDriverMove(driver, fix.lat, fix.lng, fix.hdg, fix.ts);
-    // Only drivers on a trip teach speeds: parked, waiting cars would teach 0 m/s.
-    if (f && jobs.onTrip(driver)) etaService.observeFix(f.name, driver, fix.lat, fix.lng, fix.ts);
-  };
-  // Cluster: positions mirrored from other nodes teach this node's ETA too, so every node learns from every car.
-  fleet.onRemoteMove = (driver, city, lat, lng, ts) => {
-    if (jobs.onTrip(driver)) etaService.observeFix(city, driver, lat, lng, ts);
-  };
-  fleet.onExpire = (ids) => {
-    ingest.forget(ids);
-    etaService.forget(ids);
-  };
+  await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
+  ingest.addMoveListener(fixTelemetry(jobs, etaService));
+  fleet.addRemoteMoveListener(mirroredFixTelemetry(jobs, etaService));
+  fleet.addExpireListener(forgetExpired([ingest, etaService]));
   await shared.mirror.start();
 
   let accepting = true;
@@ -121,15 +106,13 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     served: new ServedArea(config.cities, fleet.locator), etaMaxDistanceM: config.etaMaxDistanceM,
   });
 
-  const gauges = setInterval(() => {
-    for (const f of fleet.cities()) metrics.fleetDrivers.set({ city: f.name }, f.size);
-  }, 1000);
+  const stopGauges = startFleetGauges(fleet, metrics);
   fleet.start();
   jobs.start();
   hub.start();
   etaService.start();
   const stopParts = async (): Promise<void> => {
-    clearInterval(gauges);
+    stopGauges();
     hub.stop();
     jobs.stop();
     fleet.stop();

@@ -1,7 +1,7 @@
 // Typed configuration, read once at startup from the environment and flags, validated with messages naming the setting.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CassandraSettings } from '../storage/cassandra-options.js';
+import type { CassandraSettings } from './cassandra-options.js';
 import { cassandraSettingsFromEnv } from './cassandra-settings.js';
 import { WORLD_CITY, loadCities } from './cities.js';
 import type { CityDef } from './cities.js';

@@ -1,8 +1,16 @@
 // Prometheus metrics (prom-client): one registry per app instance, so tests can run several apps.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CloseCodes } from '../protocol/errors.js';
 import { asyncOpenFds } from './open-fds.js';
 import { TalliedHistogram } from './tallied-histogram.js';
-import type { Bus } from '../bus/bus.js';
+
+/**
+ * The traffic counters a bus keeps (the `Bus` port's `stats`), described here so observability never
+ * imports the bus layer above it.
+ */
+export interface BusTraffic {
+  readonly stats: { readonly published: number; readonly publishedBytes: number; readonly received: number };
+}
 
 export type FixTallyKey = 'accepted' | 'duplicate' | 'future' | 'jump' | 'overloaded' | 'rate_limited' | 'invalid';
 /** Prefix of prom-client's default metrics: `taxiway_process_cpu_seconds_total`, `taxiway_nodejs_heap_size_used_bytes`, ... */
@@ -56,7 +64,7 @@ export class Metrics {
     },
   });
   readonly fleetDrivers = new Gauge({ name: 'taxiway_fleet_drivers', help: 'Drivers in the live fleet, by city', labelNames: ['city'] as const, registers: [this.registry] });
-  readonly wsHandovers = new Counter({ name: 'taxiway_ws_driver_handovers_total', help: 'Driver sockets closed (4001) because the driver connected to another node', registers: [this.registry] });
+  readonly wsHandovers = new Counter({ name: 'taxiway_ws_driver_handovers_total', help: `Driver sockets closed (${CloseCodes.replaced}) because the driver connected to another node`, registers: [this.registry] });
   readonly posDropped = new Counter({ name: 'taxiway_ws_latest_only_replaced_total', help: 'Location frames replaced by a newer one for a slow subscriber', registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'taxiway_http_requests_total', help: 'HTTP requests, by route and status', labelNames: ['route', 'status'] as const, registers: [this.registry] });
   /**
@@ -79,10 +87,10 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly mirrorDrivers = new Counter({ name: 'taxiway_fleet_mirror_drivers_total', help: 'Driver states mirrored between nodes, by direction', labelNames: ['dir'] as const, registers: [this.registry] });
-  private bus: Bus | null = null;
+  private bus: BusTraffic | null = null;
 
   /** Export a bus's traffic counters (read at scrape time). */
-  watchBus(bus: Bus): void {
+  watchBus(bus: BusTraffic): void {
     this.bus = bus;
   }
 

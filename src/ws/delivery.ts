@@ -1,5 +1,6 @@
 // Per-socket delivery with backpressure: reliable frames queue in order, location frames keep only the newest.
 import type { WebSocket } from 'uWebSockets.js';
+import { CloseCodes } from '../protocol/errors.js';
 import type { Role } from '../protocol/messages.js';
 
 /** State kept on every socket (uWS user data). */
@@ -72,7 +73,7 @@ export class Delivery {
     if (ud.pending.length > 0) {
       if (ud.pending.length >= MAX_PENDING) {
         ud.closed = true;
-        ws.end(4008, 'too slow: send queue full');
+        ws.end(CloseCodes.tooSlow, 'too slow: send queue full');
         return;
       }
       ud.pending.push(frame);
