@@ -1,5 +1,7 @@
 // The per-driver fix budget (a token bucket in DriverTracks): burst, sustained rate, clock steps, slot reuse, and ingest's tally.
 import t from 'tap';
+import { fixBudgetFromEnv } from '../src/config/fix-budget.js';
+import { loadConfig } from '../src/config/load-config.js';
 import { DriverTracks } from '../src/ingest/jump-filter.js';
 import { FixVerdict, Ingest } from '../src/ingest/ingest.js';
 import { FleetRegistry } from '../src/fleet/fleet-registry.js';
@@ -92,4 +94,15 @@ t.test('ingest: a fix over budget is refused unjudged and tallied rate_limited',
   t.match(await metrics.registry.metrics(), /taxiway_fixes_rejected_total\{reason="rate_limited"\} 8/);
   ingest.flush();
   fleet.stop();
+});
+
+t.test('configuration: defaults, off, and a rate below the asked fix interval refused', async (t) => {
+  t.same(fixBudgetFromEnv({}, 1000), { ratePerS: 5, burst: 7200 }, 'defaults: 5/s, a 2 h backlog at 1 Hz');
+  t.equal(fixBudgetFromEnv({ TAXIWAY_FIX_BUDGET_RATE: '0' }, 1000), undefined, '0: no budget');
+  t.same(fixBudgetFromEnv({ TAXIWAY_FIX_BUDGET_RATE: '0.5', TAXIWAY_FIX_BUDGET_BURST: '10' }, 5000), { ratePerS: 0.5, burst: 10 });
+  t.throws(() => fixBudgetFromEnv({}, 100), /TAXIWAY_FIX_BUDGET_RATE=5: below the 10 fixes\/s that TAXIWAY_FIX_INTERVAL_MS=100/);
+  t.throws(() => fixBudgetFromEnv({ TAXIWAY_FIX_BUDGET_BURST: '0' }, 1000), /TAXIWAY_FIX_BUDGET_BURST/);
+  t.throws(() => fixBudgetFromEnv({ TAXIWAY_FIX_BUDGET_RATE: '-1' }, 1000), /TAXIWAY_FIX_BUDGET_RATE/);
+  t.equal(loadConfig({ TAXIWAY_FIX_BUDGET_RATE: '0' }).fixBudget, undefined);
+  t.same(loadConfig({}).fixBudget, { ratePerS: 5, burst: 7200 });
 });
