@@ -42,6 +42,6 @@ t.test('live state: a write after close is reported and dropped, never thrown (l
   t.equal(errors.length, 2);
   t.match(errors[0], /closed/);
   const again = LmdbState.open(path.join(root, 'closed'));
-  t.same(again.table('x').entries(), [['a', { v: 1 }]], 'what was written before close is there');
+  t.same([...again.table('x').entries()], [['a', { v: 1 }]], 'what was written before close is there');
   await again.close();
 });

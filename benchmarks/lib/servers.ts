@@ -25,6 +25,9 @@ export interface TaxiwayServerOptions {
   heapMb?: number;
 }
 
+/** The benches create jobs far faster than any real rider (one rider, full speed, from one address): lift the job limits. */
+const BENCH_JOB_LIMITS = { TAXIWAY_JOB_RATE_PER_RIDER: '0', TAXIWAY_JOB_RATE_PER_IP: '0', TAXIWAY_MAX_OPEN_JOBS_PER_RIDER: '1000000' };
+
 export async function startTaxiway(o: TaxiwayServerOptions = {}): Promise<RunningServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taxiway-bench-'));
   const execArgv: string[] = [];
@@ -40,7 +43,7 @@ export async function startTaxiway(o: TaxiwayServerOptions = {}): Promise<Runnin
     execArgv,
     env: {
       PORT: '0', HOST: '127.0.0.1', TAXIWAY_AUTH_SECRET: BENCH_SECRET, TAXIWAY_DATA_DIR: dataDir, LOG_LEVEL: 'warn',
-      REDIS_URL: '', CASSANDRA_CONTACT_POINTS: '', ...(o.env ?? {}),
+      REDIS_URL: '', CASSANDRA_CONTACT_POINTS: '', ...BENCH_JOB_LIMITS, ...(o.env ?? {}),
     },
   });
   const ready = await child.wait<{ port: number; pid: number; secret: string }>('ready', 60_000);

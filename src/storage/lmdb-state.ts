@@ -10,8 +10,8 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 export interface StateTable<T> {
   put(key: string, value: T): void;
   remove(key: string): void;
-  /** Every stored entry, in key order (read once, at start-up). */
-  entries(): Array<[string, T]>;
+  /** Every stored entry, in key order, read lazily as iterated (at start-up; never all held at once). */
+  entries(): Iterable<[string, T]>;
 }
 
 /** The `live-state` LMDB environment in the data dir; one table per name. */
@@ -42,7 +42,7 @@ export class LmdbState {
     return {
       put: (key, value) => guard(() => db.put(key, value)),
       remove: (key) => guard(() => db.remove(key)),
-      entries: () => Array.from(db.getRange({}), ({ key, value }) => [key, value] as [string, T]),
+      entries: () => db.getRange({}).map(({ key, value }) => [key, value] as [string, T]),
     };
   }
 
