@@ -39,15 +39,21 @@ export class JobRequestLimits {
 }
 
 /**
- * The key of a client address: IPv4 as is; IPv6 by its first four groups (a /64, what one host or
+ * The key of a client address (as uWS writes it): IPv4 as is, also when mapped into IPv6; IPv6 by its first four groups (a /64, what one host or
  * customer usually gets), so rotating addresses inside one's own /64 does not multiply the budget.
  */
 export function clientKey(addr: string): string {
   const v4 = /(?:^|:)(\d+\.\d+\.\d+\.\d+)$/.exec(addr);
   if (v4) return v4[1]!;
   if (!addr.includes(':')) return addr;
-  const groups = expandV6(addr);
-  return groups ? groups.slice(0, 4).join(':') + '::/64' : addr;
+  const g = expandV6(addr);
+  if (!g) return addr;
+  // IPv4-mapped (a dual-stack listener shows IPv4 peers as ::ffff:7f00:1): the IPv4 address itself.
+  if (g.slice(0, 5).every((x) => x === '0') && g[5] === 'ffff') {
+    const n = (parseInt(g[6]!, 16) << 16) | parseInt(g[7]!, 16);
+    return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  }
+  return g.slice(0, 4).join(':') + '::/64';
 }
 
 /** The eight groups of an IPv6 address (`::` expanded, leading zeros dropped), or null if malformed. */
