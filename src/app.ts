@@ -1,15 +1,18 @@
 // Composition root: picks adapters from config, wires ingest → fleet → matching → sockets, starts and stops.
 import type { Config } from './config/load-config.js';
-import type { DispatchSettings } from './config/dispatch-settings.js';
+import { cityDispatchOverrides } from './config/cities.js';
 import { TokenVerifier } from './auth/tokens.js';
-import { loadOrCreateSecret } from './auth/secret-file.js';
-import { BusNotifier, attachDeliveries } from './bus/deliveries.js';
+import { nodeSecret } from './auth/secret-file.js';
+import { BusNotifier, DELIVERY_CHANNEL, attachDeliveries } from './bus/deliveries.js';
 import { EtaService } from './eta/eta-service.js';
+import { forgetExpired } from './fleet/expiry-forget.js';
+import { startFleetGauges } from './fleet/fleet-gauges.js';
 import { FleetRegistry } from './fleet/fleet-registry.js';
 import { ServedArea } from './fleet/served-area.js';
 import { Ingest } from './ingest/ingest.js';
 import { JobService } from './matching/job-service.js';
 import { jobLogListener } from './matching/job-log.js';
+import { fixTelemetry, mirroredFixTelemetry, tripLearning } from './matching/trip-telemetry.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -24,6 +27,7 @@ import { opsHandler } from './ws/ops-socket.js';
 import { riderHandler } from './ws/rider-socket.js';
 import { createUwsApp, listen } from './ws/server.js';
 import { registerSocket } from './ws/sockets.js';
+import { IpLimiter } from './ws/conn-limits.js';
 import type { SocketDeps } from './ws/sockets.js';
 import { registerStatic } from './ws/static-files.js';
 import { openStorage, sharedState } from './adapters.js';
@@ -46,18 +50,10 @@ export interface TaxiwayApp {
   stop(): Promise<void>;
 }
 
-/** Channel of socket deliveries (offers, job frames, positions) between nodes. */
-const DELIVER = 'deliver';
-
 /** Build and start a taxiway node from validated config. */
 export async function startApp(config: Config, opts: { logger?: Logger; storage?: Storage } = {}): Promise<TaxiwayApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  let secret = config.authSecret;
-  if (!secret) {
-    const s = loadOrCreateSecret(config.dataDir);
-    secret = s.secret;
-    logger.warn({ file: s.file }, s.created ? 'TAXIWAY_AUTH_SECRET not set: generated a secret and stored it in the data dir' : 'TAXIWAY_AUTH_SECRET not set: using the secret stored in the data dir');
-  }
+  const secret = nodeSecret(config.authSecret, config.dataDir, logger);
   const metrics = new Metrics();
   const fleet = new FleetRegistry({ cities: config.cities, rebuildMs: config.indexRebuildMs, expireMs: config.expireMs });
   const shared = await sharedState(config, fleet, logger, metrics);
@@ -75,42 +71,29 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     fallbackSpeedMps: config.dispatch.speedMps, baseDir: config.citiesDir, isWriter: shared.etaWriter,
   });
   const eta = etaService.model;
-  const notifier = new BusNotifier(shared.bus, DELIVER);
+  const notifier = new BusNotifier(shared.bus, DELIVERY_CHANNEL);
   const hub = new Hub(fleet, metrics);
   // One driver connection across the cluster; in embedded mode the per-node replacement is enough.
   if (config.mode === 'cluster') hub.announceDriversTo(notifier, shared.nodeId);
-  const cityDispatch = new Map<string, Partial<DispatchSettings>>();
-  for (const c of config.cities) if (c.dispatch) cityDispatch.set(c.name, c.dispatch);
   const jobs = new JobService({
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
-    logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch, maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider,
-    recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), (rec) => {
-      if (rec.state !== 'completed' || !rec.driver) return;
-      const p = fleet.position(rec.driver);
-      const end = p ?? rec.dropoff;
-      if (end) etaService.tripCompleted(rec, end.lat, end.lng);
-    }],
+    logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch: cityDispatchOverrides(config.cities),
+    maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider,
+    recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
-  await attachDeliveries(shared.bus, DELIVER, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
-  ingest.onMove = (driver, f, fix) => {
-    jobs.onDriverMove(driver, fix.lat, fix.lng, fix.hdg, fix.ts);
-    // Only drivers on a trip teach speeds: parked, waiting cars would teach 0 m/s.
-    if (f && jobs.onTrip(driver)) etaService.observeFix(f.name, driver, fix.lat, fix.lng, fix.ts);
-  };
-  // Cluster: positions mirrored from other nodes teach this node's ETA too, so every node learns from every car.
-  fleet.onRemoteMove = (driver, city, lat, lng, ts) => {
-    if (jobs.onTrip(driver)) etaService.observeFix(city, driver, lat, lng, ts);
-  };
-  fleet.onExpire = (ids) => {
-    ingest.forget(ids);
-    etaService.forget(ids);
-  };
+  await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
+  ingest.addMoveListener(fixTelemetry(jobs, etaService));
+  fleet.addRemoteMoveListener(mirroredFixTelemetry(jobs, etaService));
+  fleet.addExpireListener(forgetExpired([ingest, etaService]));
   await shared.mirror.start();
 
   let accepting = true;
   const verifier = new TokenVerifier(secret);
   const app = createUwsApp();
-  const sdeps: SocketDeps = { verifier, hub, logger, metrics, maxBackpressureBytes: config.maxBackpressureBytes, accepting: () => accepting };
+  const sdeps: SocketDeps = {
+    verifier, hub, logger, metrics, maxBackpressureBytes: config.maxBackpressureBytes, accepting: () => accepting,
+    limits: config.wsLimits, ipLimiter: new IpLimiter(config.wsLimits),
+  };
   registerSocket(app, 'driver', sdeps, driverHandler(sdeps, ingest, jobs, config.fixIntervalMs));
   registerSocket(app, 'rider', sdeps, riderHandler(sdeps, jobs));
   registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet));
@@ -123,15 +106,13 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     jobLimits: new JobRequestLimits(config.jobLimits, (reason) => metrics.jobRequestsRefused.inc({ reason })),
   });
 
-  const gauges = setInterval(() => {
-    for (const f of fleet.cities()) metrics.fleetDrivers.set({ city: f.name }, f.size);
-  }, 1000);
+  const stopGauges = startFleetGauges(fleet, metrics);
   fleet.start();
   jobs.start();
   hub.start();
   etaService.start();
   const stopParts = async (): Promise<void> => {
-    clearInterval(gauges);
+    stopGauges();
     hub.stop();
     jobs.stop();
     fleet.stop();

@@ -62,16 +62,37 @@ t.test('config errors', async (t) => {
   t.throws(() => new CityLocator([paris, paris]), /defined twice/);
 });
 
-t.test('FleetRegistry.applyRemote: newer mirrored positions move the driver and reach onRemoteMove; older ones are ignored', async (t) => {
+t.test('FleetRegistry.applyRemote: newer mirrored positions move the driver and reach remote-move listeners; older ones are ignored', async (t) => {
   const reg = new FleetRegistry({ cities: [{ name: 'world', timezone: 'UTC', boundary: null }], rebuildMs: 1000, expireMs: 3_600_000 });
   const heard: Array<[string, string, number, number, number]> = [];
   let echoed = 0;
-  reg.onRemoteMove = (id, city, lat, lng, ts) => void heard.push([id, city, lat, lng, ts]);
-  reg.onLocalChange = () => void echoed++;
+  reg.addRemoteMoveListener((id, city, lat, lng, ts) => void heard.push([id, city, lat, lng, ts]));
+  reg.addLocalChangeListener(() => void echoed++);
   reg.applyRemote('r1', 'world', 45, 7, 2000, NaN, NaN, 1);
   reg.applyRemote('r1', 'world', 45.001, 7, 1000, NaN, NaN, 1); // older: a node never moves a driver back
   reg.applyRemote('r1', 'world', 45.002, 7, 3000, NaN, NaN, 1);
   t.same(heard, [['r1', 'world', 45, 7, 2000], ['r1', 'world', 45.002, 7, 3000]]);
   t.match(reg.position('r1'), { lat: 45.002, lng: 7, ts: 3000 });
   t.equal(echoed, 0, 'no local-change echo');
+});
+
+t.test('FleetRegistry listeners: a second listener of each kind is added, never replaces the first', async (t) => {
+  const reg = new FleetRegistry({ cities: [{ name: 'world', timezone: 'UTC', boundary: null }], rebuildMs: 1000, expireMs: 60_000 });
+  const calls: string[] = [];
+  for (const who of ['a', 'b']) {
+    reg.addLocalChangeListener((id) => void calls.push(`${who}:local:${id}`));
+    reg.addRemoteMoveListener((id) => void calls.push(`${who}:remote:${id}`));
+    reg.addExpireListener((ids) => void calls.push(`${who}:expire:${ids.join(',')}`));
+  }
+  const now = Date.now();
+  reg.update('d1', 45, 7, now - 120_000, NaN, NaN);
+  reg.setStatus('d1', 1);
+  reg.applyRemote('r1', 'world', 45, 7, now, NaN, NaN, 1);
+  reg.expire(now);
+  t.same(calls, [
+    'a:local:d1', 'b:local:d1',
+    'a:local:d1', 'b:local:d1',
+    'a:remote:r1', 'b:remote:r1',
+    'a:expire:d1', 'b:expire:d1',
+  ], 'every listener hears every event, in the order added');
 });

@@ -3,9 +3,17 @@ import { Packr, Unpackr } from 'msgpackr';
 import type { JobRecord } from '../protocol/job-record.js';
 import type { Bus } from './bus.js';
 
+/** Bus channel of socket deliveries (offers, job frames, positions) between nodes. */
+export const DELIVERY_CHANNEL = 'deliver';
+
 /**
  * Where frames go: matching pushes them into one (BusNotifier, over the bus), and every node's delivery
  * targets (the hub, matching's cache of active jobs) receive them through `attachDeliveries`.
+ * Guarantees: a frame reaches the socket it is for on whichever node holds it, and no other; driver
+ * frames and job changes are reliable and in order per publishing node; positions are latest-only (a
+ * slow socket keeps only the newest per job, which still arrives; `jobPosEnd` drops a held one); a
+ * driver's newer socket on any node closes the older one (`CloseCodes.replaced`). Like the bus, it is
+ * best-effort across a node's disconnection from the bus. Contract suite: test/contract/delivery-contract.ts.
  */
 export interface JobNotifier {
   /** Send to a driver's open socket, on whichever node holds it. */

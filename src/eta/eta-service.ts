@@ -95,6 +95,11 @@ export class EtaService {
     if (city !== null) this.models.get(city)?.observeFix(driver, lat, lng, tsMs);
   }
 
+  /** Seconds of driving the city's telemetry speed grid has seen (decayed); 0 for a city without a model. */
+  telemetryS(city: string): number {
+    return this.models.get(city)?.telemetryS ?? 0;
+  }
+
   /** Drivers that left the fleet. */
   forget(ids: readonly string[]): void {
     for (const m of this.models.values()) for (const id of ids) m.forgetSource(id);

@@ -6,7 +6,11 @@ import type { LearnedEtaOptions, LearnedEtaState } from './learned-eta.js';
 import { readTraceCsv } from './trace-csv.js';
 import { filterTrips, readTripCsv } from './trip-csv.js';
 
-/** Guarantees: `load` returns the last document `save`d for that city (or null); a save is all-or-nothing. */
+/**
+ * Guarantees: `load` returns the last document `save`d for that city (or null), byte for byte; a save is
+ * all-or-nothing, also when saves of one city overlap (the last one requested is kept). Durable adapters
+ * (file, Redis) keep it across restarts. Contract suite: test/contract/eta-state-store-contract.ts.
+ */
 export interface EtaStateStore {
   load(city: string): Promise<string | null>;
   save(city: string, doc: string): Promise<void>;
@@ -17,8 +21,15 @@ function safeName(city: string): string {
   return city;
 }
 
-/** Embedded mode: `<dir>/eta-<city>.json`, written to a temp file and renamed so a crash never leaves half a file. */
+/**
+ * Embedded mode: `<dir>/eta-<city>.json`, written to a temp file and renamed so a crash never leaves half a
+ * file. Saves of one city run one after the other (overlapping saves once shared the temp file, and one
+ * of them failed or could rename a mix), so the last save requested is the one kept.
+ */
 export class FileEtaStateStore implements EtaStateStore {
+  /** Tail of each city's queue of saves. */
+  private readonly saving = new Map<string, Promise<void>>();
+
   constructor(readonly dir: string) {}
 
   async load(city: string): Promise<string | null> {
@@ -31,8 +42,19 @@ export class FileEtaStateStore implements EtaStateStore {
   }
 
   async save(city: string, doc: string): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
     const file = path.join(this.dir, `eta-${safeName(city)}.json`);
+    const run = (this.saving.get(city) ?? Promise.resolve()).catch(() => {}).then(() => this.write(file, doc));
+    this.saving.set(city, run);
+    // Forget the queue once it is empty, so the map holds only cities being saved.
+    const forget = (): void => {
+      if (this.saving.get(city) === run) this.saving.delete(city);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  private async write(file: string, doc: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, doc);
     await rename(tmp, file);

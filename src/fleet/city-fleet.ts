@@ -1,11 +1,11 @@
 // Live driver state for one city in flat typed arrays, with a periodically rebuilt kdbush snapshot for exact k-nearest queries.
-import KDBush from 'kdbush';
-import { haversineMetres, lngDeltaDegrees } from './geo.js';
+import { haversineMetres } from './geo.js';
 import { DriverStatus, isStatusCode } from './driver-status.js';
 import type { DriverStatusCode } from './driver-status.js';
+import { FleetColumns } from './fleet-columns.js';
+import { FleetSnapshot } from './fleet-snapshot.js';
 import { NearestResult } from './nearest-result.js';
-import { buildSplits, fillPoints, KdQuery, kdNearest, latGapKey, liveChordKey, metresOfChordKey } from './kd-nearest.js';
-import type { KdSnapshot } from './kd-nearest.js';
+import { KdQuery, kdNearest, latGapKey, liveChordKey, metresOfChordKey } from './kd-nearest.js';
 
 export { DriverStatus, statusName } from './driver-status.js';
 export type { DriverStatusCode, DriverStatusName } from './driver-status.js';
@@ -27,149 +27,44 @@ export interface NearestDriver {
 // Widens every cell bound a little so float rounding at the circle's edge cannot drop a driver
 // whose haversine distance is exactly maxMetres (1e-9 degrees is ~0.1 mm).
 const BOX_EPSILON_DEG = 1e-9;
-/** kdbush leaf size. Leaves end up between nodeSize / 2 and nodeSize points: ~23 for 100k drivers, where
- * the first leaf alone usually holds the 10 nearest; 16 (leaves of ~11) and 64 (~47) measured slower. */
-const NODE_SIZE = 32;
-
-function growF64(a: Float64Array, n: number): Float64Array {
-  const b = new Float64Array(n);
-  b.set(a);
-  return b;
-}
-function growF32(a: Float32Array, n: number): Float32Array {
-  const b = new Float32Array(n);
-  b.set(a);
-  return b;
-}
-function growU8(a: Uint8Array, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  b.set(a);
-  return b;
-}
-function growI32(a: Int32Array, n: number, fill = 0): Int32Array {
-  const b = new Int32Array(n);
-  if (fill !== 0) b.fill(fill, a.length);
-  b.set(a);
-  return b;
-}
-
-const EMPTY_SNAPSHOT: KdSnapshot = { coords: new Float64Array(0), nodeSize: NODE_SIZE, n: 0, pts: new Float64Array(0), splits: new Float64Array(0) };
 
 /**
- * Every driver of one city lives in a slot: an index into parallel typed arrays (no object per driver).
- * Slots of removed drivers are reused. The arrays are replaced when the fleet grows, so read them
- * through the getters each time instead of caching them across upserts.
+ * One city's live drivers: the slot columns (`FleetColumns`: lat, lng, ts, hdg, spd, status by slot, no
+ * object per driver) and their kdbush snapshot (`FleetSnapshot`), queried by `nearest()`. The arrays are
+ * replaced when the fleet grows, so read them through the getters each time instead of caching them
+ * across upserts.
  *
  * Positions are in degrees (lat, lng), times in ms since the epoch, heading in degrees and speed
  * in m/s (NaN when unknown), distances in metres.
  */
-export class CityFleet {
+export class CityFleet extends FleetColumns {
   readonly name: string;
-
-  private cap: number;
-  private _lat: Float64Array;
-  private _lng: Float64Array;
-  private _ts: Float64Array;
-  private _hdg: Float32Array;
-  private _spd: Float32Array;
-  private _status: Uint8Array;
-  private _alive: Uint8Array;
-  private ids: string[] = [];
-  private readonly slotById = new Map<string, number>();
-  /** Stack of freed slots; reused before slots that were never used. */
-  private free: Int32Array;
-  private freeTop = 0;
-  /** Slots [0, highWater) have been used at least once; nothing above needs scanning. */
-  private highWater = 0;
-  private _size = 0;
-
-  // ---- snapshot index state ----
-  /** What kdNearest reads: kdbush's sorted coords plus unit vectors and slots in the same (kd) order. */
-  private snap: KdSnapshot = EMPTY_SNAPSHOT;
-  /** Backing buffer of snap.pts, reused across rebuilds (it may be longer than the snapshot). */
-  private ptsBuf = new Float64Array(0);
-  private splitsBuf: Float64Array = new Float64Array(0);
-  private indexCount = 0;
-  /**
-   * kd position of each slot in the snapshot, or -1: the slot was not indexed, or its driver left since
-   * (cleared on remove so a reused slot is not trusted). The snapshot position itself is snap.coords there.
-   */
-  private posOf: Int32Array;
-  /** 1 when the slot is already in `added`, so a slot removed and re-added is listed once. */
-  private inAdded: Uint8Array;
-  /** Slots allocated since the last rebuild; scanned linearly by nearest(). */
-  private added: Int32Array;
-  private addedCount = 0;
-  private _maxDriftDeg = 0;
-  private _changesSinceIndex = 0;
-  // ---- off-thread rebuild in flight (see beginAsyncRebuild) ----
-  /** Ticket of the build in flight, 0 when none; a result with another ticket is stale. */
-  private pendingTicket = 0;
-  private ticketSeq = 0;
-  private changesAtBegin = 0;
-  /** 1 for slots whose driver left while a build was in flight (their snapshot entries describe nobody). */
-  private goneDuring: Uint8Array;
-  private goneList: number[] = [];
+  private readonly ix: FleetSnapshot;
+  /** Reused query record for kdNearest (no allocation per query). */
+  private readonly query = new KdQuery();
 
   constructor(opts: CityFleetOptions) {
+    super(opts.initialCapacity ?? 1024);
     this.name = opts.name;
-    const cap = opts.initialCapacity ?? 1024;
-    if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`initialCapacity must be a positive integer, got ${cap}`);
-    this.cap = cap;
-    this._lat = new Float64Array(cap);
-    this._lng = new Float64Array(cap);
-    this._ts = new Float64Array(cap);
-    this._hdg = new Float32Array(cap);
-    this._spd = new Float32Array(cap);
-    this._status = new Uint8Array(cap);
-    this._alive = new Uint8Array(cap);
-    this.free = new Int32Array(cap);
-    this.posOf = new Int32Array(cap).fill(-1);
-    this.inAdded = new Uint8Array(cap);
-    this.added = new Int32Array(cap);
-    this.goneDuring = new Uint8Array(cap);
+    this.ix = new FleetSnapshot(this.capacity);
   }
 
-  /** Latitude by slot, degrees. Replaced on growth: do not cache across upserts. */
-  get lat(): Float64Array { return this._lat; }
-  /** Longitude by slot, degrees. */
-  get lng(): Float64Array { return this._lng; }
-  /** Time of the last fix by slot, ms since the epoch. */
-  get ts(): Float64Array { return this._ts; }
-  /** Heading by slot, degrees clockwise from north; NaN when unknown. */
-  get hdg(): Float32Array { return this._hdg; }
-  /** Speed by slot, m/s; NaN when unknown. */
-  get spd(): Float32Array { return this._spd; }
-  /** DriverStatusCode by slot. */
-  get status(): Uint8Array { return this._status; }
-  /** 1 where the slot holds a driver. */
-  get alive(): Uint8Array { return this._alive; }
-
-  /** Number of live drivers. */
-  get size(): number { return this._size; }
-  /** Allocated slot count (grows by doubling). */
-  get capacity(): number { return this.cap; }
-  /** Exclusive upper bound of slots ever used: iterate [0, slotLimit) and check `alive`. */
-  get slotLimit(): number { return this.highWater; }
+  protected grown(n: number): void {
+    this.ix.grow(n);
+  }
 
   /** Largest position change, degrees (lat, or wrapped lng), of any snapshotted driver since the last rebuild. */
-  get maxDriftDeg(): number { return this._maxDriftDeg; }
+  get maxDriftDeg(): number { return this.ix.maxDriftDeg; }
   /** Upserts and removals since the last rebuild. */
-  get changesSinceIndex(): number { return this._changesSinceIndex; }
+  get changesSinceIndex(): number { return this.ix.changesSinceIndex; }
   /** Drivers added (or re-added) since the last rebuild; each is scanned linearly by nearest(). */
-  get addedSinceIndex(): number { return this.addedCount; }
+  get addedSinceIndex(): number { return this.ix.addedCount; }
   /** True when a rebuild would change the snapshot. */
-  get indexDirty(): boolean { return this._changesSinceIndex > 0; }
-
-  /** Slot of a driver, or -1. */
-  slotOf(id: string): number {
-    return this.slotById.get(id) ?? -1;
-  }
-
-  /** Driver id in a slot; '' for a free slot. */
-  idAt(slot: number): string {
-    return this.ids[slot] ?? '';
-  }
+  get indexDirty(): boolean { return this.ix.changesSinceIndex > 0; }
+  /** Number of drivers in the current snapshot. */
+  get indexedCount(): number { return this.ix.indexCount; }
+  /** True while an off-thread rebuild is in flight. */
+  get rebuildPending(): boolean { return this.ix.pending; }
 
   /**
    * Create or move a driver. lat/lng degrees, tsMs ms since the epoch, hdg degrees, spd m/s (NaN = unknown).
@@ -183,32 +78,10 @@ export class CityFleet {
     if (status !== undefined && !isStatusCode(status)) throw new RangeError(`driver ${id}: bad status code ${String(status)}`);
     let slot = this.slotById.get(id);
     if (slot === undefined) {
-      slot = this.allocSlot();
-      this.slotById.set(id, slot);
-      this.ids[slot] = id;
-      this._alive[slot] = 1;
-      this._status[slot] = status ?? DriverStatus.offline;
-      this._size++;
-      if (this.inAdded[slot] === 0) {
-        this.inAdded[slot] = 1;
-        this.added[this.addedCount++] = slot;
-      }
+      slot = this.addSlot(id, status ?? DriverStatus.offline);
+      this.ix.slotAdded(slot);
     } else {
-      const p = this.posOf[slot]!;
-      if (p >= 0) {
-        const c = this.snap.coords;
-        const sLng = c[2 * p]!;
-        const sLat = c[2 * p + 1]!;
-        if (lat !== sLat || lng !== sLng) {
-          // Track how far any snapshotted driver has wandered so nearest() can widen its cells by exactly that much,
-          // and void its unit vector: the search then ranks it by its live position.
-          const dLat = Math.abs(lat - sLat);
-          const dLng = lngDeltaDegrees(lng, sLng);
-          const d = dLat > dLng ? dLat : dLng;
-          if (d > this._maxDriftDeg) this._maxDriftDeg = d;
-          this.snap.pts[4 * p] = NaN;
-        }
-      }
+      this.ix.slotMoving(slot, lat, lng);
       if (status !== undefined) this._status[slot] = status;
     }
     this._lat[slot] = lat;
@@ -216,7 +89,7 @@ export class CityFleet {
     this._ts[slot] = tsMs;
     this._hdg[slot] = hdg;
     this._spd[slot] = spd;
-    this._changesSinceIndex++;
+    this.ix.changesSinceIndex++;
     return slot;
   }
 
@@ -231,41 +104,19 @@ export class CityFleet {
 
   /** Remove a driver; false when unknown. Its slot is freed for reuse. */
   remove(id: string): boolean {
-    const slot = this.slotById.get(id);
-    if (slot === undefined) return false;
-    this.slotById.delete(id);
-    this.ids[slot] = '';
-    this._alive[slot] = 0;
-    this._status[slot] = DriverStatus.offline;
-    // The kdbush item for this slot now describes nobody, even if the slot is reused before the next rebuild.
-    const p = this.posOf[slot]!;
-    if (p >= 0) {
-      this.snap.pts[4 * p] = NaN;
-      this.snap.pts[4 * p + 3] = -1;
-      this.posOf[slot] = -1;
-    }
-    if (this.pendingTicket !== 0 && this.goneDuring[slot] === 0) {
-      this.goneDuring[slot] = 1;
-      this.goneList.push(slot);
-    }
-    this.free[this.freeTop++] = slot;
-    this._size--;
-    this._changesSinceIndex++;
+    const slot = this.releaseSlot(id);
+    if (slot < 0) return false;
+    this.ix.slotRemoved(slot);
+    this.ix.changesSinceIndex++;
     return true;
-  }
-
-  /** Call cb for every live slot, in slot order. cb may remove drivers. */
-  forEachAlive(cb: (slot: number) => void): void {
-    for (let s = 0; s < this.highWater; s++) {
-      if (this._alive[s] === 1) cb(s);
-    }
   }
 
   /** Remove drivers whose last fix is older than nowMs - maxSilenceMs (both ms); returns their ids. */
   expire(nowMs: number, maxSilenceMs: number): string[] {
     const cutoff = nowMs - maxSilenceMs;
     const gone: string[] = [];
-    for (let s = 0; s < this.highWater; s++) {
+    const limit = this.slotLimit;
+    for (let s = 0; s < limit; s++) {
       if (this._alive[s] === 1 && this._ts[s]! < cutoff) gone.push(this.ids[s]!);
     }
     for (const id of gone) this.remove(id);
@@ -277,44 +128,7 @@ export class CityFleet {
    * O(n log n); meant for a timer, never per upsert.
    */
   rebuildIndex(): void {
-    this.cancelAsyncRebuild();
-    const n = this._size;
-    if (this.ptsBuf.length < 4 * n) {
-      // A little headroom so a growing fleet does not reallocate on every rebuild (pts is 32 B a driver,
-      // so the headroom is kept small: it counts against the per-driver memory budget).
-      this.ptsBuf = new Float64Array(4 * (n + (n >> 4)));
-    }
-    const pts = this.ptsBuf;
-    // Slot of each kdbush item by item id, only until the items are in kd order.
-    const itemSlot = new Int32Array(n);
-    const kd = n > 0 ? new KDBush(n, NODE_SIZE) : null;
-    let i = 0;
-    for (let s = 0; s < this.highWater; s++) {
-      this.posOf[s] = -1;
-      if (this._alive[s] === 1) {
-        kd!.add(this._lng[s]!, this._lat[s]!);
-        itemSlot[i++] = s;
-      }
-    }
-    this.indexCount = i;
-    if (kd) {
-      kd.finish();
-      const { ids, coords } = kd as unknown as { ids: Uint16Array | Uint32Array; coords: Float64Array };
-      fillPoints(ids, coords, n, itemSlot, this.posOf, pts);
-      this.splitsBuf = buildSplits(coords, n, NODE_SIZE, this.splitsBuf);
-      this.snap = { coords, nodeSize: NODE_SIZE, n, pts, splits: this.splitsBuf };
-    } else {
-      this.snap = EMPTY_SNAPSHOT;
-    }
-    for (let j = 0; j < this.addedCount; j++) this.inAdded[this.added[j]!] = 0;
-    this.addedCount = 0;
-    this._maxDriftDeg = 0;
-    this._changesSinceIndex = 0;
-  }
-
-  /** True while an off-thread rebuild is in flight. */
-  get rebuildPending(): boolean {
-    return this.pendingTicket !== 0;
+    this.ix.rebuild(this);
   }
 
   /**
@@ -322,21 +136,7 @@ export class CityFleet {
    * linear pass) for IndexBuilder. The current snapshot keeps serving until installAsyncRebuild().
    */
   beginAsyncRebuild(): { ticket: number; n: number; nodeSize: number; input: SharedArrayBuffer } {
-    this.cancelAsyncRebuild();
-    const n = this._size;
-    const input = new SharedArrayBuffer(24 * Math.max(1, n));
-    const a = new Float64Array(input);
-    let i = 0;
-    for (let s = 0; s < this.highWater; s++) {
-      if (this._alive[s] !== 1) continue;
-      a[3 * i] = this._lng[s]!;
-      a[3 * i + 1] = this._lat[s]!;
-      a[3 * i + 2] = s;
-      i++;
-    }
-    this.pendingTicket = ++this.ticketSeq;
-    this.changesAtBegin = this._changesSinceIndex;
-    return { ticket: this.pendingTicket, n, nodeSize: NODE_SIZE, input };
+    return this.ix.beginAsync(this);
   }
 
   /**
@@ -346,64 +146,12 @@ export class CityFleet {
    * drivers added meanwhile stay in the linear-scan list. Exactness is the same as after rebuildIndex().
    */
   installAsyncRebuild(ticket: number, n: number, data: SharedArrayBuffer | null, ptsBuf: SharedArrayBuffer | null, splits: Float64Array): boolean {
-    if (ticket !== this.pendingTicket) return false;
-    this.pendingTicket = 0;
-    for (let s = 0; s < this.highWater; s++) this.posOf[s] = -1;
-    let drift = 0;
-    if (n > 0 && data && ptsBuf) {
-      const kd = KDBush.from(data) as unknown as { coords: Float64Array };
-      const coords = kd.coords;
-      const pts = new Float64Array(ptsBuf);
-      for (let p = 0; p < n; p++) {
-        const s = pts[4 * p + 3]!;
-        if (this.goneDuring[s] === 1 || this._alive[s] !== 1) {
-          pts[4 * p] = NaN;
-          pts[4 * p + 3] = -1;
-          continue;
-        }
-        this.posOf[s] = p;
-        const dLat = Math.abs(this._lat[s]! - coords[2 * p + 1]!);
-        const dLng = lngDeltaDegrees(this._lng[s]!, coords[2 * p]!);
-        if (dLat !== 0 || dLng !== 0) {
-          pts[4 * p] = NaN; // moved since the copy: rank by the live position
-          const d = dLat > dLng ? dLat : dLng;
-          if (d > drift) drift = d;
-        }
-      }
-      this.snap = { coords, nodeSize: NODE_SIZE, n, pts, splits };
-    } else {
-      this.snap = EMPTY_SNAPSHOT;
-    }
-    this.clearGone();
-    // Drivers not in this snapshot (added, or removed and re-added, during the build) are scanned linearly.
-    for (let j = 0; j < this.addedCount; j++) this.inAdded[this.added[j]!] = 0;
-    this.addedCount = 0;
-    for (let s = 0; s < this.highWater; s++) {
-      if (this._alive[s] === 1 && this.posOf[s]! < 0) {
-        this.inAdded[s] = 1;
-        this.added[this.addedCount++] = s;
-      }
-    }
-    this.indexCount = n;
-    this._maxDriftDeg = drift;
-    this._changesSinceIndex -= this.changesAtBegin;
-    return true;
+    return this.ix.installAsync(this, ticket, n, data, ptsBuf, splits);
   }
 
   /** Forget an off-thread rebuild in flight (its result will be ignored). */
   cancelAsyncRebuild(): void {
-    this.pendingTicket = 0;
-    this.clearGone();
-  }
-
-  private clearGone(): void {
-    for (const s of this.goneList) this.goneDuring[s] = 0;
-    this.goneList.length = 0;
-  }
-
-  /** Number of drivers in the current snapshot. */
-  get indexedCount(): number {
-    return this.indexCount;
+    this.ix.cancelAsync();
   }
 
   /**
@@ -422,17 +170,19 @@ export class CityFleet {
     k = Math.floor(k); // a fractional k would index metres[k - 1] off the end
     if (lng < -180 || lng > 180) lng = ((((lng + 180) % 360) + 360) % 360) - 180;
 
+    const ix = this.ix;
     const q = this.query;
-    q.set(lat, lng, k, maxMetres, this._maxDriftDeg + BOX_EPSILON_DEG, filter);
+    q.set(lat, lng, k, maxMetres, ix.maxDriftDeg + BOX_EPSILON_DEG, filter);
     const maxKey = q.maxKey;
-    kdNearest(this.snap, q, this._lat, this._lng, out);
+    kdNearest(ix.snap, q, this._lat, this._lng, out);
     q.filter = null;
 
     let limit = out.count < k ? maxKey : out.keys[k - 1]!;
-    for (let j = 0; j < this.addedCount; j++) {
-      const s = this.added[j]!;
+    const added = ix.added, posOf = ix.posOf;
+    for (let j = 0; j < ix.addedCount; j++) {
+      const s = added[j]!;
       // posOf is never set here (a rebuild empties `added`), but checking it keeps the no-duplicate rule local.
-      if (this._alive[s] !== 1 || this.posOf[s]! >= 0) continue;
+      if (this._alive[s] !== 1 || posOf[s]! >= 0) continue;
       const la = this._lat[s]!;
       if (latGapKey(Math.abs(la - lat)) >= limit) continue;
       const key = liveChordKey(q, la, this._lng[s]!);
@@ -469,31 +219,5 @@ export class CityFleet {
       outArr[i] = { id: this.ids[slot]!, slot, metres: res.metres[i]! };
     }
     return outArr;
-  }
-
-  /** Reused query record for kdNearest (no allocation per query). */
-  private readonly query = new KdQuery();
-
-  private allocSlot(): number {
-    if (this.freeTop > 0) return this.free[--this.freeTop]!;
-    if (this.highWater === this.cap) this.grow();
-    return this.highWater++;
-  }
-
-  private grow(): void {
-    const n = this.cap * 2;
-    this._lat = growF64(this._lat, n);
-    this._lng = growF64(this._lng, n);
-    this._ts = growF64(this._ts, n);
-    this._hdg = growF32(this._hdg, n);
-    this._spd = growF32(this._spd, n);
-    this._status = growU8(this._status, n);
-    this._alive = growU8(this._alive, n);
-    this.free = growI32(this.free, n);
-    this.posOf = growI32(this.posOf, n, -1);
-    this.inAdded = growU8(this.inAdded, n);
-    this.added = growI32(this.added, n);
-    this.goneDuring = growU8(this.goneDuring, n);
-    this.cap = n;
   }
 }

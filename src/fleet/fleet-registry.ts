@@ -5,6 +5,13 @@ import { CityLocator } from './city-locator.js';
 import { IndexBuilder } from './index-builder.js';
 import type { CityDef } from '../config/cities.js';
 
+/** Called with the ids of drivers removed by expiry (they are already gone from the fleet). */
+export type ExpireListener = (ids: readonly string[]) => void;
+/** Called after a local change of a driver's position or status: once per fix, so keep it cheap. */
+export type LocalChangeListener = (id: string) => void;
+/** Called after another node's newer position of a driver was applied (degrees, ms since the epoch). */
+export type RemoteMoveListener = (id: string, city: string, lat: number, lng: number, ts: number) => void;
+
 export interface FleetRegistryOptions {
   cities: CityDef[];
   /** How often dirty snapshots are rebuilt, ms. */
@@ -34,16 +41,34 @@ export class FleetRegistry {
   private timers: NodeJS.Timeout[] = [];
   private builder: IndexBuilder | null = null;
   private builderFailed = false;
-  /** Called with the ids removed by expiry. */
-  onExpire: (ids: string[]) => void = () => {};
-  /** Called after every local change of a driver's position or status (the cluster mirror listens). */
-  onLocalChange: (id: string) => void = () => {};
-  /** Called when another node's newer position of a driver was applied (degrees, ms): ETA telemetry listens. */
-  onRemoteMove: (id: string, city: string, lat: number, lng: number, ts: number) => void = () => {};
+  // Listener lists, called in the order added (plain arrays: the hot paths allocate nothing per call).
+  private readonly expireListeners: ExpireListener[] = [];
+  private readonly localChangeListeners: LocalChangeListener[] = [];
+  private readonly remoteMoveListeners: RemoteMoveListener[] = [];
 
   constructor(private readonly opts: FleetRegistryOptions) {
     this.locator = new CityLocator(opts.cities);
     for (const c of opts.cities) this.fleets.set(c.name, new CityFleet({ name: c.name, initialCapacity: opts.initialCapacity }));
+  }
+
+  /** Add a listener of expiry (e.g. forget per-driver state elsewhere). Never replaces earlier ones. */
+  addExpireListener(l: ExpireListener): void {
+    this.expireListeners.push(l);
+  }
+
+  /** Add a listener of local position and status changes (the cluster mirror). Never replaces earlier ones. */
+  addLocalChangeListener(l: LocalChangeListener): void {
+    this.localChangeListeners.push(l);
+  }
+
+  /** Add a listener of positions mirrored from other nodes (ETA telemetry). Never replaces earlier ones. */
+  addRemoteMoveListener(l: RemoteMoveListener): void {
+    this.remoteMoveListeners.push(l);
+  }
+
+  private localChanged(id: string): void {
+    const ls = this.localChangeListeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!(id);
   }
 
   start(): void {
@@ -78,13 +103,13 @@ export class FleetRegistry {
    */
   update(id: string, lat: number, lng: number, ts: number, hdg: number, spd: number): CityFleet | undefined {
     const f = this.place(id, lat, lng, ts, hdg, spd);
-    this.onLocalChange(id);
+    this.localChanged(id);
     return f;
   }
 
   /**
    * Apply a driver state mirrored from another node: positions older than the one held are ignored
-   * (a node never moves a driver back in time), and no local-change hook fires (no echo).
+   * (a node never moves a driver back in time), and no local-change listener is called (no echo).
    * `city` null means the driver left every city.
    */
   applyRemote(id: string, city: string | null, lat: number, lng: number, ts: number, hdg: number, spd: number, status: DriverStatusCode): void {
@@ -101,7 +126,8 @@ export class FleetRegistry {
     if (!target) return;
     target.upsert(id, lat, lng, ts, hdg, spd, status);
     this.cityOf.set(id, target);
-    this.onRemoteMove(id, target.name, lat, lng, ts);
+    const ls = this.remoteMoveListeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!(id, target.name, lat, lng, ts);
   }
 
   private place(id: string, lat: number, lng: number, ts: number, hdg: number, spd: number): CityFleet | undefined {
@@ -134,7 +160,7 @@ export class FleetRegistry {
   setStatus(id: string, status: DriverStatusCode): void {
     const fleet = this.cityOf.get(id);
     if (!(fleet && fleet.setStatus(id, status))) this.pendingStatus.set(id, status);
-    this.onLocalChange(id);
+    this.localChanged(id);
   }
 
   /** The city a driver is in, or null. */
@@ -191,7 +217,8 @@ export class FleetRegistry {
         removed.push(id);
       }
     }
-    if (removed.length > 0) this.onExpire(removed);
+    if (removed.length === 0) return;
+    for (const l of this.expireListeners) l(removed);
   }
 
   /** Nearest drivers in one city; see CityFleet.nearest. */

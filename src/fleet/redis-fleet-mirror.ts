@@ -57,13 +57,18 @@ export class RedisFleetMirror implements FleetMirror {
     return `${this.o.prefix}fleet:${kind}:${city}`;
   }
 
+  /** Local change listener: the driver's newest state goes out with the next tick. */
+  private readonly markDirty = (id: string): void => {
+    this.dirty.add(id);
+  };
+
   async start(): Promise<void> {
     const { fleet } = this.o;
     for (const f of fleet.cities()) {
       await this.o.bus.subscribe(`fleet:${f.name}`, (p) => this.onBatch(f.name, p));
     }
     await this.load();
-    fleet.onLocalChange = (id) => this.dirty.add(id);
+    fleet.addLocalChangeListener(this.markDirty);
     this.tick = setInterval(() => this.flush(), this.o.tickMs ?? 100);
     this.sweep = setInterval(() => void this.expire(), 5000);
   }

@@ -11,7 +11,11 @@ import type { FixVerdictCode } from './jump-filter.js';
 export { FixVerdict };
 export type { FixVerdictCode };
 
-/** Called after a fix moved a driver's live position (the fleet already holds it). */
+/**
+ * Called after a fix moved a driver's live position (the fleet already holds it); `fleet` is the driver's
+ * city fleet, undefined outside every city. Runs on the ingest hot path, once per live fix: keep it cheap.
+ * `fix` is the caller's object, reused for the next fix: copy what is kept.
+ */
 export type MoveListener = (driver: string, fleet: CityFleet | undefined, fix: Fix) => void;
 
 const REJECT_REASON: Record<number, FixTallyKey> = {
@@ -60,7 +64,8 @@ export class Ingest {
   private timer: NodeJS.Timeout | null = null;
   private readonly tally: Record<FixTallyKey, number>;
   private readonly opts: IngestOptions;
-  onMove: MoveListener = () => {};
+  /** Called in order for every live fix; a plain array so the hot path allocates nothing per fix. */
+  private readonly moveListeners: MoveListener[] = [];
 
   constructor(
     private readonly fleet: FleetRegistry,
@@ -71,6 +76,14 @@ export class Ingest {
     this.opts = { ...INGEST_DEFAULTS, ...opts };
     this.cohorts = Array.from({ length: Math.max(1, Math.floor(this.opts.cohorts)) }, () => new FixBatch(1024));
     this.tally = metrics.fixTally;
+  }
+
+  /**
+   * Add a listener called after every fix that moved a driver's live position, after those added before it.
+   * Listeners are never replaced; one that throws fails that fix's `accept` (the fix is already applied).
+   */
+  addMoveListener(listener: MoveListener): void {
+    this.moveListeners.push(listener);
   }
 
   /** Count a fix that failed range validation before reaching ingest. */
@@ -96,7 +109,8 @@ export class Ingest {
       if (this.timer === null) this.timer = setTimeout(this.tick, this.opts.sealMs / this.cohorts.length);
       if (v === FixVerdict.live) {
         const f = this.fleet.update(driver, fix.lat, fix.lng, fix.ts, fix.hdg, fix.spd);
-        this.onMove(driver, f, fix);
+        const ls = this.moveListeners;
+        for (let i = 0; i < ls.length; i++) ls[i]!(driver, f, fix);
       }
     } else {
       this.tally[REJECT_REASON[v]!]++;
@@ -134,7 +148,7 @@ export class Ingest {
   }
 
   /** Forget per-driver state of drivers removed from the live fleet (bounded memory). */
-  forget(ids: string[]): void {
+  forget(ids: readonly string[]): void {
     for (const id of ids) this.tracks.forget(id);
   }
 }

@@ -1,8 +1,16 @@
 // Prometheus metrics (prom-client): one registry per app instance, so tests can run several apps.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CloseCodes } from '../protocol/errors.js';
 import { asyncOpenFds } from './open-fds.js';
 import { TalliedHistogram } from './tallied-histogram.js';
-import type { Bus } from '../bus/bus.js';
+
+/**
+ * The traffic counters a bus keeps (the `Bus` port's `stats`), described here so observability never
+ * imports the bus layer above it.
+ */
+export interface BusTraffic {
+  readonly stats: { readonly published: number; readonly publishedBytes: number; readonly received: number };
+}
 
 export type FixTallyKey = 'accepted' | 'duplicate' | 'future' | 'jump' | 'overloaded' | 'invalid';
 /** Prefix of prom-client's default metrics: `taxiway_process_cpu_seconds_total`, `taxiway_nodejs_heap_size_used_bytes`, ... */
@@ -55,8 +63,17 @@ export class Metrics {
     },
   });
   readonly fleetDrivers = new Gauge({ name: 'taxiway_fleet_drivers', help: 'Drivers in the live fleet, by city', labelNames: ['city'] as const, registers: [this.registry] });
-  readonly wsHandovers = new Counter({ name: 'taxiway_ws_driver_handovers_total', help: 'Driver sockets closed (4001) because the driver connected to another node', registers: [this.registry] });
+  readonly wsHandovers = new Counter({ name: 'taxiway_ws_driver_handovers_total', help: `Driver sockets closed (${CloseCodes.replaced}) because the driver connected to another node`, registers: [this.registry] });
   readonly posDropped = new Counter({ name: 'taxiway_ws_latest_only_replaced_total', help: 'Location frames replaced by a newer one for a slow subscriber', registers: [this.registry] });
+  readonly wsActions = new Counter({
+    name: 'taxiway_ws_actions_total',
+    help: 'Async socket actions (job commands, rider sub), by outcome: run, dropped (socket closed before its turn), refused (pending-action limit, rate_limited)',
+    labelNames: ['role', 'result'] as const, registers: [this.registry],
+  });
+  readonly wsRefused = new Counter({
+    name: 'taxiway_ws_upgrades_refused_total', help: 'WebSocket upgrades refused with 429, by limit (upgrade_rate, sockets_per_ip)',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  });
   readonly httpRequests = new Counter({ name: 'taxiway_http_requests_total', help: 'HTTP requests, by route and status', labelNames: ['route', 'status'] as const, registers: [this.registry] });
   /**
    * Time from the request reaching its route to the reply being written, by route pattern, method and
@@ -78,10 +95,10 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly mirrorDrivers = new Counter({ name: 'taxiway_fleet_mirror_drivers_total', help: 'Driver states mirrored between nodes, by direction', labelNames: ['dir'] as const, registers: [this.registry] });
-  private bus: Bus | null = null;
+  private bus: BusTraffic | null = null;
 
   /** Export a bus's traffic counters (read at scrape time). */
-  watchBus(bus: Bus): void {
+  watchBus(bus: BusTraffic): void {
     this.bus = bus;
   }
 
@@ -108,6 +125,7 @@ export class Metrics {
     });
     for (const r of ['driver', 'rider', 'ops'] as const) this.wsConnections.set({ role: r }, 0);
     for (const k of REJECT_REASONS) this.fixesRejected.inc({ reason: k }, 0);
+    for (const r of ['upgrade_rate', 'sockets_per_ip'] as const) this.wsRefused.inc({ reason: r }, 0);
     // prom-client's default names already start with `process_` or `nodejs_`: the prefix is only ours.
     collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
     asyncOpenFds(this.registry, DEFAULT_METRICS_PREFIX);

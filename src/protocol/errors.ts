@@ -1,6 +1,9 @@
 // Every error code taxiway speaks, with its HTTP status; WebSocket close codes too. One place, on purpose.
 
-/** Error codes of the wire protocol (docs/protocol.md). */
+/**
+ * Error codes of the wire protocol with their HTTP status, exactly the table of docs/protocol.md ("Error
+ * codes"); `test/protocol-codes.test.ts` checks both against each other.
+ */
 export const ErrorCodes = {
   bad_frame: 400,
   bad_request: 400,
@@ -35,7 +38,10 @@ export const HttpStatusText: Record<number, string> = {
   503: '503 Service Unavailable',
 };
 
-/** WebSocket close codes used by the server. */
+/**
+ * WebSocket close codes the server sends, exactly the table of docs/protocol.md ("WebSocket close codes");
+ * `test/protocol-codes.test.ts` checks both against each other. Never write these numbers anywhere else.
+ */
 export const CloseCodes = {
   /** Server shutting down: reconnect elsewhere. */
   goingAway: 1001,
@@ -43,15 +49,39 @@ export const CloseCodes = {
   policyViolation: 1008,
   /** A frame over the 64 KiB limit. */
   tooBig: 1009,
-  /** Unexpected server fault. */
+  /** Unexpected server fault while opening the socket. */
   internalError: 1011,
+  /** A driver socket replaced by a newer connection of the same driver, on this node or another one. */
+  replaced: 4001,
+  /** Too slow: the socket's queue of reliable frames reached its limit (10,000 frames). */
+  tooSlow: 4008,
 } as const;
 
-/** An error that carries a protocol code; thrown at boundaries, turned into `err` frames or JSON. */
+export type CloseCode = (typeof CloseCodes)[keyof typeof CloseCodes];
+
+/**
+ * Standard RFC 6455 close codes a client (the simulator, tests) sends or receives but the server never
+ * sends itself, so they are not part of the protocol's close-code table.
+ */
+export const ClientCloseCodes = {
+  /** Normal closure: the client is done. */
+  normal: 1000,
+  /** No status code was present in the close frame (reported locally, never sent). */
+  noStatus: 1005,
+} as const;
+
+/**
+ * An error that carries a protocol code; thrown at boundaries, turned into `err` frames or JSON.
+ * It is an answer to a client, not a fault: no stack trace is captured. Capturing one dominated the
+ * cost of refusing a flood of frames (a profile put 84% of a node's time in this constructor).
+ */
 export class ProtocolError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.code = code;
   }
   get httpStatus(): number {

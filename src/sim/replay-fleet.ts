@@ -2,6 +2,7 @@
 import WebSocket from 'ws';
 import { signToken } from '../auth/tokens.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import { ClientCloseCodes } from '../protocol/errors.js';
 import type { PortoFleet } from './replay-porto.js';
 
 export interface ReplayOptions {
@@ -80,7 +81,7 @@ class TaxiSocket {
   }
 
   close(): void {
-    this.ws.close(1000, 'replay done');
+    this.ws.close(ClientCloseCodes.normal, 'replay done');
   }
 }
 

@@ -2,6 +2,7 @@
 import WebSocket from 'ws';
 import { haversineMetres } from '../fleet/geo.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import { ClientCloseCodes, CloseCodes } from '../protocol/errors.js';
 import type { Route } from './road-graph.js';
 import { RouteWalker } from './road-walker.js';
 import type { SimWorld } from './sim-world.js';
@@ -80,8 +81,8 @@ export class SimDriver {
       this.onFrame(f);
     });
     ws.on('close', (code: number) => {
-      // 1001 is the server shutting down; anything else while the sim runs is worth counting.
-      if (!this.w.stopped && code !== 1001) this.error(`socket closed with ${code}`);
+      // Going away is the server shutting down; anything else while the sim runs is worth counting.
+      if (!this.w.stopped && code !== CloseCodes.goingAway) this.error(`socket closed with ${code}`);
       this.phase = 'closed';
       this.dropOffer();
     });
@@ -105,7 +106,7 @@ export class SimDriver {
     return new Promise((resolve) => {
       const t = setTimeout(() => { ws.terminate(); resolve(); }, maxMs);
       ws.once('close', () => { clearTimeout(t); resolve(); });
-      ws.close(1000, 'demo stopping');
+      ws.close(ClientCloseCodes.normal, 'demo stopping');
     });
   }
 

@@ -2,6 +2,7 @@
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { isFinalState } from '../protocol/job-record.js';
+import { ClientCloseCodes, CloseCodes } from '../protocol/errors.js';
 import type { SimFleet } from './sim-driver.js';
 import { simHeaders } from './sim-world.js';
 import type { SimWorld } from './sim-world.js';
@@ -66,7 +67,7 @@ export class SimRiders {
       if (ws.readyState === WebSocket.CLOSED) return resolve();
       const t = setTimeout(() => { ws.terminate(); resolve(); }, maxMs);
       ws.once('close', () => { clearTimeout(t); resolve(); });
-      ws.close(1000, 'demo stopping');
+      ws.close(ClientCloseCodes.normal, 'demo stopping');
     })));
   }
 
@@ -107,7 +108,7 @@ export class SimRiders {
       else if (f.t === 'pos') this.w.counters.posFrames++;
       else if (f.t === 'job' && f.job === job && typeof f.state === 'string') {
         this.w.jobState(job, f.state);
-        if (isFinalState(f.state)) ws.close(1000, 'job finished');
+        if (isFinalState(f.state)) ws.close(ClientCloseCodes.normal, 'job finished');
       }
     });
     let failed = false;
@@ -117,7 +118,7 @@ export class SimRiders {
     });
     ws.on('close', (code: number) => {
       this.sockets.delete(ws);
-      if (!failed && code !== 1000 && code !== 1005 && code !== 1001) this.error(`rider socket closed with ${code}`);
+      if (!failed && code !== ClientCloseCodes.normal && code !== ClientCloseCodes.noStatus && code !== CloseCodes.goingAway) this.error(`rider socket closed with ${code}`);
     });
   }
 

@@ -1,5 +1,6 @@
 // Per-socket delivery with backpressure: reliable frames queue in order, location frames keep only the newest.
 import type { WebSocket } from 'uWebSockets.js';
+import { CloseCodes } from '../protocol/errors.js';
 import type { Role } from '../protocol/messages.js';
 
 /** State kept on every socket (uWS user data). */
@@ -15,6 +16,8 @@ export interface SocketData {
   latest: Map<string, Buffer> | null;
   /** Rider: jobs followed. */
   jobs: Set<string>;
+  /** Rider: the running `sub` action already follows its job (counted in `jobs`, so not again as pending). */
+  subFollowed: boolean;
   /** Ops: subscribed, and to which city (null: all). */
   opsSub: boolean;
   opsCity: string | null;
@@ -24,12 +27,14 @@ export interface SocketData {
   actions: number;
   /** When the socket opened, ms since the epoch (which of two sockets of one driver is newer). */
   openedAt: number;
+  /** Client IP address as text (per-IP socket limit). */
+  ip: string;
 }
 
 export type Sock = WebSocket<SocketData>;
 
-export function newSocketData(role: Role, sub: string): SocketData {
-  return { role, sub, badInRow: 0, closed: false, pending: [], latest: null, jobs: new Set(), opsSub: false, opsCity: null, chain: Promise.resolve(), actions: 0, openedAt: Date.now() };
+export function newSocketData(role: Role, sub: string, ip: string): SocketData {
+  return { role, sub, badInRow: 0, closed: false, pending: [], latest: null, jobs: new Set(), subFollowed: false, opsSub: false, opsCity: null, chain: Promise.resolve(), actions: 0, openedAt: Date.now(), ip };
 }
 
 /** Above this many buffered bytes a socket counts as slow: location frames are held latest-only. */
@@ -72,7 +77,7 @@ export class Delivery {
     if (ud.pending.length > 0) {
       if (ud.pending.length >= MAX_PENDING) {
         ud.closed = true;
-        ws.end(4008, 'too slow: send queue full');
+        ws.end(CloseCodes.tooSlow, 'too slow: send queue full');
         return;
       }
       ud.pending.push(frame);

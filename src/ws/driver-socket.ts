@@ -3,14 +3,13 @@ import type { Ingest } from '../ingest/ingest.js';
 import { FixVerdict } from '../ingest/jump-filter.js';
 import type { JobService } from '../matching/job-service.js';
 import { encodeFrame, msInt } from '../protocol/codec.js';
-import { ProtocolError } from '../protocol/errors.js';
+import { CloseCodes, ProtocolError } from '../protocol/errors.js';
 import type { Fix } from '../protocol/messages.js';
 import { fixNumbersValid, parseDriverMessage } from '../protocol/validate.js';
 import { LOC_OK, LocScratch, decodeLoc } from '../protocol/fast-loc.js';
 import { IdFrame } from '../protocol/id-frame.js';
 import type { Sock } from './delivery.js';
 import { errFrame, replyOk } from './sockets.js';
-import { REPLACED_CLOSE } from './hub.js';
 import type { RoleHandler, SocketDeps } from './sockets.js';
 
 const OVERLOADED_MSG = 'server overloaded: fix not stored, send it again later';
@@ -59,7 +58,7 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       ud.chain = (async () => {
         if (old) {
           old.getUserData().closed = true;
-          old.end(REPLACED_CLOSE, 'replaced by a newer connection');
+          old.end(CloseCodes.replaced, 'replaced by a newer connection');
           // The offer went to the old socket, which is now closed: that counts as a decline.
           await jobs.declineHeldOffer(driver);
         }

@@ -4,12 +4,10 @@ import type { JobRecord } from '../protocol/job-record.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import { statusName } from '../fleet/city-fleet.js';
 import { encodeFrame, msInt } from '../protocol/codec.js';
+import { CloseCodes } from '../protocol/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { Delivery } from './delivery.js';
 import type { Sock } from './delivery.js';
-
-/** Close code of a driver socket replaced by a newer connection of the same driver (protocol: 4001). */
-export const REPLACED_CLOSE = 4001;
 
 /** Ops fleet snapshots go out at most this often, ms. */
 export const FLEET_SNAPSHOT_MS = 500;
@@ -96,7 +94,7 @@ export class Hub implements JobNotifier {
     this.ops.delete(ws);
   }
 
-  /** Close every socket with 1001 (going away), for shutdown. */
+  /** Close every socket with `code` (shutdown: `CloseCodes.goingAway`). */
   closeAll(code: number, reason: string): void {
     for (const ws of [...this.sockets]) {
       const ud = ws.getUserData();
@@ -110,8 +108,8 @@ export class Hub implements JobNotifier {
 
   /**
    * A driver socket opened on another node: if this node holds an older one (by opening time, then node
-   * id, so two nodes always agree which is older) it is closed with 4001 and handed over: its close does
-   * not mark the driver offline, the newer connection owns the driver now. An offer that went only to the
+   * id, so two nodes always agree which is older) it is closed (`CloseCodes.replaced`) and handed over: its
+   * close does not mark the driver offline, the newer connection owns the driver now. An offer that went only to the
    * old socket is left to its timeout (declining it here could race an offer the new socket just got).
    */
   driverOpened(driver: string, node: string, openedAt: number): void {
@@ -125,7 +123,7 @@ export class Hub implements JobNotifier {
     this.metrics.wsHandovers.inc();
     if (ud.closed) return;
     ud.closed = true;
-    ws.cork(() => ws.end(REPLACED_CLOSE, 'replaced by a newer connection on another node'));
+    ws.cork(() => ws.end(CloseCodes.replaced, 'replaced by a newer connection on another node'));
   }
 
   toDriver(driver: string, frame: Buffer): void {

@@ -8,7 +8,7 @@ import { startApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { signToken } from '../../src/auth/tokens.js';
 import { decodeFrame, encodeFrame } from '../../src/protocol/codec.js';
-import { CloseCodes, ErrorCodes } from '../../src/protocol/errors.js';
+import { ClientCloseCodes, CloseCodes, ErrorCodes } from '../../src/protocol/errors.js';
 import type { Role } from '../../src/protocol/messages.js';
 import { mulberry32 } from '../../src/util/random.js';
 import { Gen } from './fuzz-gen.js';
@@ -40,7 +40,7 @@ export interface FuzzReport {
 
 const SECRET = 'fuzz-secret-0123456789abcdef';
 /** Close codes a hostile client may legitimately earn; 1006 (no close frame) never is. */
-const ALLOWED_CLOSES = new Set<number>([1000, 1005, ...Object.values(CloseCodes)]);
+const ALLOWED_CLOSES = new Set<number>([...Object.values(ClientCloseCodes), ...Object.values(CloseCodes)]);
 
 /** Run one seeded fuzz campaign on a fresh embedded node in this process. */
 export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {

@@ -42,6 +42,8 @@ export class Node {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    // Never leave a node that did not come up running behind the test (its cluster object does not exist yet).
+    await this.stop('SIGKILL');
     throw new Error(`node ${this.name} did not become ready: ${this.output}`);
   }
 
