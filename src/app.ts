@@ -22,6 +22,7 @@ import { driverHandler } from './ws/driver-socket.js';
 import { CorsPolicy } from './ws/cors.js';
 import { Hub } from './ws/hub.js';
 import { registerRoutes } from './ws/http-routes.js';
+import { JobRequestLimits } from './ws/job-request-limits.js';
 import { opsHandler } from './ws/ops-socket.js';
 import { riderHandler } from './ws/rider-socket.js';
 import { createUwsApp, listen } from './ws/server.js';
@@ -77,6 +78,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const jobs = new JobService({
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch: cityDispatchOverrides(config.cities),
+    maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider,
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
   await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
@@ -101,6 +103,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     health: async () => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) }),
     staleMs: config.dispatch.staleMs, defaultRadiusM: config.dispatch.radiusM,
     served: new ServedArea(config.cities, fleet.locator), etaMaxDistanceM: config.etaMaxDistanceM,
+    jobLimits: new JobRequestLimits(config.jobLimits, (reason) => metrics.jobRequestsRefused.inc({ reason })),
   });
 
   const stopGauges = startFleetGauges(fleet, metrics);

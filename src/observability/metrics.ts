@@ -40,6 +40,10 @@ export class Metrics {
     for (const k of REJECT_REASONS) if (t[k] > r[k]) this.fixesRejected.inc({ reason: k }, t[k] - r[k]);
     Object.assign(r, t);
   }
+  readonly jobRequestsRefused = new Counter({
+    name: 'taxiway_job_requests_refused_total', help: 'Rider job requests (create, cancel) refused by a limit: rider_rate, ip_rate, open_jobs',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  });
   readonly jobs = new Counter({ name: 'taxiway_jobs_total', help: 'Job state changes, by the state entered', labelNames: ['state'] as const, registers: [this.registry] });
   readonly offerLatency = new Histogram({
     name: 'taxiway_dispatch_offer_latency_seconds',
