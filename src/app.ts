@@ -67,6 +67,8 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     await shared.close();
     throw e;
   }
+  const history = storage;
+  if (history.duplicatesDiscarded) metrics.addStoredDuplicateSource(() => history.duplicatesDiscarded!());
   const ingest = new Ingest(fleet, storage, metrics);
   const etaService = await EtaService.open({
     cities: config.cities, locator: fleet.locator, store: shared.etaStore, logger: logger.child({ c: 'eta' }),

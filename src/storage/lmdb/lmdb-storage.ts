@@ -11,7 +11,7 @@ import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobReco
 import { silentLogger, type StorageLogger } from '../storage-logger.js';
 
 type EventKey = [job: string, seq: number];
-/** A chunk of one driver's fixes within one time slice; `seq` orders writes (a later chunk wins on a repeated ts). */
+/** A chunk of one driver's fixes within one time slice; `seq` orders writes (the earliest chunk wins on a repeated ts). */
 type ChunkKey = [driver: string, slice: number, seq: number];
 type PartyKey = [party: JobParty, id: string, createdTs: number, job: string];
 
@@ -28,7 +28,8 @@ export interface LmdbStorageOptions {
  *   fixes within one 60 s slice (the chunk codec both adapters share, chunk-codec.ts: 19-43 bytes a fix). Each batch
  *   handed over by ingest becomes one put per driver and slice instead of one per fix: LMDB commits
  *   about half a million puts a second on its write thread, but several million fixes in chunks.
- *   Reads merge a slice's chunks; a ts written twice keeps the later write (idempotent, last wins).
+ *   Reads merge a slice's chunks in key (write) order and keep the first copy of a ts (first write wins):
+ *   a resent (driver, ts) is stored physically in its own chunk but never read back (docs/storage.md).
  * - `jobs`: key job id; value the latest JobRecord (the snapshot of the highest seq seen).
  * - `job_events`: key [jobId, seq]; value { ts, state, by, snapshot }.
  * - `jobs_by_party`: key [party, id, created_ts ms, jobId]; value true. Read backwards for newest first.
@@ -42,6 +43,8 @@ export class LmdbStorage implements Storage {
   /** Per live job, the highest event seq this process wrote (see appendJobEvent). */
   private readonly lastSeq = new Map<string, number>();
   private droppedAfterClose = 0;
+  /** Stored copies of a (driver, ts) that track reads met and discarded (first write wins). */
+  private duplicates = 0;
 
   private constructor(
     private readonly root: RootDatabase,
@@ -102,7 +105,8 @@ export class LmdbStorage implements Storage {
     const n = clampLimit(limit);
     const points: TrackPoint[] = [];
     if (!isQueryableRange(fromMs, toMs)) return { points };
-    // Slice by slice (a slice's chunks are adjacent keys): merge its chunks, later writes winning, then
+    // Slice by slice (a slice's chunks are adjacent keys, in write order): merge its chunks, the first write
+    // of a ts winning, then
     // emit in ts order; one point past the page tells whether another page follows and where.
     const first = Number.isFinite(fromMs) ? sliceOf(Math.max(fromMs, -MAX_ABS_TS)) : -Infinity;
     const last = Number.isFinite(toMs) ? sliceOf(Math.min(toMs, MAX_ABS_TS)) + SLICE_MS : Infinity;
@@ -125,7 +129,9 @@ export class LmdbStorage implements Storage {
         slice = key[1];
       }
       decodeChunk(key[1], value, (ts, v) => {
-        if (ts >= fromMs && ts < toMs) merged.set(ts, v);
+        if (!(ts >= fromMs && ts < toMs)) return;
+        if (merged.has(ts)) this.duplicates++;
+        else merged.set(ts, v);
       });
     }
     return emit() ?? { points };
@@ -227,6 +233,10 @@ export class LmdbStorage implements Storage {
       this.log.error({ err }, 'lmdb health read failed');
       return false;
     }
+  }
+
+  duplicatesDiscarded(): number {
+    return this.duplicates;
   }
 
   /** Counters for metrics: fixes awaiting retry and fixes given up on (including after close). */
