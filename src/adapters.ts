@@ -55,7 +55,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
     // Restored timers wait at least one offer timeout after start-up: drivers get that long to reconnect.
     const timers = new MemoryTimers(state.table<StoredTimer>('timers'), config.dispatch.offerTimeoutMs);
     timers.onError = onTimerError;
-    const repo = new MemoryJobRepo(undefined, { docs: state.table('jobs'), offers: state.table('offers'), active: state.table('active') });
+    const repo = new MemoryJobRepo(config.finishedJobs, { docs: state.table('jobs'), offers: state.table('offers'), active: state.table('active') });
     if (repo.liveCount > 0) logger.info({ jobs: repo.liveCount }, 'live jobs resumed from the data dir');
     const bus = new MemoryBus();
     metrics.watchBus(bus);
@@ -89,7 +89,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
   const bus = new RedisBus(main, sub, prefix);
   bus.onError = (err, channel) => logger.warn({ err: String(err), channel }, 'bus message failed');
   metrics.watchBus(bus);
-  const repo = new RedisJobRepo(main, prefix);
+  const repo = new RedisJobRepo(main, prefix, config.finishedJobs);
   const timers = new BullmqTimers(queueConn, workerConn, prefix);
   timers.onError = onTimerError;
   const mirror = new RedisFleetMirror({

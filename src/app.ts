@@ -22,6 +22,7 @@ import { driverHandler } from './ws/driver-socket.js';
 import { CorsPolicy } from './ws/cors.js';
 import { Hub } from './ws/hub.js';
 import { registerRoutes } from './ws/http-routes.js';
+import { JobRequestLimits } from './ws/job-request-limits.js';
 import { opsHandler } from './ws/ops-socket.js';
 import { riderHandler } from './ws/rider-socket.js';
 import { createUwsApp, listen } from './ws/server.js';
@@ -63,6 +64,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     await shared.close();
     throw e;
   }
+  if (storage.duplicatesDiscarded) metrics.addStoredDuplicateSource(() => storage.duplicatesDiscarded!());
   const ingest = new Ingest(fleet, storage, metrics, { budget: config.fixBudget });
   const etaService = await EtaService.open({
     cities: config.cities, locator: fleet.locator, store: shared.etaStore, logger: logger.child({ c: 'eta' }),
@@ -77,6 +79,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const jobs = new JobService({
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch: cityDispatchOverrides(config.cities),
+    maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider,
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
   await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
@@ -101,6 +104,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     health: async () => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) }),
     staleMs: config.dispatch.staleMs, defaultRadiusM: config.dispatch.radiusM,
     served: new ServedArea(config.cities, fleet.locator), etaMaxDistanceM: config.etaMaxDistanceM,
+    jobLimits: new JobRequestLimits(config.jobLimits, (reason) => metrics.jobRequestsRefused.inc({ reason })),
   });
 
   const stopGauges = startFleetGauges(fleet, metrics);

@@ -4,19 +4,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MemoryJobRepo } from '../src/matching/memory-job-repo.js';
-import type { JobRepo } from '../src/matching/job-repo.js';
+import type { FinishedRetention, JobRepo } from '../src/matching/job-repo.js';
 import { LmdbState } from '../src/storage/lmdb/lmdb-state.js';
 import { jobRepoContract } from './contract/job-repo-contract.js';
 
-jobRepoContract(t, 'memory', async () => new MemoryJobRepo());
+jobRepoContract(t, 'memory', async (retention) => new MemoryJobRepo(retention));
 
 const root = mkdtempSync(path.join(tmpdir(), 'taxiway-jobrepo-'));
 t.teardown(() => rmSync(root, { recursive: true, force: true }));
 const states = new Map<JobRepo, { dir: string; state: LmdbState }>();
 let n = 0;
-function openAt(dir: string): MemoryJobRepo {
+function openAt(dir: string, retention?: Partial<FinishedRetention>): MemoryJobRepo {
   const state = LmdbState.open(dir);
-  const repo = new MemoryJobRepo(undefined, { docs: state.table('jobs'), offers: state.table('offers'), active: state.table('active') });
+  const repo = new MemoryJobRepo(retention, { docs: state.table('jobs'), offers: state.table('offers'), active: state.table('active') });
   const close = repo.close.bind(repo);
   // Closing the repository also closes (and so flushes) its LMDB environment, as the app's shutdown does.
   repo.close = async () => {
@@ -26,7 +26,7 @@ function openAt(dir: string): MemoryJobRepo {
   states.set(repo, { dir, state });
   return repo;
 }
-jobRepoContract(t, 'memory + lmdb', async () => openAt(path.join(root, `r${n++}`)), {
+jobRepoContract(t, 'memory + lmdb', async (retention) => openAt(path.join(root, `r${n++}`), retention), {
   reopen: async (closed) => openAt(states.get(closed)!.dir),
 });
 
@@ -42,6 +42,6 @@ t.test('live state: a write after close is reported and dropped, never thrown (l
   t.equal(errors.length, 2);
   t.match(errors[0], /closed/);
   const again = LmdbState.open(path.join(root, 'closed'));
-  t.same(again.table('x').entries(), [['a', { v: 1 }]], 'what was written before close is there');
+  t.same([...again.table('x').entries()], [['a', { v: 1 }]], 'what was written before close is there');
   await again.close();
 });

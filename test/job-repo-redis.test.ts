@@ -2,6 +2,7 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { RedisJobRepo } from '../src/matching/redis-job-repo.js';
+import type { FinishedRetention } from '../src/matching/job-repo.js';
 import { jobRepoContract } from './contract/job-repo-contract.js';
 import { redisSkip, stopTestRedis, testPrefix, testRedisUrl } from './helpers/redis.js';
 
@@ -15,14 +16,14 @@ else {
     await stopTestRedis();
   });
   const prefixes = new Map<RedisJobRepo, string>();
-  const open = (prefix: string): RedisJobRepo => {
+  const open = (prefix: string, retention?: Partial<FinishedRetention>): RedisJobRepo => {
     const r = new Redis(url);
     conns.push(r);
-    const repo = new RedisJobRepo(r, prefix);
+    const repo = new RedisJobRepo(r, prefix, retention);
     prefixes.set(repo, prefix);
     return repo;
   };
-  jobRepoContract(t, 'redis', async () => open(testPrefix()), {
+  jobRepoContract(t, 'redis', async (retention) => open(testPrefix(), retention), {
     // Another node (or this one restarted) on the same keys.
     reopen: async (closed) => open(prefixes.get(closed as RedisJobRepo)!),
   });

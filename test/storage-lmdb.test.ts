@@ -68,4 +68,23 @@ t.test('LmdbStorage specifics', async (t) => {
     await t.rejects(s.appendJobEvent({ job: 'j', seq: 0, ts: T0, state: 'dispatching', by: 'system', snapshot }), TypeError);
     await t.rejects(s.appendJobEvent({ job: 'j', seq: 1.5, ts: T0, state: 'dispatching', by: 'system', snapshot }), TypeError);
   });
+
+  t.test('first write wins across a restart with the clock set back an hour', async (t) => {
+    const { dir, storage: s1 } = await fresh();
+    s1.appendFixes([{ driver: 'd', ts: T0, lat: 1, lng: 2, hdg: 3, spd: 4, acc: 5 }]);
+    await s1.close();
+    // The write seq of the next run must still sort after the first run's chunks.
+    const realNow = Date.now;
+    Date.now = () => realNow() - 3_600_000;
+    let s2: LmdbStorage;
+    try {
+      s2 = await LmdbStorage.open(dir);
+    } finally {
+      Date.now = realNow;
+    }
+    t.teardown(() => s2.close());
+    s2.appendFixes([fix('d', T0)]);
+    await s2.flush();
+    t.strictSame((await s2.track('d', T0, T0 + 1, 10)).points, [[T0, 1, 2, 3, 4, 5]]);
+  });
 });

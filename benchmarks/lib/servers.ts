@@ -25,6 +25,9 @@ export interface TaxiwayServerOptions {
   heapMb?: number;
 }
 
+/** The benches create jobs far faster than any real rider (one rider, full speed, from one address): lift the job limits. */
+const BENCH_JOB_LIMITS = { TAXIWAY_JOB_RATE_PER_RIDER: '0', TAXIWAY_JOB_RATE_PER_IP: '0', TAXIWAY_MAX_OPEN_JOBS_PER_RIDER: '1000000' };
+
 export async function startTaxiway(o: TaxiwayServerOptions = {}): Promise<RunningServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taxiway-bench-'));
   const execArgv: string[] = [];
@@ -46,7 +49,7 @@ export async function startTaxiway(o: TaxiwayServerOptions = {}): Promise<Runnin
       // Load generators send flat out from each simulated driver: the per-driver fix budget would measure
       // itself, not the pipeline, so it is off here (ingest-core.ts measures its cost per fix).
       TAXIWAY_FIX_BUDGET_RATE: '0',
-      ...(o.env ?? {}),
+      ...BENCH_JOB_LIMITS, ...(o.env ?? {}),
     },
   });
   const ready = await child.wait<{ port: number; pid: number; secret: string }>('ready', 60_000);

@@ -9,6 +9,7 @@ import { ConfigError } from './config-error.js';
 import { corsOrigins } from './cors-origins.js';
 import type { EnvSource } from './config-error.js';
 import type { DispatchSettings } from './dispatch-settings.js';
+import type { FinishedRetention, JobLimitSettings } from './job-limit-settings.js';
 import { fixBudgetFromEnv } from './fix-budget.js';
 import type { FixBudget } from './fix-budget.js';
 import type { WsLimits } from './ws-limits.js';
@@ -62,6 +63,10 @@ export interface Config {
    * `to`, metres (straight line). Beyond it the request is refused as a probable lat/lng swap.
    */
   etaMaxDistanceM: number;
+  /** Limits on riders' job requests (create and cancel). */
+  jobLimits: JobLimitSettings;
+  /** How long and how many final jobs the job repository keeps beside the live ones. */
+  finishedJobs: FinishedRetention;
   mode: 'embedded' | 'cluster';
 }
 
@@ -118,6 +123,12 @@ export function loadConfig(src: EnvSource): Config {
     migrateOnStart: flagSetting(src, 'TAXIWAY_MIGRATE'),
     corsOrigins: corsOrigins(src.TAXIWAY_CORS_ORIGINS),
     etaMaxDistanceM: numberSetting(src, 'TAXIWAY_ETA_MAX_DISTANCE_M'),
+    jobLimits: {
+      perRider: { ratePerS: numberSetting(src, 'TAXIWAY_JOB_RATE_PER_RIDER'), burst: numberSetting(src, 'TAXIWAY_JOB_BURST_PER_RIDER') },
+      perIp: { ratePerS: numberSetting(src, 'TAXIWAY_JOB_RATE_PER_IP'), burst: numberSetting(src, 'TAXIWAY_JOB_BURST_PER_IP') },
+      maxOpenPerRider: numberSetting(src, 'TAXIWAY_MAX_OPEN_JOBS_PER_RIDER'),
+    },
+    finishedJobs: { ttlMs: numberSetting(src, 'TAXIWAY_FINISHED_JOB_TTL_MS'), maxKept: numberSetting(src, 'TAXIWAY_FINISHED_JOBS_KEPT') },
     mode,
   };
 }

@@ -135,6 +135,11 @@ export class Dispatcher {
     ).catch((err: unknown) => this.d.logger.warn({ err, job: id }, 'dispatch watchdog not armed'));
   }
 
+  /** Disarm the watchdog of a job that was never stored (its create was refused). */
+  unwatch(id: string): Promise<void> {
+    return this.d.timers.cancel(DISPATCH_CHECK_TIMER, id).catch((err: unknown) => this.d.logger.warn({ err, job: id }, 'dispatch watchdog not disarmed'));
+  }
+
   /** (Re)arm the job's dispatch watchdog (replaces an earlier one). */
   private watch(id: string): Promise<void> {
     return this.d.timers.schedule(DISPATCH_CHECK_TIMER, id, DISPATCH_CHECK_MS, { job: id });

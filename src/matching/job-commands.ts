@@ -28,6 +28,15 @@ export interface JobCommandsDeps {
   eta: EtaModel;
   notifier: JobNotifier;
   clock: Clock;
+  /** Most live jobs one rider may hold (across every node); unlimited when absent. */
+  maxOpenJobsPerRider?: number;
+}
+
+/** A rider at its open-jobs cap asked for another job: 409 `conflict` (waiting helps only once a job ends). */
+export class OpenJobsCapError extends ProtocolError {
+  constructor(readonly max: number) {
+    super('conflict', `rider already has ${max} open jobs (the most allowed, TAXIWAY_MAX_OPEN_JOBS_PER_RIDER): cancel one or wait for one to end`);
+  }
 }
 
 /** What a driver may do to a job (the `t` of its frame). */
@@ -36,7 +45,10 @@ export type DriverKind = 'accept' | 'decline' | 'arrived' | 'start' | 'complete'
 export class JobCommands {
   constructor(private readonly d: JobCommandsDeps) {}
 
-  /** Create a job for `rider`, run its first dispatch step, and return it. bad_request outside every city. */
+  /**
+   * Create a job for `rider`, run its first dispatch step, and return it. bad_request outside every city;
+   * conflict when the rider already holds `maxOpenJobsPerRider` live jobs.
+   */
   async create(rider: string, pickup: LatLng, dropoff: LatLng | null, product: string): Promise<JobRecord> {
     const city = this.d.fleet.locator.locate(pickup.lat, pickup.lng);
     if (city === null) throw new ProtocolError('bad_request', 'pickup is outside every served city');
@@ -46,7 +58,12 @@ export class JobCommands {
       created_ts: now, updated_ts: now, times: { dispatching: now },
     };
     const doc: JobDoc = { rec, seq: 1, attempts: 0, offer: null, offerExpires: 0, tried: [], version: 1 };
-    await Promise.all([this.d.ledger.insert(doc), this.d.dispatcher.watchNew(rec.id)]);
+    const max = this.d.maxOpenJobsPerRider;
+    const [created] = await Promise.all([this.d.ledger.insert(doc, max), this.d.dispatcher.watchNew(rec.id)]);
+    if (created === 'rider_cap') {
+      await this.d.dispatcher.unwatch(rec.id);
+      throw new OpenJobsCapError(max!);
+    }
     this.d.dispatcher.searching(rec.id, now);
     this.d.ledger.recorded(doc, 'rider');
     await this.d.dispatcher.dispatch(rec.id);

@@ -7,7 +7,7 @@ import type { JobRecord } from '../protocol/job-record.js';
 import type { JobStore } from '../storage/ports.js';
 import type { JobNotifier } from '../bus/deliveries.js';
 import type { Clock } from '../util/clock.js';
-import type { ClaimOp, CommitResult, JobDoc, JobRepo } from './job-repo.js';
+import type { ClaimOp, CommitResult, CreateResult, JobDoc, JobRepo } from './job-repo.js';
 import { ASSIGNED_STATES, nextState } from './job-states.js';
 import type { JobEventKind } from './job-states.js';
 import { jobFrame } from './job-frames.js';
@@ -54,9 +54,12 @@ export class JobLedger {
     return this.d.repo.get(id);
   }
 
-  /** Store a new job (version 1); the caller records its first event once the rest of its set-up is done. */
-  insert(doc: JobDoc): Promise<void> {
-    return this.d.repo.create(doc);
+  /**
+   * Store a new job (version 1); the caller records its first event once the rest of its set-up is done.
+   * 'rider_cap' (nothing stored) when its rider already has `maxOpenOfRider` live jobs.
+   */
+  insert(doc: JobDoc, maxOpenOfRider?: number): Promise<CreateResult> {
+    return this.d.repo.create(doc, maxOpenOfRider);
   }
 
   /**

@@ -11,7 +11,7 @@ import type { Timers } from '../bus/timers.js';
 import type { JobNotifier } from '../bus/deliveries.js';
 import { systemClock } from '../util/clock.js';
 import type { Clock } from '../util/clock.js';
-import type { JobRepo } from './job-repo.js';
+import type { JobListQuery, JobPage, JobRepo } from './job-repo.js';
 import { JobLedger } from './job-ledger.js';
 import type { RecordedListener } from './job-ledger.js';
 import { Dispatcher } from './dispatcher.js';
@@ -38,6 +38,8 @@ export interface JobServiceDeps {
   recordedListeners?: readonly RecordedListener[];
   /** Time source; the system clock unless a test moves time by hand. */
   clock?: Clock;
+  /** Most live jobs one rider may hold; unlimited when absent. */
+  maxOpenJobsPerRider?: number;
 }
 
 /**
@@ -64,7 +66,7 @@ export class JobService {
     this.active = new ActiveJobs(d.notifier, d.eta, clock);
     this.commands = new JobCommands({
       ledger: this.ledger, dispatcher: this.dispatcher, active: this.active, repo: d.repo, store: d.store,
-      fleet: d.fleet, eta: d.eta, notifier: d.notifier, clock,
+      fleet: d.fleet, eta: d.eta, notifier: d.notifier, clock, maxOpenJobsPerRider: d.maxOpenJobsPerRider,
     });
   }
 
@@ -89,6 +91,11 @@ export class JobService {
 
   create(rider: string, pickup: LatLng, dropoff: LatLng | null, product: string): Promise<JobRecord> {
     return this.commands.create(rider, pickup, dropoff, product);
+  }
+
+  /** A page of the jobs the repository holds (live ones and recently finished ones), newest first. */
+  list(q: JobListQuery): Promise<JobPage> {
+    return this.d.repo.list(q);
   }
 
   find(id: string): Promise<JobRecord | undefined> {

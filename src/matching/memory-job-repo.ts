@@ -1,7 +1,7 @@
 // In-memory JobRepo (embedded mode): the same compare-and-set and claim rules as the Redis adapter, optionally written through to disk.
 import type { StateTable } from '../storage/live-state.js';
-import type { ClaimOp, CommitResult, JobDoc, JobRepo } from './job-repo.js';
-import { OFFER_CLAIM_GRACE_MS } from './job-repo.js';
+import type { ClaimOp, CommitResult, CreateResult, FinishedRetention, JobDoc, JobListQuery, JobPage, JobRepo } from './job-repo.js';
+import { DEFAULT_FINISHED_RETENTION, OFFER_CLAIM_GRACE_MS, listMatch } from './job-repo.js';
 import { FINAL_STATES } from '../protocol/job-record.js';
 
 /** Durable copies of the repository's maps (embedded mode: `LmdbState` tables in the data dir). */
@@ -15,25 +15,32 @@ export interface JobRepoTables {
  * Without `tables` the state lives and dies with the process. With them every change is written through
  * (a commit's document and claim changes in one LMDB transaction) and a new instance starts from what is
  * stored, so live jobs, offers and active claims survive a restart of the embedded server.
+ *
+ * Memory is bounded by live jobs: final jobs are kept only within `retention` (time and count; they live
+ * in storage), and their table rows go with them. Start-up walks the table lazily and loads live jobs
+ * plus at most `retention.maxKept` final ones still within the TTL (any of them, not necessarily the
+ * newest); every other final row is removed, so a data dir holding many finished jobs (older versions
+ * kept them a day) never has to fit in memory.
  */
 export class MemoryJobRepo implements JobRepo {
   private readonly docs = new Map<string, JobDoc>();
   private readonly offers = new Map<string, { job: string; until: number }>();
   private readonly active = new Map<string, string>();
+  /** Final jobs held, with when they ended (ms); insertion order is the eviction order. */
   private readonly finishedAt = new Map<string, number>();
+  /** Creation order of held jobs (the list order): a counter, so equal `created_ts` still sort. */
+  private readonly order = new Map<string, number>();
+  private nextOrder = 1;
+  /** Live job ids of each rider (for the open-jobs cap). */
+  private readonly riderOpen = new Map<string, Set<string>>();
+  private readonly retention: FinishedRetention;
   private sweeper: NodeJS.Timeout;
 
-  /** @param finishedTtlMs how long final jobs stay readable here, ms */
-  constructor(private readonly finishedTtlMs = 24 * 3600_000, private readonly tables: JobRepoTables | null = null) {
-    if (tables) {
-      for (const [id, d] of tables.docs.entries()) {
-        this.docs.set(id, d);
-        if (FINAL_STATES.has(d.rec.state)) this.finishedAt.set(id, d.rec.updated_ts);
-      }
-      for (const [driver, o] of tables.offers.entries()) this.offers.set(driver, o);
-      for (const [driver, job] of tables.active.entries()) this.active.set(driver, job);
-    }
-    this.sweeper = setInterval(() => this.sweep(Date.now()), Math.min(60_000, finishedTtlMs));
+  /** @param retention how long and how many final jobs stay readable here (default: DEFAULT_FINISHED_RETENTION) */
+  constructor(retention: Partial<FinishedRetention> = {}, private readonly tables: JobRepoTables | null = null) {
+    this.retention = { ...DEFAULT_FINISHED_RETENTION, ...retention };
+    if (tables) this.load(tables, Date.now());
+    this.sweeper = setInterval(() => this.sweep(Date.now()), Math.min(60_000, this.retention.ttlMs));
     this.sweeper.unref();
   }
 
@@ -42,11 +49,35 @@ export class MemoryJobRepo implements JobRepo {
     return this.docs.size - this.finishedAt.size;
   }
 
-  async create(doc: JobDoc): Promise<void> {
+  /** Every job held, live and final (for tests of the memory bound). */
+  get heldCount(): number {
+    return this.docs.size;
+  }
+
+  async create(doc: JobDoc, maxOpenOfRider?: number): Promise<CreateResult> {
     if (this.docs.has(doc.rec.id)) throw new Error(`job ${doc.rec.id} exists`);
+    if (maxOpenOfRider !== undefined && (this.riderOpen.get(doc.rec.rider)?.size ?? 0) >= maxOpenOfRider) return 'rider_cap';
     const stored = structuredClone({ ...doc, version: 1 });
-    this.docs.set(doc.rec.id, stored);
+    this.hold(stored);
     this.tables?.docs.put(doc.rec.id, stored);
+    return 'ok';
+  }
+
+  async openJobsOf(rider: string): Promise<number> {
+    return this.riderOpen.get(rider)?.size ?? 0;
+  }
+
+  async list(q: JobListQuery): Promise<JobPage> {
+    const before = q.cursor === undefined ? Infinity : Number(q.cursor);
+    const hits: Array<[number, JobDoc]> = [];
+    for (const [id, d] of this.docs) {
+      const o = this.order.get(id)!;
+      if (o < before && listMatch(d.rec, q, this.finishedAt.has(id))) hits.push([o, d]);
+    }
+    hits.sort((a, b) => b[0] - a[0]);
+    const page = hits.slice(0, q.limit);
+    const next = hits.length > q.limit ? String(page[page.length - 1]![0]) : null;
+    return { jobs: page.map(([, d]) => structuredClone(d.rec)), next };
   }
 
   async get(id: string): Promise<JobDoc | undefined> {
@@ -83,7 +114,7 @@ export class MemoryJobRepo implements JobRepo {
     const stored = structuredClone({ ...doc, version: expectedVersion + 1 });
     this.docs.set(id, stored);
     this.tables?.docs.put(id, stored);
-    if (FINAL_STATES.has(doc.rec.state)) this.finishedAt.set(id, now);
+    if (FINAL_STATES.has(doc.rec.state)) this.finished(id, cur.rec.rider, now);
     return 'ok';
   }
 
@@ -127,13 +158,55 @@ export class MemoryJobRepo implements JobRepo {
     else this.tables?.active.remove(driver);
   }
 
-  private sweep(now: number): void {
-    for (const [id, at] of this.finishedAt) {
-      if (now - at >= this.finishedTtlMs) {
-        this.docs.delete(id);
-        this.finishedAt.delete(id);
-        this.tables?.docs.remove(id);
-      }
+  /** Take a stored doc into the maps (create, start-up). */
+  private hold(d: JobDoc): void {
+    const id = d.rec.id;
+    this.docs.set(id, d);
+    this.order.set(id, this.nextOrder++);
+    if (FINAL_STATES.has(d.rec.state)) return;
+    let open = this.riderOpen.get(d.rec.rider);
+    if (!open) this.riderOpen.set(d.rec.rider, (open = new Set()));
+    open.add(id);
+  }
+
+  /** Job `id` of `rider` became final at `now`: no longer open; kept within the retention bound. */
+  private finished(id: string, rider: string, now: number): void {
+    const open = this.riderOpen.get(rider);
+    if (open?.delete(id) && open.size === 0) this.riderOpen.delete(rider);
+    this.finishedAt.delete(id); // re-inserted last: eviction order is finish order
+    this.finishedAt.set(id, now);
+    while (this.finishedAt.size > this.retention.maxKept) this.drop(this.finishedAt.keys().next().value!);
+  }
+
+  /** Forget a final job here and in the table (storage keeps it). */
+  private drop(id: string): void {
+    this.docs.delete(id);
+    this.order.delete(id);
+    this.finishedAt.delete(id);
+    this.tables?.docs.remove(id);
+  }
+
+  /**
+   * Start-up: live jobs in creation time order, final ones within the retention bound; final rows beyond
+   * it are removed as the table is walked (never all held at once).
+   */
+  private load(tables: JobRepoTables, now: number): void {
+    const live: JobDoc[] = [];
+    for (const [id, d] of tables.docs.entries()) {
+      if (!FINAL_STATES.has(d.rec.state)) live.push(d);
+      else if (now - d.rec.updated_ts < this.retention.ttlMs && this.finishedAt.size < this.retention.maxKept) {
+        this.hold(d);
+        this.finishedAt.set(id, d.rec.updated_ts);
+      } else tables.docs.remove(id);
     }
+    live.sort((a, b) => a.rec.created_ts - b.rec.created_ts);
+    for (const d of live) this.hold(d);
+    for (const [driver, o] of tables.offers.entries()) this.offers.set(driver, o);
+    for (const [driver, job] of tables.active.entries()) this.active.set(driver, job);
+  }
+
+  private sweep(now: number): void {
+    // Not stopped at the first young entry: jobs loaded at start-up are not in finish order.
+    for (const [id, at] of this.finishedAt) if (now - at >= this.retention.ttlMs) this.drop(id);
   }
 }

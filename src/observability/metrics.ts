@@ -40,6 +40,30 @@ export class Metrics {
     for (const k of REJECT_REASONS) if (t[k] > r[k]) this.fixesRejected.inc({ reason: k }, t[k] - r[k]);
     Object.assign(r, t);
   }
+  readonly jobRequestsRefused = new Counter({
+    name: 'taxiway_job_requests_refused_total', help: 'Rider job requests (create, cancel) refused by a limit: rider_rate, ip_rate, open_jobs',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  });
+  /** Sources of storage's discarded duplicates (HistoryStore.duplicatesDiscarded), summed on collect. */
+  private readonly storedDuplicateSources: Array<() => number> = [];
+  private storedDuplicatesReported = 0;
+  readonly fixDuplicatesStored: Counter = new Counter({
+    name: 'taxiway_fix_duplicates_stored_total',
+    help: 'Copies of an already stored (driver, ts) that storage discarded, first write winning (memory: at write; LMDB, Cassandra: at each track read that meets one)',
+    registers: [this.registry],
+    collect: () => {
+      let n = 0;
+      for (const f of this.storedDuplicateSources) n += f();
+      if (n > this.storedDuplicatesReported) this.fixDuplicatesStored.inc(n - this.storedDuplicatesReported);
+      this.storedDuplicatesReported = Math.max(n, this.storedDuplicatesReported);
+    },
+  });
+
+  /** Adds a running total of duplicates discarded by storage (a history store's `duplicatesDiscarded`). */
+  addStoredDuplicateSource(total: () => number): void {
+    this.storedDuplicateSources.push(total);
+  }
+
   readonly jobs = new Counter({ name: 'taxiway_jobs_total', help: 'Job state changes, by the state entered', labelNames: ['state'] as const, registers: [this.registry] });
   readonly offerLatency = new Histogram({
     name: 'taxiway_dispatch_offer_latency_seconds',

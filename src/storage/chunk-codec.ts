@@ -29,7 +29,9 @@ export function isChunkableTs(ts: number): boolean {
  * Layout: u8 version, u16 count, then per fix: u16 ms since the slice start, u8 presence bits
  * (hdg, spd, acc), f64 lat, f64 lng, then f64 for each present optional value. 19-43 bytes a fix;
  * values stay exact float64 so every adapter reads back bit for bit what ingest accepted. Fixes are
- * stored in arrival order and a ts may repeat (a resent fix): readers let the later copy win.
+ * stored in arrival order and a ts may repeat (a resent fix): readers keep the FIRST copy (first
+ * write wins: the earliest chunk in write order, then the earliest position within a chunk) and
+ * discard the rest, so a stored fix never changes.
  * Both adapters store this format (LMDB values, Cassandra `fix_chunks.fixes`): changing it needs a
  * new VERSION that decodeChunk still reads next to this one.
  */

@@ -13,7 +13,7 @@ export type ChunkSink = (driver: string, slice: number, chunk: Buffer, fixes: nu
  * read when the batch has driver keys) to find the driver's group, and a linked list of fix indices per
  * group (typed arrays). `group` leaves the groups readable until its next call: LMDB encodes each group
  * as one chunk (`encode`), Cassandra appends each group to the driver's open chunk. Fixes keep their
- * arrival order inside a group (the read side lets a later copy of a ts win, so order matters).
+ * arrival order inside a group (the read side keeps the first copy of a ts, so order matters).
  */
 export class ChunkGrouper {
   /** driver → its newest group in this batch; older groups of the same driver chain through gPrev. */

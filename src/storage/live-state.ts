@@ -8,14 +8,14 @@
  * - `put` copies the value before returning: later changes to the object do not reach the table;
  *   the last write of a key wins; removing an absent key does nothing;
  * - the writes of one event-loop turn are committed together (after a crash: all of them or none);
- * - `entries()` returns every entry committed (at least everything written before the last
+ * - `entries()` yields every entry committed (at least everything written before the last
  *   `flushed()` resolved), in ascending key order (UTF-8 bytes); it is meant for start-up, not hot paths.
  */
 export interface StateTable<T> {
   put(key: string, value: T): void;
   remove(key: string): void;
-  /** Every stored entry, in key order (read once, at start-up). */
-  entries(): Array<[string, T]>;
+  /** Every stored entry, in key order, read lazily as iterated (at start-up; never all held at once by the adapter). */
+  entries(): Iterable<[string, T]>;
 }
 
 /**

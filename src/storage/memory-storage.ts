@@ -32,6 +32,8 @@ export class MemoryStorage implements Storage {
   private readonly byParty = new Map<string, Map<string, number>>();
   private closed = false;
   private readonly log: StorageLogger;
+  /** Copies of an already stored (driver, ts) discarded at write (first write wins). */
+  private duplicates = 0;
 
   constructor(opts: { logger?: StorageLogger } = {}) {
     this.log = opts.logger ?? silentLogger;
@@ -117,6 +119,10 @@ export class MemoryStorage implements Storage {
     return out;
   }
 
+  duplicatesDiscarded(): number {
+    return this.duplicates;
+  }
+
   async flush(): Promise<void> {}
 
   async close(): Promise<void> {
@@ -139,7 +145,7 @@ export class MemoryStorage implements Storage {
     }
     const i = lowerBound(tr.ts, ts);
     if (tr.ts[i] === ts) {
-      tr.values[i] = v; // same (driver, ts): last write wins
+      this.duplicates++; // same (driver, ts): the first write stays, the copy is not stored
       return;
     }
     tr.ts.splice(i, 0, ts);

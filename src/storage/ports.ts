@@ -20,7 +20,10 @@ export type { JobEvent, JobRecord };
  * Location history. Guarantees:
  * - `appendFixes` takes ownership of nothing (it copies what it needs before returning, so a FixBatch may
  *   be cleared and refilled at once) and never throws for storage outages: the adapter buffers and retries; fixes are durable once `flush()` resolves.
- * - Writing the same (driver, ts) twice stores one fix (idempotent; the last write wins).
+ * - First write wins: a fix is never changed once accepted. Writing a (driver, ts) that the store already
+ *   holds (any age it still keeps, any values, in the same batch or years later) is a duplicate: `track`
+ *   keeps returning the first write, exactly, once. Adapters may keep the duplicate's bytes physically
+ *   (LMDB and Cassandra do, see docs/storage.md) but never let them be read.
  * - `track` returns fixes with from <= ts < to, ordered by ts ascending, at most `limit`.
  */
 export interface HistoryStore {
@@ -31,6 +34,12 @@ export interface HistoryStore {
    * Adapters that spill to disk themselves (Cassandra's spool) may leave it out.
    */
   backlog?(): number;
+  /**
+   * Duplicates this adapter has discarded so far (first write wins), for `taxiway_fix_duplicates_stored_total`.
+   * The memory adapter counts each at write; LMDB and Cassandra find them when a `track` read merges a
+   * slice, so a stored duplicate is counted once per read that meets it.
+   */
+  duplicatesDiscarded?(): number;
   track(driver: string, fromMs: number, toMs: number, limit: number): Promise<TrackPage>;
 }
 

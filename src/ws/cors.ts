@@ -41,7 +41,11 @@ export class CorsPolicy {
   writeHeaders(res: HttpResponse, origin: string): void {
     if (!this.enabled) return;
     const allow = this.allowed(origin);
-    if (allow !== null) res.writeHeader('access-control-allow-origin', allow);
+    if (allow !== null) {
+      res.writeHeader('access-control-allow-origin', allow);
+      // A browser app may read Retry-After of a 429 only when it is exposed (not a CORS-safelisted header).
+      res.writeHeader('access-control-expose-headers', 'Retry-After');
+    }
     if (!this.any) res.writeHeader('vary', 'Origin');
   }
 

@@ -23,6 +23,8 @@ export interface RequestInfo {
   contentLength: string;
   /** `Origin` header; read only when CORS is configured ('' otherwise). */
   origin: string;
+  /** The client's address as text; read only for routes that ask (`RouteSpec.ip`), '' otherwise. */
+  ip: string;
 }
 
 export interface Reply {
@@ -31,6 +33,15 @@ export interface Reply {
   /** Pre-serialised body (e.g. Prometheus text); sent as-is with `contentType`. */
   raw?: string;
   contentType?: string;
+  /** Extra response headers (e.g. Retry-After). */
+  headers?: Record<string, string>;
+}
+
+/** 429 `rate_limited` with a `Retry-After` header of `retryAfterS` seconds. */
+export class RetryLaterError extends ProtocolError {
+  constructor(message: string, readonly retryAfterS: number) {
+    super('rate_limited', message);
+  }
 }
 
 export interface RouteContext extends RequestInfo {
@@ -47,6 +58,8 @@ export interface RouteSpec {
   params?: number;
   /** Read a JSON body (POST). */
   body?: boolean;
+  /** Read the client's address into `ip` (rate limits per address). */
+  ip?: boolean;
   handler: (ctx: RouteContext) => Reply | Promise<Reply>;
 }
 
@@ -69,6 +82,8 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
       contentType: req.getHeader('content-type'),
       contentLength: req.getHeader('content-length'),
       origin: cors.enabled ? req.getHeader('origin') : '',
+      // Only readable inside this callback (uWS), like `req`.
+      ip: spec.ip ? Buffer.from(res.getRemoteAddressAsText()).toString() : '',
     };
     let paramError: ProtocolError | null = null;
     for (let i = 0; i < (spec.params ?? 0); i++) {
@@ -197,6 +212,7 @@ function write(res: HttpResponse, reply: Reply, cors: CorsPolicy, info: RequestI
   const text = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
   res.writeStatus(HttpStatusText[reply.status] ?? String(reply.status));
   res.writeHeader('content-type', reply.contentType ?? JSON_TYPE);
+  if (reply.headers) for (const [k, v] of Object.entries(reply.headers)) res.writeHeader(k, v);
   cors.writeHeaders(res, info.origin);
   if (info.method !== 'head') {
     res.end(text);
@@ -211,7 +227,9 @@ function write(res: HttpResponse, reply: Reply, cors: CorsPolicy, info: RequestI
 /** Turn any thrown value into the protocol's JSON error; unexpected ones are logged and become 500. */
 export function errorReply(err: unknown, logger: Logger): Reply {
   if (err instanceof ProtocolError) {
-    return { status: ErrorCodes[err.code], body: { error: { code: err.code, message: err.message } } };
+    const reply: Reply = { status: ErrorCodes[err.code], body: { error: { code: err.code, message: err.message } } };
+    if (err instanceof RetryLaterError) reply.headers = { 'retry-after': String(err.retryAfterS) };
+    return reply;
   }
   logger.error({ err }, 'unhandled error in HTTP route');
   return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };

@@ -10,6 +10,9 @@ import { ProtocolError } from '../protocol/errors.js';
 import { ID_PATTERN } from '../protocol/messages.js';
 import { parseLatLng } from '../protocol/validate.js';
 import type { HistoryStore } from '../storage/ports.js';
+import { OpenJobsCapError } from '../matching/job-commands.js';
+import type { JobRequestLimits } from './job-request-limits.js';
+import { jobListQuery } from './job-list-query.js';
 import { errorReply, queryNumber, route } from './http-kit.js';
 import { routeRecorder } from './http-metrics.js';
 import type { HttpKitDeps, Reply, RouteSpec } from './http-kit.js';
@@ -27,6 +30,8 @@ export interface RouteDeps extends HttpKitDeps {
   served: ServedArea;
   /** Farthest an ETA point may be from the served area, and `from` from `to`, metres. */
   etaMaxDistanceM: number;
+  /** Rate limits on job creation and cancellation. */
+  jobLimits: JobRequestLimits;
 }
 
 const MAX_TRACK = 10_000;
@@ -42,17 +47,32 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
   };
 
   app.post('/v1/jobs', route(d, {
-    name: 'POST /v1/jobs', roles: ['rider'], body: true,
-    handler: async ({ principal, body }) => {
+    name: 'POST /v1/jobs', roles: ['rider'], body: true, ip: true,
+    handler: async ({ principal, body, ip }) => {
+      d.jobLimits.check(principal!.sub, ip, Date.now());
       if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ProtocolError('bad_request', 'body must be a JSON object');
       const b = body as Record<string, unknown>;
       const pickup = parseLatLng(b.pickup, 'pickup');
       const dropoff = b.dropoff === undefined || b.dropoff === null ? null : parseLatLng(b.dropoff, 'dropoff');
       const product = b.product ?? 'taxi';
       if (typeof product !== 'string' || !/^[a-z0-9_-]{1,32}$/.test(product)) throw new ProtocolError('bad_request', 'product must be 1-32 of a-z 0-9 _ -');
-      return { status: 201, body: await d.jobs.create(principal!.sub, pickup, dropoff, product) };
+      try {
+        return { status: 201, body: await d.jobs.create(principal!.sub, pickup, dropoff, product) };
+      } catch (e) {
+        if (e instanceof OpenJobsCapError) d.metrics.jobRequestsRefused.inc({ reason: 'open_jobs' });
+        throw e;
+      }
     },
   }));
+
+  // Ops: the jobs the repository holds (live ones, recently finished ones), newest first.
+  getAndHead('/v1/jobs', {
+    roles: ['ops'],
+    handler: async ({ query }) => {
+      const page = await d.jobs.list(jobListQuery(query));
+      return { status: 200, body: { jobs: page.jobs, next: page.next } };
+    },
+  });
 
   app.get('/v1/jobs/:id', route(d, {
     name: 'GET /v1/jobs/:id', roles: ['rider', 'driver', 'ops'], params: 1,
@@ -67,8 +87,9 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
   }));
 
   app.post('/v1/jobs/:id/cancel', route(d, {
-    name: 'POST /v1/jobs/:id/cancel', roles: ['rider'], params: 1, body: true,
-    handler: async ({ principal, params }) => {
+    name: 'POST /v1/jobs/:id/cancel', roles: ['rider'], params: 1, body: true, ip: true,
+    handler: async ({ principal, params, ip }) => {
+      d.jobLimits.check(principal!.sub, ip, Date.now());
       const id = params[0]!;
       if (!ID_PATTERN.test(id)) throw new ProtocolError('not_found', `no job ${id}`);
       return { status: 200, body: await d.jobs.riderCancel(principal!.sub, id) };

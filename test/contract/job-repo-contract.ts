@@ -1,14 +1,14 @@
 // One contract suite for every JobRepo adapter (memory, Redis): CAS, claims, atomicity, expiry of claims.
-import type { JobDoc, JobRepo } from '../../src/matching/job-repo.js';
+import type { FinishedRetention, JobDoc, JobRepo } from '../../src/matching/job-repo.js';
 import type { TapTest } from './storage-contract.js';
 import type { JobState } from '../../src/protocol/messages.js';
 
 let n = 0;
-function doc(state: JobState = 'dispatching'): JobDoc {
+function doc(state: JobState = 'dispatching', rider = 'r1', city = 'world'): JobDoc {
   const id = `j_contract_${process.pid}_${Date.now()}_${n++}`;
   const now = Date.now();
   return {
-    rec: { id, state, rider: 'r1', driver: null, pickup: { lat: 1, lng: 2 }, dropoff: null, product: 'taxi', city: 'world', created_ts: now, updated_ts: now, times: { [state]: now } },
+    rec: { id, state, rider, driver: null, pickup: { lat: 1, lng: 2 }, dropoff: null, product: 'taxi', city, created_ts: now, updated_ts: now, times: { [state]: now } },
     seq: 1, attempts: 0, offer: null, offerExpires: 0, tried: [], version: 1,
   };
 }
@@ -18,7 +18,14 @@ const drv = (): string => `d_${process.pid}_${n++}`;
  * `reopen` (durable adapters): a new repository over what `closed` stored, as after a process restart;
  * without it the adapter keeps nothing across restarts and that test is skipped.
  */
-export function jobRepoContract(t: TapTest, name: string, make: () => Promise<JobRepo>, features: { reopen?: (closed: JobRepo) => Promise<JobRepo> } = {}): void {
+/** Commit `d` (stored at `version`) as final. */
+async function finish(repo: JobRepo, d: JobDoc, version = 1, state: JobState = 'completed'): Promise<void> {
+  const r = await repo.commit({ ...structuredClone(d), rec: { ...d.rec, state } }, version, []);
+  if (r !== 'ok') throw new Error(`finish ${d.rec.id}: ${r}`);
+}
+
+/** `make(retention)` opens a fresh, empty repository (its own key space) keeping final jobs as told. */
+export function jobRepoContract(t: TapTest, name: string, make: (retention?: Partial<FinishedRetention>) => Promise<JobRepo>, features: { reopen?: (closed: JobRepo) => Promise<JobRepo> } = {}): void {
   const reopen = features.reopen;
   if (reopen) {
     t.test(`${name}: live jobs, offers and active claims survive a restart`, async (t) => {
@@ -128,6 +135,97 @@ export function jobRepoContract(t: TapTest, name: string, make: () => Promise<Jo
     t.equal(await repo.commit(o, 1, [{ op: 'claimOffer', driver }]), 'ok');
     await new Promise((r) => setTimeout(r, 1200));
     t.equal(await repo.offerOf(driver), undefined);
+    await repo.close();
+  });
+
+  t.test(`${name}: open jobs of a rider: counted, capped atomically on create, released when final`, async (t) => {
+    const repo = await make();
+    const rider = 'cap_' + n++;
+    t.equal(await repo.openJobsOf(rider), 0);
+    const docs = Array.from({ length: 10 }, () => doc('dispatching', rider));
+    const results = await Promise.all(docs.map((d) => repo.create(d, 3)));
+    t.equal(results.filter((r) => r === 'ok').length, 3, 'concurrent creates: exactly the cap succeed');
+    t.equal(results.filter((r) => r === 'rider_cap').length, 7);
+    t.equal(await repo.openJobsOf(rider), 3);
+    const refused = docs[results.indexOf('rider_cap')]!;
+    t.equal(await repo.get(refused.rec.id), undefined, 'a refused create stores nothing');
+    t.equal(await repo.create(doc('dispatching', 'other_' + n++), 3), 'ok', 'other riders are not affected');
+    const first = docs[results.indexOf('ok')]!;
+    await finish(repo, first);
+    t.equal(await repo.openJobsOf(rider), 2, 'a final job is no longer open');
+    t.equal(await repo.create(doc('dispatching', rider), 3), 'ok', 'room again');
+    t.equal(await repo.create(doc('dispatching', rider)), 'ok', 'no cap without maxOpenOfRider');
+    t.equal(await repo.openJobsOf(rider), 4);
+    await repo.close();
+  });
+
+  t.test(`${name}: list pages newest first, filtered by state and city`, async (t) => {
+    const repo = await make();
+    const city = 'c' + n++;
+    const made: JobDoc[] = [];
+    for (let i = 0; i < 7; i++) {
+      const d = doc('dispatching', 'lister', city);
+      await repo.create(d);
+      made.push(d);
+    }
+    await repo.create(doc('dispatching', 'lister', 'elsewhere_' + n++));
+    await finish(repo, made[1]!, 1, 'cancelled');
+    await finish(repo, made[4]!);
+    const ids = (p: { jobs: Array<{ id: string }> }): string[] => p.jobs.map((j) => j.id);
+    const newestFirst = made.map((d) => d.rec.id).reverse();
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const p = await repo.list({ city, limit: 3, cursor });
+      t.ok(p.jobs.length <= 3);
+      seen.push(...ids(p));
+      if (!p.next) break;
+      cursor = p.next;
+    }
+    t.same(seen, newestFirst, 'every job of the city once, newest first, across pages');
+    t.same(ids(await repo.list({ city, state: 'live', limit: 50 })), newestFirst.filter((id) => id !== made[1]!.rec.id && id !== made[4]!.rec.id), 'live: not final');
+    t.same(ids(await repo.list({ city, state: 'completed', limit: 50 })), [made[4]!.rec.id]);
+    t.same(ids(await repo.list({ city, state: 'cancelled', limit: 50 })), [made[1]!.rec.id]);
+    const all = await repo.list({ limit: 500 });
+    t.ok(all.jobs.length >= 8, 'without a city: every city');
+    t.same((await repo.list({ city, limit: 1 })).jobs[0], { ...made[6]!.rec }, 'the records as stored');
+    t.same(await repo.list({ city: 'nowhere_' + n++, limit: 5 }), { jobs: [], next: null });
+    await repo.close();
+  });
+
+  t.test(`${name}: final jobs are kept within the retention count, oldest-finished dropped first; live ones always`, async (t) => {
+    const repo = await make({ maxKept: 2 });
+    const city = 'k' + n++;
+    const live = doc('dispatching', 'keeper', city);
+    await repo.create(live);
+    const done: JobDoc[] = [];
+    for (let i = 0; i < 5; i++) {
+      const d = doc('dispatching', 'keeper', city);
+      await repo.create(d);
+      await finish(repo, d);
+      done.push(d);
+    }
+    for (const d of done.slice(0, 3)) t.equal(await repo.get(d.rec.id), undefined, 'dropped: the three finished first');
+    for (const d of done.slice(3)) t.equal((await repo.get(d.rec.id))?.rec.state, 'completed', 'kept: the last two');
+    t.equal((await repo.get(live.rec.id))?.rec.state, 'dispatching', 'the live job stays');
+    const listed = (await repo.list({ city, limit: 50 })).jobs.map((j) => j.id);
+    t.same(listed, [done[4]!.rec.id, done[3]!.rec.id, live.rec.id], 'list holds only what is kept');
+    await repo.close();
+  });
+
+  t.test(`${name}: final jobs are dropped after the retention time`, async (t) => {
+    const repo = await make({ ttlMs: 1000 });
+    const a = doc();
+    await repo.create(a);
+    await finish(repo, a);
+    t.equal((await repo.get(a.rec.id))?.rec.state, 'completed');
+    await new Promise((r) => setTimeout(r, 1100));
+    // Memory sweeps on a timer; Redis expires the hash. Another final commit also sweeps.
+    const b = doc();
+    await repo.create(b);
+    await finish(repo, b);
+    await new Promise((r) => setTimeout(r, 100));
+    t.equal(await repo.get(a.rec.id), undefined);
     await repo.close();
   });
 

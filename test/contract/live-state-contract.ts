@@ -34,7 +34,7 @@ export function liveStateContract(t: TapTest, name: string, make: () => Promise<
       tab.remove('b');
       tab.remove('never-there'); // nothing to do, nothing reported
       await store.flushed();
-      t.same(tab.entries(), [['a', { v: 3 }]]);
+      t.same([...tab.entries()], [['a', { v: 3 }]]);
       t.same(errors, []);
     });
 
@@ -43,9 +43,9 @@ export function liveStateContract(t: TapTest, name: string, make: () => Promise<
       store.table<string>('offers').put('d1', 'j1');
       store.table<string>('active').put('d1', 'j2');
       await store.flushed();
-      t.same(store.table<string>('offers').entries(), [['d1', 'j1']]);
-      t.same(store.table<string>('active').entries(), [['d1', 'j2']]);
-      t.same(store.table<string>('empty').entries(), []);
+      t.same([...store.table<string>('offers').entries()], [['d1', 'j1']]);
+      t.same([...store.table<string>('active').entries()], [['d1', 'j2']]);
+      t.same([...store.table<string>('empty').entries()], []);
     });
 
     t.test('entries come in ascending key order (UTF-8 bytes), separators included', async (t) => {
@@ -55,7 +55,7 @@ export function liveStateContract(t: TapTest, name: string, make: () => Promise<
       keys.forEach((k, i) => tab.put(k, i));
       await store.flushed();
       const want = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
-      t.same(tab.entries().map(([k]) => k), want);
+      t.same([...tab.entries()].map(([k]) => k), want);
     });
 
     t.test('put copies the value: later changes to the object do not reach the table', async (t) => {
@@ -66,7 +66,7 @@ export function liveStateContract(t: TapTest, name: string, make: () => Promise<
       doc.rec.state = 'accepted';
       doc.times.push(2);
       await store.flushed();
-      t.same(tab.entries(), [['j', { rec: { state: 'requested' }, times: [1] }]]);
+      t.same([...tab.entries()], [['j', { rec: { state: 'requested' }, times: [1] }]]);
     });
 
     t.test('the many writes of one turn are all there after flushed()', async (t) => {
@@ -75,7 +75,7 @@ export function liveStateContract(t: TapTest, name: string, make: () => Promise<
       for (let i = 0; i < 500; i++) tab.put(`k${String(i).padStart(4, '0')}`, { fireAt: i });
       for (let i = 0; i < 500; i += 2) tab.remove(`k${String(i).padStart(4, '0')}`);
       await store.flushed();
-      const got = tab.entries();
+      const got = [...tab.entries()];
       t.equal(got.length, 250);
       t.same(got[0], ['k0001', { fireAt: 1 }]);
       t.same(got[249], ['k0499', { fireAt: 499 }]);
@@ -94,7 +94,7 @@ export function liveStateContract(t: TapTest, name: string, make: () => Promise<
       await t.resolves(sut.store.close());
       if (sut.reopen) {
         const again = await sut.reopen();
-        t.same(again.table('x').entries(), [['a', { v: 1 }]], 'what was written before close is there');
+        t.same([...again.table('x').entries()], [['a', { v: 1 }]], 'what was written before close is there');
         await again.close();
       }
     });
@@ -110,7 +110,7 @@ export function liveStateContract(t: TapTest, name: string, make: () => Promise<
       await sut.store.close();
       const again = await sut.reopen!();
       t.teardown(() => again.close());
-      t.same(again.table('offers').entries(), [
+      t.same([...again.table('offers').entries()], [
         ['d2', { job: 'j2', until: 1_700_000_001_000 }],
         ['d3', { job: 'j3', until: 1_700_000_002_000 }],
       ]);

@@ -114,7 +114,7 @@ export function storageContract(
       }
     });
 
-    t.test('same driver+ts written twice stores one fix, last write wins', async (t) => {
+    t.test('same driver+ts written twice stores one fix, first write wins', async (t) => {
       const { s, id } = await setup(t);
       const d = id('d1');
       s.appendFixes([fix(d, T0, 1, 1), fix(d, T0, 2, 2)]);
@@ -124,7 +124,53 @@ export function storageContract(
       s.appendFixes([fix(d, T0, 5, 5)]);
       await s.flush();
       const page = await s.track(d, T0, T0 + 10_000, 100);
-      t.same(page.points.map((p) => [p[0] - T0, p[1], p[2]]), [[0, 5, 5], [1000, 4, 4]]);
+      t.same(page.points.map((p) => [p[0] - T0, p[1], p[2]]), [[0, 1, 1], [1000, 3, 3]]);
+    });
+
+    t.test('a resent old ts never changes the stored fix: after many fixes, slices, days and flushes', async (t) => {
+      const { s, id } = await setup(t);
+      const d = id('d1');
+      const A = fix(d, T0 + 1234, 41.1, -8.6, 270, 12.5, 4);
+      const A2 = fix(d, T0 + 5678, 41.2, -8.7, NaN, NaN, NaN); // no optional values: a resend must not add any
+      s.appendFixes([A, A2]);
+      // 40 more fixes, 1 s apart (far more than ingest's last 8), over several slices and hand-overs.
+      for (let i = 0; i < 40; i++) s.appendFixes([fix(d, T0 + 10_000 + i * 1000)]);
+      await s.flush();
+      // Then a day and two days later (other slices, other day partitions).
+      s.appendFixes([fix(d, T0 + 86_400_000), fix(d, T0 + 2 * 86_400_000)]);
+      await s.flush();
+      s.appendFixes([fix(d, A.ts, 10, 20, NaN, NaN, NaN), fix(d, A2.ts, 11, 21, 1, 2, 3)]);
+      await s.flush();
+      s.appendFixes([fix(d, A.ts, 12, 22, 5, 6, 7)]); // again, in its own hand-over
+      await s.flush();
+      const page = await s.track(d, T0, T0 + 3 * 86_400_000, 1000);
+      t.equal(page.points.length, 2 + 40 + 2, 'every ts once');
+      t.strictSame(page.points[0], [A.ts, 41.1, -8.6, 270, 12.5, 4], 'A exactly, all fields');
+      t.strictSame(page.points[1], [A2.ts, 41.2, -8.7, null, null, null], 'A2 exactly, still without optional values');
+      t.strictSame((await s.track(d, A.ts, A.ts + 1, 10)).points, [[A.ts, 41.1, -8.6, 270, 12.5, 4]], 'a one-ts range too');
+    });
+
+    t.test('a fix days old that the store keeps is never changed by a resend', async (t) => {
+      const { s, id } = await setup(t);
+      const d = id('d1');
+      const old = T0 - 3 * 86_400_000 + 42_000;
+      s.appendFixes([fix(d, old, 1, 2, 3, 4, 5)]);
+      await s.flush();
+      for (let day = 0; day < 3; day++) s.appendFixes(Array.from({ length: 12 }, (_, i) => fix(d, T0 - day * 86_400_000 + i * 7000)));
+      await s.flush();
+      s.appendFixes([fix(d, old, 9, 9, NaN, NaN, NaN)]);
+      await s.flush();
+      t.strictSame((await s.track(d, old - 1, old + 1, 10)).points, [[old, 1, 2, 3, 4, 5]]);
+    });
+
+    t.test('a different fix at the same ts later in the same batch is discarded', async (t) => {
+      const { s, id } = await setup(t);
+      const d = id('d1');
+      s.appendFixes([fix(d, T0, 1, 2, NaN, 4, NaN), fix(d, T0 + 1000), fix(d, T0, 7, 8, 1, 1, 1), fix(d, T0 + 2000)]);
+      await s.flush();
+      const page = await s.track(d, T0, T0 + 10_000, 100);
+      t.strictSame(page.points[0], [T0, 1, 2, null, 4, null]);
+      t.same(page.points.map((p) => p[0] - T0), [0, 1000, 2000], 'once');
     });
 
     t.test('drivers are isolated, including ids that prefix each other', async (t) => {
@@ -294,6 +340,20 @@ export function storageContract(
         ]);
         t.strictSame(await s2.getJob(j), event(j, 2, 'accepted').snapshot);
         t.same((await s2.jobEvents(j)).map((e) => e.seq), [1, 2]);
+      });
+
+      t.test('first write wins across close and reopen', async (t) => {
+        const { s, id, sut } = await setup(t);
+        const d = id('d1');
+        s.appendFixes([fix(d, T0, 1, 2, 3, 4, 5), ...Array.from({ length: 20 }, (_, i) => fix(d, T0 + 1000 + i * 1000))]);
+        await s.close();
+        const s2 = await sut.reopen!();
+        t.teardown(() => s2.close());
+        s2.appendFixes([fix(d, T0, 6, 7, NaN, NaN, NaN)]);
+        await s2.flush();
+        const page = await s2.track(d, T0, T0 + 60_000, 100);
+        t.strictSame(page.points[0], [T0, 1, 2, 3, 4, 5]);
+        t.equal(page.points.length, 21);
       });
     }
   });

@@ -12,6 +12,9 @@ import { SECRET } from './server.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/taxiway.js', import.meta.url));
 
+/** Longest a `taxiway serve` process may take to answer /readyz 200 before the test fails, ms. */
+const READY_TIMEOUT_MS = 60_000;
+
 export class Node {
   proc: ChildProcess | null = null;
   output = '';
@@ -31,7 +34,9 @@ export class Node {
     };
     this.proc.stdout!.on('data', keep);
     this.proc.stderr!.on('data', keep);
-    const deadline = Date.now() + 20_000;
+    // A node is ready in ~2-4 s here, but CI runs two test files at once on 2 cores and the neighbour
+    // can be a starting Cassandra JVM: 20 s was seen to pass by with the node still loading its modules.
+    const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (this.proc.exitCode !== null) throw new Error(`node ${this.name} exited ${this.proc.exitCode}: ${this.output}`);
       try {

@@ -2,19 +2,23 @@
 // The Lua is a TypeScript string so no file has to be found beside the compiled code at run time.
 export const JOB_COMMIT_LUA = `-- Compare-and-set a job document together with driver claim changes, atomically.
 -- KEYS[1]            job hash {v, doc}
--- KEYS[2k], KEYS[2k+1] offer key and active key of the driver of claim op k (k = 1..n)
+-- KEYS[2] held zset (id by creation order)   KEYS[3] finished zset (id by end time, ms)
+-- KEYS[4] the job's rider's set of live job ids
+-- KEYS[2k+3], KEYS[2k+4] offer key and active key of the driver of claim op k (k = 1..n)
 -- ARGV[1] expected version   ARGV[2] new doc JSON   ARGV[3] job id
 -- ARGV[4] offer claim TTL, ms (claims lapse by themselves if every node died)
 -- ARGV[5] TTL of a final job's document, ms, or 0 while the job is live
--- ARGV[5+k] claim op k: claimOffer | releaseOffer | promote | releaseActive
+-- ARGV[6] now, ms   ARGV[7] most final jobs kept   ARGV[8] prefix of job hash keys
+-- ARGV[8+k] claim op k: claimOffer | releaseOffer | promote | releaseActive
 -- Returns 'ok', 'conflict' (version moved) or 'claim_failed' (a claim precondition failed).
+-- Final jobs beyond the TTL or the count are deleted here (job hashes named from ARGV[8]: one primary only).
 local v = redis.call('HGET', KEYS[1], 'v')
 if (not v) or v ~= ARGV[1] then return 'conflict' end
 local id = ARGV[3]
-local n = #ARGV - 5
+local n = #ARGV - 8
 for k = 1, n do
-  local op = ARGV[5 + k]
-  local offerKey, activeKey = KEYS[2 * k], KEYS[2 * k + 1]
+  local op = ARGV[8 + k]
+  local offerKey, activeKey = KEYS[2 * k + 3], KEYS[2 * k + 4]
   if op == 'claimOffer' then
     if redis.call('EXISTS', offerKey) == 1 or redis.call('EXISTS', activeKey) == 1 then return 'claim_failed' end
   elseif op == 'promote' then
@@ -22,8 +26,8 @@ for k = 1, n do
   end
 end
 for k = 1, n do
-  local op = ARGV[5 + k]
-  local offerKey, activeKey = KEYS[2 * k], KEYS[2 * k + 1]
+  local op = ARGV[8 + k]
+  local offerKey, activeKey = KEYS[2 * k + 3], KEYS[2 * k + 4]
   if op == 'claimOffer' then
     redis.call('SET', offerKey, id, 'PX', ARGV[4])
   elseif op == 'releaseOffer' then
@@ -36,6 +40,20 @@ for k = 1, n do
   end
 end
 redis.call('HSET', KEYS[1], 'v', tostring(tonumber(ARGV[1]) + 1), 'doc', ARGV[2])
-if ARGV[5] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
+if ARGV[5] ~= '0' then
+  local now = tonumber(ARGV[6])
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  redis.call('SREM', KEYS[4], id)
+  redis.call('ZADD', KEYS[3], now, id)
+  -- Drop final jobs past the TTL (a bounded batch per commit) or beyond the count, oldest-ended first.
+  local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[5]), 'LIMIT', 0, 100)
+  local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[7])
+  if over > #old then old = redis.call('ZRANGE', KEYS[3], 0, over - 1) end
+  for _, gone in ipairs(old) do
+    redis.call('DEL', ARGV[8] .. gone)
+    redis.call('ZREM', KEYS[2], gone)
+    redis.call('ZREM', KEYS[3], gone)
+  end
+end
 return 'ok'
 `;

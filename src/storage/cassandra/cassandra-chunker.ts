@@ -53,7 +53,7 @@ export interface ChunkerOptions {
  * Groups each batch with the shared column grouper (no object per fix) and appends every group's fixes,
  * encoded in the shared chunk format, to its driver's open chunk for that slice: one Map lookup per
  * group. Fixes stay in arrival order and a resent (driver, ts) is stored again, as in the LMDB adapter:
- * readers let the later copy win, so a chunk needs no sorting or de-duplication when sealed.
+ * readers keep the first copy (first write wins), so a chunk needs no sorting or de-duplication when sealed.
  */
 export class FixChunker {
   /** driver → its newest open chunk; older open chunks of the driver (other slices) chain through `older`. */
@@ -156,7 +156,8 @@ export class FixChunker {
     const blob = Buffer.allocUnsafe(c.used);
     c.buf.copy(blob, 0, 0, c.used);
     c.buf = EMPTY;
-    // The timeuuid is taken now: a chunk sealed later sorts later, so its values win on read.
+    // The timeuuid is taken now: a chunk sealed later sorts later. A driver has one open chunk per slice, so
+    // seal order is arrival order and readers keep the copy of a ts in the earliest chunk (first write wins).
     const id = cassandra.types.TimeUuid.now().toString();
     this.onSealed({ kind: 'chunk', driver: c.driver, day: dayOf(c.slice), slice: c.slice, id, n: c.n, blob });
   }

@@ -13,6 +13,8 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : (v as types.Lon
 export class CassandraReader {
   private readonly q: Record<'days' | 'chunks' | 'events' | 'latest' | 'periods' | 'party' | 'partyBefore', string>;
   private readonly opts: QueryOptions;
+  /** Stored copies of a (driver, ts) that track reads met and discarded (first write wins). */
+  duplicates = 0;
 
   constructor(private readonly client: Client, keyspace: string, consistency: number, readTimeoutMs: number) {
     const ks = keyspace;
@@ -30,7 +32,8 @@ export class CassandraReader {
 
   /**
    * Visits only the days the bucket index lists, then the slices overlapping [from, to) in order.
-   * Within a slice, chunks come in timeuuid order, so a later chunk's value for a ts wins.
+   * Within a slice, chunks come in timeuuid (seal) order and a chunk's fixes in arrival order: the first
+   * copy of a ts wins (first write wins), later copies are discarded and counted.
    */
   async track(driver: string, fromMs: number, toMs: number, limit: number): Promise<TrackPage> {
     const n = clampLimit(limit);
@@ -64,7 +67,10 @@ export class CassandraReader {
             if (endSlice()) break outer;
             slice = s;
           }
-          decodeChunk(s, r.get('fixes') as Buffer, (t, v) => acc.set(t, v));
+          decodeChunk(s, r.get('fixes') as Buffer, (t, v) => {
+            if (!acc.has(t)) acc.set(t, v);
+            else this.duplicates++;
+          });
         }
         pageState = rs.pageState ?? undefined;
       } while (pageState);

@@ -7,7 +7,7 @@ import type { Replication } from '../../config/cassandra-options.js';
  * - fix_chunks: a driver's track over a time range. Partition (driver, UTC day) bounds a partition to
  *   one driver-day (86,400 fixes at 1 Hz, ~3 MB); rows are chunks of fixes of one 60 s slice, so a
  *   write carries many fixes. `chunk` is a timeuuid taken when the chunk is sealed: the same chunk
- *   retried overwrites itself (idempotent), and on read a later chunk wins for a repeated (driver, ts).
+ *   retried overwrites itself (idempotent), and on read the earliest chunk's copy of a repeated (driver, ts) wins (first write wins).
  * - buckets: which day/period partitions exist per driver or party, so a range read (even an open one)
  *   visits only partitions that hold data.
  * - job_events: a job's events in seq order; the highest seq row holds the latest snapshot.

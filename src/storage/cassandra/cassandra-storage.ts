@@ -215,6 +215,10 @@ export class CassandraStorage implements Storage {
   }
 
   /** For logs and tests: mode, memory, spool backlog. */
+  duplicatesDiscarded(): number {
+    return this.reader.duplicates;
+  }
+
   stats(): { mode: 'direct' | 'spooling'; fixesInMemory: number; eventsInMemory: number; spoolBytes: number } {
     const m = this.pipeline.memory;
     return { mode: this.pipeline.mode, fixesInMemory: m.fixes + this.chunker.size, eventsInMemory: m.events, spoolBytes: this.spool.pendingBytes };

@@ -183,8 +183,8 @@ export class FixWriter {
   }
 
   /**
-   * Caveat: a retried fix can overwrite a newer write of the same (driver, ts) that committed in
-   * between; resends of one fix carry the same values, so last-write-wins is kept in practice.
+   * A retry re-puts the same entries under the same keys (LmdbStorage's keys carry their write seq), so a
+   * retried chunk keeps its place in write order and first write wins still holds on read.
    */
   private requeue(batch: Entry[], err: unknown): void {
     this.lastError = err;

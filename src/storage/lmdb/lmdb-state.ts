@@ -37,7 +37,7 @@ export class LmdbState implements LiveStateStore {
     return {
       put: (key, value) => guard(() => db.put(key, value)),
       remove: (key) => guard(() => db.remove(key)),
-      entries: () => Array.from(db.getRange({}), ({ key, value }) => [key, value] as [string, T]),
+      entries: () => db.getRange({}).map(({ key, value }) => [key, value] as [string, T]),
     };
   }
 

@@ -11,9 +11,14 @@ import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobReco
 import { silentLogger, type StorageLogger } from '../storage-logger.js';
 
 type EventKey = [job: string, seq: number];
-/** A chunk of one driver's fixes within one time slice; `seq` orders writes (a later chunk wins on a repeated ts). */
+/** A chunk of one driver's fixes within one time slice; `seq` orders writes (the earliest chunk wins on a repeated ts). */
 type ChunkKey = [driver: string, slice: number, seq: number];
 type PartyKey = [party: JobParty, id: string, createdTs: number, job: string];
+
+/** `meta` key of the highest chunk write seq recorded. */
+const FIX_SEQ_KEY = 'fix_seq';
+/** A new run starts its write seq this far past the recorded one: more chunks than one run writes between two records. */
+const SEQ_RESTART_GAP = 1e9;
 
 export interface LmdbStorageOptions {
   logger?: StorageLogger;
@@ -28,10 +33,12 @@ export interface LmdbStorageOptions {
  *   fixes within one 60 s slice (the chunk codec both adapters share, chunk-codec.ts: 19-43 bytes a fix). Each batch
  *   handed over by ingest becomes one put per driver and slice instead of one per fix: LMDB commits
  *   about half a million puts a second on its write thread, but several million fixes in chunks.
- *   Reads merge a slice's chunks; a ts written twice keeps the later write (idempotent, last wins).
+ *   Reads merge a slice's chunks in key (write) order and keep the first copy of a ts (first write wins):
+ *   a resent (driver, ts) is stored physically in its own chunk but never read back (docs/storage.md).
  * - `jobs`: key job id; value the latest JobRecord (the snapshot of the highest seq seen).
  * - `job_events`: key [jobId, seq]; value { ts, state, by, snapshot }.
  * - `jobs_by_party`: key [party, id, created_ts ms, jobId]; value true. Read backwards for newest first.
+ * - `meta`: `fix_seq`, the highest chunk write seq recorded (each hand-over), so write order survives restarts.
  */
 export class LmdbStorage implements Storage {
   private state: 'open' | 'closing' | 'closed' = 'open';
@@ -42,9 +49,12 @@ export class LmdbStorage implements Storage {
   /** Per live job, the highest event seq this process wrote (see appendJobEvent). */
   private readonly lastSeq = new Map<string, number>();
   private droppedAfterClose = 0;
+  /** Stored copies of a (driver, ts) that track reads met and discarded (first write wins). */
+  private duplicates = 0;
 
   private constructor(
     private readonly root: RootDatabase,
+    private readonly meta: Database<number, string>,
     private readonly fixes: Database<Buffer, ChunkKey>,
     private readonly jobs: Database<JobRecord, string>,
     private readonly events: Database<StoredJobEvent, EventKey>,
@@ -53,16 +63,24 @@ export class LmdbStorage implements Storage {
     writerOpts: FixWriterOptions | undefined,
   ) {
     this.writer = new FixWriter(fixes, log, { ...writerOpts, encoder: this.chunkEncoder });
+    // Past both the clock and the last seq this env recorded: a clock set back between two runs must not
+    // sort a new chunk before an old one (first write wins relies on write order).
+    this.seq = Math.max(Date.now() * 1000, (meta.get(FIX_SEQ_KEY) ?? 0) + SEQ_RESTART_GAP);
   }
 
-  /** Write order of chunks; starts from the clock so it keeps increasing across restarts. */
-  private seq = Date.now() * 1000;
+  /** Write order of chunks, kept increasing across restarts (see the constructor). */
+  private seq: number;
 
   private readonly grouper = new ChunkGrouper();
 
   /** One chunk per (driver, slice) of each batch, encoded straight from the batch's columns. */
-  private readonly chunkEncoder: FixEncoder = (fixes, push) =>
-    this.grouper.encode(fixes, null, (driver, slice, chunk, n) => push([driver, slice, ++this.seq], chunk, n));
+  private readonly chunkEncoder: FixEncoder = (fixes, push) => {
+    const from = this.seq;
+    const left = this.grouper.encode(fixes, null, (driver, slice, chunk, n) => push([driver, slice, ++this.seq], chunk, n));
+    // One small put per hand-over; if a crash loses it, SEQ_RESTART_GAP still puts the next run past these chunks.
+    if (this.seq !== from) void this.meta.put(FIX_SEQ_KEY, this.seq).catch((err: unknown) => this.log.warn({ err }, 'lmdb: fix seq not recorded'));
+    return left;
+  };
 
   /** Opens (creating if needed) the env in `dir`. */
   static async open(dir: string, opts: LmdbStorageOptions = {}): Promise<LmdbStorage> {
@@ -71,11 +89,12 @@ export class LmdbStorage implements Storage {
     // poll phase of seconds) commits would start once per loop turn; this way a hand-over's puts start at once.
     const root = open({ path: dir, maxDbs: 8, eventTurnBatching: false });
     try {
+      const meta = root.openDB<number, string>({ name: 'meta', encoding: 'msgpack' });
       const fixes = root.openDB<Buffer, ChunkKey>({ name: 'fix_chunks', encoding: 'binary' });
       const jobs = root.openDB<JobRecord, string>({ name: 'jobs', encoding: 'msgpack' });
       const events = root.openDB<StoredJobEvent, EventKey>({ name: 'job_events', encoding: 'msgpack' });
       const byParty = root.openDB<true, PartyKey>({ name: 'jobs_by_party', encoding: 'msgpack' });
-      return new LmdbStorage(root, fixes, jobs, events, byParty, opts.logger ?? silentLogger, opts.fixWriter);
+      return new LmdbStorage(root, meta, fixes, jobs, events, byParty, opts.logger ?? silentLogger, opts.fixWriter);
     } catch (err) {
       await root.close();
       throw err;
@@ -102,7 +121,8 @@ export class LmdbStorage implements Storage {
     const n = clampLimit(limit);
     const points: TrackPoint[] = [];
     if (!isQueryableRange(fromMs, toMs)) return { points };
-    // Slice by slice (a slice's chunks are adjacent keys): merge its chunks, later writes winning, then
+    // Slice by slice (a slice's chunks are adjacent keys, in write order): merge its chunks, the first write
+    // of a ts winning, then
     // emit in ts order; one point past the page tells whether another page follows and where.
     const first = Number.isFinite(fromMs) ? sliceOf(Math.max(fromMs, -MAX_ABS_TS)) : -Infinity;
     const last = Number.isFinite(toMs) ? sliceOf(Math.min(toMs, MAX_ABS_TS)) + SLICE_MS : Infinity;
@@ -125,7 +145,9 @@ export class LmdbStorage implements Storage {
         slice = key[1];
       }
       decodeChunk(key[1], value, (ts, v) => {
-        if (ts >= fromMs && ts < toMs) merged.set(ts, v);
+        if (!(ts >= fromMs && ts < toMs)) return;
+        if (merged.has(ts)) this.duplicates++;
+        else merged.set(ts, v);
       });
     }
     return emit() ?? { points };
@@ -227,6 +249,10 @@ export class LmdbStorage implements Storage {
       this.log.error({ err }, 'lmdb health read failed');
       return false;
     }
+  }
+
+  duplicatesDiscarded(): number {
+    return this.duplicates;
   }
 
   /** Counters for metrics: fixes awaiting retry and fixes given up on (including after close). */
