@@ -9,7 +9,8 @@ import { ConfigError } from './config-error.js';
 import { corsOrigins } from './cors-origins.js';
 import type { EnvSource } from './config-error.js';
 import type { DispatchSettings } from './dispatch-settings.js';
-import { checkRedisUrl } from './redis-url.js';
+import { commitDurabilityFromEnv, redisTargetFromEnv } from './redis-settings.js';
+import type { CommitDurability, RedisTarget } from './redis-settings.js';
 import { SETTINGS, flagSetting, numberSetting } from './settings.js';
 
 export interface Config {
@@ -33,8 +34,10 @@ export interface Config {
   indexRebuildMs: number;
   /** Per-socket send buffer limit before latest-only delivery kicks in, bytes. */
   maxBackpressureBytes: number;
-  /** A `redis:`/`rediss:` URL (checked at load); set means cluster mode. */
-  redisUrl?: string;
+  /** Where Redis is (REDIS_URL or REDIS_SENTINELS, checked at load); set means cluster mode. */
+  redis?: RedisTarget;
+  /** What each job commit waits for: WAIT for replicas, bounded (TAXIWAY_REDIS_WAIT_*). */
+  commitDurability: CommitDurability;
   /** How long the start waits for Redis to answer before it fails, ms. */
   redisConnectTimeoutMs: number;
   /** Prefix of every Redis key and channel, so deployments (and tests) can share one Redis. */
@@ -68,10 +71,10 @@ function dashboardRoads(file: string | undefined): string | undefined {
 
 /** Read and validate the whole configuration from `src` (see `readEnvironment`). Throws ConfigError naming the setting. */
 export function loadConfig(src: EnvSource): Config {
-  const redisUrl = src.REDIS_URL ? checkRedisUrl(src.REDIS_URL) : undefined;
+  const redis = redisTargetFromEnv(src);
   const secret = src.TAXIWAY_AUTH_SECRET || undefined;
   if (secret !== undefined && secret.length < 16) throw new ConfigError('TAXIWAY_AUTH_SECRET must be at least 16 characters');
-  const mode = redisUrl ? 'cluster' : 'embedded';
+  const mode = redis ? 'cluster' : 'embedded';
   if (mode === 'cluster' && !secret) throw new ConfigError('TAXIWAY_AUTH_SECRET is required in cluster mode (every node must share it)');
   const level = src.LOG_LEVEL || SETTINGS.LOG_LEVEL.def;
   if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL=${level}: expected ${LOG_LEVELS.join('|')}`);
@@ -96,7 +99,8 @@ export function loadConfig(src: EnvSource): Config {
     expireMs: numberSetting(src, 'TAXIWAY_EXPIRE_MS'),
     indexRebuildMs: numberSetting(src, 'TAXIWAY_INDEX_REBUILD_MS'),
     maxBackpressureBytes: numberSetting(src, 'TAXIWAY_MAX_BACKPRESSURE_BYTES'),
-    redisUrl,
+    redis,
+    commitDurability: commitDurabilityFromEnv(src, redis),
     redisConnectTimeoutMs: numberSetting(src, 'REDIS_CONNECT_TIMEOUT_MS'),
     redisPrefix: src.TAXIWAY_REDIS_PREFIX ?? SETTINGS.TAXIWAY_REDIS_PREFIX.def,
     nodeId: src.TAXIWAY_NODE_ID || undefined,

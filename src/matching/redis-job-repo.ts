@@ -1,5 +1,7 @@
 // Redis JobRepo (cluster mode): job documents in hashes, compare-and-set and claims in one Lua script.
 import type { Redis } from 'ioredis';
+import type { CommitDurability } from '../config/redis-settings.js';
+import { redisHealthy } from '../bus/redis-connection.js';
 import type { ClaimOp, CommitResult, JobDoc, JobRepo } from './job-repo.js';
 import { OFFER_CLAIM_GRACE_MS } from './job-repo.js';
 import { JOB_COMMIT_LUA } from './lua/job-commit.lua.js';
@@ -11,17 +13,69 @@ type Scripted = Redis & {
   twJobCreate(key: string, doc: string): Promise<number>;
 };
 
+/** After a WAIT fell short, commits skip WAIT this long, ms, so a lost replica costs one wait per second, not one per commit. */
+export const WAIT_BACKOFF_MS = 1000;
+
+/** Why a write stood without the replicas asked for: WAIT timed out (or failed), or was skipped during the back-off. */
+export type UnreplicatedReason = 'timeout' | 'skipped';
+
+export interface RedisJobRepoOptions {
+  /** TTL of a final job's document, ms. */
+  finishedTtlMs?: number;
+  /** WAIT for replicas after each write (create and commit); replicas 0 (the default): no WAIT. */
+  durability?: CommitDurability;
+  /** Called for each write that stood with fewer replicas than asked (count it, log it; never throw). */
+  onUnreplicated?: (reason: UnreplicatedReason, acked: number) => void;
+}
+
 /**
  * Keys (prefix P): `P job:<id>` hash {v, doc}; `P drv:offer:<driver>` (job id, with a TTL);
  * `P drv:active:<driver>` (job id). Every commit is one EVALSHA, so it is atomic for all nodes.
  * All keys of one commit must live on one Redis primary (standalone or Sentinel; not Redis Cluster).
+ *
+ * Replication is asynchronous: a write acknowledged by the primary can be lost if the primary dies before
+ * a replica has it and a Sentinel promotes that replica. With `durability.replicas` > 0, every successful
+ * create and commit is followed by `WAIT replicas timeoutMs` on this connection (WAIT covers every earlier
+ * write of the connection), so the caller hears back only once that many replicas hold the write, or the
+ * timeout passed. A timeout does not undo the write (it is applied on the primary and is what every node
+ * reads): it stands, `onUnreplicated` is called, and for WAIT_BACKOFF_MS later writes skip WAIT (also
+ * reported). Give this repo a connection of its own: WAIT blocks the connection it runs on.
  */
 export class RedisJobRepo implements JobRepo {
   private readonly r: Scripted;
-  constructor(redis: Redis, private readonly prefix: string, private readonly finishedTtlMs = 24 * 3600_000) {
+  private readonly finishedTtlMs: number;
+  private readonly durability: CommitDurability;
+  private readonly onUnreplicated: (reason: UnreplicatedReason, acked: number) => void;
+  /** Date.now() before which writes skip WAIT (after a shortfall). */
+  private skipWaitUntil = 0;
+
+  constructor(redis: Redis, private readonly prefix: string, opts: RedisJobRepoOptions = {}) {
     redis.defineCommand('twJobCommit', { lua: JOB_COMMIT_LUA });
     redis.defineCommand('twJobCreate', { numberOfKeys: 1, lua: JOB_CREATE_LUA });
     this.r = redis as Scripted;
+    this.finishedTtlMs = opts.finishedTtlMs ?? 24 * 3600_000;
+    this.durability = opts.durability ?? { replicas: 0, timeoutMs: 50 };
+    this.onUnreplicated = opts.onUnreplicated ?? (() => {});
+  }
+
+  /** WAIT for the configured replicas after a write; never throws (the write already stands). */
+  private async replicate(): Promise<void> {
+    const { replicas, timeoutMs } = this.durability;
+    if (replicas <= 0) return;
+    if (Date.now() < this.skipWaitUntil) {
+      this.onUnreplicated('skipped', 0);
+      return;
+    }
+    let acked = 0;
+    try {
+      acked = await this.r.wait(replicas, timeoutMs);
+    } catch {
+      acked = 0; // the connection dropped (a failover): whether a replica has the write is unknown
+    }
+    if (acked < replicas) {
+      this.skipWaitUntil = Date.now() + WAIT_BACKOFF_MS;
+      this.onUnreplicated('timeout', acked);
+    }
   }
 
   private jobKey(id: string): string {
@@ -31,6 +85,7 @@ export class RedisJobRepo implements JobRepo {
   async create(doc: JobDoc): Promise<void> {
     const created = await this.r.twJobCreate(this.jobKey(doc.rec.id), JSON.stringify({ ...doc, version: 1 }));
     if (created !== 1) throw new Error(`job ${doc.rec.id} exists`);
+    await this.replicate();
   }
 
   async get(id: string): Promise<JobDoc | undefined> {
@@ -54,6 +109,7 @@ export class RedisJobRepo implements JobRepo {
       keys.length, ...keys,
       String(expectedVersion), JSON.stringify({ ...doc, version: expectedVersion + 1 }), doc.rec.id, String(offerTtl), String(finalTtl), ...ops,
     );
+    if (res === 'ok') await this.replicate();
     return res as CommitResult;
   }
 
@@ -65,12 +121,9 @@ export class RedisJobRepo implements JobRepo {
     return (await this.r.get(`${this.prefix}drv:active:${driver}`)) ?? undefined;
   }
 
+  /** Up when the connection is ready and answers PING within a second; false at once while it reconnects. */
   async healthy(): Promise<boolean> {
-    try {
-      return (await this.r.ping()) === 'PONG';
-    } catch {
-      return false;
-    }
+    return redisHealthy(this.r);
   }
 
   async close(): Promise<void> {}
