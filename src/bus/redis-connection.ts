@@ -75,11 +75,10 @@ export function waitReady(r: Redis, timeoutMs = 10_000): Promise<void> {
 }
 
 /**
- * Up when the connection is ready and answers PING within `timeoutMs` (ms). Never waits for a reconnect:
- * while a connection is between primaries (a failover) it is down at once, so /readyz shows the gap.
+ * Up when the connection answers PING within `timeoutMs` (ms). A connection between primaries (a
+ * failover) queues the PING until it is back, so this is false for as long as the gap lasts past `timeoutMs`.
  */
 export async function redisHealthy(r: Redis, timeoutMs = 1000): Promise<boolean> {
-  if (r.status !== 'ready') return false;
   let timer: NodeJS.Timeout | undefined;
   try {
     const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));

@@ -121,7 +121,7 @@ export class RedisJobRepo implements JobRepo {
     return (await this.r.get(`${this.prefix}drv:active:${driver}`)) ?? undefined;
   }
 
-  /** Up when the connection is ready and answers PING within a second; false at once while it reconnects. */
+  /** Up when the connection answers PING within a second (see `redisHealthy`). */
   async healthy(): Promise<boolean> {
     return redisHealthy(this.r);
   }
