@@ -20,7 +20,7 @@ import { RedisFleetMirror } from './fleet/redis-fleet-mirror.js';
 import type { JobRepo } from './matching/job-repo.js';
 import { MemoryJobRepo } from './matching/memory-job-repo.js';
 import { RedisJobRepo } from './matching/redis-job-repo.js';
-import type { UnreplicatedReason } from './matching/redis-job-repo.js';
+import type { UnreplicatedReason } from './bus/replica-wait.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { EtaStateStore } from './eta/eta-state-store.js';
@@ -81,23 +81,25 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
     await waitReady(main, config.redisConnectTimeoutMs);
   } catch (e) {
     main.disconnect();
+    const why = (e as Error).message;
+    if (target.kind === 'sentinel' && /No such master/i.test(why)) {
+      throw new StartError(`REDIS_SENTINEL_NAME=${target.name}: the Sentinels at REDIS_SENTINELS answer but monitor no primary of that name (${why})`);
+    }
     const via = target.kind === 'sentinel' ? 'cannot reach the Redis primary through Sentinel' : 'cannot reach Redis';
-    throw new StartError(`${describeTarget(target)}: ${via}: ${(e as Error).message}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
+    throw new StartError(`${describeTarget(target)}: ${via}: ${why}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
   }
   // Every connection comes from the same target: after a Sentinel failover each one finds the new primary.
   const jobsConn = redisConnection(target, logger, 'jobs'); // job commits WAIT for replicas: a connection of their own
   const sub = redisConnection(target, logger, 'sub', true);
-  const queueConn = redisConnection(target, logger, 'queue');
+  const queueConn = redisConnection(target, logger, 'queue'); // timers WAIT for replicas too: not shared
   const workerConn = redisConnection(target, logger, 'worker', true);
   conns.push(jobsConn, sub, queueConn, workerConn);
   const bus = new RedisBus(main, sub, prefix);
   bus.onError = (err, channel) => logger.warn({ err: String(err), channel }, 'bus message failed');
   metrics.watchBus(bus);
-  const repo = new RedisJobRepo(jobsConn, prefix, {
-    durability: config.commitDurability,
-    onUnreplicated: unreplicatedReporter(config, logger, metrics),
-  });
-  const timers = new BullmqTimers(queueConn, workerConn, prefix);
+  const onUnreplicated = unreplicatedReporter(config, logger, metrics);
+  const repo = new RedisJobRepo(jobsConn, prefix, { durability: config.commitDurability, onUnreplicated });
+  const timers = new BullmqTimers(queueConn, workerConn, prefix, undefined, config.commitDurability, onUnreplicated);
   timers.onError = onTimerError;
   const mirror = new RedisFleetMirror({
     redis: main, bus, fleet, logger: logger.child({ c: 'mirror' }), prefix, nodeId, expireMs: config.expireMs,

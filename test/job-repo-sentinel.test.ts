@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { redisConnection } from '../src/bus/redis-connection.js';
 import type { JobDoc } from '../src/matching/job-repo.js';
 import { RedisJobRepo } from '../src/matching/redis-job-repo.js';
-import type { UnreplicatedReason } from '../src/matching/redis-job-repo.js';
+import type { UnreplicatedReason } from '../src/bus/replica-wait.js';
 import { createLogger } from '../src/observability/logger.js';
 import { jobRepoContract } from './contract/job-repo-contract.js';
 import { testPrefix } from './helpers/redis.js';

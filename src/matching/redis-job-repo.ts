@@ -2,6 +2,8 @@
 import type { Redis } from 'ioredis';
 import type { CommitDurability } from '../config/redis-settings.js';
 import { redisHealthy } from '../bus/redis-connection.js';
+import { ReplicaWait } from '../bus/replica-wait.js';
+import type { UnreplicatedListener } from '../bus/replica-wait.js';
 import type { ClaimOp, CommitResult, JobDoc, JobRepo } from './job-repo.js';
 import { OFFER_CLAIM_GRACE_MS } from './job-repo.js';
 import { JOB_COMMIT_LUA } from './lua/job-commit.lua.js';
@@ -13,19 +15,13 @@ type Scripted = Redis & {
   twJobCreate(key: string, doc: string): Promise<number>;
 };
 
-/** After a WAIT fell short, commits skip WAIT this long, ms, so a lost replica costs one wait per second, not one per commit. */
-export const WAIT_BACKOFF_MS = 1000;
-
-/** Why a write stood without the replicas asked for: WAIT timed out (or failed), or was skipped during the back-off. */
-export type UnreplicatedReason = 'timeout' | 'skipped';
-
 export interface RedisJobRepoOptions {
   /** TTL of a final job's document, ms. */
   finishedTtlMs?: number;
   /** WAIT for replicas after each write (create and commit); replicas 0 (the default): no WAIT. */
   durability?: CommitDurability;
   /** Called for each write that stood with fewer replicas than asked (count it, log it; never throw). */
-  onUnreplicated?: (reason: UnreplicatedReason, acked: number) => void;
+  onUnreplicated?: UnreplicatedListener;
 }
 
 /**
@@ -44,38 +40,14 @@ export interface RedisJobRepoOptions {
 export class RedisJobRepo implements JobRepo {
   private readonly r: Scripted;
   private readonly finishedTtlMs: number;
-  private readonly durability: CommitDurability;
-  private readonly onUnreplicated: (reason: UnreplicatedReason, acked: number) => void;
-  /** Date.now() before which writes skip WAIT (after a shortfall). */
-  private skipWaitUntil = 0;
+  private readonly replicas: ReplicaWait;
 
   constructor(redis: Redis, private readonly prefix: string, opts: RedisJobRepoOptions = {}) {
     redis.defineCommand('twJobCommit', { lua: JOB_COMMIT_LUA });
     redis.defineCommand('twJobCreate', { numberOfKeys: 1, lua: JOB_CREATE_LUA });
     this.r = redis as Scripted;
     this.finishedTtlMs = opts.finishedTtlMs ?? 24 * 3600_000;
-    this.durability = opts.durability ?? { replicas: 0, timeoutMs: 50 };
-    this.onUnreplicated = opts.onUnreplicated ?? (() => {});
-  }
-
-  /** WAIT for the configured replicas after a write; never throws (the write already stands). */
-  private async replicate(): Promise<void> {
-    const { replicas, timeoutMs } = this.durability;
-    if (replicas <= 0) return;
-    if (Date.now() < this.skipWaitUntil) {
-      this.onUnreplicated('skipped', 0);
-      return;
-    }
-    let acked = 0;
-    try {
-      acked = await this.r.wait(replicas, timeoutMs);
-    } catch {
-      acked = 0; // the connection dropped (a failover): whether a replica has the write is unknown
-    }
-    if (acked < replicas) {
-      this.skipWaitUntil = Date.now() + WAIT_BACKOFF_MS;
-      this.onUnreplicated('timeout', acked);
-    }
+    this.replicas = new ReplicaWait(redis, opts.durability ?? { replicas: 0, timeoutMs: 50 }, opts.onUnreplicated);
   }
 
   private jobKey(id: string): string {
@@ -85,7 +57,7 @@ export class RedisJobRepo implements JobRepo {
   async create(doc: JobDoc): Promise<void> {
     const created = await this.r.twJobCreate(this.jobKey(doc.rec.id), JSON.stringify({ ...doc, version: 1 }));
     if (created !== 1) throw new Error(`job ${doc.rec.id} exists`);
-    await this.replicate();
+    await this.replicas.after();
   }
 
   async get(id: string): Promise<JobDoc | undefined> {
@@ -109,7 +81,7 @@ export class RedisJobRepo implements JobRepo {
       keys.length, ...keys,
       String(expectedVersion), JSON.stringify({ ...doc, version: expectedVersion + 1 }), doc.rec.id, String(offerTtl), String(finalTtl), ...ops,
     );
-    if (res === 'ok') await this.replicate();
+    if (res === 'ok') await this.replicas.after();
     return res as CommitResult;
   }
 
