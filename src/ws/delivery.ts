@@ -25,12 +25,14 @@ export interface SocketData {
   actions: number;
   /** When the socket opened, ms since the epoch (which of two sockets of one driver is newer). */
   openedAt: number;
+  /** Driver: the token's `products` claim; undefined without one (each city's default product). */
+  products: readonly string[] | undefined;
 }
 
 export type Sock = WebSocket<SocketData>;
 
-export function newSocketData(role: Role, sub: string): SocketData {
-  return { role, sub, badInRow: 0, closed: false, pending: [], latest: null, jobs: new Set(), opsSub: false, opsCity: null, chain: Promise.resolve(), actions: 0, openedAt: Date.now() };
+export function newSocketData(role: Role, sub: string, products?: readonly string[]): SocketData {
+  return { role, sub, badInRow: 0, closed: false, pending: [], latest: null, jobs: new Set(), opsSub: false, opsCity: null, chain: Promise.resolve(), actions: 0, openedAt: Date.now(), products };
 }
 
 /** Above this many buffered bytes a socket counts as slow: location frames are held latest-only. */
