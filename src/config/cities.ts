@@ -87,7 +87,7 @@ function parseProducts(c: Record<string, unknown>, city: CityDef, where: string)
   }
   const def = city.defaultProduct ?? DEFAULT_PRODUCT;
   if (city.products && !city.products.includes(def)) {
-    throw new ConfigError(`${where}.defaultProduct ${def} is not in ${where}.products (${city.products.join(', ')})${city.defaultProduct === undefined ? ': set defaultProduct' : ''}`);
+    throw new ConfigError(`${where}.defaultProduct ${def} is not in its products (${city.products.join(', ')})${city.defaultProduct === undefined ? ': set defaultProduct' : ''}`);
   }
 }
 
