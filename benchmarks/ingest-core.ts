@@ -9,7 +9,7 @@ import { Ingest } from '../src/ingest/ingest.js';
 import { Metrics } from '../src/observability/metrics.js';
 import { LOC_OK, LocScratch, decodeLoc } from '../src/protocol/fast-loc.js';
 import { fixNumbersValid } from '../src/protocol/validate.js';
-import { LmdbStorage } from '../src/storage/lmdb-storage.js';
+import { LmdbStorage } from '../src/storage/lmdb/lmdb-storage.js';
 import { MemoryStorage } from '../src/storage/memory-storage.js';
 import type { Fix } from '../src/protocol/messages.js';
 import type { HistoryStore } from '../src/storage/ports.js';

@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { parseArgs, take } from '../src/cli-args.js';
-import { createClient } from '../src/storage/cassandra-client.js';
-import { migrate } from '../src/storage/cassandra-schema.js';
-import { openCassandraStorage } from '../src/storage/cassandra-storage.js';
-import { LmdbStorage } from '../src/storage/lmdb-storage.js';
+import { createClient } from '../src/storage/cassandra/cassandra-client.js';
+import { migrate } from '../src/storage/cassandra/cassandra-schema.js';
+import { openCassandraStorage } from '../src/storage/cassandra/cassandra-storage.js';
+import { LmdbStorage } from '../src/storage/lmdb/lmdb-storage.js';
 import type { StoredFix } from '../src/storage/ports.js';
 
 const { options } = parseArgs(process.argv.slice(2));

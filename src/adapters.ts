@@ -26,9 +26,9 @@ import type { EtaStateStore } from './eta/eta-state-store.js';
 import { FileEtaStateStore } from './eta/eta-state-store.js';
 import { RedisEtaStateStore } from './eta/redis-eta-state-store.js';
 import path from 'node:path';
-import { LmdbState } from './storage/lmdb-state.js';
-import { LmdbStorage } from './storage/lmdb-storage.js';
-import { openCassandraStorage } from './storage/cassandra-storage.js';
+import { LmdbState } from './storage/lmdb/lmdb-state.js';
+import { LmdbStorage } from './storage/lmdb/lmdb-storage.js';
+import { openCassandraStorage } from './storage/cassandra/cassandra-storage.js';
 import type { Storage } from './storage/ports.js';
 
 export interface SharedState {

@@ -1,8 +1,8 @@
 // Composition root: picks adapters from config, wires ingest → fleet → matching → sockets, starts and stops.
 import type { Config } from './config/load-config.js';
-import type { DispatchSettings } from './config/dispatch-settings.js';
+import { cityDispatchOverrides } from './config/cities.js';
 import { TokenVerifier } from './auth/tokens.js';
-import { loadOrCreateSecret } from './auth/secret-file.js';
+import { nodeSecret } from './auth/secret-file.js';
 import { BusNotifier, DELIVERY_CHANNEL, attachDeliveries } from './bus/deliveries.js';
 import { EtaService } from './eta/eta-service.js';
 import { forgetExpired } from './fleet/expiry-forget.js';
@@ -26,6 +26,7 @@ import { opsHandler } from './ws/ops-socket.js';
 import { riderHandler } from './ws/rider-socket.js';
 import { createUwsApp, listen } from './ws/server.js';
 import { registerSocket } from './ws/sockets.js';
+import { IpLimiter } from './ws/conn-limits.js';
 import type { SocketDeps } from './ws/sockets.js';
 import { registerStatic } from './ws/static-files.js';
 import { openStorage, sharedState } from './adapters.js';
@@ -51,12 +52,7 @@ export interface TaxiwayApp {
 /** Build and start a taxiway node from validated config. */
 export async function startApp(config: Config, opts: { logger?: Logger; storage?: Storage } = {}): Promise<TaxiwayApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  let secret = config.authSecret;
-  if (!secret) {
-    const s = loadOrCreateSecret(config.dataDir);
-    secret = s.secret;
-    logger.warn({ file: s.file }, s.created ? 'TAXIWAY_AUTH_SECRET not set: generated a secret and stored it in the data dir' : 'TAXIWAY_AUTH_SECRET not set: using the secret stored in the data dir');
-  }
+  const secret = nodeSecret(config.authSecret, config.dataDir, logger);
   const metrics = new Metrics();
   const fleet = new FleetRegistry({ cities: config.cities, rebuildMs: config.indexRebuildMs, expireMs: config.expireMs });
   const shared = await sharedState(config, fleet, logger, metrics);
@@ -78,11 +74,9 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const hub = new Hub(fleet, metrics);
   // One driver connection across the cluster; in embedded mode the per-node replacement is enough.
   if (config.mode === 'cluster') hub.announceDriversTo(notifier, shared.nodeId);
-  const cityDispatch = new Map<string, Partial<DispatchSettings>>();
-  for (const c of config.cities) if (c.dispatch) cityDispatch.set(c.name, c.dispatch);
   const jobs = new JobService({
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
-    logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch,
+    logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch: cityDispatchOverrides(config.cities),
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
   await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
@@ -94,7 +88,10 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   let accepting = true;
   const verifier = new TokenVerifier(secret);
   const app = createUwsApp();
-  const sdeps: SocketDeps = { verifier, hub, logger, metrics, maxBackpressureBytes: config.maxBackpressureBytes, accepting: () => accepting };
+  const sdeps: SocketDeps = {
+    verifier, hub, logger, metrics, maxBackpressureBytes: config.maxBackpressureBytes, accepting: () => accepting,
+    limits: config.wsLimits, ipLimiter: new IpLimiter(config.wsLimits),
+  };
   registerSocket(app, 'driver', sdeps, driverHandler(sdeps, ingest, jobs, fleet, config.fixIntervalMs));
   registerSocket(app, 'rider', sdeps, riderHandler(sdeps, jobs));
   registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet));

@@ -40,7 +40,7 @@ export async function main(argv: string[], env: EnvSource = readEnvironment()): 
       case 'bench':
         return await bench(rest);
       case 'migrate': {
-        const { runMigrate } = await import('./storage/cassandra-migrate-cli.js');
+        const { runMigrate } = await import('./storage/cassandra/cassandra-migrate-cli.js');
         return await runMigrate(rest, env);
       }
       case 'replay': {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { MemoryBus } from '../src/bus/bus.js';
 import { MemoryTimers } from '../src/bus/timers.js';
 import type { StoredTimer, Timers } from '../src/bus/timers.js';
-import { LmdbState } from '../src/storage/lmdb-state.js';
+import { LmdbState } from '../src/storage/lmdb/lmdb-state.js';
 import { busContract, timersContract } from './contract/bus-timers-contract.js';
 
 busContract(t, 'memory bus', async () => {

@@ -7,7 +7,7 @@ import t from 'tap';
 import { DEFAULT_PORTO_FILE } from '../src/sim/replay.js';
 import { replayFleet } from '../src/sim/replay-fleet.js';
 import { loadPortoFleet } from '../src/sim/replay-porto.js';
-import { CassandraStorage } from '../src/storage/cassandra-storage.js';
+import { CassandraStorage } from '../src/storage/cassandra/cassandra-storage.js';
 import { countRawChunkFixes, countTracked, metricValue, OwnCassandraNode, REPO } from './helpers/cassandra.js';
 import { freePort, redisSkip, stopTestRedis, testPrefix, testRedisUrl } from './helpers/redis.js';
 import { SECRET, http, removeDir, sleep, startServer } from './helpers/server.js';

@@ -2,7 +2,7 @@
 import t from 'tap';
 import path from 'node:path';
 import { Client, http, onlineDriver, rebuild, removeDir, startServer } from './helpers/server.js';
-import { LmdbState } from '../src/storage/lmdb-state.js';
+import { LmdbState } from '../src/storage/lmdb/lmdb-state.js';
 import type { JobDoc } from '../src/matching/job-repo.js';
 import type { StoredTimer } from '../src/bus/timers.js';
 import { DISPATCH_CHECK_TIMER } from '../src/matching/job-service.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MemoryJobRepo } from '../src/matching/memory-job-repo.js';
 import type { JobRepo } from '../src/matching/job-repo.js';
-import { LmdbState } from '../src/storage/lmdb-state.js';
+import { LmdbState } from '../src/storage/lmdb/lmdb-state.js';
 import { jobRepoContract } from './contract/job-repo-contract.js';
 
 jobRepoContract(t, 'memory', async () => new MemoryJobRepo());

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { cassandraSettingsFromEnv } from '../src/config/cassandra-settings.js';
-import { openCassandraStorage } from '../src/storage/cassandra-storage.js';
+import { openCassandraStorage } from '../src/storage/cassandra/cassandra-storage.js';
 import type { StoredFix } from '../src/storage/ports.js';
 import { testCassandra, testSettings } from './helpers/cassandra.js';
 import { freePort } from './helpers/redis.js';

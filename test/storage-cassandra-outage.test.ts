@@ -9,7 +9,7 @@ import { Ingest } from '../src/ingest/ingest.js';
 import { Metrics } from '../src/observability/metrics.js';
 import { DEFAULT_PORTO_FILE } from '../src/sim/replay.js';
 import { loadPortoFleet } from '../src/sim/replay-porto.js';
-import { openCassandraStorage } from '../src/storage/cassandra-storage.js';
+import { openCassandraStorage } from '../src/storage/cassandra/cassandra-storage.js';
 import type { JobEvent } from '../src/storage/ports.js';
 import { countRawChunkFixes, countTracked, metricValue, OwnCassandraNode, REPO, testSettings } from './helpers/cassandra.js';
 import { freePort } from './helpers/redis.js';

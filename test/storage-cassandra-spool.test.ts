@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import type { ChunkItem, WriteItem } from '../src/storage/cassandra-items.js';
-import { CassandraMetrics } from '../src/storage/cassandra-metrics.js';
-import { WritePipeline, type ItemSink, type PipelineOptions } from '../src/storage/cassandra-pipeline.js';
+import type { ChunkItem, WriteItem } from '../src/storage/cassandra/cassandra-items.js';
+import { CassandraMetrics } from '../src/storage/cassandra/cassandra-metrics.js';
+import { WritePipeline, type ItemSink, type PipelineOptions } from '../src/storage/cassandra/cassandra-pipeline.js';
 import { Spool } from '../src/storage/spool.js';
 import { listSegments, segmentPath } from '../src/storage/spool-file.js';
 

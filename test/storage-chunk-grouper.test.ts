@@ -1,7 +1,7 @@
 // ChunkGrouper against a brute-force grouping: every storable fix lands once, in its (driver, slice) chunk, in order.
 import t from 'tap';
 import { ChunkGrouper } from '../src/storage/chunk-grouper.js';
-import { SLICE_MS, decodeChunk, sliceOf } from '../src/storage/cassandra-chunk-codec.js';
+import { SLICE_MS, decodeChunk, sliceOf } from '../src/storage/chunk-codec.js';
 import { FixBatch } from '../src/storage/fix-batch.js';
 import { mulberry32 } from '../src/util/random.js';
 

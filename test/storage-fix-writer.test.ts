@@ -1,6 +1,6 @@
 // FixWriter retry and flush behaviour, driven by a fake sink that fails commits on demand.
 import t from 'tap';
-import { FixWriter, type FixKey, type FixSink } from '../src/storage/lmdb-fix-writer.js';
+import { FixWriter, type FixKey, type FixSink } from '../src/storage/lmdb/lmdb-fix-writer.js';
 import type { FixValue } from '../src/storage/fix-codec.js';
 import type { StoredFix } from '../src/storage/ports.js';
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { LmdbStorage } from '../src/storage/lmdb-storage.js';
+import { LmdbStorage } from '../src/storage/lmdb/lmdb-storage.js';
 import type { StoredFix } from '../src/storage/ports.js';
 import { storageContract } from './contract/storage-contract.js';
 

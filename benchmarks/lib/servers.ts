@@ -40,7 +40,10 @@ export async function startTaxiway(o: TaxiwayServerOptions = {}): Promise<Runnin
     execArgv,
     env: {
       PORT: '0', HOST: '127.0.0.1', TAXIWAY_AUTH_SECRET: BENCH_SECRET, TAXIWAY_DATA_DIR: dataDir, LOG_LEVEL: 'warn',
-      REDIS_URL: '', CASSANDRA_CONTACT_POINTS: '', ...(o.env ?? {}),
+      REDIS_URL: '', CASSANDRA_CONTACT_POINTS: '',
+      // Every load generator connects from 127.0.0.1 (tens of thousands of sockets): no per-IP limits here.
+      TAXIWAY_WS_MAX_SOCKETS_PER_IP: '0', TAXIWAY_WS_UPGRADES_PER_SEC_PER_IP: '0',
+      ...(o.env ?? {}),
     },
   });
   const ready = await child.wait<{ port: number; pid: number; secret: string }>('ready', 60_000);

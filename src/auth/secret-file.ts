@@ -32,3 +32,14 @@ export function readSecretFile(dataDir: string): { secret: string; file: string 
     throw e;
   }
 }
+
+/**
+ * The node's HS256 secret: the configured one, else (embedded mode) the one stored in the data dir,
+ * generated on first use; says which in the log, since a generated secret signs every token of this node.
+ */
+export function nodeSecret(configured: string | undefined, dataDir: string, logger: { warn(o: object, msg: string): void }): string {
+  if (configured) return configured;
+  const s = loadOrCreateSecret(dataDir);
+  logger.warn({ file: s.file }, s.created ? 'TAXIWAY_AUTH_SECRET not set: generated a secret and stored it in the data dir' : 'TAXIWAY_AUTH_SECRET not set: using the secret stored in the data dir');
+  return s.secret;
+}

@@ -1,6 +1,6 @@
 // Timers port: durable delayed work by kind and key (offer expiry). In-memory adapter; BullMQ in bullmq-timers.ts.
 
-import type { StateTable } from '../storage/lmdb-state.js';
+import type { StateTable } from '../storage/live-state.js';
 import { systemClock } from '../util/clock.js';
 import type { Clock, ClockTimer } from '../util/clock.js';
 
@@ -26,7 +26,7 @@ export interface Timers {
 export interface StoredTimer { kind: string; key: string; fireAt: number; payload: TimerPayload }
 
 /**
- * Timers of one process. With a `table` (embedded mode: an `LmdbState` table in the data dir) every
+ * Timers of one process. With a `table` (embedded mode: a live-state table, LMDB in the data dir) every
  * scheduled timer is also stored until its handler has run, and a new instance re-arms what is stored, no
  * earlier than `restoreGraceMs` after start-up (drivers need that long to reconnect before an offer made
  * before the restart expires and dispatch looks for someone else), and only once its kind has a handler.

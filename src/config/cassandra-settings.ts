@@ -1,7 +1,7 @@
 // Reads the CASSANDRA_* settings of cluster-mode storage from the environment (parsers live with the adapter).
 import path from 'node:path';
-import { CONSISTENCIES, checkKeyspace, parseReplication } from '../storage/cassandra-options.js';
-import type { CassandraSettings, ConsistencyName } from '../storage/cassandra-options.js';
+import { CONSISTENCIES, checkKeyspace, parseReplication } from './cassandra-options.js';
+import type { CassandraSettings, ConsistencyName } from './cassandra-options.js';
 import { ConfigError } from './config-error.js';
 import type { EnvSource } from './config-error.js';
 import { SETTINGS, flagSetting, numberSetting } from './settings.js';

@@ -157,3 +157,10 @@ function parseEta(eta: unknown, where: string, dir: string): NonNullable<CityDef
   }
   return out;
 }
+
+/** Per-city dispatch overrides from the cities file, by city name (cities without any are left out). */
+export function cityDispatchOverrides(cities: readonly CityDef[]): Map<string, Partial<DispatchSettings>> {
+  const m = new Map<string, Partial<DispatchSettings>>();
+  for (const c of cities) if (c.dispatch) m.set(c.name, c.dispatch);
+  return m;
+}

@@ -1,7 +1,7 @@
 // Typed configuration, read once at startup from the environment and flags, validated with messages naming the setting.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CassandraSettings } from '../storage/cassandra-options.js';
+import type { CassandraSettings } from './cassandra-options.js';
 import { cassandraSettingsFromEnv } from './cassandra-settings.js';
 import { WORLD_CITY, loadCities } from './cities.js';
 import type { CityDef } from './cities.js';
@@ -9,6 +9,7 @@ import { ConfigError } from './config-error.js';
 import { corsOrigins } from './cors-origins.js';
 import type { EnvSource } from './config-error.js';
 import type { DispatchSettings } from './dispatch-settings.js';
+import type { WsLimits } from './ws-limits.js';
 import { checkRedisUrl } from './redis-url.js';
 import { SETTINGS, flagSetting, numberSetting } from './settings.js';
 
@@ -33,6 +34,8 @@ export interface Config {
   indexRebuildMs: number;
   /** Per-socket send buffer limit before latest-only delivery kicks in, bytes. */
   maxBackpressureBytes: number;
+  /** Limits against hostile clients: pending actions per socket, upgrades and open sockets per IP. */
+  wsLimits: WsLimits;
   /** A `redis:`/`rediss:` URL (checked at load); set means cluster mode. */
   redisUrl?: string;
   /** How long the start waits for Redis to answer before it fails, ms. */
@@ -96,6 +99,11 @@ export function loadConfig(src: EnvSource): Config {
     expireMs: numberSetting(src, 'TAXIWAY_EXPIRE_MS'),
     indexRebuildMs: numberSetting(src, 'TAXIWAY_INDEX_REBUILD_MS'),
     maxBackpressureBytes: numberSetting(src, 'TAXIWAY_MAX_BACKPRESSURE_BYTES'),
+    wsLimits: {
+      maxPendingActions: numberSetting(src, 'TAXIWAY_WS_MAX_PENDING_ACTIONS'),
+      maxSocketsPerIp: numberSetting(src, 'TAXIWAY_WS_MAX_SOCKETS_PER_IP'),
+      upgradesPerSecPerIp: numberSetting(src, 'TAXIWAY_WS_UPGRADES_PER_SEC_PER_IP'),
+    },
     redisUrl,
     redisConnectTimeoutMs: numberSetting(src, 'REDIS_CONNECT_TIMEOUT_MS'),
     redisPrefix: src.TAXIWAY_REDIS_PREFIX ?? SETTINGS.TAXIWAY_REDIS_PREFIX.def,

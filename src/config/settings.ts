@@ -39,6 +39,10 @@ export const SETTINGS = {
   TAXIWAY_FIX_INTERVAL_MS: { kind: 'int', def: 1000, min: 100, max: 600_000, doc: 'fix interval asked of drivers (hello.interval_ms), ms' },
   TAXIWAY_INDEX_REBUILD_MS: { kind: 'int', def: 200, min: 10, max: 60_000, doc: 'how often changed spatial snapshots are rebuilt, ms' },
   TAXIWAY_MAX_BACKPRESSURE_BYTES: { kind: 'int', def: 1024 * 1024, min: 16 * 1024, max: 1024 * 1024 * 1024, doc: 'per-socket send buffer before frames are held, bytes' },
+  TAXIWAY_WS_MAX_PENDING_ACTIONS: { kind: 'int', def: 64, min: 1, max: 100_000, doc: 'actions (job commands, rider sub) one socket may have waiting; past it rate_limited' },
+  // 0 turns a per-IP limit off (benchmarks open tens of thousands of sockets from 127.0.0.1).
+  TAXIWAY_WS_MAX_SOCKETS_PER_IP: { kind: 'int', def: 2000, min: 0, max: 10_000_000, doc: 'open WebSockets per client address (0: no limit); past it the upgrade gets 429' },
+  TAXIWAY_WS_UPGRADES_PER_SEC_PER_IP: { kind: 'int', def: 200, min: 0, max: 10_000_000, doc: 'WebSocket upgrades per client address per second (0: no limit); past it 429' },
   TAXIWAY_CORS_ORIGINS: { kind: 'text', def: 'unset (no cross-origin calls)', doc: 'browser origins allowed to call the HTTP API: * or scheme://host[:port],...' },
   TAXIWAY_ETA_MAX_DISTANCE_M: { kind: 'int', def: 200_000, min: 1000, max: 20_100_000, doc: 'farthest a /v1/eta point may lie from a served city (and from the other point), metres' },
   TAXIWAY_DASHBOARD_ROADS: { kind: 'text', def: 'unset (demo: Monaco)', doc: 'GeoJSON roads drawn behind the dashboard' },

@@ -1,5 +1,5 @@
 // In-memory JobRepo (embedded mode): the same compare-and-set and claim rules as the Redis adapter, optionally written through to disk.
-import type { StateTable } from '../storage/lmdb-state.js';
+import type { StateTable } from '../storage/live-state.js';
 import type { ClaimOp, CommitResult, JobDoc, JobRepo } from './job-repo.js';
 import { OFFER_CLAIM_GRACE_MS } from './job-repo.js';
 import { FINAL_STATES } from '../protocol/job-record.js';

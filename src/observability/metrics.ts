@@ -61,6 +61,15 @@ export class Metrics {
   readonly fleetDrivers = new Gauge({ name: 'taxiway_fleet_drivers', help: 'Drivers in the live fleet, by city', labelNames: ['city'] as const, registers: [this.registry] });
   readonly wsHandovers = new Counter({ name: 'taxiway_ws_driver_handovers_total', help: `Driver sockets closed (${CloseCodes.replaced}) because the driver connected to another node`, registers: [this.registry] });
   readonly posDropped = new Counter({ name: 'taxiway_ws_latest_only_replaced_total', help: 'Location frames replaced by a newer one for a slow subscriber', registers: [this.registry] });
+  readonly wsActions = new Counter({
+    name: 'taxiway_ws_actions_total',
+    help: 'Async socket actions (job commands, rider sub), by outcome: run, dropped (socket closed before its turn), refused (pending-action limit, rate_limited)',
+    labelNames: ['role', 'result'] as const, registers: [this.registry],
+  });
+  readonly wsRefused = new Counter({
+    name: 'taxiway_ws_upgrades_refused_total', help: 'WebSocket upgrades refused with 429, by limit (upgrade_rate, sockets_per_ip)',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  });
   readonly httpRequests = new Counter({ name: 'taxiway_http_requests_total', help: 'HTTP requests, by route and status', labelNames: ['route', 'status'] as const, registers: [this.registry] });
   /**
    * Time from the request reaching its route to the reply being written, by route pattern, method and
@@ -112,6 +121,7 @@ export class Metrics {
     });
     for (const r of ['driver', 'rider', 'ops'] as const) this.wsConnections.set({ role: r }, 0);
     for (const k of REJECT_REASONS) this.fixesRejected.inc({ reason: k }, 0);
+    for (const r of ['upgrade_rate', 'sockets_per_ip'] as const) this.wsRefused.inc({ reason: r }, 0);
     // prom-client's default names already start with `process_` or `nodejs_`: the prefix is only ours.
     collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
     asyncOpenFds(this.registry, DEFAULT_METRICS_PREFIX);

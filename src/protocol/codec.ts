@@ -1,5 +1,5 @@
 // msgpack codec for WebSocket frames: standard msgpack only, int64 as number, one map per frame.
-import { Packr, Unpackr } from 'msgpackr';
+import { C1, Packr, Unpackr } from 'msgpackr';
 import { ProtocolError } from './errors.js';
 
 // Decoding: plain objects for maps, uint64/int64 as JS numbers (ts in ms fits in 2^53), no records.
@@ -43,5 +43,20 @@ export function decodeFrame(data: ArrayBuffer | Uint8Array): Record<string, unkn
   if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Map) {
     throw new ProtocolError('bad_frame', 'frame is not a msgpack map');
   }
+  // msgpackr decodes the reserved byte 0xc1 to a marker object instead of failing. The byte search is
+  // native and most frames lack the byte, so the walk runs rarely (and then over an already small frame).
+  if (bytes.indexOf(0xc1) !== -1 && holdsC1(value)) throw new ProtocolError('bad_frame', 'frame is not valid msgpack: reserved byte 0xc1');
   return value as Record<string, unknown>;
+}
+
+/** True when msgpackr's 0xc1 marker is anywhere in a decoded value (maps decode to plain objects). */
+function holdsC1(v: unknown): boolean {
+  if (v === C1) return true;
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (holdsC1(v[i])) return true;
+    return false;
+  }
+  for (const k in v) if (holdsC1((v as Record<string, unknown>)[k])) return true;
+  return false;
 }

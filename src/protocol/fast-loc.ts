@@ -92,9 +92,11 @@ export function decodeLoc(b: Uint8Array, out: LocScratch): number {
     if (kl === 2 && k0 === 0x74 && k1 === 0x73) { if (v !== v) return NOT_LOC; out.ts = v; out.seen |= 1; } // ts
     else if (kl === 3 && k0 === 0x6c && k1 === 0x61 && k2 === 0x74) { if (v !== v) return NOT_LOC; out.lat = v; out.seen |= 2; } // lat
     else if (kl === 3 && k0 === 0x6c && k1 === 0x6e && k2 === 0x67) { if (v !== v) return NOT_LOC; out.lng = v; out.seen |= 4; } // lng
-    else if (kl === 3 && k0 === 0x68 && k1 === 0x64 && k2 === 0x67) out.hdg = v; // hdg
-    else if (kl === 3 && k0 === 0x73 && k1 === 0x70 && k2 === 0x64) out.spd = v; // spd
-    else if (kl === 3 && k0 === 0x61 && k1 === 0x63 && k2 === 0x63) out.acc = v; // acc
+    // Optional fields: nil is "absent" (NaN here), but a float NaN is a bad value, which the general path
+    // refuses with bad_request exactly as it does inside `locs`.
+    else if (kl === 3 && k0 === 0x68 && k1 === 0x64 && k2 === 0x67) { if (v !== v && vh !== 0xc0) return NOT_LOC; out.hdg = v; } // hdg
+    else if (kl === 3 && k0 === 0x73 && k1 === 0x70 && k2 === 0x64) { if (v !== v && vh !== 0xc0) return NOT_LOC; out.spd = v; } // spd
+    else if (kl === 3 && k0 === 0x61 && k1 === 0x63 && k2 === 0x63) { if (v !== v && vh !== 0xc0) return NOT_LOC; out.acc = v; } // acc
     else if (kl === 2 && k0 === 0x69 && k1 === 0x64) { if (v !== v || !Number.isSafeInteger(v)) return NOT_LOC; out.id = v; } // id
     else return NOT_LOC;
   }

@@ -1,23 +1,25 @@
-// Groups a FixBatch into chunks of one driver and one time slice and encodes them, with no object per fix.
-import { encodeChunkInto, chunkFixBytes, isChunkableTs, sliceOf } from './cassandra-chunk-codec.js';
+// The column grouper both adapters use: a FixBatch's fixes grouped by driver and time slice, with no object per fix.
+import { CHUNK_HEADER_BYTES, encodeChunkInto, chunkFixBytes, isChunkableTs, sliceOf } from './chunk-codec.js';
 import type { FixBatch } from './fix-batch.js';
 
-/** Most fixes in one chunk (the codec counts in a u16). */
+/** Most fixes in one group (the codec counts a chunk's fixes in a u16). */
 export const MAX_CHUNK_FIXES = 60_000;
 
 /** Receives one encoded chunk: the driver, the slice start (ms), the bytes and how many fixes they hold. */
 export type ChunkSink = (driver: string, slice: number, chunk: Buffer, fixes: number) => void;
 
 /**
- * Reused across batches (single-threaded, not re-entrant). Per batch: one Map lookup per fix to find
- * the driver's chunk, a linked list of fix indices per chunk (typed arrays), then one Buffer for all the
- * batch's chunks, each handed out as a view. Fixes keep their arrival order inside a chunk (the read
- * side lets a later copy of a ts win, so order matters).
+ * Reused across batches (single-threaded, not re-entrant). Per batch: one Map lookup per fix (an array
+ * read when the batch has driver keys) to find the driver's group, and a linked list of fix indices per
+ * group (typed arrays). `group` leaves the groups readable until its next call: LMDB encodes each group
+ * as one chunk (`encode`), Cassandra appends each group to the driver's open chunk. Fixes keep their
+ * arrival order inside a group (the read side lets a later copy of a ts win, so order matters).
  */
 export class ChunkGrouper {
   /** driver → its newest group in this batch; older groups of the same driver chain through gPrev. */
   private readonly byDriver = new Map<string, number>();
-  private groups = 0;
+  private groupCount = 0;
+  private chunkBytes = 0;
   private gDriver: string[] = [];
   private gSlice: Float64Array = new Float64Array(256);
   private gHead: Int32Array = new Int32Array(256);
@@ -25,20 +27,21 @@ export class ChunkGrouper {
   private gCount: Int32Array = new Int32Array(256);
   private gBytes: Int32Array = new Int32Array(256);
   private gPrev: Int32Array = new Int32Array(256);
-  private next: Int32Array = new Int32Array(1024);
+  private nextIx: Int32Array = new Int32Array(1024);
   /** By driver key: its newest group, valid when keyStamp[key] equals this call's stamp (no clearing). */
   private keyGroup: Int32Array = new Int32Array(1024);
   private keyStamp: Int32Array = new Int32Array(1024);
   private stamp = 0;
 
   /**
-   * Calls `sink` once per (driver, slice) chunk of `b`, in order of first appearance. Fixes that are
-   * not storable (`skip(i)` true) or whose ts cannot be chunked are left out and counted in the result.
+   * Groups the fixes of `b` by (driver, slice), at most MAX_CHUNK_FIXES a group. Fixes that are not
+   * storable (`skip(i)` true) or whose ts cannot be chunked are left out and counted in the result.
    */
-  encode(b: FixBatch, skip: ((i: number) => boolean) | null, sink: ChunkSink): number {
+  group(b: FixBatch, skip: ((i: number) => boolean) | null): number {
+    this.reset();
     const n = b.length;
-    if (this.next.length < n) this.next = new Int32Array(Math.max(n, this.next.length * 2));
-    const next = this.next;
+    if (this.nextIx.length < n) this.nextIx = new Int32Array(Math.max(n, this.nextIx.length * 2));
+    const next = this.nextIx;
     const byDriver = this.byDriver;
     const stamp = ++this.stamp;
     let left = 0;
@@ -80,23 +83,68 @@ export class ChunkGrouper {
       this.gBytes[h]! += bytes;
       total += bytes;
     }
-    if (this.groups > 0) {
-      const buf = Buffer.allocUnsafe(total + 3 * this.groups);
+    this.chunkBytes = total + CHUNK_HEADER_BYTES * this.groupCount;
+    return left;
+  }
+
+  /** Groups found by the last `group` call, numbered 0..groups-1 in order of first appearance. */
+  get groups(): number {
+    return this.groupCount;
+  }
+
+  /** Bytes the last call's groups take as chunks, headers included. */
+  get totalBytes(): number {
+    return this.chunkBytes;
+  }
+
+  /** next[i]: the batch index after fix i in its group, -1 at the end (for the last call's grouped fixes). */
+  get next(): Int32Array {
+    return this.nextIx;
+  }
+
+  /** Group h's driver id. */
+  driverOf(h: number): string {
+    return this.gDriver[h]!;
+  }
+
+  /** Group h's slice start, ms. */
+  sliceAt(h: number): number {
+    return this.gSlice[h]!;
+  }
+
+  /** Group h's first fix (an index into the batch); follow `next` for the others. */
+  headOf(h: number): number {
+    return this.gHead[h]!;
+  }
+
+  /** Fixes in group h. */
+  countOf(h: number): number {
+    return this.gCount[h]!;
+  }
+
+  /**
+   * Calls `sink` once per (driver, slice) chunk of `b`, in order of first appearance, with its encoded
+   * bytes: views into one Buffer for the whole batch. Returns how many fixes were left out (see `group`).
+   */
+  encode(b: FixBatch, skip: ((i: number) => boolean) | null, sink: ChunkSink): number {
+    const left = this.group(b, skip);
+    const next = this.nextIx;
+    if (this.groupCount > 0) {
+      const buf = Buffer.allocUnsafe(this.chunkBytes);
       let at = 0;
-      for (let h = 0; h < this.groups; h++) {
-        const size = 3 + this.gBytes[h]!;
+      for (let h = 0; h < this.groupCount; h++) {
+        const size = CHUNK_HEADER_BYTES + this.gBytes[h]!;
         const chunk = buf.subarray(at, at + size);
         encodeChunkInto(chunk, this.gSlice[h]!, b, this.gHead[h]!, this.gCount[h]!, next);
         at += size;
         sink(this.gDriver[h]!, this.gSlice[h]!, chunk, this.gCount[h]!);
       }
     }
-    this.reset();
     return left;
   }
 
   private newGroup(driver: string, slice: number, prev: number): number {
-    const h = this.groups++;
+    const h = this.groupCount++;
     if (h === this.gSlice.length) this.grow();
     this.gDriver[h] = driver;
     this.gSlice[h] = slice;
@@ -109,7 +157,8 @@ export class ChunkGrouper {
   private reset(): void {
     this.byDriver.clear();
     this.gDriver.length = 0;
-    this.groups = 0;
+    this.groupCount = 0;
+    this.chunkBytes = 0;
   }
 
   private growKeys(k: number): void {

@@ -1,5 +1,19 @@
-// Columnar batch of fixes (typed-array columns, no object per fix): what ingest hands to the history store.
-import type { StoredFix } from './ports.js';
+// A stored GPS fix and the columnar batch of them (typed-array columns, no object per fix) that ingest hands to the history store.
+
+/** One stored GPS fix. Times in ms since the epoch, coordinates in WGS84 degrees. */
+export interface StoredFix {
+  driver: string;
+  /** Fix time, ms since the epoch (the client's `ts`). */
+  ts: number;
+  lat: number;
+  lng: number;
+  /** Heading in degrees [0,360), or NaN when the client sent none. */
+  hdg: number;
+  /** Speed in m/s, or NaN when the client sent none. */
+  spd: number;
+  /** Accuracy radius in metres, or NaN when the client sent none. */
+  acc: number;
+}
 
 /**
  * Fixes in arrival order, one column per field: ts in ms, lat/lng in degrees, hdg in degrees, spd in

@@ -1,5 +1,6 @@
 // Shared fix encoding and track-query arguments, so every adapter treats NaN, limits and ranges alike.
-import type { StoredFix, TrackPage } from './ports.js';
+import type { StoredFix } from './fix-batch.js';
+import type { TrackPage } from './ports.js';
 
 /** Most points one `track` page returns (callers clamp too; adapters re-clamp defensively). */
 export const MAX_TRACK_LIMIT = 10_000;

@@ -1,21 +1,10 @@
 // Persistence ports: location history and job records. Adapters: LMDB (embedded), Cassandra (cluster).
-import type { FixInput } from './fix-batch.js';
+import type { FixInput, StoredFix } from './fix-batch.js';
 import type { JobEvent, JobRecord } from '../protocol/job-record.js';
 
-/** One stored GPS fix. Times in ms since the epoch, coordinates in WGS84 degrees. */
-export interface StoredFix {
-  driver: string;
-  /** Fix time, ms since the epoch (the client's `ts`). */
-  ts: number;
-  lat: number;
-  lng: number;
-  /** Heading in degrees [0,360), or NaN when the client sent none. */
-  hdg: number;
-  /** Speed in m/s, or NaN when the client sent none. */
-  spd: number;
-  /** Accuracy radius in metres, or NaN when the client sent none. */
-  acc: number;
-}
+// The fix type lives with its columnar batch (fix-batch.ts, which imports nothing from here); re-exported
+// because it is part of this port's vocabulary.
+export type { StoredFix };
 
 /** A page of a driver's track, oldest first. `next` is the `from` (ms) to continue with, when more remain. */
 export interface TrackPage {

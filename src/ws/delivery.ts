@@ -16,6 +16,8 @@ export interface SocketData {
   latest: Map<string, Buffer> | null;
   /** Rider: jobs followed. */
   jobs: Set<string>;
+  /** Rider: the running `sub` action already follows its job (counted in `jobs`, so not again as pending). */
+  subFollowed: boolean;
   /** Ops: subscribed, and to which city (null: all). */
   opsSub: boolean;
   opsCity: string | null;
@@ -25,14 +27,16 @@ export interface SocketData {
   actions: number;
   /** When the socket opened, ms since the epoch (which of two sockets of one driver is newer). */
   openedAt: number;
+  /** Client IP address as text (per-IP socket limit). */
+  ip: string;
   /** Driver: the token's `products` claim; undefined without one (each city's default product). */
   products: readonly string[] | undefined;
 }
 
 export type Sock = WebSocket<SocketData>;
 
-export function newSocketData(role: Role, sub: string, products?: readonly string[]): SocketData {
-  return { role, sub, badInRow: 0, closed: false, pending: [], latest: null, jobs: new Set(), opsSub: false, opsCity: null, chain: Promise.resolve(), actions: 0, openedAt: Date.now(), products };
+export function newSocketData(role: Role, sub: string, ip: string, products?: readonly string[]): SocketData {
+  return { role, sub, badInRow: 0, closed: false, pending: [], latest: null, jobs: new Set(), subFollowed: false, opsSub: false, opsCity: null, chain: Promise.resolve(), actions: 0, openedAt: Date.now(), ip, products };
 }
 
 /** Above this many buffered bytes a socket counts as slow: location frames are held latest-only. */

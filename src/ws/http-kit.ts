@@ -19,6 +19,8 @@ export interface RequestInfo {
   params: string[];
   authorization: string;
   contentType: string;
+  /** The Content-Length header as sent ('' when absent, e.g. a chunked body). */
+  contentLength: string;
   /** `Origin` header; read only when CORS is configured ('' otherwise). */
   origin: string;
 }
@@ -65,6 +67,7 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
       params: [],
       authorization: req.getHeader('authorization'),
       contentType: req.getHeader('content-type'),
+      contentLength: req.getHeader('content-length'),
       origin: cors.enabled ? req.getHeader('origin') : '',
     };
     let paramError: ProtocolError | null = null;
@@ -109,13 +112,68 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
     res.onAborted(() => {
       state.aborted = true;
     });
-    const bodyP: Promise<unknown> = spec.body ? readJsonBody(res, info.contentType) : Promise.resolve(undefined);
-    const work = paramError ? bodyP.then(() => Promise.reject(paramError)) : run(deps, spec, info, bodyP);
-    work.then(
+    const hasBody = !(info.contentLength === '' || info.contentLength === '0') || req.getHeader('transfer-encoding') !== '';
+    if (!spec.body) {
+      run(deps, spec, info).then(
+        (reply) => send(record, t0, info, cors, res, state, reply),
+        (err) => send(record, t0, info, cors, res, state, errorReply(err, deps.logger)),
+      );
+      return;
+    }
+    // A body route settles everything it can before reading a byte of the body: a request refused anyway
+    // (bad path, no or bad token, wrong role, declared too large) is answered at once and, when a body
+    // follows, the connection closed, so an unauthenticated client cannot make the server read an endless body.
+    let principal: Principal | null = null;
+    try {
+      if (paramError) throw paramError;
+      if (spec.roles) principal = deps.verifier.verifyNow(extractToken(info.authorization, undefined));
+      if (principal && !spec.roles!.includes(principal.role)) throw new ProtocolError('forbidden', `role ${principal.role} may not use ${spec.name}`);
+      if (info.contentLength !== '' && !(Number(info.contentLength) <= Limits.maxBodyBytes)) throw tooLarge();
+    } catch (err) {
+      const reply = errorReply(err, deps.logger);
+      record(reply.status, info.method, t0);
+      if (!hasBody) {
+        write(res, reply, cors, info); // nothing unread: the connection stays usable
+        return;
+      }
+      replyThenClose(res, state, reply, cors, info);
+      return;
+    }
+    readJsonBody(res, info.contentType, () => {
+      // Past the limit: answer now and close, without reading the rest.
+      const reply = errorReply(tooLarge(), deps.logger);
+      record(reply.status, info.method, t0);
+      return replyThenClose(res, state, reply, cors, info);
+    }).then(
+      (body) => spec.handler(context(spec, info, principal, body)),
+    ).then(
       (reply) => send(record, t0, info, cors, res, state, reply),
       (err) => send(record, t0, info, cors, res, state, errorReply(err, deps.logger)),
     );
   };
+}
+
+/**
+ * Send `reply` now, with the request body unread, and close the connection: uWS 20.30 shuts the socket
+ * down right after the reply (it has no lingering close, and a response ended without closing would
+ * make it read the rest of the body). Returns the callback that ignores chunks still delivered.
+ */
+function replyThenClose(res: HttpResponse, state: { aborted: boolean }, reply: Reply, cors: CorsPolicy, info: RequestInfo): (bytes: number, isLast: boolean) => void {
+  if (!state.aborted) {
+    state.aborted = true; // nothing more may be written to this response
+    const text = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
+    res.cork(() => {
+      res.writeStatus(HttpStatusText[reply.status] ?? String(reply.status));
+      res.writeHeader('content-type', reply.contentType ?? JSON_TYPE);
+      cors.writeHeaders(res, info.origin);
+      res.end(text, true);
+    });
+  }
+  return () => undefined;
+}
+
+function tooLarge(): ProtocolError {
+  return new ProtocolError('too_large', `body over ${Limits.maxBodyBytes} bytes`);
 }
 
 function context(spec: RouteSpec, info: RequestInfo, principal: Principal | null, body: unknown): RouteContext {
@@ -123,12 +181,10 @@ function context(spec: RouteSpec, info: RequestInfo, principal: Principal | null
   return { ...info, principal, body };
 }
 
-async function run(deps: HttpKitDeps, spec: RouteSpec, info: RequestInfo, bodyP: Promise<unknown>): Promise<Reply> {
-  // Read the body even when auth will fail, so the connection stays usable for the next request.
-  const body = await bodyP;
+async function run(deps: HttpKitDeps, spec: RouteSpec, info: RequestInfo): Promise<Reply> {
   let principal: Principal | null = null;
   if (spec.roles) principal = await deps.verifier.verify(extractToken(info.authorization, undefined));
-  return spec.handler(context(spec, info, principal, body));
+  return spec.handler(context(spec, info, principal, undefined));
 }
 
 function send(record: RequestRecorder, t0: number, info: RequestInfo, cors: CorsPolicy, res: HttpResponse, state: { aborted: boolean }, reply: Reply): void {
@@ -161,20 +217,26 @@ export function errorReply(err: unknown, logger: Logger): Reply {
   return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
 }
 
-/** Read a JSON body of at most Limits.maxBodyBytes; 413 beyond, 400 for bad JSON. */
-function readJsonBody(res: HttpResponse, contentType: string): Promise<unknown> {
+/**
+ * Read a JSON body of at most Limits.maxBodyBytes; 400 for bad JSON. Past the limit `onTooLarge` runs
+ * once, from inside uWS's data callback (it answers and returns where the rest of the body goes), and
+ * the returned promise never settles.
+ */
+function readJsonBody(res: HttpResponse, contentType: string, onTooLarge: () => (bytes: number, isLast: boolean) => void): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let failed: ProtocolError | null = null;
+    let discard: ((bytes: number, isLast: boolean) => void) | null = null;
     res.onData((ab, isLast) => {
-      if (!failed) {
-        size += ab.byteLength;
-        if (size > Limits.maxBodyBytes) failed = new ProtocolError('too_large', `body over ${Limits.maxBodyBytes} bytes`);
-        else chunks.push(Buffer.from(ab.slice(0))); // uWS reuses `ab` after this callback: copy
+      if (discard) return discard(ab.byteLength, isLast);
+      size += ab.byteLength;
+      if (size > Limits.maxBodyBytes) {
+        chunks.length = 0;
+        discard = onTooLarge();
+        return discard(0, isLast);
       }
+      chunks.push(Buffer.from(ab.slice(0))); // uWS reuses `ab` after this callback: copy
       if (!isLast) return;
-      if (failed) return reject(failed);
       if (contentType && !/^application\/json\b/i.test(contentType)) return reject(new ProtocolError('bad_request', 'Content-Type must be application/json'));
       const text = Buffer.concat(chunks).toString('utf8');
       if (text.length === 0) return resolve({});

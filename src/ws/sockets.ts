@@ -14,6 +14,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { newSocketData } from './delivery.js';
 import type { Sock, SocketData } from './delivery.js';
 import type { Hub } from './hub.js';
+import type { IpLimiter, WsLimits } from './conn-limits.js';
 
 export interface SocketDeps {
   verifier: TokenVerifier;
@@ -21,6 +22,10 @@ export interface SocketDeps {
   logger: Logger;
   metrics: Metrics;
   maxBackpressureBytes: number;
+  /** Pending actions per socket, per-IP upgrade rate and open sockets. */
+  limits: WsLimits;
+  /** Per-IP counts, shared by every role's endpoint. */
+  ipLimiter: IpLimiter;
   /** True while the server accepts new sockets (false during shutdown). */
   accepting: () => boolean;
 }
@@ -43,6 +48,8 @@ export interface RoleHandler {
 }
 
 const ACK = new IdFrame({ t: 'ack' });
+/** Pre-encoded: refusing a flood must cost less than serving it (no error object, no encode). */
+const TOO_MANY_PENDING = new IdFrame({ t: 'err', code: 'rate_limited', msg: 'too many requests waiting for their answer on this socket: wait for the replies' });
 
 /** Build an `err` frame. */
 export function errFrame(id: number | undefined, code: ErrorCode, msg: string): Buffer {
@@ -56,6 +63,13 @@ export function replyOk(deps: SocketDeps, ws: Sock, id: number | undefined): voi
 
 /** Register `/v1/<role>/ws` on the app. */
 export function registerSocket(app: TemplatedApp, role: Role, deps: SocketDeps, handler: RoleHandler): void {
+  const counts: ActionCounters = {
+    run: deps.metrics.wsActions.labels({ role, result: 'run' }),
+    dropped: deps.metrics.wsActions.labels({ role, result: 'dropped' }),
+    refused: deps.metrics.wsActions.labels({ role, result: 'refused' }),
+    refusedErr: deps.metrics.wsBadFrames.labels({ role, code: 'rate_limited' }),
+  };
+  for (const c of [counts.run, counts.dropped, counts.refused]) c.inc(0);
   const behavior: WebSocketBehavior<SocketData> = {
     // Frames over 64 KiB are refused by us with a 1009 close. uWS's own cap sits well above so we see
     // them; past it (1 MiB) uWS drops the connection without a close frame, as it must not buffer more.
@@ -66,6 +80,7 @@ export function registerSocket(app: TemplatedApp, role: Role, deps: SocketDeps, 
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => upgrade(deps, role, res, req, context),
     open: (ws) => {
+      deps.ipLimiter.opened(ws.getUserData().ip);
       deps.metrics.wsConnections.inc({ role });
       deps.hub.sockets.add(ws);
       try {
@@ -75,9 +90,10 @@ export function registerSocket(app: TemplatedApp, role: Role, deps: SocketDeps, 
         ws.end(CloseCodes.internalError, 'internal error');
       }
     },
-    message: (ws, data, isBinary) => onMessage(deps, role, handler, ws, data, isBinary),
+    message: (ws, data, isBinary) => onMessage(deps, role, handler, counts, ws, data, isBinary),
     drain: (ws) => deps.hub.delivery.drain(ws),
     close: (ws) => {
+      deps.ipLimiter.closed(ws.getUserData().ip);
       deps.metrics.wsConnections.dec({ role });
       deps.hub.closed(ws);
       try {
@@ -102,6 +118,16 @@ export function registerSocket(app: TemplatedApp, role: Role, deps: SocketDeps, 
  */
 function upgrade(deps: SocketDeps, role: Role, res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
   if (!deps.accepting()) return refuse(res, 503, 'unavailable', 'server is shutting down');
+  // Before the token check: a flood of upgrades must not cost an HMAC each.
+  const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+  const refusal = deps.ipLimiter.admit(ip, Date.now());
+  if (refusal !== null) {
+    deps.metrics.wsRefused.inc({ reason: refusal });
+    const msg = refusal === 'upgrade_rate'
+      ? `more than ${deps.limits.upgradesPerSecPerIp} WebSocket upgrades per second from this address`
+      : `more than ${deps.limits.maxSocketsPerIp} open WebSockets from this address`;
+    return refuse(res, 429, 'rate_limited', msg, deps.ipLimiter.retryAfterS(refusal));
+  }
   let p: Principal;
   try {
     p = deps.verifier.verifyNow(extractToken(req.getHeader('authorization'), req.getQuery('token')));
@@ -111,7 +137,7 @@ function upgrade(deps: SocketDeps, role: Role, res: HttpResponse, req: HttpReque
   }
   if (p.role !== role) return refuse(res, 403, 'forbidden', `role ${p.role} may not open /v1/${role}/ws`);
   res.upgrade(
-    newSocketData(role, p.sub, p.products),
+    newSocketData(role, p.sub, ip, p.products),
     req.getHeader('sec-websocket-key'),
     req.getHeader('sec-websocket-protocol'),
     req.getHeader('sec-websocket-extensions'),
@@ -119,15 +145,23 @@ function upgrade(deps: SocketDeps, role: Role, res: HttpResponse, req: HttpReque
   );
 }
 
-function refuse(res: HttpResponse, status: number, code: string, message: string): void {
+function refuse(res: HttpResponse, status: number, code: string, message: string, retryAfterS?: number): void {
   res.cork(() => {
     res.writeStatus(HttpStatusText[status] ?? String(status));
     res.writeHeader('content-type', 'application/json');
+    if (retryAfterS !== undefined) res.writeHeader('retry-after', String(retryAfterS));
     res.end(JSON.stringify({ error: { code, message } }));
   });
 }
 
-function onMessage(deps: SocketDeps, role: Role, handler: RoleHandler, ws: Sock, data: ArrayBuffer, isBinary: boolean): void {
+interface ActionCounters {
+  run: { inc(n?: number): void };
+  dropped: { inc(n?: number): void };
+  refused: { inc(n?: number): void };
+  refusedErr: { inc(n?: number): void };
+}
+
+function onMessage(deps: SocketDeps, role: Role, handler: RoleHandler, counts: ActionCounters, ws: Sock, data: ArrayBuffer, isBinary: boolean): void {
   const ud = ws.getUserData();
   if (data.byteLength > Limits.maxFrameBytes) {
     ud.closed = true;
@@ -146,9 +180,22 @@ function onMessage(deps: SocketDeps, role: Role, handler: RoleHandler, ws: Sock,
     const action = handler.message(ws, m);
     ud.badInRow = 0;
     if (action) {
+      if (ud.actions >= deps.limits.maxPendingActions) {
+        // Bounded queue: past it the frame is answered at once and nothing is queued.
+        counts.refused.inc();
+        counts.refusedErr.inc();
+        deps.hub.delivery.reliableScratch(ws, TOO_MANY_PENDING.with(id));
+        return;
+      }
       const replyId = id;
       ud.actions++;
-      ud.chain = ud.chain.then(action).catch((err: unknown) => {
+      // A closed socket's queued actions are dropped, not run: nobody is left to read their answers.
+      const step = (): void | Promise<void> => {
+        if (ud.closed) return counts.dropped.inc();
+        counts.run.inc();
+        return action();
+      };
+      ud.chain = ud.chain.then(step).catch((err: unknown) => {
         if (!(err instanceof ProtocolError)) {
           deps.logger.error({ err, role, sub: ud.sub }, 'socket action failed');
           err = new ProtocolError('internal', 'internal error');

@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createClient, type Client } from '../../src/storage/cassandra-client.js';
-import type { CassandraSettings } from '../../src/storage/cassandra-options.js';
-import { migrate } from '../../src/storage/cassandra-schema.js';
+import { createClient, type Client } from '../../src/storage/cassandra/cassandra-client.js';
+import type { CassandraSettings } from '../../src/config/cassandra-options.js';
+import { migrate } from '../../src/storage/cassandra/cassandra-schema.js';
 import { skipOrFail } from './services.js';
 
 /** The repo root (this file runs from dist/test/helpers). */
@@ -152,7 +152,7 @@ export async function countTracked(storage: import('../../src/storage/ports.js')
 
 /** Fixes in the raw chunk rows of `drivers` (under the adapter: a duplicate would count twice). */
 export async function countRawChunkFixes(s: Pick<CassandraSettings, 'contactPoints' | 'localDataCenter' | 'consistency'>, keyspace: string, drivers: readonly string[]): Promise<number> {
-  const { decodeChunk } = await import('../../src/storage/cassandra-chunk-codec.js');
+  const { decodeChunk } = await import('../../src/storage/chunk-codec.js');
   return withClient(s, async (c) => {
     let count = 0;
     for (const d of drivers) {

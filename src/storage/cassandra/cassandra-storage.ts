@@ -1,19 +1,19 @@
 // Cluster storage adapter: history and job events in Cassandra, through a bounded queue and a local spool.
-import { fixArray, type FixInput } from './fix-batch.js';
+import { fixBatch, type FixInput } from '../fix-batch.js';
 import type { Registry } from 'prom-client';
 import { consistencyOf, createClient, type Client } from './cassandra-client.js';
 import { FixChunker } from './cassandra-chunker.js';
 import { eventItem } from './cassandra-items.js';
 import { CassandraMetrics } from './cassandra-metrics.js';
-import type { CassandraSettings } from './cassandra-options.js';
+import type { CassandraSettings } from '../../config/cassandra-options.js';
 import { WritePipeline, type PipelineLogger, type PipelineOptions } from './cassandra-pipeline.js';
 import { CassandraReader } from './cassandra-reader.js';
 import { migrate, missingTables } from './cassandra-schema.js';
 import { ItemWriter } from './cassandra-writer.js';
-import { checkJobEvent } from './job-codec.js';
-import type { JobEvent, JobParty, JobRecord, Storage, TrackPage } from './ports.js';
-import { Spool } from './spool.js';
-import { silentLogger } from './storage-logger.js';
+import { checkJobEvent } from '../job-codec.js';
+import type { JobEvent, JobParty, JobRecord, Storage, TrackPage } from '../ports.js';
+import { Spool } from '../spool.js';
+import { silentLogger } from '../storage-logger.js';
 
 export interface CassandraTuning extends PipelineOptions {
   /** A fix is written at most this long after it arrives (a chunk stays open that long), ms. */
@@ -122,7 +122,7 @@ export class CassandraStorage implements Storage {
   }
 
   appendFixes(input: FixInput): void {
-    const fixes = fixArray(input);
+    const fixes = fixBatch(input);
     if (this.state !== 'open') {
       this.metrics.dropped.inc({ reason: 'closed' }, fixes.length);
       if (this.droppedWarned++ === 0) this.log.warn({ fixes: fixes.length }, 'fixes dropped: storage closed');

@@ -1,8 +1,8 @@
 // The write path: a bounded in-memory queue to Cassandra, the local spool when Cassandra is slow or down, replay in order.
 import { decodeItem, encodeItem, fixesIn, type WriteItem } from './cassandra-items.js';
 import type { CassandraMetrics } from './cassandra-metrics.js';
-import type { Spool } from './spool.js';
-import type { StorageLogger } from './storage-logger.js';
+import type { Spool } from '../spool.js';
+import type { StorageLogger } from '../storage-logger.js';
 
 /** Writes one item to Cassandra (ItemWriter in production, a fake in tests). */
 export interface ItemSink {

@@ -1,31 +1,26 @@
 // Embedded mode's durable live state (job documents, driver claims, timers): small LMDB tables written through from memory.
 import fs from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import type { LiveStateErrorListener, LiveStateStore, StateTable } from '../live-state.js';
 
 /**
- * A key-value table mirrored from an in-memory structure. Writes are queued and committed together with
- * every other write of the same event-loop turn (one LMDB transaction), so what one in-memory operation
- * wrote is either all on disk or none of it; `flushed()` resolves once everything queued is durable.
+ * The live-state LMDB environment in the data dir; one sub-database per table name, msgpack values.
+ * lmdb-js queues writes and commits those of one event-loop turn in one transaction, so what one
+ * in-memory operation wrote is either all on disk or none of it; `flushed()` resolves once everything
+ * queued is durable.
  */
-export interface StateTable<T> {
-  put(key: string, value: T): void;
-  remove(key: string): void;
-  /** Every stored entry, in key order (read once, at start-up). */
-  entries(): Array<[string, T]>;
-}
-
-/** The `live-state` LMDB environment in the data dir; one table per name. */
-export class LmdbState {
+export class LmdbState implements LiveStateStore {
   private closed = false;
 
-  private constructor(private readonly root: RootDatabase, private readonly onError: (err: unknown) => void) {}
+  private constructor(private readonly root: RootDatabase, private readonly onError: LiveStateErrorListener) {}
 
   /** Open (or create) the environment in `dir`; `onError` hears about writes that failed (logged, never thrown). */
-  static open(dir: string, onError: (err: unknown) => void = () => {}): LmdbState {
+  static open(dir: string, onError: LiveStateErrorListener = () => {}): LmdbState {
     fs.mkdirSync(dir, { recursive: true });
     return new LmdbState(open({ path: dir, maxDbs: 8 }), onError);
   }
 
+  /** At most 8 tables per environment (`maxDbs`); embedded mode uses four. */
   table<T>(name: string): StateTable<T> {
     const db: Database<T, string> = this.root.openDB<T, string>({ name, encoding: 'msgpack' });
     const fail = this.onError;

@@ -1,10 +1,11 @@
 // Read side of the Cassandra adapter: a driver's track from fix chunks, a job's events, recent jobs by party.
 import type { QueryOptions, types } from 'cassandra-driver';
 import type { Client } from './cassandra-client.js';
-import { DAY_MS, MAX_ABS_TS, dayOf, decodeChunk, periodOf, sliceOf } from './cassandra-chunk-codec.js';
+import { DAY_MS, dayOf, periodOf } from './cassandra-buckets.js';
+import { MAX_ABS_TS, decodeChunk, sliceOf } from '../chunk-codec.js';
 import { BUCKET_FIXES, partyKind } from './cassandra-writer.js';
-import { clampLimit, isQueryableRange, toPoint, type FixValue, type TrackPoint } from './fix-codec.js';
-import { MAX_RECENT_JOBS, type JobEvent, type JobParty, type JobRecord, type TrackPage } from './ports.js';
+import { clampLimit, isQueryableRange, toPoint, type FixValue, type TrackPoint } from '../fix-codec.js';
+import { MAX_RECENT_JOBS, type JobEvent, type JobParty, type JobRecord, type TrackPage } from '../ports.js';
 
 const INT32_MAX = 2 ** 31 - 1;
 const num = (v: unknown): number => (typeof v === 'number' ? v : (v as types.Long).toNumber());

@@ -1,6 +1,6 @@
 // Keyspace and table layout for Cassandra, with idempotent, versioned migrations (`taxiway migrate`).
 import type { Client } from './cassandra-client.js';
-import type { Replication } from './cassandra-options.js';
+import type { Replication } from '../../config/cassandra-options.js';
 
 /**
  * Tables, each designed for one query:

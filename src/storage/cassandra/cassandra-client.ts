@@ -1,12 +1,12 @@
 // Builds a cassandra-driver Client tuned for taxiway: protocol v4, local DC, fast reconnects, configured consistency.
 import cassandra from 'cassandra-driver';
 import type { Client } from 'cassandra-driver';
-import type { CassandraSettings, ConsistencyName } from './cassandra-options.js';
+import type { CassandraSettings, ConsistencyName } from '../../config/cassandra-options.js';
 
 export type { Client };
 export const { types: cqlTypes } = cassandra;
 
-/** The driver's numeric consistency for a name (the names are validated in cassandra-options). */
+/** The driver's numeric consistency for a name (the names are validated in config/cassandra-options.ts). */
 export function consistencyOf(name: ConsistencyName): number {
   return cassandra.types.consistencies[name === 'ONE' ? 'one' : name === 'LOCAL_ONE' ? 'localOne' : name === 'QUORUM' ? 'quorum'
     : name === 'EACH_QUORUM' ? 'eachQuorum' : name === 'ALL' ? 'all' : 'localQuorum'];

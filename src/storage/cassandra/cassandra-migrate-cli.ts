@@ -1,9 +1,9 @@
 // `taxiway migrate`: creates or updates the Cassandra keyspace (replication from config) and its tables.
-import { parseArgs, take } from '../cli-args.js';
-import { cassandraSettingsFromEnv } from '../config/cassandra-settings.js';
-import { ConfigError } from '../config/config-error.js';
-import type { EnvSource } from '../config/config-error.js';
-import { readEnvironment } from '../config/environment.js';
+import { parseArgs, take } from '../../cli-args.js';
+import { cassandraSettingsFromEnv } from '../../config/cassandra-settings.js';
+import { ConfigError } from '../../config/config-error.js';
+import type { EnvSource } from '../../config/config-error.js';
+import { readEnvironment } from '../../config/environment.js';
 import { createClient } from './cassandra-client.js';
 import { migrate, replicationCql } from './cassandra-schema.js';
 

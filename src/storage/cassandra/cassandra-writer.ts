@@ -1,7 +1,7 @@
 // Writes one item to Cassandra with prepared, idempotent statements: a fix chunk or a job event, plus index rows.
 import type { QueryOptions } from 'cassandra-driver';
 import type { Client } from './cassandra-client.js';
-import { PERIOD_MS, periodOf } from './cassandra-chunk-codec.js';
+import { PERIOD_MS, periodOf } from './cassandra-buckets.js';
 import type { ChunkItem, EventItem, WriteItem } from './cassandra-items.js';
 import type { CassandraMetrics } from './cassandra-metrics.js';
 

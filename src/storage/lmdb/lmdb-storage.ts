@@ -1,14 +1,14 @@
 // Embedded storage adapter: one LMDB env holding fixes, latest job records and the job event log.
 import fs from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { clampLimit, isQueryableRange, toPoint, type FixValue, type TrackPoint } from './fix-codec.js';
-import { checkJobEvent, fromStoredEvent, toStoredEvent, type StoredJobEvent } from './job-codec.js';
+import { clampLimit, isQueryableRange, toPoint, type FixValue, type TrackPoint } from '../fix-codec.js';
+import { checkJobEvent, fromStoredEvent, toStoredEvent, type StoredJobEvent } from '../job-codec.js';
 import { FixWriter, type FixEncoder, type FixWriterOptions, type FixWriterStats } from './lmdb-fix-writer.js';
-import { SLICE_MS, decodeChunk, sliceOf } from './cassandra-chunk-codec.js';
-import { ChunkGrouper } from './chunk-grouper.js';
-import { fixBatch, type FixInput } from './fix-batch.js';
-import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobRecord, type Storage, type TrackPage } from './ports.js';
-import { silentLogger, type StorageLogger } from './storage-logger.js';
+import { MAX_ABS_TS, SLICE_MS, decodeChunk, sliceOf } from '../chunk-codec.js';
+import { ChunkGrouper } from '../chunk-grouper.js';
+import { fixBatch, type FixInput } from '../fix-batch.js';
+import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobRecord, type Storage, type TrackPage } from '../ports.js';
+import { silentLogger, type StorageLogger } from '../storage-logger.js';
 
 type EventKey = [job: string, seq: number];
 /** A chunk of one driver's fixes within one time slice; `seq` orders writes (a later chunk wins on a repeated ts). */
@@ -25,7 +25,7 @@ export interface LmdbStorageOptions {
  * Layout (sub-databases of one env, so a job event and its snapshot commit in one transaction):
  * - `fix_chunks`: key [driverId, slice start ms, write seq] (ordered-binary array key: sorts by driver,
  *   then slice, then write order; "d1" never ranges into "d10"); value a binary chunk of that driver's
- *   fixes within one 60 s slice (the Cassandra adapter's chunk codec: 19-43 bytes a fix). Each batch
+ *   fixes within one 60 s slice (the chunk codec both adapters share, chunk-codec.ts: 19-43 bytes a fix). Each batch
  *   handed over by ingest becomes one put per driver and slice instead of one per fix: LMDB commits
  *   about half a million puts a second on its write thread, but several million fixes in chunks.
  *   Reads merge a slice's chunks; a ts written twice keeps the later write (idempotent, last wins).
@@ -104,8 +104,8 @@ export class LmdbStorage implements Storage {
     if (!isQueryableRange(fromMs, toMs)) return { points };
     // Slice by slice (a slice's chunks are adjacent keys): merge its chunks, later writes winning, then
     // emit in ts order; one point past the page tells whether another page follows and where.
-    const first = Number.isFinite(fromMs) ? sliceOf(Math.max(fromMs, -8.64e15)) : -Infinity;
-    const last = Number.isFinite(toMs) ? sliceOf(Math.min(toMs, 8.64e15)) + SLICE_MS : Infinity;
+    const first = Number.isFinite(fromMs) ? sliceOf(Math.max(fromMs, -MAX_ABS_TS)) : -Infinity;
+    const last = Number.isFinite(toMs) ? sliceOf(Math.min(toMs, MAX_ABS_TS)) + SLICE_MS : Infinity;
     let slice = NaN;
     let merged = new Map<number, FixValue>();
     const emit = (): TrackPage | undefined => {

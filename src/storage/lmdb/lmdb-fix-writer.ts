@@ -1,7 +1,7 @@
 // Hot-path fix writer: non-blocking batched puts, commit tracking for flush(), bounded retry of failed commits.
-import { encodeFix } from './fix-codec.js';
-import { FixBatch, fixBatch, type FixInput } from './fix-batch.js';
-import type { StorageLogger } from './storage-logger.js';
+import { encodeFix } from '../fix-codec.js';
+import { FixBatch, fixBatch, type FixInput } from '../fix-batch.js';
+import type { StorageLogger } from '../storage-logger.js';
 
 export type FixKey = [driver: string, ts: number];
 /** [key, value, fixes it holds]. */

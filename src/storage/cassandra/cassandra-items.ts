@@ -1,6 +1,6 @@
 // Write items of the Cassandra adapter (a sealed fix chunk, a job event) and their spool record encoding.
 import { pack, unpack } from 'msgpackr';
-import { jobParties, type JobEvent } from './ports.js';
+import { jobParties, type JobEvent } from '../ports.js';
 
 /** A sealed chunk: fixes of one driver within one slice, with the timeuuid that makes its write idempotent. */
 export interface ChunkItem {

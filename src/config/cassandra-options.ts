@@ -1,5 +1,5 @@
-// Cassandra settings: their type and the parsers of their values (the environment is read in src/config/).
-import { ConfigError } from '../config/config-error.js';
+// Cassandra settings: their type and the parsers of their values (configuration, read by the Cassandra adapter; the environment is read in cassandra-settings.ts).
+import { ConfigError } from './config-error.js';
 
 /** Keyspace replication: SimpleStrategy (one dev node) or NetworkTopologyStrategy (a factor per data centre). */
 export type Replication = { class: 'SimpleStrategy'; factor: number } | { class: 'NetworkTopologyStrategy'; dcs: Record<string, number> };
