@@ -1,6 +1,6 @@
 // In-process cost of the ingest pipeline per fix, without sockets: decode → judge → fleet → history (LMDB),
 // against a floor measured in the same run (decode + latest position in typed arrays, nothing else).
-// node dist/benchmarks/ingest-core.js [--drivers N] [--fixes N] [--memory]   (JSON on stdout)
+// node dist/benchmarks/ingest-core.js [--drivers N] [--fixes N] [--memory|--null] [--no-budget]   (JSON on stdout)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,7 +84,10 @@ async function main(): Promise<void> {
   };
   const fleet = new FleetRegistry({ cities: [{ name: 'world', timezone: 'UTC', boundary: null }], rebuildMs: 200, expireMs: 3_600_000 });
   fleet.start();
-  const ingest = new Ingest(fleet, storage, new Metrics());
+  // The per-driver fix budget's code runs on every fix (as on a server), with a budget that never refuses:
+  // the benchmark sends each driver's fixes flat out. --no-budget: without it, to see what it costs.
+  const budget = process.argv.includes('--no-budget') ? undefined : { ratePerS: 1_000_000, burst: 1_000_000 };
+  const ingest = new Ingest(fleet, storage, new Metrics(), { budget });
   const fix: Fix = { ts: 0, lat: 0, lng: 0, hdg: NaN, spd: NaN, acc: NaN };
   let fed = 0, accepted = 0, refused = 0;
   const slices: Uint8Array[][] = [];
@@ -119,6 +122,7 @@ async function main(): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
   const out = {
     storage: storeKind,
+    budget: budget !== undefined,
     drivers, fixes: total, accepted, refused,
     floorNsPerFix: Math.round(floorNs),
     pipelineWallNsPerFix: Math.round((wallMs * 1e6) / total),

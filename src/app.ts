@@ -63,7 +63,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     await shared.close();
     throw e;
   }
-  const ingest = new Ingest(fleet, storage, metrics);
+  const ingest = new Ingest(fleet, storage, metrics, { budget: config.fixBudget });
   const etaService = await EtaService.open({
     cities: config.cities, locator: fleet.locator, store: shared.etaStore, logger: logger.child({ c: 'eta' }),
     bus: shared.bus,

@@ -110,7 +110,7 @@ t.test('fix rules: uint64/float ts, future, jump, duplicates, out of order, locs
   t.equal(s.app.fleet.position('rules-d')!.lat, 43.7902);
   const batch = await c.request({ t: 'locs', pts: [[t0 + 6000, 43.7904, 7.4], [t0 + 7000, 999, 7.4], [t0 + 8000, 43.7905, 7.4, 90, 5.5, 3], [t0 + 8000, 43.7905, 7.4], [t0 + 9000, 10, 10]] });
   t.same({ accepted: batch.accepted, rejected: batch.rejected, duplicates: batch.duplicates }, { accepted: 2, rejected: 2, duplicates: 1 });
-  t.same(await c.request({ t: 'locs', pts: [] }), { t: 'ack', id: (c.frames.at(-1) as { id: number }).id, accepted: 0, rejected: 0, duplicates: 0 });
+  t.same(await c.request({ t: 'locs', pts: [] }), { t: 'ack', id: (c.frames.at(-1) as { id: number }).id, accepted: 0, rejected: 0, duplicates: 0, limited: 0 });
   s.app.ingest.flush();
   await s.app.storage.flush();
   const tr = await http('GET', `${s.url}/v1/drivers/rules-d/track?from=${t0 + 1}&to=${t0 + 10_000}`, await s.token('ops', 'ops1'));

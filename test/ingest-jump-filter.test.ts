@@ -85,7 +85,7 @@ t.test('many drivers: slots grow and stay independent; forgotten slots are reuse
   }
   for (let i = 0; i < 500; i++) t.equal(tracks.anchor(slots[i]!).lat, i * 0.01);
   t.equal(tracks.slotFor('g7'), slots[7], 'same driver, same slot');
-  tracks.forget('g7');
+  tracks.forget('g7', NOW);
   const reused = tracks.slotFor('newcomer');
   t.equal(reused, slots[7], 'slot reused');
   t.equal(tracks.anchor(reused).ts, -Infinity, 'with no inherited anchor');

@@ -43,6 +43,9 @@ export async function startTaxiway(o: TaxiwayServerOptions = {}): Promise<Runnin
       REDIS_URL: '', CASSANDRA_CONTACT_POINTS: '',
       // Every load generator connects from 127.0.0.1 (tens of thousands of sockets): no per-IP limits here.
       TAXIWAY_WS_MAX_SOCKETS_PER_IP: '0', TAXIWAY_WS_UPGRADES_PER_SEC_PER_IP: '0',
+      // Load generators send flat out from each simulated driver: the per-driver fix budget would measure
+      // itself, not the pipeline, so it is off here (ingest-core.ts measures its cost per fix).
+      TAXIWAY_FIX_BUDGET_RATE: '0',
       ...(o.env ?? {}),
     },
   });

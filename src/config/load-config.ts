@@ -9,6 +9,8 @@ import { ConfigError } from './config-error.js';
 import { corsOrigins } from './cors-origins.js';
 import type { EnvSource } from './config-error.js';
 import type { DispatchSettings } from './dispatch-settings.js';
+import { fixBudgetFromEnv } from './fix-budget.js';
+import type { FixBudget } from './fix-budget.js';
 import type { WsLimits } from './ws-limits.js';
 import { checkRedisUrl } from './redis-url.js';
 import { SETTINGS, flagSetting, numberSetting } from './settings.js';
@@ -28,6 +30,8 @@ export interface Config {
   dispatch: DispatchSettings;
   /** How often the server wants fixes from drivers, ms (sent in `hello`). */
   fixIntervalMs: number;
+  /** Per-driver fix budget (sustained rate and burst); undefined: none. */
+  fixBudget?: FixBudget;
   /** A driver silent this long is removed from the live fleet, ms. */
   expireMs: number;
   /** How often kdbush snapshots are rebuilt when positions changed, ms. */
@@ -78,6 +82,7 @@ export function loadConfig(src: EnvSource): Config {
   if (mode === 'cluster' && !secret) throw new ConfigError('TAXIWAY_AUTH_SECRET is required in cluster mode (every node must share it)');
   const level = src.LOG_LEVEL || SETTINGS.LOG_LEVEL.def;
   if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL=${level}: expected ${LOG_LEVELS.join('|')}`);
+  const fixIntervalMs = numberSetting(src, 'TAXIWAY_FIX_INTERVAL_MS');
   const dataDir = path.resolve(src.TAXIWAY_DATA_DIR || SETTINGS.TAXIWAY_DATA_DIR.def);
   return {
     host: src.HOST || SETTINGS.HOST.def,
@@ -95,7 +100,8 @@ export function loadConfig(src: EnvSource): Config {
       staleMs: numberSetting(src, 'TAXIWAY_STALE_MS'),
       speedMps: numberSetting(src, 'TAXIWAY_ETA_SPEED_MPS'),
     },
-    fixIntervalMs: numberSetting(src, 'TAXIWAY_FIX_INTERVAL_MS'),
+    fixIntervalMs,
+    fixBudget: fixBudgetFromEnv(src, fixIntervalMs),
     expireMs: numberSetting(src, 'TAXIWAY_EXPIRE_MS'),
     indexRebuildMs: numberSetting(src, 'TAXIWAY_INDEX_REBUILD_MS'),
     maxBackpressureBytes: numberSetting(src, 'TAXIWAY_MAX_BACKPRESSURE_BYTES'),

@@ -37,6 +37,8 @@ export const SETTINGS = {
   TAXIWAY_ETA_SPEED_MPS: { kind: 'float', def: 8.3, min: 0.5, max: 60, doc: 'average speed of the baseline ETA, m/s' },
   TAXIWAY_EXPIRE_MS: { kind: 'int', def: 300_000, min: 1000, max: 86_400_000, doc: 'a driver silent longer leaves the live fleet, ms' },
   TAXIWAY_FIX_INTERVAL_MS: { kind: 'int', def: 1000, min: 100, max: 600_000, doc: 'fix interval asked of drivers (hello.interval_ms), ms' },
+  TAXIWAY_FIX_BUDGET_RATE: { kind: 'float', def: 5, min: 0, max: 1_000_000, doc: 'fixes per second one driver may send, sustained (0: no fix budget)' },
+  TAXIWAY_FIX_BUDGET_BURST: { kind: 'int', def: 7200, min: 1, max: 1_000_000, doc: 'fixes one driver may send at once after a quiet time (an offline backlog: 7200 = 2 h at 1 Hz)' },
   TAXIWAY_INDEX_REBUILD_MS: { kind: 'int', def: 200, min: 10, max: 60_000, doc: 'how often changed spatial snapshots are rebuilt, ms' },
   TAXIWAY_MAX_BACKPRESSURE_BYTES: { kind: 'int', def: 1024 * 1024, min: 16 * 1024, max: 1024 * 1024 * 1024, doc: 'per-socket send buffer before frames are held, bytes' },
   TAXIWAY_WS_MAX_PENDING_ACTIONS: { kind: 'int', def: 64, min: 1, max: 100_000, doc: 'actions (job commands, rider sub) one socket may have waiting; past it rate_limited' },

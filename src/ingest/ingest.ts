@@ -1,4 +1,5 @@
 // Driver fix ingest: judge each fix (order, duplicates, jumps), keep it in history, move the live fleet.
+import type { FixBudget } from '../config/fix-budget.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import type { CityFleet } from '../fleet/city-fleet.js';
 import type { FixTallyKey, Metrics } from '../observability/metrics.js';
@@ -23,6 +24,7 @@ const REJECT_REASON: Record<number, FixTallyKey> = {
   [FixVerdict.future]: 'future',
   [FixVerdict.jump]: 'jump',
   [FixVerdict.overloaded]: 'overloaded',
+  [FixVerdict.rateLimited]: 'rate_limited',
 };
 
 /**
@@ -39,9 +41,11 @@ export interface IngestOptions {
   cohorts: number;
   /** A cohort holding this many fixes is handed over at once (default 65,536). */
   maxCohortFixes: number;
+  /** Per-driver fix budget; undefined (the default here; the server sets its own): none. */
+  budget?: FixBudget;
 }
 
-export const INGEST_DEFAULTS: IngestOptions = { sealMs: 4000, cohorts: 16, maxCohortFixes: 65_536 };
+export const INGEST_DEFAULTS: IngestOptions = { sealMs: 4000, cohorts: 16, maxCohortFixes: 65_536, budget: undefined };
 
 /**
  * Accepted fixes are buffered and handed to the history store in batches, so the store sees few large
@@ -55,7 +59,7 @@ export const INGEST_DEFAULTS: IngestOptions = { sealMs: 4000, cohorts: 16, maxCo
  * handed over and committed; `flush()` hands over everything now.
  */
 export class Ingest {
-  private readonly tracks = new DriverTracks();
+  private readonly tracks: DriverTracks;
   /** Accepted fixes not yet handed to the store, per cohort: columns, reused after every hand-over. */
   private readonly cohorts: FixBatch[];
   /** Fixes in all cohorts. */
@@ -74,6 +78,7 @@ export class Ingest {
     opts: Partial<IngestOptions> = {},
   ) {
     this.opts = { ...INGEST_DEFAULTS, ...opts };
+    this.tracks = new DriverTracks(1024, this.opts.budget);
     this.cohorts = Array.from({ length: Math.max(1, Math.floor(this.opts.cohorts)) }, () => new FixBatch(1024));
     this.tally = metrics.fixTally;
   }
@@ -91,13 +96,36 @@ export class Ingest {
     this.tally.invalid += n;
   }
 
-  /** Judge and apply one range-valid fix of `driver` at server time `nowMs`. Copies what it keeps of `fix`. */
+  /** Count fixes refused `rate_limited` without being read (a `locs` frame refused whole). */
+  countLimited(n: number): void {
+    this.tally.rate_limited += n;
+  }
+
+  /**
+   * True when `driver` has less than one fix of budget left at `nowMs`: its next fix would be refused
+   * `rate_limited`, so a caller may refuse a whole batch before decoding it. False for a driver ingest
+   * holds no state for (it starts with a full budget) and always false without a budget.
+   */
+  budgetSpent(driver: string, nowMs: number): boolean {
+    const slot = this.tracks.slotOf(driver);
+    return slot >= 0 && this.tracks.tokensLeft(slot, nowMs) < 1;
+  }
+
+  /**
+   * Judge and apply one range-valid fix of `driver` at server time `nowMs`. Copies what it keeps of `fix`.
+   * Refused unjudged: `overloaded` when storage is too far behind, `rateLimited` when the driver's fix
+   * budget is spent; otherwise the fix takes one budget token, whatever its verdict.
+   */
   accept(driver: string, fix: Fix, nowMs: number): FixVerdictCode {
     if (this.history.backlog !== undefined && this.buffered + this.history.backlog() > MAX_STORAGE_BACKLOG) {
       this.tally.overloaded++;
       return FixVerdict.overloaded;
     }
     const slot = this.tracks.slotFor(driver);
+    if (!this.tracks.take(slot, nowMs)) {
+      this.tally.rate_limited++;
+      return FixVerdict.rateLimited;
+    }
     const v = this.tracks.judge(slot, fix.ts, fix.lat, fix.lng, nowMs);
     if (v === FixVerdict.live || v === FixVerdict.history) {
       this.tally.accepted++;
@@ -147,8 +175,14 @@ export class Ingest {
     batch.clear();
   }
 
-  /** Forget per-driver state of drivers removed from the live fleet (bounded memory). */
+  /**
+   * Forget per-driver state of drivers removed from the live fleet (bounded memory). Drivers whose fix
+   * budget is not full again are kept until a later call finds it full (forgetting them would give them
+   * a fresh burst).
+   */
   forget(ids: readonly string[]): void {
-    for (const id of ids) this.tracks.forget(id);
+    const now = Date.now();
+    for (const id of ids) this.tracks.forget(id, now);
+    this.tracks.forgetOwing(now);
   }
 }

@@ -1,5 +1,6 @@
 // Per-driver fix ordering, duplicate and jump rules (docs/protocol.md "Driver fixes"): pure, no I/O.
 import { haversineMetres } from '../fleet/geo.js';
+import type { FixBudget } from '../config/fix-budget.js';
 import { Limits } from '../protocol/messages.js';
 
 /** What ingest decided about one fix. */
@@ -16,6 +17,8 @@ export const FixVerdict = {
   jump: 4,
   /** Not judged: storage is too far behind, the fix is refused (resend later). */
   overloaded: 5,
+  /** Not judged: the driver's fix budget is spent, the fix is refused (resend later). */
+  rateLimited: 6,
 } as const;
 export type FixVerdictCode = (typeof FixVerdict)[keyof typeof FixVerdict];
 
@@ -28,11 +31,14 @@ const CHAIN = 3 * (JUMP_RECOVERY_FIXES - 1);
 
 /**
  * The state ingest keeps per driver, in flat typed arrays by slot (no object per driver): the anchor
- * (newest accepted fix), a ring of recent accepted timestamps for duplicate detection, and the chain of
- * rejected jump fixes that agree with each other. About 140 bytes per driver plus its id's map entry.
+ * (newest accepted fix), a ring of recent accepted timestamps for duplicate detection, the chain of
+ * rejected jump fixes that agree with each other, and the fix budget (8 bytes: tokens and the time of
+ * the last refill). About 150 bytes per driver plus its id's map entry.
  */
 export class DriverTracks {
   private readonly slots = new Map<string, number>();
+  /** Drivers the fleet let go whose budget was not full yet (see `forget`): few, the heavy senders. */
+  private readonly owing = new Set<string>();
   private free: number[] = [];
   private cap: number;
   private used = 0;
@@ -43,9 +49,21 @@ export class DriverTracks {
   private recentPos: Uint8Array;
   private chain: Float64Array;
   private chainLen: Uint8Array;
+  /** Budget tokens left (float: refills are fractional). */
+  private tokens: Float32Array;
+  /** Server time of the last refill, ms modulo 2^32 (differences are taken modulo 2^32 as well). */
+  private refilled: Uint32Array;
+  /** Budget tokens per ms; 0 when there is no budget. */
+  private readonly perMs: number;
+  private readonly burst: number;
 
-  constructor(initialCapacity = 1024) {
+  /** `budget` undefined: no fix budget (every fix is judged). */
+  constructor(initialCapacity = 1024, budget?: FixBudget) {
+    this.perMs = budget ? budget.ratePerS / 1000 : 0;
+    this.burst = budget ? budget.burst : Infinity;
     this.cap = Math.max(16, initialCapacity);
+    this.tokens = new Float32Array(this.cap);
+    this.refilled = new Uint32Array(this.cap);
     this.lastTs = new Float64Array(this.cap);
     this.lastLat = new Float64Array(this.cap);
     this.lastLng = new Float64Array(this.cap);
@@ -59,12 +77,15 @@ export class DriverTracks {
     return this.slots.size;
   }
 
-  /** The driver's slot, created on first sight. */
+  /** The driver's slot, created on first sight (with a full budget). */
   slotFor(driver: string): number {
     let s = this.slots.get(driver);
     if (s !== undefined) return s;
     s = this.free.length > 0 ? this.free.pop()! : this.used++;
     if (s >= this.cap) this.grow();
+    // A full bucket stays full whatever the first refill computes from this time, so any value will do.
+    this.tokens[s] = this.burst;
+    this.refilled[s] = 0;
     this.lastTs[s] = -Infinity;
     this.recent.fill(NaN, s * RECENT, (s + 1) * RECENT);
     this.recentPos[s] = 0;
@@ -73,12 +94,70 @@ export class DriverTracks {
     return s;
   }
 
-  /** Forget a driver (it left the fleet): its slot is reused. */
-  forget(driver: string): void {
+  /**
+   * Forget a driver (it left the fleet) at server time `nowMs`: its slot is reused. A driver whose budget
+   * has not refilled to the full burst yet is kept instead, as forgetting it would hand it a fresh burst
+   * (the fleet expires drivers by fix time, so a driver sending only old fixes leaves it every few
+   * seconds while it floods); `forgetOwing` retries those.
+   */
+  forget(driver: string, nowMs: number): void {
     const s = this.slots.get(driver);
     if (s === undefined) return;
+    if (this.perMs !== 0 && this.refill(s, nowMs) < this.burst) {
+      this.owing.add(driver);
+      return;
+    }
+    this.owing.delete(driver);
     this.slots.delete(driver);
     this.free.push(s);
+  }
+
+  /** Forget the drivers `forget` kept for their budget whose budget is full again at `nowMs`. */
+  forgetOwing(nowMs: number): void {
+    for (const d of this.owing) this.forget(d, nowMs);
+  }
+
+  /** Drivers kept after `forget` because their budget was not full. */
+  get owingCount(): number {
+    return this.owing.size;
+  }
+
+  /** The driver's slot, or -1 when ingest holds no state for it. */
+  slotOf(driver: string): number {
+    const s = this.slots.get(driver);
+    return s === undefined ? -1 : s;
+  }
+
+  /**
+   * Take one budget token of `slot` at server time `nowMs` (ms): false, and nothing taken, when fewer
+   * than one is left. Always true without a budget. The refill uses the time since the last refill
+   * modulo 2^32 ms as a signed number: a clock stepping back refills nothing (and restarts the count).
+   */
+  take(slot: number, nowMs: number): boolean {
+    if (this.perMs === 0) return true;
+    const t = this.refill(slot, nowMs);
+    if (t < 1) return false;
+    this.tokens[slot] = t - 1;
+    return true;
+  }
+
+  /** Budget tokens left for `slot` at `nowMs` (refills first); Infinity without a budget. */
+  tokensLeft(slot: number, nowMs: number): number {
+    return this.perMs === 0 ? Infinity : this.refill(slot, nowMs);
+  }
+
+  private refill(slot: number, nowMs: number): number {
+    const now = nowMs >>> 0;
+    const dt = (now - this.refilled[slot]!) | 0;
+    let t = this.tokens[slot]!;
+    if (dt !== 0) {
+      this.refilled[slot] = now;
+      if (dt > 0) {
+        t = Math.min(this.burst, t + dt * this.perMs);
+        this.tokens[slot] = t;
+      }
+    }
+    return t;
   }
 
   /** Anchor (newest accepted fix) of a slot: ts ms (-Infinity when none), lat, lng degrees. */
@@ -165,6 +244,12 @@ export class DriverTracks {
     this.chain = f64(this.chain, CHAIN);
     this.recentPos = u8(this.recentPos);
     this.chainLen = u8(this.chainLen);
+    const tokens = new Float32Array(cap);
+    tokens.set(this.tokens);
+    this.tokens = tokens;
+    const refilled = new Uint32Array(cap);
+    refilled.set(this.refilled);
+    this.refilled = refilled;
     this.cap = cap;
   }
 }

@@ -12,10 +12,10 @@ export interface BusTraffic {
   readonly stats: { readonly published: number; readonly publishedBytes: number; readonly received: number };
 }
 
-export type FixTallyKey = 'accepted' | 'duplicate' | 'future' | 'jump' | 'overloaded' | 'invalid';
+export type FixTallyKey = 'accepted' | 'duplicate' | 'future' | 'jump' | 'overloaded' | 'rate_limited' | 'invalid';
 /** Prefix of prom-client's default metrics: `taxiway_process_cpu_seconds_total`, `taxiway_nodejs_heap_size_used_bytes`, ... */
 const DEFAULT_METRICS_PREFIX = 'taxiway_';
-const REJECT_REASONS = ['duplicate', 'future', 'jump', 'overloaded', 'invalid'] as const;
+const REJECT_REASONS = ['duplicate', 'future', 'jump', 'overloaded', 'rate_limited', 'invalid'] as const;
 
 export class Metrics {
   readonly registry = new Registry();
@@ -23,8 +23,8 @@ export class Metrics {
    * Per-fix tallies as plain numbers (a prom-client `inc` costs ~100 ns, at fix rate that matters),
    * copied into the two counters below whenever they are collected (scrape or `get()`).
    */
-  readonly fixTally: Record<FixTallyKey, number> = { accepted: 0, duplicate: 0, future: 0, jump: 0, overloaded: 0, invalid: 0 };
-  private readonly fixReported: Record<FixTallyKey, number> = { accepted: 0, duplicate: 0, future: 0, jump: 0, overloaded: 0, invalid: 0 };
+  readonly fixTally: Record<FixTallyKey, number> = { accepted: 0, duplicate: 0, future: 0, jump: 0, overloaded: 0, rate_limited: 0, invalid: 0 };
+  private readonly fixReported: Record<FixTallyKey, number> = { accepted: 0, duplicate: 0, future: 0, jump: 0, overloaded: 0, rate_limited: 0, invalid: 0 };
   readonly fixesAccepted: Counter = new Counter({
     name: 'taxiway_fixes_accepted_total', help: 'Driver fixes accepted (stored in history)', registers: [this.registry],
     collect: () => this.syncFixes(),
@@ -51,11 +51,16 @@ export class Metrics {
   /** Driver frames refused with `unavailable` while shedding: a plain tally (fix rate), added to wsBadFrames on collect. */
   shedFrames = 0;
   private shedReported = 0;
+  /** Driver frames answered `err` `rate_limited` (fix budget spent): a plain tally, added to wsBadFrames on collect. */
+  limitedFrames = 0;
+  private limitedReported = 0;
   readonly wsBadFrames: Counter<'role' | 'code'> = new Counter({
     name: 'taxiway_ws_bad_frames_total', help: 'Client frames answered with err', labelNames: ['role', 'code'] as const, registers: [this.registry],
     collect: () => {
       if (this.shedFrames > this.shedReported) this.wsBadFrames.inc({ role: 'driver', code: 'unavailable' }, this.shedFrames - this.shedReported);
       this.shedReported = this.shedFrames;
+      if (this.limitedFrames > this.limitedReported) this.wsBadFrames.inc({ role: 'driver', code: 'rate_limited' }, this.limitedFrames - this.limitedReported);
+      this.limitedReported = this.limitedFrames;
     },
   });
   readonly fleetDrivers = new Gauge({ name: 'taxiway_fleet_drivers', help: 'Drivers in the live fleet, by city', labelNames: ['city'] as const, registers: [this.registry] });

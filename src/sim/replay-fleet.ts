@@ -55,13 +55,33 @@ class TaxiSocket {
     return new Promise((resolve, reject) => {
       const s = new TaxiSocket(ws);
       ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`driver socket refused: HTTP ${res.statusCode}`)));
+      ws.once('unexpected-response', (_req, res) => {
+        const retryAfterS = Number(res.headers['retry-after']);
+        reject(Object.assign(new Error(`driver socket refused: HTTP ${res.statusCode}`), { status: res.statusCode, retryAfterS }));
+      });
       ws.on('message', function hello(data: Buffer) {
         if ((decodeFrame(new Uint8Array(data)) as Frame).t !== 'hello') return;
         ws.off('message', hello);
         resolve(s);
       });
     });
+  }
+
+  /**
+   * Open, waiting out `429 rate_limited` refusals as the protocol asks (the node limits upgrades per
+   * second and per address, and a replay opens hundreds of sockets from one address): `Retry-After`
+   * seconds (1 s when absent), at most `tries` times.
+   */
+  static async openPolitely(endpoint: string, token: string, tries = 20): Promise<TaxiSocket> {
+    for (let i = 1; ; i++) {
+      try {
+        return await TaxiSocket.open(endpoint, token);
+      } catch (e) {
+        const { status, retryAfterS } = e as { status?: number; retryAfterS?: number };
+        if (status !== 429 || i >= tries) throw e;
+        await new Promise((r) => setTimeout(r, (retryAfterS && retryAfterS > 0 ? retryAfterS : 1) * 1000));
+      }
+    }
   }
 
   send(frame: Frame): void {
@@ -107,7 +127,7 @@ export async function replayFleet(o: ReplayOptions): Promise<ReplayResult> {
     // Connect 32 at a time: a burst of hundreds of handshakes is not what is being replayed.
     for (let i = 0; i < taxis.length; i += 32) {
       await Promise.all(taxis.slice(i, i + 32).map(async (tx, j) => {
-        const s = await TaxiSocket.open(endpoint, await signToken(o.secret, prefix + tx.taxi, 'driver', 86_400));
+        const s = await TaxiSocket.openPolitely(endpoint, await signToken(o.secret, prefix + tx.taxi, 'driver', 86_400));
         sockets[i + j] = s;
         if (o.available) {
           const reply = await s.request({ t: 'status', s: 'available' }, 2_000_000 + i + j);
