@@ -94,6 +94,7 @@ export async function runSuite(mode: SuiteMode, argv: string[]): Promise<number>
     res.runs.nearest = { command: cmd(`nearest --drivers ${p.nearestN} --queries ${p.queries} --passes ${p.passes} --redis-queries ${p.redisQ}`), result: r };
     M('nearest10_us', r.taxiwayUs, 'µs', { target: '≤ 2 µs', met: r.taxiwayUs <= 2, note: `${r.meanInRadius} drivers within 5 km on average` });
     M('nearest10_filtered_us', r.taxiwayFilteredUs, 'µs', { note: 'with the dispatch filter (available, fresh)' });
+    M('nearest10_product_us', r.taxiwayProductUs, 'µs', { note: 'dispatch filter plus a product mask every driver matches (the bit test alone)' });
     M('nearest10_drift_us', r.taxiwayDriftUs, 'µs', { note: '1% of drivers moved since the snapshot' });
     M('nearest10_geokdbush_us', r.geokdbushUs, 'µs');
     M('nearest10_redis_us', r.redisUs, 'µs', { note: r.redisError ?? 'GEOSEARCH … BYRADIUS 5000 m ASC COUNT 10, sequential round trips' });

@@ -5,14 +5,14 @@ import os from 'node:os';
 import type { Redis } from 'ioredis';
 import { StartError } from './config/config-error.js';
 import type { Config } from './config/load-config.js';
-import { redactUrl } from './config/redis-url.js';
+import { describeTarget } from './config/redis-settings.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/bus.js';
 import type { Timers } from './bus/timers.js';
 import { MemoryTimers, type StoredTimer } from './bus/timers.js';
 import { RedisBus } from './bus/redis-bus.js';
 import { BullmqTimers } from './bus/bullmq-timers.js';
-import { redisConnection, waitReady } from './bus/redis-connection.js';
+import { redisConnection, redisHealthy, waitReady } from './bus/redis-connection.js';
 import type { FleetRegistry } from './fleet/fleet-registry.js';
 import type { FleetMirror } from './fleet/fleet-mirror.js';
 import { NoopFleetMirror } from './fleet/fleet-mirror.js';
@@ -20,6 +20,7 @@ import { RedisFleetMirror } from './fleet/redis-fleet-mirror.js';
 import type { JobRepo } from './matching/job-repo.js';
 import { MemoryJobRepo } from './matching/memory-job-repo.js';
 import { RedisJobRepo } from './matching/redis-job-repo.js';
+import type { UnreplicatedReason } from './bus/replica-wait.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { EtaStateStore } from './eta/eta-state-store.js';
@@ -49,7 +50,7 @@ export interface SharedState {
 export async function sharedState(config: Config, fleet: FleetRegistry, logger: Logger, metrics: Metrics): Promise<SharedState> {
   const nodeId = config.nodeId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   const onTimerError = (err: unknown, kind: string): void => logger.error({ err, kind }, 'timer handler failed');
-  if (!config.redisUrl) {
+  if (!config.redis) {
     // Live jobs, claims and offer timers are written through to LMDB so a restart resumes them.
     const state = LmdbState.open(path.join(config.dataDir, 'state'), (err) => logger.error({ err }, 'live state not written'));
     // Restored timers wait at least one offer timeout after start-up: drivers get that long to reconnect.
@@ -72,25 +73,33 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
       },
     };
   }
-  const url = config.redisUrl;
+  const target = config.redis;
   const prefix = config.redisPrefix;
-  const main = redisConnection(url, logger, 'main');
+  const main = redisConnection(target, logger, 'main');
   const conns: Redis[] = [main];
   try {
     await waitReady(main, config.redisConnectTimeoutMs);
   } catch (e) {
     main.disconnect();
-    throw new StartError(`REDIS_URL=${redactUrl(url)}: cannot reach Redis: ${(e as Error).message}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
+    const why = (e as Error).message;
+    if (target.kind === 'sentinel' && /No such master/i.test(why)) {
+      throw new StartError(`REDIS_SENTINEL_NAME=${target.name}: the Sentinels at REDIS_SENTINELS answer but monitor no primary of that name (${why})`);
+    }
+    const via = target.kind === 'sentinel' ? 'cannot reach the Redis primary through Sentinel' : 'cannot reach Redis';
+    throw new StartError(`${describeTarget(target)}: ${via}: ${why}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
   }
-  const sub = redisConnection(url, logger, 'sub', true);
-  const queueConn = redisConnection(url, logger, 'queue');
-  const workerConn = redisConnection(url, logger, 'worker', true);
-  conns.push(sub, queueConn, workerConn);
+  // Every connection comes from the same target: after a Sentinel failover each one finds the new primary.
+  const jobsConn = redisConnection(target, logger, 'jobs'); // job commits WAIT for replicas: a connection of their own
+  const sub = redisConnection(target, logger, 'sub', true);
+  const queueConn = redisConnection(target, logger, 'queue'); // timers WAIT for replicas too: not shared
+  const workerConn = redisConnection(target, logger, 'worker', true);
+  conns.push(jobsConn, sub, queueConn, workerConn);
   const bus = new RedisBus(main, sub, prefix);
   bus.onError = (err, channel) => logger.warn({ err: String(err), channel }, 'bus message failed');
   metrics.watchBus(bus);
-  const repo = new RedisJobRepo(main, prefix, config.finishedJobs);
-  const timers = new BullmqTimers(queueConn, workerConn, prefix);
+  const onUnreplicated = unreplicatedReporter(config, logger, metrics);
+  const repo = new RedisJobRepo(jobsConn, prefix, { retention: config.finishedJobs, durability: config.commitDurability, onUnreplicated });
+  const timers = new BullmqTimers(queueConn, workerConn, prefix, undefined, config.commitDurability, onUnreplicated);
   timers.onError = onTimerError;
   const mirror = new RedisFleetMirror({
     redis: main, bus, fleet, logger: logger.child({ c: 'mirror' }), prefix, nodeId, expireMs: config.expireMs,
@@ -104,13 +113,34 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
   return {
     nodeId, bus, repo, timers, mirror, etaStore,
     etaWriter: () => etaStore.isWriter(),
-    health: async () => ({ redis: await repo.healthy() }),
+    // Down while any connection is between primaries (a failover) or Redis does not answer.
+    health: async () => ({ redis: conns.every((c) => c.status === 'ready') && (await redisHealthy(main)) && (await repo.healthy()) }),
     close: async () => {
       await mirror.stop();
       await timers.close();
       await bus.close();
       for (const c of conns) c.disconnect();
     },
+  };
+}
+
+/** How often at most a node logs that job writes stood unreplicated, ms (the metric counts every one). */
+const UNREPLICATED_LOG_MS = 10_000;
+
+/** Counts unreplicated job writes and logs a warning at most every UNREPLICATED_LOG_MS. */
+function unreplicatedReporter(config: Config, logger: Logger, metrics: Metrics): (reason: UnreplicatedReason, acked: number) => void {
+  let lastLog = 0;
+  let since = 0;
+  return (reason, acked) => {
+    metrics.redisUnreplicated.inc({ reason });
+    since++;
+    const now = Date.now();
+    if (now - lastLog < UNREPLICATED_LOG_MS) return;
+    const { replicas, timeoutMs } = config.commitDurability;
+    logger.warn({ writes: since, acked, replicas, waitMs: timeoutMs },
+      'job writes stood on the Redis primary without a replica acknowledging them: a failover now could lose them (the dispatch watchdog re-drives jobs whose state is lost)');
+    lastLog = now;
+    since = 0;
   };
 }
 

@@ -95,7 +95,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     verifier, hub, logger, metrics, maxBackpressureBytes: config.maxBackpressureBytes, accepting: () => accepting,
     limits: config.wsLimits, ipLimiter: new IpLimiter(config.wsLimits),
   };
-  registerSocket(app, 'driver', sdeps, driverHandler(sdeps, ingest, jobs, config.fixIntervalMs));
+  registerSocket(app, 'driver', sdeps, driverHandler(sdeps, ingest, jobs, fleet, config.fixIntervalMs));
   registerSocket(app, 'rider', sdeps, riderHandler(sdeps, jobs));
   registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet));
   registerStatic(app, config.dashboardRoads);

@@ -56,7 +56,7 @@ ${formatFlags(SERVE_FLAGS)}
 environment only:
 ${formatEnvOnly()}`;
 
-export const TOKEN_USAGE = `usage: taxiway token --role driver|rider|ops --sub ID [--ttl SECONDS] [--data-dir DIR] [--auth-secret S]
+export const TOKEN_USAGE = `usage: taxiway token --role driver|rider|ops --sub ID [--ttl SECONDS] [--products P1,P2] [--data-dir DIR] [--auth-secret S]
 
 Prints a signed JWT. Without TAXIWAY_AUTH_SECRET it signs with the secret a node generated in its
 data dir (the same dir as that node's).
@@ -66,6 +66,7 @@ ${formatFlags([
   { flag: 'role', value: 'ROLE', def: 'none (required)', meaning: 'driver, rider or ops' },
   { flag: 'sub', value: 'ID', def: 'none (required)', meaning: 'the driver, rider or ops user id' },
   { flag: 'ttl', value: 'SECONDS', def: '3600', meaning: 'lifetime of the token' },
+  { flag: 'products', value: 'P1,P2', def: 'none (the city default)', meaning: 'drivers: the products claim, comma-separated' },
   ...SERVE_FLAGS.filter((f) => f.flag === 'data-dir' || f.flag === 'auth-secret'),
 ])}
   -h, --help                this text`;

@@ -6,6 +6,7 @@ import { loadConfig } from './config/load-config.js';
 import { flagsToEnv } from './config/settings.js';
 import type { TaxiwayApp } from './app.js';
 import { signToken } from './auth/tokens.js';
+import { checkProductList } from './protocol/products.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
 import { ROLES } from './protocol/messages.js';
 import type { Role } from './protocol/messages.js';
@@ -130,10 +131,17 @@ async function token(argv: string[], env: EnvSource): Promise<number> {
   const role = take(options, 'role');
   const sub = take(options, 'sub');
   const ttl = intOption(take(options, 'ttl'), 'ttl', 3600, 1, 10 * 365 * 86400);
+  const productsArg = take(options, 'products');
+  let products: readonly string[] | undefined;
+  if (productsArg !== undefined) {
+    const p = checkProductList(productsArg.split(','));
+    if (typeof p === 'string') throw new ConfigError(`--products ${p}`);
+    products = p;
+  }
   if (!role || !ROLES.includes(role as Role)) throw new ConfigError('--role must be driver, rider or ops');
   if (!sub) throw new ConfigError('--sub is required (the driver, rider or ops user id)');
   const config = loadConfig(flagsToEnv(options, env));
   const secret = config.authSecret ?? loadOrCreateSecret(config.dataDir).secret;
-  process.stdout.write((await signToken(secret, sub, role as Role, ttl)) + '\n');
+  process.stdout.write((await signToken(secret, sub, role as Role, ttl, { products })) + '\n');
   return 0;
 }

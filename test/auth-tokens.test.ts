@@ -64,3 +64,27 @@ t.test('verifyNow: principal, reasons and the cache', async (t) => {
   t.throws(() => v.verifyNow('x'.repeat(5000)), /too long/);
   t.match(await v.verify(tok), { sub: 'rid-9' }, 'the async form answers the same');
 });
+
+t.test('the products claim: carried into the principal, refused naming the claim when malformed', async (t) => {
+  const v = new TokenVerifier(SECRET);
+  const tok = await signToken(SECRET, 'drv-2', 'driver', 600, { products: ['taxi', 'xl'] });
+  t.same(v.verifyNow(tok).products, ['taxi', 'xl']);
+  t.equal(v.verifyNow(await signToken(SECRET, 'drv-3', 'driver', 600)).products, undefined, 'no claim: no products (the city default applies)');
+  const refused: Array<[string, unknown, RegExp]> = [
+    ['not an array', 'taxi', /token products claim must be an array/],
+    ['an object', { taxi: true }, /token products claim must be an array/],
+    ['empty', [], /token products claim must list 1-32 products/],
+    ['33 products', Array.from({ length: 33 }, (_, i) => `p${i}`), /token products claim must list 1-32 products, got 33/],
+    ['upper case', ['XL'], /token products claim has "XL"/],
+    ['too long', ['x'.repeat(33)], /token products claim has/],
+    ['a number', [7], /token products claim has 7/],
+    ['twice', ['xl', 'xl'], /token products claim lists xl twice/],
+  ];
+  for (const [name, products, re] of refused) {
+    const bad = token(H, { ...ok, products });
+    t.throws(() => v.verifyNow(bad), re, name);
+    t.throws(() => v.verifyNow(bad), { code: 'unauthorized' }, `${name}: unauthorized (401)`);
+    t.equal(v.cached(bad), undefined, `${name}: not cached`);
+  }
+  await t.rejects(signToken(SECRET, 'd', 'driver', 600, { products: ['BAD'] }), /products has/);
+});

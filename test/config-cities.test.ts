@@ -71,3 +71,20 @@ t.test('names, unknown fields, ETA seeds and the file itself', async (t) => {
   t.match(failure([]), /at least one city/, 'empty');
   t.throws(() => loadCities(path.join(dir, 'nope.json')), /TAXIWAY_CITIES=.*nope\.json/);
 });
+
+t.test('products and defaultProduct: a valid list, a default it holds, every error naming the field', async (t) => {
+  const [c] = loadCities(file([{ ...monaco, products: ['taxi', 'xl', 'tow'] }]));
+  t.same(c!.products, ['taxi', 'xl', 'tow']);
+  const [d] = loadCities(file([{ ...monaco, products: ['xl', 'tow'], defaultProduct: 'xl' }]));
+  t.equal(d!.defaultProduct, 'xl');
+  t.match(failure([{ ...monaco, products: 'taxi' }]), /cities\[0\]\.products must be an array of product names/);
+  t.match(failure([{ ...monaco, products: [] }]), /cities\[0\]\.products must list 1-32 products/);
+  t.match(failure([{ ...monaco, products: Array.from({ length: 33 }, (_, i) => `p${i}`) }]), /cities\[0\]\.products must list 1-32 products, got 33/);
+  t.match(failure([{ ...monaco, products: ['taxi', 'Big Car'] }]), /cities\[0\]\.products has "Big Car"/);
+  t.match(failure([{ ...monaco, products: ['taxi', 'taxi'] }]), /cities\[0\]\.products lists taxi twice/);
+  t.match(failure([{ ...monaco, products: ['xl'] }]), /cities\[0\]\.defaultProduct taxi is not in its products \(xl\): set defaultProduct/);
+  t.match(failure([{ ...monaco, products: ['xl'], defaultProduct: 'tow' }]), /cities\[0\]\.defaultProduct tow is not in/);
+  t.match(failure([{ ...monaco, defaultProduct: 7 }]), /cities\[0\]\.defaultProduct must be 1-32 of a-z 0-9 _ -/);
+  const [e] = loadCities(file([{ ...monaco, defaultProduct: 'xl' }]));
+  t.equal(e!.defaultProduct, 'xl', 'without a list, the default product is the one offered');
+});

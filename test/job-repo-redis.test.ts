@@ -19,7 +19,7 @@ else {
   const open = (prefix: string, retention?: Partial<FinishedRetention>): RedisJobRepo => {
     const r = new Redis(url);
     conns.push(r);
-    const repo = new RedisJobRepo(r, prefix, retention);
+    const repo = new RedisJobRepo(r, prefix, { retention });
     prefixes.set(repo, prefix);
     return repo;
   };

@@ -26,9 +26,9 @@ const SETTINGS: DispatchSettings = { radiusM: 5000, offerTimeoutMs: 10_000, maxA
 type Frame = Record<string, unknown>;
 
 /** One node's job side over in-process adapters, and what its deliveries carried. */
-async function world(t: TapTest, settings: Partial<DispatchSettings> = {}) {
+async function world(t: TapTest, settings: Partial<DispatchSettings> = {}, products?: string[]) {
   const clock = new ManualClock();
-  const fleet = new FleetRegistry({ cities: [{ name: 'world', timezone: 'UTC', boundary: null }], rebuildMs: 3_600_000, expireMs: 3_600_000 });
+  const fleet = new FleetRegistry({ cities: [{ name: 'world', timezone: 'UTC', boundary: null, products }], rebuildMs: 3_600_000, expireMs: 3_600_000 });
   const repo = new MemoryJobRepo();
   const timers = new MemoryTimers(null, 0, clock);
   const bus = new MemoryBus();
@@ -196,4 +196,28 @@ t.test('a driver never holds two offers', async (t) => {
   await w.jobs.driverAction('a', 'decline', aJob);
   await w.settle();
   t.equal(w.offers('a').length, 1, 'a is not offered the job it declined');
+});
+
+t.test('a job is offered only to drivers serving its product; none left → unfulfilled; a product not offered is refused', async (t) => {
+  const w = await world(t, {}, ['taxi', 'xl']);
+  w.driver('taxi-near', 100); // no products claim: the city default, taxi
+  w.fleet.setDriverProducts('xl-far', ['xl']);
+  w.driver('xl-far', 3000);
+  w.fleet.setDriverProducts('both', ['taxi', 'xl']);
+  w.driver('both', 4000);
+  const job = await w.jobs.create('r1', PICKUP, null, 'xl');
+  await w.settle();
+  t.equal(w.offers('xl-far').length, 1, 'the nearest xl driver, though a taxi driver is nearer');
+  await w.jobs.driverAction('xl-far', 'decline', job.id);
+  await w.settle();
+  t.equal(w.offers('both').length, 1, 'then the next xl driver');
+  await w.jobs.driverAction('both', 'decline', job.id);
+  await w.settle();
+  t.equal((await w.jobs.find(job.id))?.state, 'unfulfilled');
+  t.equal(w.offers('taxi-near').length, 0, 'never offered to the taxi-only driver');
+  const plain = await w.jobs.create('r2', PICKUP, null);
+  t.equal(plain.product, 'taxi', 'no product: the city default');
+  await w.settle();
+  t.equal(w.offers('taxi-near').length, 1);
+  await t.rejects(w.jobs.create('r3', PICKUP, null, 'tow'), { code: 'bad_request', message: /product tow is not offered in world \(taxi, xl\)/ });
 });

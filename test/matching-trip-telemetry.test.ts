@@ -69,7 +69,7 @@ t.test('fixes of a driver on a job reach the rider as pos and teach the speed gr
   t.equal(r.pos.length, 0, 'no job: no pos');
   t.equal(r.eta.telemetryS(CITY), 0, 'no job: parked or cruising cars teach nothing');
 
-  const job = await r.jobs.create('r1', { lat: 45.001, lng: 7 }, { lat: 45.02, lng: 7 }, 'standard');
+  const job = await r.jobs.create('r1', { lat: 45.001, lng: 7 }, { lat: 45.02, lng: 7 }, 'taxi');
   t.equal(r.fleet.statusOf('d1'), DriverStatus.available);
   await r.jobs.driverAction('d1', 'accept', job.id);
   await r.jobs.driverAction('d1', 'arrived', job.id);

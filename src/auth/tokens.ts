@@ -4,19 +4,37 @@ import { SignJWT } from 'jose';
 import { ProtocolError } from '../protocol/errors.js';
 import { ID_PATTERN, ROLES } from '../protocol/messages.js';
 import type { Role } from '../protocol/messages.js';
+import { checkProductList } from '../protocol/products.js';
 
 export interface Principal {
   sub: string;
   role: Role;
   /** Expiry, seconds since the epoch. */
   exp: number;
+  /**
+   * The products a driver serves, from the token's optional `products` claim (1-32 unique names of
+   * a-z 0-9 _ -); absent when the token has no such claim (the driver then serves its city's default product).
+   */
+  products?: readonly string[];
+}
+
+/** Options of signToken beyond subject and role. */
+export interface SignOptions {
+  /** The `products` claim (drivers): product names the driver serves. */
+  products?: readonly string[];
 }
 
 /** Sign a token. `ttlS` seconds from now (default one hour). */
-export async function signToken(secret: string, sub: string, role: Role, ttlS = 3600): Promise<string> {
+export async function signToken(secret: string, sub: string, role: Role, ttlS = 3600, opts: SignOptions = {}): Promise<string> {
   if (!ID_PATTERN.test(sub)) throw new Error('sub must be 1-64 characters of A-Z a-z 0-9 _ . : -');
   if (!ROLES.includes(role)) throw new Error('role must be driver, rider or ops');
-  return new SignJWT({ role })
+  const claims: Record<string, unknown> = { role };
+  if (opts.products !== undefined) {
+    const p = checkProductList(opts.products);
+    if (typeof p === 'string') throw new Error(`products ${p}`);
+    claims.products = p;
+  }
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(sub)
     .setIssuedAt()
@@ -83,6 +101,11 @@ export class TokenVerifier {
     if (typeof sub !== 'string' || !ID_PATTERN.test(sub)) throw new ProtocolError('unauthorized', 'token sub is not a valid id');
     if (typeof role !== 'string' || !ROLES.includes(role as Role)) throw new ProtocolError('unauthorized', 'token role must be driver, rider or ops');
     const p: Principal = { sub, role: role as Role, exp };
+    if (payload.products !== undefined) {
+      const products = checkProductList(payload.products);
+      if (typeof products === 'string') throw new ProtocolError('unauthorized', `token products claim ${products}`);
+      p.products = products;
+    }
     if (this.cache.size >= this.maxCached) {
       const first = this.cache.keys().next().value;
       if (first !== undefined) this.cache.delete(first);

@@ -2,6 +2,9 @@
 import { Queue, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { CommitDurability } from '../config/redis-settings.js';
+import { ReplicaWait } from './replica-wait.js';
+import type { UnreplicatedListener } from './replica-wait.js';
 import type { TimerHandler, TimerPayload, Timers } from './timers.js';
 
 /**
@@ -30,14 +33,25 @@ export class BullmqTimers implements Timers {
   private readonly handlers = new Map<string, TimerHandler>();
   private readonly queue: Queue;
   private worker: Worker | null = null;
+  private readonly replicas: ReplicaWait;
   onError: (err: unknown, kind: string) => void = () => {};
 
   /**
    * @param connection a normal ioredis connection for the queue
    * @param workerConnection a dedicated blocking connection (maxRetriesPerRequest: null) for the worker
+   * @param durability WAIT for replicas after scheduling (as job commits do), so a timer armed with a commit
+   *   is replicated before the caller acts on the commit; default none
    */
-  constructor(connection: Redis, private readonly workerConnection: Redis, private readonly prefix: string, private readonly concurrency = 50) {
+  constructor(
+    connection: Redis,
+    private readonly workerConnection: Redis,
+    private readonly prefix: string,
+    private readonly concurrency = 50,
+    durability: CommitDurability = { replicas: 0, timeoutMs: 50 },
+    onUnreplicated?: UnreplicatedListener,
+  ) {
     this.queue = new Queue('timers', { connection, prefix: prefix + 'bull' });
+    this.replicas = new ReplicaWait(connection, durability, onUnreplicated);
   }
 
   handle(kind: string, handler: TimerHandler): void {
@@ -67,6 +81,7 @@ export class BullmqTimers implements Timers {
       removeOnComplete: true,
       removeOnFail: 1000,
     });
+    await this.replicas.after();
   }
 
   async cancel(kind: string, key: string): Promise<void> {

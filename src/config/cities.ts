@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { MultiPolygon, Polygon, Position } from 'geojson';
+import { DEFAULT_PRODUCT, PRODUCT_PATTERN, checkProductList } from '../protocol/products.js';
 import { ConfigError } from './config-error.js';
 import { DISPATCH_ENV } from './dispatch-settings.js';
 import type { DispatchSettings } from './dispatch-settings.js';
@@ -18,12 +19,19 @@ export interface CityDef {
   dispatch?: Partial<DispatchSettings>;
   /** Files the city's learned ETA starts from when it has no saved state (paths relative to the cities file). */
   eta?: { seedTrips?: string; seedTraces?: string };
+  /**
+   * Products the city offers (1-32 unique names of a-z 0-9 _ -); absent means only `defaultProduct`.
+   * A job for another product is refused; a driver serves here only the products of its own list the city offers.
+   */
+  products?: string[];
+  /** Product of a job that names none and of a driver whose token has no `products` claim; default `taxi`. Must be in `products` when that is given. */
+  defaultProduct?: string;
 }
 
 /** Without a cities file: one catch-all city in UTC. */
 export const WORLD_CITY: CityDef = { name: 'world', timezone: 'UTC', boundary: null };
 
-const CITY_KEYS = new Set(['name', 'timezone', 'boundary', 'dispatch', 'eta']);
+const CITY_KEYS = new Set(['name', 'timezone', 'boundary', 'dispatch', 'eta', 'products', 'defaultProduct']);
 
 /**
  * Read and validate a cities file `{"cities": [...]}`. Every city needs a `name`, an IANA `timezone` and a
@@ -62,7 +70,25 @@ function parseCity(raw: unknown, where: string, dir: string): CityDef {
   const city: CityDef = { name: c.name, timezone: parseTimezone(c.timezone, `${where}.timezone`), boundary: parseBoundary(c.boundary, `${where}.boundary`) };
   if (c.dispatch !== undefined) city.dispatch = parseDispatch(c.dispatch, `${where}.dispatch`);
   if (c.eta !== undefined) city.eta = parseEta(c.eta, `${where}.eta`, dir);
+  parseProducts(c, city, where);
   return city;
+}
+
+/** `products` and `defaultProduct`: a valid list, and a default the list holds. */
+function parseProducts(c: Record<string, unknown>, city: CityDef, where: string): void {
+  if (c.products !== undefined) {
+    const list = checkProductList(c.products);
+    if (typeof list === 'string') throw new ConfigError(`${where}.products ${list}`);
+    city.products = [...list];
+  }
+  if (c.defaultProduct !== undefined) {
+    if (typeof c.defaultProduct !== 'string' || !PRODUCT_PATTERN.test(c.defaultProduct)) throw new ConfigError(`${where}.defaultProduct must be 1-32 of a-z 0-9 _ -`);
+    city.defaultProduct = c.defaultProduct;
+  }
+  const def = city.defaultProduct ?? DEFAULT_PRODUCT;
+  if (city.products && !city.products.includes(def)) {
+    throw new ConfigError(`${where}.defaultProduct ${def} is not in its products (${city.products.join(', ')})${city.defaultProduct === undefined ? ': set defaultProduct' : ''}`);
+  }
 }
 
 function parseTimezone(tz: unknown, where: string): string {

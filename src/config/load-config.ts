@@ -13,7 +13,8 @@ import type { FinishedRetention, JobLimitSettings } from './job-limit-settings.j
 import { fixBudgetFromEnv } from './fix-budget.js';
 import type { FixBudget } from './fix-budget.js';
 import type { WsLimits } from './ws-limits.js';
-import { checkRedisUrl } from './redis-url.js';
+import { commitDurabilityFromEnv, redisTargetFromEnv } from './redis-settings.js';
+import type { CommitDurability, RedisTarget } from './redis-settings.js';
 import { SETTINGS, flagSetting, numberSetting } from './settings.js';
 
 export interface Config {
@@ -41,8 +42,10 @@ export interface Config {
   maxBackpressureBytes: number;
   /** Limits against hostile clients: pending actions per socket, upgrades and open sockets per IP. */
   wsLimits: WsLimits;
-  /** A `redis:`/`rediss:` URL (checked at load); set means cluster mode. */
-  redisUrl?: string;
+  /** Where Redis is (REDIS_URL or REDIS_SENTINELS, checked at load); set means cluster mode. */
+  redis?: RedisTarget;
+  /** What each job commit waits for: WAIT for replicas, bounded (TAXIWAY_REDIS_WAIT_*). */
+  commitDurability: CommitDurability;
   /** How long the start waits for Redis to answer before it fails, ms. */
   redisConnectTimeoutMs: number;
   /** Prefix of every Redis key and channel, so deployments (and tests) can share one Redis. */
@@ -80,10 +83,10 @@ function dashboardRoads(file: string | undefined): string | undefined {
 
 /** Read and validate the whole configuration from `src` (see `readEnvironment`). Throws ConfigError naming the setting. */
 export function loadConfig(src: EnvSource): Config {
-  const redisUrl = src.REDIS_URL ? checkRedisUrl(src.REDIS_URL) : undefined;
+  const redis = redisTargetFromEnv(src);
   const secret = src.TAXIWAY_AUTH_SECRET || undefined;
   if (secret !== undefined && secret.length < 16) throw new ConfigError('TAXIWAY_AUTH_SECRET must be at least 16 characters');
-  const mode = redisUrl ? 'cluster' : 'embedded';
+  const mode = redis ? 'cluster' : 'embedded';
   if (mode === 'cluster' && !secret) throw new ConfigError('TAXIWAY_AUTH_SECRET is required in cluster mode (every node must share it)');
   const level = src.LOG_LEVEL || SETTINGS.LOG_LEVEL.def;
   if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL=${level}: expected ${LOG_LEVELS.join('|')}`);
@@ -115,7 +118,8 @@ export function loadConfig(src: EnvSource): Config {
       maxSocketsPerIp: numberSetting(src, 'TAXIWAY_WS_MAX_SOCKETS_PER_IP'),
       upgradesPerSecPerIp: numberSetting(src, 'TAXIWAY_WS_UPGRADES_PER_SEC_PER_IP'),
     },
-    redisUrl,
+    redis,
+    commitDurability: commitDurabilityFromEnv(src, redis),
     redisConnectTimeoutMs: numberSetting(src, 'REDIS_CONNECT_TIMEOUT_MS'),
     redisPrefix: src.TAXIWAY_REDIS_PREFIX ?? SETTINGS.TAXIWAY_REDIS_PREFIX.def,
     nodeId: src.TAXIWAY_NODE_ID || undefined,

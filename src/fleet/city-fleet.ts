@@ -3,6 +3,7 @@ import { haversineMetres } from './geo.js';
 import { DriverStatus, isStatusCode } from './driver-status.js';
 import type { DriverStatusCode } from './driver-status.js';
 import { FleetColumns } from './fleet-columns.js';
+import { ANY_PRODUCT, CityProducts } from './city-products.js';
 import { FleetSnapshot } from './fleet-snapshot.js';
 import { NearestResult } from './nearest-result.js';
 import { KdQuery, kdNearest, latGapKey, liveChordKey, metresOfChordKey } from './kd-nearest.js';
@@ -10,11 +11,14 @@ import { KdQuery, kdNearest, latGapKey, liveChordKey, metresOfChordKey } from '.
 export { DriverStatus, statusName } from './driver-status.js';
 export type { DriverStatusCode, DriverStatusName } from './driver-status.js';
 export { NearestResult } from './nearest-result.js';
+export { ANY_PRODUCT, CityProducts } from './city-products.js';
 
 export interface CityFleetOptions {
   name: string;
   /** Slots allocated up front; the arrays double when full. Default 1024. */
   initialCapacity?: number;
+  /** The products the city offers; default: `taxi` only. */
+  products?: CityProducts;
 }
 
 /** A driver found by nearestArray (cold-path convenience shape). */
@@ -39,6 +43,8 @@ const BOX_EPSILON_DEG = 1e-9;
  */
 export class CityFleet extends FleetColumns {
   readonly name: string;
+  /** Product name ↔ bit of this city (bits of the `products` column). */
+  readonly offered: CityProducts;
   private readonly ix: FleetSnapshot;
   /** Reused query record for kdNearest (no allocation per query). */
   private readonly query = new KdQuery();
@@ -46,6 +52,7 @@ export class CityFleet extends FleetColumns {
   constructor(opts: CityFleetOptions) {
     super(opts.initialCapacity ?? 1024);
     this.name = opts.name;
+    this.offered = opts.products ?? new CityProducts(undefined);
     this.ix = new FleetSnapshot(this.capacity);
   }
 
@@ -68,21 +75,23 @@ export class CityFleet extends FleetColumns {
 
   /**
    * Create or move a driver. lat/lng degrees, tsMs ms since the epoch, hdg degrees, spd m/s (NaN = unknown).
-   * `status` defaults to the driver's current one, or offline for a new driver. Returns its slot.
+   * `status` defaults to the driver's current one, or offline for a new driver; `products` (bits, see
+   * CityProducts) to the current ones, or the city's default product for a new driver. Returns its slot.
    * Throws RangeError on coordinates outside [-90, 90] / [-180, 180] (NaN included) because they would poison the index.
    */
-  upsert(id: string, lat: number, lng: number, tsMs: number, hdg = NaN, spd = NaN, status?: DriverStatusCode): number {
+  upsert(id: string, lat: number, lng: number, tsMs: number, hdg = NaN, spd = NaN, status?: DriverStatusCode, products?: number): number {
     if (!(lat >= -90 && lat <= 90) || !(lng >= -180 && lng <= 180)) {
       throw new RangeError(`driver ${id}: position (${lat}, ${lng}) is not a valid lat/lng in degrees`);
     }
     if (status !== undefined && !isStatusCode(status)) throw new RangeError(`driver ${id}: bad status code ${String(status)}`);
     let slot = this.slotById.get(id);
     if (slot === undefined) {
-      slot = this.addSlot(id, status ?? DriverStatus.offline);
+      slot = this.addSlot(id, status ?? DriverStatus.offline, products ?? this.offered.defaultBits);
       this.ix.slotAdded(slot);
     } else {
       this.ix.slotMoving(slot, lat, lng);
       if (status !== undefined) this._status[slot] = status;
+      if (products !== undefined) this._products[slot] = products;
     }
     this._lat[slot] = lat;
     this._lng[slot] = lng;
@@ -99,6 +108,14 @@ export class CityFleet extends FleetColumns {
     const slot = this.slotById.get(id);
     if (slot === undefined) return false;
     this._status[slot] = status;
+    return true;
+  }
+
+  /** Set a driver's product bits (see CityProducts); false when the driver is unknown. Does not dirty the index. */
+  setProducts(id: string, bits: number): boolean {
+    const slot = this.slotById.get(id);
+    if (slot === undefined) return false;
+    this._products[slot] = bits;
     return true;
   }
 
@@ -155,7 +172,8 @@ export class CityFleet extends FleetColumns {
   }
 
   /**
-   * Up to k live drivers within maxMetres of (lat, lng) degrees for which filter(slot) is true,
+   * Up to k live drivers within maxMetres of (lat, lng) degrees that serve a product of `mask` (bits of
+   * CityProducts.maskOf; ANY_PRODUCT takes every driver) and for which filter(slot) is true,
    * nearest first by haversine over LIVE positions, written into `out` (k <= out.capacity).
    * Exact despite a stale snapshot: snapshot cells are widened by maxDriftDeg, moved drivers are ranked by
    * their live position, and drivers added since the rebuild are scanned linearly. maxMetres may be
@@ -163,7 +181,7 @@ export class CityFleet extends FleetColumns {
    * Ranking uses squared chords between unit vectors (monotone in haversine distance, no trig per
    * candidate); metres are derived for the winners only. Not reentrant: filter must not call nearest().
    */
-  nearest(lat: number, lng: number, k: number, maxMetres: number, filter: ((slot: number) => boolean) | null, out: NearestResult): number {
+  nearest(lat: number, lng: number, k: number, maxMetres: number, filter: ((slot: number) => boolean) | null, out: NearestResult, mask: number = ANY_PRODUCT): number {
     out.count = 0;
     if (k > out.capacity) throw new RangeError(`k=${k} exceeds NearestResult capacity ${out.capacity}`);
     if (!(k >= 1) || !(maxMetres >= 0) || !(lat >= -90 && lat <= 90) || !Number.isFinite(lng)) return 0;
@@ -172,9 +190,10 @@ export class CityFleet extends FleetColumns {
 
     const ix = this.ix;
     const q = this.query;
-    q.set(lat, lng, k, maxMetres, ix.maxDriftDeg + BOX_EPSILON_DEG, filter);
+    q.set(lat, lng, k, maxMetres, ix.maxDriftDeg + BOX_EPSILON_DEG, filter, mask);
     const maxKey = q.maxKey;
-    kdNearest(ix.snap, q, this._lat, this._lng, out);
+    const products = this._products;
+    kdNearest(ix.snap, q, this._lat, this._lng, products, out);
     q.filter = null;
 
     let limit = out.count < k ? maxKey : out.keys[k - 1]!;
@@ -187,7 +206,7 @@ export class CityFleet extends FleetColumns {
       if (latGapKey(Math.abs(la - lat)) >= limit) continue;
       const key = liveChordKey(q, la, this._lng[s]!);
       // Distance test first and filter last: the filter is caller code of unknown cost.
-      if (key < limit && (filter === null || filter(s))) limit = out.insertKey(s, key, k, maxKey);
+      if (key < limit && (mask === 0 || (products[s]! & mask) !== 0) && (filter === null || filter(s))) limit = out.insertKey(s, key, k, maxKey);
     }
 
     // Metres for the winners only. Near the radius, haversine decides (it is the contract), so a driver
@@ -209,10 +228,10 @@ export class CityFleet extends FleetColumns {
   }
 
   /** nearest() returning plain objects; allocates, so for cold paths (admin, tests). */
-  nearestArray(lat: number, lng: number, k: number, maxMetres: number, filter: ((slot: number) => boolean) | null = null): NearestDriver[] {
+  nearestArray(lat: number, lng: number, k: number, maxMetres: number, filter: ((slot: number) => boolean) | null = null, mask: number = ANY_PRODUCT): NearestDriver[] {
     if (!(k >= 1)) return [];
     const res = new NearestResult(k);
-    const n = this.nearest(lat, lng, k, maxMetres, filter, res);
+    const n = this.nearest(lat, lng, k, maxMetres, filter, res, mask);
     const outArr: NearestDriver[] = new Array<NearestDriver>(n);
     for (let i = 0; i < n; i++) {
       const slot = res.slots[i]!;

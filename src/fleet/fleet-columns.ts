@@ -1,4 +1,4 @@
-// One city's driver slots: parallel typed-array columns (position, time, heading, speed, status), id ↔ slot map, free-slot stack.
+// One city's driver slots: parallel typed-array columns (position, time, heading, speed, status, products), id ↔ slot map, free-slot stack.
 import { DriverStatus } from './driver-status.js';
 import type { DriverStatusCode } from './driver-status.js';
 
@@ -14,6 +14,11 @@ export function growF32(a: Float32Array, n: number): Float32Array {
 }
 export function growU8(a: Uint8Array, n: number): Uint8Array {
   const b = new Uint8Array(n);
+  b.set(a);
+  return b;
+}
+export function growU32(a: Uint32Array, n: number): Uint32Array {
+  const b = new Uint32Array(n);
   b.set(a);
   return b;
 }
@@ -40,6 +45,7 @@ export abstract class FleetColumns {
   protected _hdg: Float32Array;
   protected _spd: Float32Array;
   protected _status: Uint8Array;
+  protected _products: Uint32Array;
   protected _alive: Uint8Array;
   protected ids: string[] = [];
   protected readonly slotById = new Map<string, number>();
@@ -60,6 +66,7 @@ export abstract class FleetColumns {
     this._hdg = new Float32Array(cap);
     this._spd = new Float32Array(cap);
     this._status = new Uint8Array(cap);
+    this._products = new Uint32Array(cap);
     this._alive = new Uint8Array(cap);
     this.free = new Int32Array(cap);
   }
@@ -76,6 +83,8 @@ export abstract class FleetColumns {
   get spd(): Float32Array { return this._spd; }
   /** DriverStatusCode by slot. */
   get status(): Uint8Array { return this._status; }
+  /** Product bits by slot (bit i = the city's product i, see CityProducts); 0 serves nothing here. */
+  get products(): Uint32Array { return this._products; }
   /** 1 where the slot holds a driver. */
   get alive(): Uint8Array { return this._alive; }
 
@@ -103,13 +112,14 @@ export abstract class FleetColumns {
     }
   }
 
-  /** Give a new driver a slot (reused or fresh), alive with `status`; position columns are the caller's to fill. */
-  protected addSlot(id: string, status: DriverStatusCode): number {
+  /** Give a new driver a slot (reused or fresh), alive with `status` and product bits; position columns are the caller's to fill. */
+  protected addSlot(id: string, status: DriverStatusCode, products: number): number {
     const slot = this.allocSlot();
     this.slotById.set(id, slot);
     this.ids[slot] = id;
     this._alive[slot] = 1;
     this._status[slot] = status;
+    this._products[slot] = products;
     this._size++;
     return slot;
   }
@@ -122,6 +132,7 @@ export abstract class FleetColumns {
     this.ids[slot] = '';
     this._alive[slot] = 0;
     this._status[slot] = DriverStatus.offline;
+    this._products[slot] = 0;
     this.free[this.freeTop++] = slot;
     this._size--;
     return slot;
@@ -144,6 +155,7 @@ export abstract class FleetColumns {
     this._hdg = growF32(this._hdg, n);
     this._spd = growF32(this._spd, n);
     this._status = growU8(this._status, n);
+    this._products = growU32(this._products, n);
     this._alive = growU8(this._alive, n);
     this.free = growI32(this.free, n);
     this.cap = n;

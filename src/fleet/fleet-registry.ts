@@ -2,6 +2,7 @@
 import { CityFleet, DriverStatus, NearestResult } from './city-fleet.js';
 import type { DriverStatusCode } from './city-fleet.js';
 import { CityLocator } from './city-locator.js';
+import { CityProducts } from './city-products.js';
 import { IndexBuilder } from './index-builder.js';
 import type { CityDef } from '../config/cities.js';
 
@@ -38,6 +39,11 @@ export class FleetRegistry {
   private readonly cityOf = new Map<string, CityFleet>();
   /** Status set before the driver's first fix, or kept while it is outside every city. */
   private readonly pendingStatus = new Map<string, DriverStatusCode>();
+  /**
+   * Product lists of connected drivers whose token has a `products` claim (the list objects are the
+   * tokens' own, shared by every frame). Absent: the driver serves each city's default product.
+   */
+  private readonly productsOf = new Map<string, readonly string[]>();
   private timers: NodeJS.Timeout[] = [];
   private builder: IndexBuilder | null = null;
   private builderFailed = false;
@@ -48,7 +54,10 @@ export class FleetRegistry {
 
   constructor(private readonly opts: FleetRegistryOptions) {
     this.locator = new CityLocator(opts.cities);
-    for (const c of opts.cities) this.fleets.set(c.name, new CityFleet({ name: c.name, initialCapacity: opts.initialCapacity }));
+    for (const c of opts.cities) {
+      const products = new CityProducts(c.products, c.defaultProduct);
+      this.fleets.set(c.name, new CityFleet({ name: c.name, initialCapacity: opts.initialCapacity, products }));
+    }
   }
 
   /** Add a listener of expiry (e.g. forget per-driver state elsewhere). Never replaces earlier ones. */
@@ -92,6 +101,25 @@ export class FleetRegistry {
     return this.fleets.values();
   }
 
+  /**
+   * The products a driver serves (its token's `products` claim; undefined when it has none: each city's
+   * default product). Applied at once when the driver is in a city, else when a fix first places it in one.
+   */
+  setDriverProducts(id: string, products: readonly string[] | undefined): void {
+    if (products === undefined) this.productsOf.delete(id);
+    else this.productsOf.set(id, products);
+    const fleet = this.cityOf.get(id);
+    if (fleet) {
+      fleet.setProducts(id, fleet.offered.bitsOf(products));
+      this.localChanged(id);
+    }
+  }
+
+  /** Forget a driver's product list (its last socket closed); its bits in a city fleet stay until it leaves. */
+  forgetDriverProducts(id: string): void {
+    this.productsOf.delete(id);
+  }
+
   /** The fleet a driver is in, if any. */
   fleetOf(id: string): CityFleet | undefined {
     return this.cityOf.get(id);
@@ -110,9 +138,10 @@ export class FleetRegistry {
   /**
    * Apply a driver state mirrored from another node: positions older than the one held are ignored
    * (a node never moves a driver back in time), and no local-change listener is called (no echo).
-   * `city` null means the driver left every city.
+   * `city` null means the driver left every city. `products`: the driver's bits in that city (undefined
+   * from nodes that do not send them: the city's default product).
    */
-  applyRemote(id: string, city: string | null, lat: number, lng: number, ts: number, hdg: number, spd: number, status: DriverStatusCode): void {
+  applyRemote(id: string, city: string | null, lat: number, lng: number, ts: number, hdg: number, spd: number, status: DriverStatusCode, products?: number): void {
     const cur = this.cityOf.get(id);
     if (cur) {
       const s = cur.slotOf(id);
@@ -124,7 +153,7 @@ export class FleetRegistry {
       this.cityOf.delete(id);
     }
     if (!target) return;
-    target.upsert(id, lat, lng, ts, hdg, spd, status);
+    target.upsert(id, lat, lng, ts, hdg, spd, status, products ?? target.offered.defaultBits);
     this.cityOf.set(id, target);
     const ls = this.remoteMoveListeners;
     for (let i = 0; i < ls.length; i++) ls[i]!(id, target.name, lat, lng, ts);
@@ -148,7 +177,7 @@ export class FleetRegistry {
         return undefined;
       }
       this.pendingStatus.delete(id);
-      fleet.upsert(id, lat, lng, ts, hdg, spd, status ?? DriverStatus.offline);
+      fleet.upsert(id, lat, lng, ts, hdg, spd, status ?? DriverStatus.offline, fleet.offered.bitsOf(this.productsOf.get(id)));
       this.cityOf.set(id, fleet);
       return fleet;
     }
@@ -222,12 +251,12 @@ export class FleetRegistry {
   }
 
   /** Nearest drivers in one city; see CityFleet.nearest. */
-  nearest(city: string, lat: number, lng: number, k: number, maxMetres: number, filter: ((slot: number) => boolean) | null, out: NearestResult): number {
+  nearest(city: string, lat: number, lng: number, k: number, maxMetres: number, filter: ((slot: number) => boolean) | null, out: NearestResult, mask?: number): number {
     const f = this.fleets.get(city);
     if (!f) {
       out.count = 0;
       return 0;
     }
-    return f.nearest(lat, lng, k, maxMetres, filter, out);
+    return f.nearest(lat, lng, k, maxMetres, filter, out, mask);
   }
 }

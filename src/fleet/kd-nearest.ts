@@ -105,6 +105,8 @@ export class KdQuery {
   /** Degrees any snapshot position may have drifted from the live one (lat, or wrapped lng). */
   drift = 0;
   filter: ((slot: number) => boolean) | null = null;
+  /** Product mask: a candidate needs `(bits[slot] & mask) !== 0`; ANY_PRODUCT (0) takes every driver. */
+  mask = 0;
   // The last radius (metres) and what follows from it: angle (radians), its cos and sin.
   private radiusM = NaN;
   private radiusAngle = 0;
@@ -112,7 +114,7 @@ export class KdQuery {
   private radiusSin = 0;
 
   /** Set up a query at (lat, lng) degrees (lng in [-180, 180]) for k drivers within maxMetres metres. */
-  set(lat: number, lng: number, k: number, maxMetres: number, drift: number, filter: ((slot: number) => boolean) | null): void {
+  set(lat: number, lng: number, k: number, maxMetres: number, drift: number, filter: ((slot: number) => boolean) | null, mask = 0): void {
     const phi = lat * RAD;
     const lam = lng * RAD;
     const cosLat = Math.cos(phi);
@@ -139,6 +141,7 @@ export class KdQuery {
     this.k = k;
     this.drift = drift;
     this.filter = filter;
+    this.mask = mask;
   }
 }
 
@@ -196,7 +199,8 @@ const FSTACK = new Float64Array(5 * 64);
  * Descends straight to the query's leaf (deferring each split's median along with the far cell), so the
  * first k candidates are already close; then pops only cells whose bound beats the current k-th key.
  * Exact over live positions: unmoved drivers are ranked by their snapshot unit vector (equal to live),
- * moved ones by the live arrays, departed ones skipped; cell bounds are widened by `drift`.
+ * moved ones by the live arrays, departed ones skipped; cell bounds are widened by `drift`. Candidates
+ * must share a bit with the query's product mask (`products` by slot) unless the mask is 0.
  *
  * A cell's bound is a lower bound of the squared chord to any driver in it, 4·(latTerm + lngTerm) with
  * latTerm = sin²(Δφ/2) and lngTerm = cos φq · cosMin · sin²(Δλ/2) taken at the cell's gaps from the query
@@ -204,10 +208,10 @@ const FSTACK = new Float64Array(5 * 64);
  * term is recomputed, trig-free. Longitude gaps take the shorter way round, so one pass serves queries
  * at the antimeridian; the child on the query's side keeps its parent's (valid, if loose) bound.
  */
-export function kdNearest(snap: KdSnapshot, q: KdQuery, liveLat: Float64Array, liveLng: Float64Array, out: NearestResult): void {
+export function kdNearest(snap: KdSnapshot, q: KdQuery, liveLat: Float64Array, liveLng: Float64Array, products: Uint32Array, out: NearestResult): void {
   const { splits, nodeSize, n, pts } = snap;
   if (n === 0) return;
-  const { lat, lng, qx, qy, qz, k, maxKey, drift, filter } = q;
+  const { lat, lng, qx, qy, qz, k, maxKey, drift, filter, mask } = q;
   const lngWeight = q.cosLat * q.cosMin;
   // 4·a, shaved so rounding in a bound can never prune a cell holding a real candidate.
   const BOUND = 4 * (1 - 1e-9);
@@ -252,6 +256,8 @@ export function kdNearest(snap: KdSnapshot, q: KdQuery, liveLat: Float64Array, l
       } else {
         continue;
       }
+      // Product bits by slot, one 32-bit word: a bit test, cheaper than any filter call.
+      if (mask !== 0 && (products[s]! & mask) === 0) continue;
       if (filter !== null && !filter(s)) continue;
       // Sorted insert into the top k; equal keys keep arrival order (NearestResult.insertKey, inlined in this loop).
       let p = count < k ? count++ : k - 1;

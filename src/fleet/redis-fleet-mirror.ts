@@ -38,9 +38,12 @@ export interface RedisFleetMirrorOptions {
 
 /**
  * Keys per city C (prefix P): `P fleet:geo:C` (GEO set, for GEOSEARCH and outside consumers),
- * `P fleet:pos:C` (hash id → "lat,lng,ts,status,hdg,spd", loaded by starting nodes), `P fleet:seen:C`
+ * `P fleet:pos:C` (hash id → "lat,lng,ts,status,hdg,spd,products", loaded by starting nodes), `P fleet:seen:C`
  * (sorted set by last fix ts, for expiry). Channel `fleet:C` carries one msgpack batch per node per tick:
- * `{n: node, at: ms, d: [id, lat, lng, ts, status, hdg, spd, ...]}`.
+ * `{n: node, at: ms, d: [id, lat, lng, ts, status, hdg, spd, ...], p: [products, ...]}`, `p` holding each
+ * driver's product bits (CityProducts) in the order of `d`. Products were added later: a `pos` value
+ * without its 7th field, or a batch without `p`, means the city's default product (a node of the older
+ * version ignores both).
  */
 export class RedisFleetMirror implements FleetMirror {
   private readonly dirty = new Set<string>();
@@ -80,9 +83,9 @@ export class RedisFleetMirror implements FleetMirror {
     for (const f of this.o.fleet.cities()) {
       const all = await this.r.hgetall(this.key('pos', f.name));
       for (const [id, v] of Object.entries(all)) {
-        const [lat, lng, ts, status, hdg, spd] = v.split(',').map(Number) as [number, number, number, number, number, number];
+        const [lat, lng, ts, status, hdg, spd, products] = v.split(',').map(Number) as [number, number, number, number, number, number, number | undefined];
         if (!(ts >= cutoff) || !Number.isFinite(lat) || !Number.isFinite(lng)) continue;
-        this.o.fleet.applyRemote(id, f.name, lat, lng, ts, hdg, spd, status as DriverStatusCode);
+        this.o.fleet.applyRemote(id, f.name, lat, lng, ts, hdg, spd, status as DriverStatusCode, productBits(products));
         n++;
       }
     }
@@ -93,6 +96,7 @@ export class RedisFleetMirror implements FleetMirror {
   private flush(): void {
     if (this.dirty.size === 0) return;
     const byCity = new Map<string, unknown[]>();
+    const bitsByCity = new Map<string, number[]>();
     const { fleet } = this.o;
     for (const id of this.dirty) {
       const f = fleet.fleetOf(id);
@@ -100,13 +104,19 @@ export class RedisFleetMirror implements FleetMirror {
       const s = f.slotOf(id);
       if (s < 0) continue;
       let d = byCity.get(f.name);
-      if (!d) byCity.set(f.name, (d = []));
+      let p = bitsByCity.get(f.name);
+      if (!d || !p) {
+        byCity.set(f.name, (d = []));
+        bitsByCity.set(f.name, (p = []));
+      }
       d.push(id, f.lat[s], f.lng[s], f.ts[s], f.status[s], f.hdg[s], f.spd[s]);
+      p.push(f.products[s]!);
     }
     this.dirty.clear();
     const at = Date.now();
     for (const [city, d] of byCity) {
-      this.o.bus.publish(`fleet:${city}`, packr.pack({ n: this.o.nodeId, at, d }));
+      const p = bitsByCity.get(city)!;
+      this.o.bus.publish(`fleet:${city}`, packr.pack({ n: this.o.nodeId, at, d, p }));
       this.o.metrics.sent(d.length / F);
       const geo: (string | number)[] = [];
       const pos: string[] = [];
@@ -114,7 +124,7 @@ export class RedisFleetMirror implements FleetMirror {
       for (let i = 0; i < d.length; i += F) {
         const id = d[i] as string;
         geo.push(d[i + 2] as number, d[i + 1] as number, id);
-        pos.push(id, `${d[i + 1]},${d[i + 2]},${d[i + 3]},${d[i + 4]},${d[i + 5]},${d[i + 6]}`);
+        pos.push(id, `${d[i + 1]},${d[i + 2]},${d[i + 3]},${d[i + 4]},${d[i + 5]},${d[i + 6]},${p[i / F]}`);
         seen.push(d[i + 3] as number, id);
       }
       this.r
@@ -128,7 +138,7 @@ export class RedisFleetMirror implements FleetMirror {
   }
 
   private onBatch(city: string, payload: Buffer): void {
-    let m: { n: string; at: number; d: unknown[] };
+    let m: { n: string; at: number; d: unknown[]; p?: unknown };
     try {
       m = unpackr.unpack(payload) as typeof m;
     } catch {
@@ -136,8 +146,10 @@ export class RedisFleetMirror implements FleetMirror {
     }
     if (m.n === this.o.nodeId || !Array.isArray(m.d)) return;
     const d = m.d;
+    const p = Array.isArray(m.p) ? (m.p as unknown[]) : null;
     for (let i = 0; i + F <= d.length; i += F) {
-      this.o.fleet.applyRemote(d[i] as string, city, d[i + 1] as number, d[i + 2] as number, d[i + 3] as number, (d[i + 5] as number) ?? NaN, (d[i + 6] as number) ?? NaN, d[i + 4] as DriverStatusCode);
+      const bits = p === null ? undefined : productBits(p[i / F]);
+      this.o.fleet.applyRemote(d[i] as string, city, d[i + 1] as number, d[i + 2] as number, d[i + 3] as number, (d[i + 5] as number) ?? NaN, (d[i + 6] as number) ?? NaN, d[i + 4] as DriverStatusCode, bits);
     }
     this.o.metrics.received(d.length / F);
     this.o.metrics.observeLag(Math.max(0, Date.now() - m.at) / 1000);
@@ -167,4 +179,9 @@ export class RedisFleetMirror implements FleetMirror {
       return false;
     }
   }
+}
+
+/** Mirrored product bits: an unsigned 32-bit integer, else undefined (an older node's value: the city's default product). */
+function productBits(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff ? v : undefined;
 }

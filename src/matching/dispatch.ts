@@ -11,7 +11,8 @@ export const CANDIDATES = 16;
 export interface Candidate { id: string; eta: number }
 
 /**
- * Candidate search over the local fleet view. Filters: status available, last fix fresher than the
+ * Candidate search over the local fleet view. Filters: serves the job's product (a bit test on the
+ * fleet's product column, inside nearest()), status available, last fix fresher than the
  * stale threshold, not already tried for this job, not in `skip` (claim refused a moment ago). The
  * claim itself (repo commit) is what guarantees one offer per driver; this only ranks.
  */
@@ -23,6 +24,9 @@ export class CandidateFinder {
   best(doc: JobDoc, s: DispatchSettings, nowMs: number, skip: ReadonlySet<string>): Candidate | null {
     const fleet = this.fleet.city(doc.rec.city);
     if (!fleet) return null;
+    // A product the city does not offer (0) has no driver: never fall back to "any driver".
+    const mask = fleet.offered.maskOf(doc.rec.product);
+    if (mask === 0) return null;
     const freshAfter = nowMs - s.staleMs;
     const tried = doc.tried;
     const filter = (slot: number): boolean => {
@@ -31,7 +35,7 @@ export class CandidateFinder {
       return !skip.has(id) && !tried.includes(id);
     };
     const { pickup } = doc.rec;
-    const n = fleet.nearest(pickup.lat, pickup.lng, CANDIDATES, s.radiusM, filter, this.near);
+    const n = fleet.nearest(pickup.lat, pickup.lng, CANDIDATES, s.radiusM, filter, this.near, mask);
     this.eta.secondsMany(fleet.lat, fleet.lng, this.near.slots, n, pickup.lat, pickup.lng, nowMs, this.etas);
     let bestSlot = -1;
     let bestEta = Infinity;

@@ -6,6 +6,7 @@ import type { EtaModel } from '../eta/eta-model.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { JobRecord } from '../protocol/job-record.js';
 import type { DriverStatusName, LatLng } from '../protocol/messages.js';
+import { DEFAULT_PRODUCT } from '../protocol/products.js';
 import type { JobStore } from '../storage/ports.js';
 import type { JobNotifier } from '../bus/deliveries.js';
 import type { Clock } from '../util/clock.js';
@@ -46,12 +47,19 @@ export class JobCommands {
   constructor(private readonly d: JobCommandsDeps) {}
 
   /**
-   * Create a job for `rider`, run its first dispatch step, and return it. bad_request outside every city;
-   * conflict when the rider already holds `maxOpenJobsPerRider` live jobs.
+   * Create a job for `rider`, run its first dispatch step, and return it. `product` defaults to the city's
+   * default product. bad_request outside every city, or for a product the city does not offer; conflict
+   * when the rider already holds `maxOpenJobsPerRider` live jobs.
    */
-  async create(rider: string, pickup: LatLng, dropoff: LatLng | null, product: string): Promise<JobRecord> {
+  async create(rider: string, pickup: LatLng, dropoff: LatLng | null, product?: string): Promise<JobRecord> {
     const city = this.d.fleet.locator.locate(pickup.lat, pickup.lng);
     if (city === null) throw new ProtocolError('bad_request', 'pickup is outside every served city');
+    const offered = this.d.fleet.city(city)?.offered;
+    if (offered) {
+      product ??= offered.defaultProduct;
+      if (!offered.offers(product)) throw new ProtocolError('bad_request', `product ${product} is not offered in ${city} (${offered.names.join(', ')})`);
+    }
+    product ??= DEFAULT_PRODUCT;
     const now = this.d.clock.now();
     const rec: JobRecord = {
       id: 'j_' + crypto.randomUUID(), state: 'dispatching', rider, driver: null, pickup, dropoff, product, city,

@@ -89,7 +89,7 @@ export class JobService {
     return o ? { ...this.d.dispatch, ...o } : this.d.dispatch;
   }
 
-  create(rider: string, pickup: LatLng, dropoff: LatLng | null, product: string): Promise<JobRecord> {
+  create(rider: string, pickup: LatLng, dropoff: LatLng | null, product?: string): Promise<JobRecord> {
     return this.commands.create(rider, pickup, dropoff, product);
   }
 

@@ -2,6 +2,10 @@
 import type { Redis } from 'ioredis';
 import type { ClaimOp, CommitResult, CreateResult, FinishedRetention, JobDoc, JobListQuery, JobPage, JobRepo } from './job-repo.js';
 import { DEFAULT_FINISHED_RETENTION, OFFER_CLAIM_GRACE_MS, listMatch } from './job-repo.js';
+import type { CommitDurability } from '../config/redis-settings.js';
+import { redisHealthy } from '../bus/redis-connection.js';
+import { ReplicaWait } from '../bus/replica-wait.js';
+import type { UnreplicatedListener } from '../bus/replica-wait.js';
 import { JOB_COMMIT_LUA } from './lua/job-commit.lua.js';
 import { JOB_CREATE_LUA } from './lua/job-create.lua.js';
 import { FINAL_STATES } from '../protocol/job-record.js';
@@ -15,21 +19,41 @@ type Scripted = Redis & {
 const LIST_SCAN_BUDGET = 5000;
 const LIST_BATCH = 200;
 
+export interface RedisJobRepoOptions {
+  /** How long and how many final jobs stay in Redis after they end (storage keeps them all). */
+  retention?: Partial<FinishedRetention>;
+  /** WAIT for replicas after each write (create and commit); replicas 0 (the default): no WAIT. */
+  durability?: CommitDurability;
+  /** Called for each write that stood with fewer replicas than asked (count it, log it; never throw). */
+  onUnreplicated?: UnreplicatedListener;
+}
+
 /**
  * Keys (prefix P): `P job:<id>` hash {v, doc}; `P drv:offer:<driver>` (job id, with a TTL);
  * `P drv:active:<driver>` (job id); `P jobs:held` zset (every held job by creation counter
  * `P jobs:seq`); `P jobs:done` zset (final jobs by end time, for their retention);
  * `P rider:open:<rider>` set (the rider's live job ids). Every create and commit is one EVALSHA, so it is
  * atomic for all nodes. All keys must live on one Redis primary (standalone or Sentinel; not Redis Cluster).
+ *
+ * Replication is asynchronous: a write acknowledged by the primary can be lost if the primary dies before
+ * a replica has it and a Sentinel promotes that replica. With `durability.replicas` > 0, every successful
+ * create and commit is followed by `WAIT replicas timeoutMs` on this connection (WAIT covers every earlier
+ * write of the connection), so the caller hears back only once that many replicas hold the write, or the
+ * timeout passed. A timeout does not undo the write (it is applied on the primary and is what every node
+ * reads): it stands, `onUnreplicated` is called, and for WAIT_BACKOFF_MS later writes skip WAIT (also
+ * reported). Give this repo a connection of its own: WAIT blocks the connection it runs on.
  */
 export class RedisJobRepo implements JobRepo {
   private readonly r: Scripted;
   private readonly retention: FinishedRetention;
-  constructor(redis: Redis, private readonly prefix: string, retention: Partial<FinishedRetention> = {}) {
+  private readonly replicas: ReplicaWait;
+
+  constructor(redis: Redis, private readonly prefix: string, opts: RedisJobRepoOptions = {}) {
     redis.defineCommand('twJobCommit', { lua: JOB_COMMIT_LUA });
     redis.defineCommand('twJobCreate', { numberOfKeys: 4, lua: JOB_CREATE_LUA });
     this.r = redis as Scripted;
-    this.retention = { ...DEFAULT_FINISHED_RETENTION, ...retention };
+    this.retention = { ...DEFAULT_FINISHED_RETENTION, ...opts.retention };
+    this.replicas = new ReplicaWait(redis, opts.durability ?? { replicas: 0, timeoutMs: 50 }, opts.onUnreplicated);
   }
 
   private riderKey(rider: string): string {
@@ -47,7 +71,9 @@ export class RedisJobRepo implements JobRepo {
       JSON.stringify({ ...doc, version: 1 }), doc.rec.id, String(maxOpenOfRider ?? 0),
     );
     if (created === 0) throw new Error(`job ${doc.rec.id} exists`);
-    return created === 1 ? 'ok' : 'rider_cap';
+    if (created !== 1) return 'rider_cap';
+    await this.replicas.after();
+    return 'ok';
   }
 
   async openJobsOf(rider: string): Promise<number> {
@@ -109,6 +135,7 @@ export class RedisJobRepo implements JobRepo {
       String(expectedVersion), JSON.stringify({ ...doc, version: expectedVersion + 1 }), doc.rec.id, String(offerTtl), String(finalTtl),
       String(Date.now()), String(this.retention.maxKept), `${p}job:`, ...ops,
     );
+    if (res === 'ok') await this.replicas.after();
     return res as CommitResult;
   }
 
@@ -120,12 +147,9 @@ export class RedisJobRepo implements JobRepo {
     return (await this.r.get(`${this.prefix}drv:active:${driver}`)) ?? undefined;
   }
 
+  /** Up when the connection answers PING within a second (see `redisHealthy`). */
   async healthy(): Promise<boolean> {
-    try {
-      return (await this.r.ping()) === 'PONG';
-    } catch {
-      return false;
-    }
+    return redisHealthy(this.r);
   }
 
   async close(): Promise<void> {}

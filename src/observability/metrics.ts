@@ -120,6 +120,12 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly mirrorDrivers = new Counter({ name: 'taxiway_fleet_mirror_drivers_total', help: 'Driver states mirrored between nodes, by direction', labelNames: ['dir'] as const, registers: [this.registry] });
+  readonly redisUnreplicated = new Counter({
+    name: 'taxiway_redis_unreplicated_writes_total',
+    help: 'Job writes and timer schedules that stood on the Redis primary without the replicas TAXIWAY_REDIS_WAIT_REPLICAS asks for, by reason (timeout: WAIT ran out; skipped: during the back-off after one)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   private bus: BusTraffic | null = null;
 
   /** Export a bus's traffic counters (read at scrape time). */

@@ -29,12 +29,14 @@ export interface SocketData {
   openedAt: number;
   /** Client IP address as text (per-IP socket limit). */
   ip: string;
+  /** Driver: the token's `products` claim; undefined without one (each city's default product). */
+  products: readonly string[] | undefined;
 }
 
 export type Sock = WebSocket<SocketData>;
 
-export function newSocketData(role: Role, sub: string, ip: string): SocketData {
-  return { role, sub, badInRow: 0, closed: false, pending: [], latest: null, jobs: new Set(), subFollowed: false, opsSub: false, opsCity: null, chain: Promise.resolve(), actions: 0, openedAt: Date.now(), ip };
+export function newSocketData(role: Role, sub: string, ip: string, products?: readonly string[]): SocketData {
+  return { role, sub, badInRow: 0, closed: false, pending: [], latest: null, jobs: new Set(), subFollowed: false, opsSub: false, opsCity: null, chain: Promise.resolve(), actions: 0, openedAt: Date.now(), ip, products };
 }
 
 /** Above this many buffered bytes a socket counts as slow: location frames are held latest-only. */

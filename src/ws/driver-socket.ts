@@ -1,4 +1,5 @@
 // Driver socket: hello on connect, fixes into ingest, status and job answers into matching.
+import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import type { Ingest } from '../ingest/ingest.js';
 import { FixVerdict } from '../ingest/jump-filter.js';
 import type { JobService } from '../matching/job-service.js';
@@ -20,7 +21,7 @@ const OVERLOADED = new IdFrame({ t: 'err', code: 'unavailable', msg: OVERLOADED_
 const LIMITED_MSG = 'fix budget spent: fix not stored, send it again later';
 const LIMITED = new IdFrame({ t: 'err', code: 'rate_limited', msg: LIMITED_MSG });
 
-export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService, fixIntervalMs: number): RoleHandler {
+export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService, fleet: FleetRegistry, fixIntervalMs: number): RoleHandler {
   const { hub } = deps;
   const reasonOf = (v: number, fix: Fix): string =>
     v === FixVerdict.overloaded
@@ -86,6 +87,8 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       const ud = ws.getUserData();
       const driver = ud.sub;
       const old = hub.addDriver(driver, ws);
+      // The newest socket's token says what the driver serves (set before any of its fixes is ingested).
+      fleet.setDriverProducts(driver, ud.products);
       hub.delivery.reliable(ws, encodeFrame({ t: 'hello', driver, interval_ms: fixIntervalMs, server_ts: msInt(Date.now()) }));
       ud.chain = (async () => {
         if (old) {
@@ -161,7 +164,9 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       const driver = ws.getUserData().sub;
       // A shutdown closes every socket: that is not the driver going away (its offer and status stay for
       // the node that resumes them, or for the node its app reconnects to).
-      if (hub.removeDriver(driver, ws) && deps.accepting()) {
+      if (!hub.removeDriver(driver, ws)) return; // replaced: the newer socket's products stand
+      fleet.forgetDriverProducts(driver);
+      if (deps.accepting()) {
         jobs.driverDisconnected(driver).catch((err) => deps.logger.error({ err, driver }, 'driver disconnect handling failed'));
       }
     },

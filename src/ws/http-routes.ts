@@ -3,11 +3,13 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import { haversineMetres } from '../fleet/geo.js';
 import type { ServedArea } from '../fleet/served-area.js';
-import { DriverStatus, NearestResult, statusName } from '../fleet/city-fleet.js';
+import { ANY_PRODUCT, DriverStatus, NearestResult, statusName } from '../fleet/city-fleet.js';
+import type { CityFleet } from '../fleet/city-fleet.js';
 import type { EtaModel } from '../eta/eta-model.js';
 import type { JobService } from '../matching/job-service.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { ID_PATTERN } from '../protocol/messages.js';
+import { PRODUCT_PATTERN } from '../protocol/products.js';
 import { parseLatLng } from '../protocol/validate.js';
 import type { HistoryStore } from '../storage/ports.js';
 import { OpenJobsCapError } from '../matching/job-commands.js';
@@ -54,8 +56,9 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
       const b = body as Record<string, unknown>;
       const pickup = parseLatLng(b.pickup, 'pickup');
       const dropoff = b.dropoff === undefined || b.dropoff === null ? null : parseLatLng(b.dropoff, 'dropoff');
-      const product = b.product ?? 'taxi';
-      if (typeof product !== 'string' || !/^[a-z0-9_-]{1,32}$/.test(product)) throw new ProtocolError('bad_request', 'product must be 1-32 of a-z 0-9 _ -');
+      // Absent (or null, as before products existed): the city's default product.
+      const product = b.product ?? undefined;
+      if (product !== undefined && (typeof product !== 'string' || !PRODUCT_PATTERN.test(product))) throw new ProtocolError('bad_request', 'product must be 1-32 of a-z 0-9 _ -');
       try {
         return { status: 201, body: await d.jobs.create(principal!.sub, pickup, dropoff, product) };
       } catch (e) {
@@ -106,11 +109,12 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
       const isOps = principal!.role === 'ops';
       const city = d.fleet.locator.locate(lat, lng);
       const fleet = city === null ? undefined : d.fleet.city(city);
+      const mask = productMask(query.get('product'), fleet);
       const drivers: Array<Record<string, unknown>> = [];
       if (fleet) {
         const now = Date.now();
         const freshAfter = now - d.staleMs;
-        const n = fleet.nearest(lat, lng, limit, radius, (s) => fleet.status[s] === DriverStatus.available && fleet.ts[s]! >= freshAfter, near);
+        const n = fleet.nearest(lat, lng, limit, radius, (s) => fleet.status[s] === DriverStatus.available && fleet.ts[s]! >= freshAfter, near, mask);
         for (let i = 0; i < n; i++) {
           const s = near.slots[i]!;
           const dl = fleet.lat[s]!;
@@ -119,6 +123,7 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
           if (isOps) {
             item.id = fleet.idAt(s);
             item.status = statusName(fleet.status[s] as 0 | 1 | 2);
+            item.products = fleet.offered.namesOf(fleet.products[s]!);
           }
           drivers.push(item);
         }
@@ -207,6 +212,19 @@ function checkEtaPoints(from: LatLng, to: LatLng, served: ServedArea, maxM: numb
 const km = (m: number): string => Math.round(m / 1000).toLocaleString('en-US');
 
 interface LatLng { lat: number; lng: number }
+
+/**
+ * nearby's `product` parameter as a product mask: absent or empty, any driver (ANY_PRODUCT);
+ * bad_request naming `product` for a malformed name or one the point's city does not offer.
+ */
+function productMask(raw: string | undefined | null, fleet: CityFleet | undefined): number {
+  if (raw === undefined || raw === null || raw === '') return ANY_PRODUCT;
+  if (!PRODUCT_PATTERN.test(raw)) throw new ProtocolError('bad_request', 'product must be 1-32 of a-z 0-9 _ -');
+  if (!fleet) return ANY_PRODUCT; // not served here: the answer is empty anyway
+  const mask = fleet.offered.maskOf(raw);
+  if (mask === 0) throw new ProtocolError('bad_request', `product ${raw} is not offered in ${fleet.name} (${fleet.offered.names.join(', ')})`);
+  return mask;
+}
 
 function parsePair(v: string | null, name: string): { lat: number; lng: number } {
   if (!v) throw new ProtocolError('bad_request', `${name} is required as LAT,LNG`);

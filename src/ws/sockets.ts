@@ -137,7 +137,7 @@ function upgrade(deps: SocketDeps, role: Role, res: HttpResponse, req: HttpReque
   }
   if (p.role !== role) return refuse(res, 403, 'forbidden', `role ${p.role} may not open /v1/${role}/ws`);
   res.upgrade(
-    newSocketData(role, p.sub, ip),
+    newSocketData(role, p.sub, ip, p.products),
     req.getHeader('sec-websocket-key'),
     req.getHeader('sec-websocket-protocol'),
     req.getHeader('sec-websocket-extensions'),

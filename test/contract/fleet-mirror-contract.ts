@@ -18,7 +18,7 @@ async function until(pred: () => boolean, ms: number): Promise<boolean> {
 
 /** Two side-by-side square cities, so a driver can move from one to the other. */
 export const MIRROR_CITIES: CityDef[] = [
-  { name: 'west', timezone: 'UTC', boundary: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]] } },
+  { name: 'west', timezone: 'UTC', boundary: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]] }, products: ['taxi', 'xl', 'tow'] },
   { name: 'east', timezone: 'UTC', boundary: { type: 'Polygon', coordinates: [[[1, 0], [2, 0], [2, 1], [1, 1], [1, 0]]] } },
 ];
 
@@ -64,6 +64,21 @@ export function fleetMirrorContract(
     t.same(b.fleet.position('d1'), { lat: 0.5, lng: 0.5, ts: now, hdg: 90 });
     t.equal(b.fleet.cityNameOf('d1'), 'west');
     t.ok(await b.mirror.healthy(), 'healthy');
+    await stopAll(a, b);
+  });
+
+  t.test(`${name}: a driver's products travel with it (bits of the city's products)`, async (t) => {
+    const [a, b] = await make();
+    a.fleet.setDriverProducts('dp', ['xl', 'tow']);
+    a.fleet.update('dp', 0.5, 0.4, Date.now(), NaN, NaN);
+    a.fleet.update('dq', 0.5, 0.45, Date.now(), NaN, NaN); // no claim: the default product
+    const west = b.fleet.city('west')!;
+    const names = (id: string): string[] => west.offered.namesOf(west.products[west.slotOf(id)] ?? 0);
+    t.ok(await until(() => west.slotOf('dp') >= 0 && west.slotOf('dq') >= 0, soon), 'arrived');
+    t.same(names('dp'), ['xl', 'tow']);
+    t.same(names('dq'), ['taxi']);
+    a.fleet.setDriverProducts('dq', ['xl']); // a reconnect with another token
+    t.ok(await until(() => names('dq').join() === 'xl', soon), 'a change of products alone is mirrored');
     await stopAll(a, b);
   });
 
@@ -127,6 +142,8 @@ export function fleetMirrorContract(
         a.fleet.update(`w${i}`, 0.5, 0.01 + i * 0.01, now, NaN, NaN);
         a.fleet.setStatus(`w${i}`, DriverStatus.available);
       }
+      a.fleet.setDriverProducts('w3', ['tow']);
+      a.fleet.update('w3', 0.5, 0.04, now, NaN, NaN);
       a.fleet.update('e0', 0.5, 1.5, now, NaN, NaN);
       a.fleet.update('stale', 0.5, 0.5, now - features.expireMs - 1000, NaN, NaN);
       t.ok(await until(() => b.fleet.position('e0') !== undefined, soon), 'written out');
@@ -135,6 +152,9 @@ export function fleetMirrorContract(
       t.equal(c.fleet.city('west')!.size, 20, 'west loaded before start() resolved');
       t.equal(c.fleet.cityNameOf('e0'), 'east');
       t.equal(c.fleet.statusOf('w7'), DriverStatus.available);
+      const west = c.fleet.city('west')!;
+      t.same(west.offered.namesOf(west.products[west.slotOf('w3')]!), ['tow'], 'products loaded too');
+      t.same(west.offered.namesOf(west.products[west.slotOf('w7')]!), ['taxi'], 'no claim: the default product');
       t.equal(c.fleet.position('stale'), undefined, 'a driver silent past the expiry is not loaded');
       await stopAll(a, b, c);
     });

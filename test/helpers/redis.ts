@@ -25,7 +25,8 @@ export function freePort(): Promise<number> {
 /** A redis-server process owned by a test (so it can be stopped and restarted). */
 export class RedisServer {
   proc: ChildProcess | null = null;
-  private constructor(readonly port: number, private readonly dir: string) {}
+  /** `args`: extra redis-server arguments (e.g. `--replicaof 127.0.0.1 6379`). */
+  private constructor(readonly port: number, private readonly dir: string, private readonly args: readonly string[] = []) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -35,16 +36,16 @@ export class RedisServer {
     return spawnSync('redis-server', ['--version']).status === 0;
   }
 
-  static async start(port?: number): Promise<RedisServer> {
+  static async start(port?: number, args: readonly string[] = []): Promise<RedisServer> {
     const p = port ?? (await freePort());
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taxiway-redis-'));
-    const s = new RedisServer(p, dir);
+    const s = new RedisServer(p, dir, args);
     await s.restart();
     return s;
   }
 
   async restart(): Promise<void> {
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' });
+    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.args], { stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
     for (;;) {
       const r = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
