@@ -10,7 +10,7 @@ import { loadPortoFleet } from '../src/sim/replay-porto.js';
 import { CassandraStorage } from '../src/storage/cassandra/cassandra-storage.js';
 import { countRawChunkFixes, countTracked, metricValue, OwnCassandraNode, REPO } from './helpers/cassandra.js';
 import { freePort, redisSkip, stopTestRedis, testPrefix, testRedisUrl } from './helpers/redis.js';
-import { SECRET, http, removeDir, sleep, startServer } from './helpers/server.js';
+import { NO_JOB_LIMITS, SECRET, http, removeDir, sleep, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { skipOrFail } from './helpers/services.js';
 
@@ -60,6 +60,7 @@ t.test('cluster mode, Cassandra frozen 20 s mid-replay: stored fixes = accepted,
     CASSANDRA_REPLICATION: 'simple:1',
     CASSANDRA_SPOOL_DIR: spoolDir,
     TAXIWAY_MIGRATE: '1',
+    ...NO_JOB_LIMITS, // 434 jobs from 20 riders in a few seconds
   });
   t.teardown(async () => {
     await s.stop();

@@ -25,9 +25,10 @@ const WARMUP_RIDERS = 3;
 /** When the warm-up riders arrive, ms after start (wall clock: drivers need a second to report). */
 const WARMUP_ARRIVAL_MS: [number, number] = [1000, 3000];
 /** Warm-up pickups: this many seconds of free-flow driving ahead of a free car. */
-const WARMUP_AHEAD_S: [number, number] = [3, 8];
+const WARMUP_AHEAD_S: [number, number] = [2, 5];
 /** Warm-up rides: this many seconds of free-flow driving (a few hundred metres in Monaco). */
-const WARMUP_RIDE_S: [number, number] = [12, 25];
+// Short enough that the first trip ends well within 45 s even when a loaded machine makes timers late.
+const WARMUP_RIDE_S: [number, number] = [8, 15];
 /** Dropoff candidates tried before settling for the shortest trip found. */
 const DROPOFF_TRIES = 12;
 

@@ -12,6 +12,14 @@ import { decodeFrame, encodeFrame } from '../../src/protocol/codec.js';
 
 export const SECRET = 'test-secret-0123456789abcdef';
 
+/**
+ * Job request limits off, for tests about something else that create many jobs from few riders (the
+ * limits themselves are tested in test/job-limits.test.ts).
+ */
+export const NO_JOB_LIMITS: Readonly<Record<string, string>> = {
+  TAXIWAY_JOB_RATE_PER_RIDER: '0', TAXIWAY_JOB_RATE_PER_IP: '0', TAXIWAY_MAX_OPEN_JOBS_PER_RIDER: '1000000',
+};
+
 export interface TestServer {
   app: TaxiwayApp;
   url: string;
