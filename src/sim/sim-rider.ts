@@ -26,8 +26,10 @@ const WARMUP_RIDERS = 3;
 const WARMUP_ARRIVAL_MS: [number, number] = [1000, 3000];
 /** Warm-up pickups: this many seconds of free-flow driving ahead of a free car. */
 const WARMUP_AHEAD_S: [number, number] = [2, 5];
-/** Warm-up rides: this many seconds of free-flow driving (a few hundred metres in Monaco). */
-// Short enough that the first trip ends well within 45 s even when a loaded machine makes timers late.
+/**
+ * Warm-up rides: this many seconds of free-flow driving (a few hundred metres in Monaco), short enough
+ * that the first trip ends well within 45 s even when a loaded machine makes the timers late.
+ */
 const WARMUP_RIDE_S: [number, number] = [8, 15];
 /** Dropoff candidates tried before settling for the shortest trip found. */
 const DROPOFF_TRIES = 12;
