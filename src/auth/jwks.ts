@@ -1,6 +1,7 @@
 // The identity provider's public keys (JWKS), fetched at start-up, kept in memory for synchronous checks, refreshed.
 import { createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { StartError } from '../config/config-error.js';
 
 /** Algorithms accepted from the key set; `none`, HMAC and others never are. */
 export type JwksAlg = 'RS256' | 'ES256';
@@ -41,7 +42,7 @@ export class JwksKeys {
 
   constructor(private readonly opts: JwksOptions) {}
 
-  /** Fetch the key set once; throws (naming TAXIWAY_JWKS_URL) when it cannot be fetched or has no usable key. Then refresh every `refreshMs`. */
+  /** Fetch the key set once; throws StartError (naming TAXIWAY_JWKS_URL) when it cannot be fetched or has no usable key. Then refresh every `refreshMs`. */
   async start(): Promise<void> {
     await this.fetchNow(true);
     this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.opts.refreshMs);
@@ -83,9 +84,11 @@ export class JwksKeys {
       next = await this.download();
       if (next.size === 0) throw new Error('no usable RS256 or ES256 key with a kid in the set');
     } catch (e) {
-      const error = `TAXIWAY_JWKS_URL=${this.opts.url}: ${(e as Error).message}`;
+      const why = (e as Error).name === 'TimeoutError' ? `no answer within ${this.opts.timeoutMs} ms (TAXIWAY_JWKS_TIMEOUT_MS)` : (e as Error).message;
+      const cause = (e as { cause?: { code?: string } }).cause?.code;
+      const error = `TAXIWAY_JWKS_URL=${this.opts.url}: cannot fetch the key set: ${why}${cause ? ` (${cause})` : ''}`;
       this.opts.onFetch?.({ ok: false, error });
-      if (first) throw new Error(error);
+      if (first) throw new StartError(error);
       return;
     }
     const old = this.keys;
