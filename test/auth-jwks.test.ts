@@ -169,3 +169,16 @@ t.test('a node does not start when the key set cannot be fetched', async (t) => 
   await t.rejects(startServer({ TAXIWAY_JWKS_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`, TAXIWAY_JWKS_TIMEOUT_MS: '300' }), /no answer within 300 ms \(TAXIWAY_JWKS_TIMEOUT_MS\)/);
   t.ok(Date.now() - t0 < 5000, 'bounded by the timeout');
 });
+
+t.test('settings: checked at load, naming the variable', async (t) => {
+  const { loadConfig } = await import('../src/config/load-config.js');
+  t.throws(() => loadConfig({ TAXIWAY_JWT_ISSUER: ISS }), /TAXIWAY_JWT_ISSUER is set but TAXIWAY_JWKS_URL is not/);
+  t.throws(() => loadConfig({ TAXIWAY_JWKS_URL: 'not a url' }), /TAXIWAY_JWKS_URL=not a url: not a URL/);
+  t.throws(() => loadConfig({ TAXIWAY_JWKS_URL: 'ftp://x/keys' }), /expected an http:\/\/ or https:\/\/ URL/);
+  t.throws(() => loadConfig({ TAXIWAY_JWKS_URL: 'https://x/keys', TAXIWAY_JWT_ROLE_CLAIM: 'a b' }), /TAXIWAY_JWT_ROLE_CLAIM=a b/);
+  t.throws(() => loadConfig({ TAXIWAY_JWKS_URL: 'https://x/keys', TAXIWAY_JWKS_REFRESH_MS: '5' }), /TAXIWAY_JWKS_REFRESH_MS="5": expected an integer/);
+  t.match(loadConfig({ TAXIWAY_JWKS_URL: 'https://x/keys', TAXIWAY_JWT_AUDIENCE: AUD }).idp, { jwksUrl: 'https://x/keys', audience: AUD, roleClaim: 'role', refreshMs: 600_000, refetchMinMs: 30_000, fetchTimeoutMs: 5000 });
+  t.equal(loadConfig({}).idp, undefined, 'unset: HS256 only');
+  t.throws(() => loadConfig({ REDIS_URL: 'redis://h:1' }), /TAXIWAY_AUTH_SECRET is required in cluster mode/);
+  t.equal(loadConfig({ REDIS_URL: 'redis://h:1', TAXIWAY_JWKS_URL: 'https://x/keys' }).mode, 'cluster', 'a cluster may rely on the provider alone');
+});
