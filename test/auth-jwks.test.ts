@@ -162,6 +162,17 @@ t.test('a node does not start when the key set cannot be fetched', async (t) => 
   await t.rejects(startServer({ TAXIWAY_JWKS_URL: url }), /TAXIWAY_JWKS_URL=http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json: cannot fetch the key set: no usable RS256 or ES256 key/);
   await idp.close();
   await t.rejects(startServer({ TAXIWAY_JWKS_URL: url, TAXIWAY_JWKS_TIMEOUT_MS: '500' }), /TAXIWAY_JWKS_URL=.*cannot fetch the key set: .*ECONNREFUSED/);
+  const huge = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const pump = (): void => { while (res.write(chunk)); res.once('drain', pump); };
+    res.write('{"keys": [');
+    pump();
+  });
+  await new Promise<void>((r) => huge.listen(0, '127.0.0.1', r));
+  await t.rejects(startServer({ TAXIWAY_JWKS_URL: `http://127.0.0.1:${(huge.address() as AddressInfo).port}/` }), /cannot fetch the key set: key set over 1048576 bytes/, 'an endless answer is cut at 1 MiB');
+  huge.closeAllConnections();
+  huge.close();
   const silent = http.createServer(() => undefined);
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   t.teardown(() => { silent.closeAllConnections(); silent.close(); });

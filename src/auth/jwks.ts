@@ -102,10 +102,7 @@ export class JwksKeys {
   private async download(): Promise<Map<string, JwksKey>> {
     const res = await fetch(this.opts.url, { signal: AbortSignal.timeout(this.opts.timeoutMs), headers: { accept: 'application/json' } });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const len = Number(res.headers.get('content-length') ?? '0');
-    if (len > MAX_JWKS_BYTES) throw new Error(`key set over ${MAX_JWKS_BYTES} bytes`);
-    const text = await res.text();
-    if (text.length > MAX_JWKS_BYTES) throw new Error(`key set over ${MAX_JWKS_BYTES} bytes`);
+    const text = await boundedText(res, MAX_JWKS_BYTES);
     let doc: unknown;
     try {
       doc = JSON.parse(text);
@@ -121,6 +118,26 @@ export class JwksKeys {
     }
     return out;
   }
+}
+
+/** The body as UTF-8, reading no more than `max` bytes (a chunked answer has no length to check first). */
+async function boundedText(res: Response, max: number): Promise<string> {
+  if (Number(res.headers.get('content-length') ?? '0') > max) throw new Error(`key set over ${max} bytes`);
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > max) {
+      await reader.cancel();
+      throw new Error(`key set over ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
