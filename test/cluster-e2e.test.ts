@@ -52,13 +52,26 @@ else {
     const r = await Client.open(`${B.wsUrl}/v1/rider/ws`, rt);
     t.equal((await r.request({ t: 'sub', job })).t, 'ack');
     await d.waitFor((f) => f.t === 'offer' && f.job === job, 5000);
-    t.equal((await d.request({ t: 'accept', job })).t, 'ack');
-    await r.waitFor((f) => f.t === 'job' && f.state === 'accepted', 3000);
+    // Order of replies (docs/protocol.md): the job frame a driver's action caused arrives once, before its ack,
+    // in a cluster too (the frame also travels the bus; that copy must not reach the driver a second time).
+    const step = async (action: string, state: string): Promise<void> => {
+      const mark = d.frames.length;
+      const reply = await d.request({ t: action, job });
+      t.equal(reply.t, 'ack', action);
+      await r.waitFor((f) => f.t === 'job' && f.state === state, 3000);
+      await sleep(150);
+      const seen = d.frames.slice(mark);
+      const jobAt = seen.findIndex((f) => f.t === 'job' && f.job === job && f.state === state);
+      t.ok(jobAt >= 0 && jobAt < seen.indexOf(reply), `${action}: job frame before the ack`);
+      t.equal(seen.filter((f) => f.t === 'job' && f.job === job && f.state === state).length, 1, `${action}: one job frame`);
+    };
+    await step('accept', 'accepted');
     d.send({ t: 'loc', lat: 43.7302, lng: 7.42, ts: Date.now() + 2000 });
     const pos = await r.waitFor((f) => f.t === 'pos' && f.job === job, 3000);
     t.equal(pos.lat, 43.7302);
-    for (const step of ['arrived', 'start', 'complete'] as const) t.equal((await d.request({ t: step, job })).t, 'ack', step);
-    await r.waitFor((f) => f.t === 'job' && f.state === 'completed', 3000);
+    await step('arrived', 'arrived');
+    await step('start', 'in_progress');
+    await step('complete', 'completed');
     await ops.waitFor((f) => f.t === 'job' && f.job === job && f.state === 'completed', 3000);
     const got = await http('GET', `${A.url}/v1/jobs/${job}`, rt);
     t.equal(got.body.state, 'completed');

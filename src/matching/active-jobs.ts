@@ -2,6 +2,7 @@
 import type { EtaModel } from '../eta/eta-model.js';
 import type { JobRecord } from '../protocol/job-record.js';
 import type { JobNotifier } from '../bus/deliveries.js';
+import type { Clock } from '../util/clock.js';
 import { ASSIGNED_STATES } from './job-states.js';
 import { PosRelay } from './pos-relay.js';
 
@@ -13,8 +14,8 @@ export class ActiveJobs {
   private readonly byDriver = new Map<string, JobRecord>();
   private readonly pos: PosRelay;
 
-  constructor(notifier: JobNotifier, eta: EtaModel) {
-    this.pos = new PosRelay(notifier, eta);
+  constructor(notifier: JobNotifier, eta: EtaModel, clock?: Clock) {
+    this.pos = new PosRelay(notifier, eta, clock);
   }
 
   /** Remember `rec`, read from the repository as `driver`'s active job on its (re)connect, if it is assigned. */
@@ -24,8 +25,11 @@ export class ActiveJobs {
 
   /** Delivery hook: every job event on every node keeps the cache current. */
   jobChanged(rec: JobRecord): void {
-    if (rec.driver && ASSIGNED_STATES.has(rec.state)) this.byDriver.set(rec.driver, rec);
-    else {
+    if (rec.driver && ASSIGNED_STATES.has(rec.state)) {
+      this.byDriver.set(rec.driver, rec);
+      // The relay's ETA target follows the state (pickup, none, dropoff), also for a send already waiting.
+      this.pos.jobChanged(rec);
+    } else {
       for (const [drv, r] of this.byDriver) if (r.id === rec.id) this.byDriver.delete(drv);
       this.pos.forget(rec.id);
     }

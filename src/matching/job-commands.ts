@@ -107,12 +107,16 @@ export class JobCommands {
     return after.rec;
   }
 
-  /** A driver's answer to an offer or trip progress. not_found / conflict explain refusals. */
-  async driverAction(driver: string, kind: DriverKind, id: string): Promise<void> {
+  /**
+   * A driver's answer to an offer or trip progress. not_found / conflict explain refusals. Returns the
+   * `job` frame the action caused (also sent to the driver through the fan-out), if it changed the
+   * job's state: the driver's socket delivers it before the `ack` (docs/protocol.md, order of replies).
+   */
+  async driverAction(driver: string, kind: DriverKind, id: string): Promise<Buffer | undefined> {
     if (kind === 'accept' || kind === 'decline') return this.answerOffer(driver, kind, id);
     const event: JobEventKind = kind === 'cancel' ? 'driver_cancel' : kind;
     const watch = kind === 'cancel' ? this.d.dispatcher.watchIf(id, (d) => d.rec.driver === driver) : null;
-    await this.d.ledger.mutate(id, 'driver:' + driver, (d) => {
+    const r = await this.d.ledger.mutate(id, 'driver:' + driver, (d) => {
       if (d.rec.driver !== driver) throw new ProtocolError('not_found', `job ${id} is not assigned to this driver`);
       this.d.ledger.transition(d, event);
       const now = this.d.clock.now();
@@ -131,6 +135,7 @@ export class JobCommands {
       this.d.dispatcher.searching(id);
       this.d.dispatcher.dispatchLater(id);
     }
+    return r?.frame;
   }
 
   /** The driver's socket closed: an offer it held counts as declined; an active job stays its own. */
@@ -165,7 +170,7 @@ export class JobCommands {
   }
 
   /** Accept or decline the driver's open offer of job `id`. */
-  private async answerOffer(driver: string, kind: 'accept' | 'decline', id: string): Promise<void> {
+  private async answerOffer(driver: string, kind: 'accept' | 'decline', id: string): Promise<Buffer | undefined> {
     const watch = kind === 'decline' ? this.d.dispatcher.watchIf(id, (d) => d.offer === driver) : null;
     const r = await this.d.ledger.mutate(id, 'driver:' + driver, (d) => {
       if (d.offer !== driver || d.rec.state !== 'dispatching') throw new ProtocolError('conflict', `no open offer of job ${id} for this driver`);
@@ -184,6 +189,7 @@ export class JobCommands {
       this.d.dispatcher.searching(id);
       this.d.dispatcher.dispatchLater(id);
     } else this.d.fleet.setStatus(driver, DriverStatus.busy);
+    return r!.frame;
   }
 
   /** A driver whose job ended is available again, unless it set another status meanwhile. */

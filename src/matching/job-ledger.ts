@@ -64,12 +64,15 @@ export class JobLedger {
 
   /**
    * Compare-and-set `after` (a changed copy of `before`) with `claims`. On 'ok', a state change (a new
-   * event seq) is recorded as `by`.
+   * event seq) is recorded as `by`, and `onFrame` gets the `job` frame that went out for it.
    */
-  async commit(before: JobDoc, after: JobDoc, claims: readonly ClaimOp[], by: string): Promise<CommitResult> {
+  async commit(before: JobDoc, after: JobDoc, claims: readonly ClaimOp[], by: string, onFrame?: (frame: Buffer) => void): Promise<CommitResult> {
     after.version = before.version + 1;
     const r = await this.d.repo.commit(after, before.version, claims);
-    if (r === 'ok' && after.seq !== before.seq) this.recorded(after, by);
+    if (r === 'ok' && after.seq !== before.seq) {
+      const frame = this.recorded(after, by);
+      onFrame?.(frame);
+    }
     return r;
   }
 
@@ -77,7 +80,7 @@ export class JobLedger {
    * Load, change and compare-and-set a job, retrying on concurrent changes. `change` edits the copy and
    * returns the claim ops (or null for "nothing to do", then the result is null); it may throw
    * ProtocolError. `missing` runs when the job is not in the repository (default: not_found). A refused
-   * claim is `conflict` with `claimFailedMsg`.
+   * claim is `conflict` with `claimFailedMsg`. `frame` is the `job` frame sent when the state changed.
    */
   async mutate(
     id: string,
@@ -85,7 +88,11 @@ export class JobLedger {
     change: JobChange,
     missing?: () => Promise<undefined>,
     claimFailedMsg = 'driver claim refused',
-  ): Promise<{ before: JobDoc; after: JobDoc } | null> {
+  ): Promise<{ before: JobDoc; after: JobDoc; frame: Buffer | undefined } | null> {
+    let frame: Buffer | undefined;
+    const keep = (f: Buffer): void => {
+      frame = f;
+    };
     for (let i = 0; i < MAX_CAS_RETRIES; i++) {
       const before = await this.d.repo.get(id);
       if (!before) {
@@ -95,15 +102,18 @@ export class JobLedger {
       const after = structuredClone(before);
       const claims = change(after);
       if (claims === null) return null;
-      const r = await this.commit(before, after, claims, by);
+      const r = await this.commit(before, after, claims, by, keep);
       if (r === 'claim_failed') throw new ProtocolError('conflict', claimFailedMsg);
-      if (r === 'ok') return { before, after };
+      if (r === 'ok') return { before, after, frame };
     }
     throw new ProtocolError('conflict', `job ${id} is changing too fast: try again`);
   }
 
-  /** A committed state change: store its event, count it, tell the listeners, push the `job` frame to rider, driver and ops. */
-  recorded(doc: JobDoc, by: string): void {
+  /**
+   * A committed state change: store its event, count it, tell the listeners, push the `job` frame to
+   * rider, driver and ops (returned, so the node handling a driver's own action can answer with it).
+   */
+  recorded(doc: JobDoc, by: string): Buffer {
     const rec = doc.rec;
     this.d.store
       .appendJobEvent({ job: rec.id, seq: doc.seq, ts: rec.updated_ts, state: rec.state, by, snapshot: structuredClone(rec) })
@@ -121,6 +131,7 @@ export class JobLedger {
     if (rec.driver) this.d.notifier.toDriver(rec.driver, frame);
     else if (by.startsWith('driver:') && rec.state === 'dispatching') this.d.notifier.toDriver(by.slice(7), frame);
     if (!ASSIGNED_STATES.has(rec.state)) this.d.notifier.jobPosEnd(rec.id);
+    return frame;
   }
 
   /** The `job` frame of a record, with its assigned driver's current position when this node knows it. */

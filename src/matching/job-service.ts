@@ -63,7 +63,7 @@ export class JobService {
       ledger: this.ledger, fleet: d.fleet, eta: d.eta, timers: d.timers, notifier: d.notifier, metrics: d.metrics,
       logger: d.logger, clock, settings: (city) => this.settings(city),
     });
-    this.active = new ActiveJobs(d.notifier, d.eta);
+    this.active = new ActiveJobs(d.notifier, d.eta, clock);
     this.commands = new JobCommands({
       ledger: this.ledger, dispatcher: this.dispatcher, active: this.active, repo: d.repo, store: d.store,
       fleet: d.fleet, eta: d.eta, notifier: d.notifier, clock, maxOpenJobsPerRider: d.maxOpenJobsPerRider,
@@ -106,7 +106,8 @@ export class JobService {
     return this.commands.riderCancel(rider, id);
   }
 
-  driverAction(driver: string, kind: DriverKind, id: string): Promise<void> {
+  /** Returns the `job` frame the action caused, if any (see JobCommands.driverAction). */
+  driverAction(driver: string, kind: DriverKind, id: string): Promise<Buffer | undefined> {
     return this.commands.driverAction(driver, kind, id);
   }
 

@@ -153,7 +153,9 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
           };
         default:
           return async () => {
-            await jobs.driverAction(driver, m.t, m.job);
+            // The job frame this action caused goes out first, then the ack (docs/protocol.md, order of replies).
+            const frame = await jobs.driverAction(driver, m.t, m.job);
+            if (frame) hub.ownJobFrame(ws, frame);
             replyOk(deps, ws, m.id);
           };
       }

@@ -12,6 +12,9 @@ import type { Sock } from './delivery.js';
 /** Ops fleet snapshots go out at most this often, ms. */
 export const FLEET_SNAPSHOT_MS = 500;
 
+/** `job` frames a driver socket got straight from its own action whose fan-out copy is still to come (bound per socket). */
+const MAX_OWN_FRAMES = 8;
+
 export class Hub implements JobNotifier {
   readonly delivery = new Delivery();
   /** Every open socket, for shutdown. */
@@ -19,6 +22,11 @@ export class Hub implements JobNotifier {
   private readonly drivers = new Map<string, Sock>();
   private readonly jobFollowers = new Map<string, Set<Sock>>();
   private readonly ops = new Set<Sock>();
+  /**
+   * Per driver socket: `job` frames delivered by `ownJobFrame` whose copy from the event fan-out has not
+   * arrived yet (it is then skipped, not sent twice). Bounded: a copy the bus lost cannot pile up.
+   */
+  private readonly ownFrames = new WeakMap<Sock, Buffer[]>();
   private timer: NodeJS.Timeout | null = null;
   /** Where driver-socket openings are announced to every node, and this node's id (see `driverOpened`). */
   private announcer: { notifier: Pick<JobNotifier, 'driverOpened'>; node: string } | null = null;
@@ -126,6 +134,20 @@ export class Hub implements JobNotifier {
     ws.cork(() => ws.end(CloseCodes.replaced, 'replaced by a newer connection on another node'));
   }
 
+  /**
+   * The `job` frame caused by the driver's own action on `ws`, sent before that action's `ack` (the order
+   * docs/protocol.md promises, on one node and in a cluster). The node handling the action holds the
+   * socket, so it sends the frame itself rather than wait for the fan-out, whose copy `toDriver` then skips.
+   */
+  ownJobFrame(ws: Sock, frame: Buffer): void {
+    if (ws.getUserData().closed) return;
+    this.delivery.reliable(ws, frame);
+    let own = this.ownFrames.get(ws);
+    if (!own) this.ownFrames.set(ws, (own = []));
+    if (own.length >= MAX_OWN_FRAMES) own.shift();
+    own.push(frame);
+  }
+
   toDriver(driver: string, frame: Buffer): void {
     const ws = this.drivers.get(driver);
     if (!ws) return;
@@ -135,10 +157,23 @@ export class Hub implements JobNotifier {
       // The driver's own earlier frames are still being handled: their replies go out first. Otherwise a
       // driver could see the next offer before the ack of its `complete` (the claim is released in the
       // commit, and another node may offer at once), i.e. an offer while it still thinks it is busy.
-      ud.chain = ud.chain.then(() => {
-        if (!ud.closed) this.delivery.reliable(ws, frame);
-      });
-    } else this.delivery.reliable(ws, frame);
+      // A `job` frame one of those actions caused has then already been sent by `ownJobFrame`.
+      ud.chain = ud.chain.then(() => this.sendToDriver(ws, frame));
+    } else this.sendToDriver(ws, frame);
+  }
+
+  private sendToDriver(ws: Sock, frame: Buffer): void {
+    if (ws.getUserData().closed) return;
+    const own = this.ownFrames.get(ws);
+    if (own) {
+      for (let i = 0; i < own.length; i++) {
+        if (own[i]!.equals(frame)) {
+          own.splice(i, 1); // the fan-out copy of a frame this socket already got
+          return;
+        }
+      }
+    }
+    this.delivery.reliable(ws, frame);
   }
 
   jobChanged(rec: JobRecord, frame: Buffer): void {
