@@ -1,7 +1,8 @@
 // Composition root: picks adapters from config, wires ingest → fleet → matching → sockets, starts and stops.
 import type { Config } from './config/load-config.js';
 import { cityDispatchOverrides } from './config/cities.js';
-import { TokenVerifier } from './auth/tokens.js';
+import { JwksKeys } from './auth/jwks.js';
+import { IDP_CLOCK_SKEW_S, TokenVerifier } from './auth/tokens.js';
 import { nodeSecret } from './auth/secret-file.js';
 import { BusNotifier, DELIVERY_CHANNEL, attachDeliveries } from './bus/deliveries.js';
 import { EtaService } from './eta/eta-service.js';
@@ -44,7 +45,7 @@ export interface TaxiwayApp {
   storage: Storage;
   shared: SharedState;
   hub: Hub;
-  /** The HS256 secret in use (configured or generated). */
+  /** The HS256 secret in use (configured or generated); empty when HS256 tokens are off (a cluster with only TAXIWAY_JWKS_URL). */
   secret: string;
   /** Stop accepting, close sockets with 1001, flush storage. Idempotent. */
   stop(): Promise<void>;
@@ -53,14 +54,23 @@ export interface TaxiwayApp {
 /** Build and start a taxiway node from validated config. */
 export async function startApp(config: Config, opts: { logger?: Logger; storage?: Storage } = {}): Promise<TaxiwayApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const secret = nodeSecret(config.authSecret, config.dataDir, logger);
+  // A cluster node with an identity provider and no shared secret takes the provider's tokens only.
+  const secret = config.mode === 'cluster' && !config.authSecret ? '' : nodeSecret(config.authSecret, config.dataDir, logger);
   const metrics = new Metrics();
+  const jwks = config.idp ? await startJwks(config, logger, metrics) : undefined;
   const fleet = new FleetRegistry({ cities: config.cities, rebuildMs: config.indexRebuildMs, expireMs: config.expireMs });
-  const shared = await sharedState(config, fleet, logger, metrics);
+  let shared: SharedState;
+  try {
+    shared = await sharedState(config, fleet, logger, metrics);
+  } catch (e) {
+    jwks?.stop();
+    throw e;
+  }
   let storage: Storage;
   try {
     storage = opts.storage ?? (await openStorage(config, logger, metrics));
   } catch (e) {
+    jwks?.stop();
     await shared.close();
     throw e;
   }
@@ -89,7 +99,9 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   await shared.mirror.start();
 
   let accepting = true;
-  const verifier = new TokenVerifier(secret);
+  const verifier = new TokenVerifier(secret || undefined, undefined, jwks && config.idp && {
+    keys: jwks, issuer: config.idp.issuer, audience: config.idp.audience, roleClaim: config.idp.roleClaim, clockSkewS: IDP_CLOCK_SKEW_S,
+  });
   const app = createUwsApp();
   const sdeps: SocketDeps = {
     verifier, hub, logger, metrics, maxBackpressureBytes: config.maxBackpressureBytes, accepting: () => accepting,
@@ -114,6 +126,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   etaService.start();
   const stopParts = async (): Promise<void> => {
     stopGauges();
+    jwks?.stop();
     hub.stop();
     jobs.stop();
     fleet.stop();
@@ -143,4 +156,23 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
 
   const port = l.port;
   return { port, config, logger, metrics, fleet, jobs, ingest, storage, shared, hub, secret, stop };
+}
+
+/** Fetch the identity provider's key set before listening (the start fails naming TAXIWAY_JWKS_URL), then keep it fresh. */
+async function startJwks(config: Config, logger: Logger, metrics: Metrics): Promise<JwksKeys> {
+  const idp = config.idp!;
+  const log = logger.child({ c: 'jwks' });
+  const keys = new JwksKeys({
+    url: idp.jwksUrl, refreshMs: idp.refreshMs, minRefetchMs: idp.refetchMinMs, timeoutMs: idp.fetchTimeoutMs,
+    onFetch: (r) => {
+      metrics.jwksFetches.inc({ result: r.ok ? 'ok' : 'failed' });
+      if (r.ok) {
+        metrics.jwksKeys.set(r.keys);
+        log.debug({ keys: r.keys }, 'key set fetched');
+      } else log.warn({ error: r.error }, 'key set fetch failed: keeping the previous keys');
+    },
+  });
+  await keys.start();
+  log.info({ url: idp.jwksUrl, keys: keys.size, issuer: idp.issuer, audience: idp.audience, roleClaim: idp.roleClaim }, 'identity provider tokens accepted');
+  return keys;
 }

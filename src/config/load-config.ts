@@ -7,6 +7,8 @@ import { WORLD_CITY, loadCities } from './cities.js';
 import type { CityDef } from './cities.js';
 import { ConfigError } from './config-error.js';
 import { corsOrigins } from './cors-origins.js';
+import { idpFromEnv } from './idp-settings.js';
+import type { IdpSettings } from './idp-settings.js';
 import type { EnvSource } from './config-error.js';
 import type { DispatchSettings } from './dispatch-settings.js';
 import type { FinishedRetention, JobLimitSettings } from './job-limit-settings.js';
@@ -22,6 +24,8 @@ export interface Config {
   port: number;
   /** HS256 secret; undefined means "generate one in the data dir" (embedded mode only). */
   authSecret?: string;
+  /** RS256/ES256 tokens of an identity provider (TAXIWAY_JWKS_URL); undefined: HS256 tokens only. */
+  idp?: IdpSettings;
   dataDir: string;
   logLevel: string;
   cities: CityDef[];
@@ -87,7 +91,8 @@ export function loadConfig(src: EnvSource): Config {
   const secret = src.TAXIWAY_AUTH_SECRET || undefined;
   if (secret !== undefined && secret.length < 16) throw new ConfigError('TAXIWAY_AUTH_SECRET must be at least 16 characters');
   const mode = redis ? 'cluster' : 'embedded';
-  if (mode === 'cluster' && !secret) throw new ConfigError('TAXIWAY_AUTH_SECRET is required in cluster mode (every node must share it)');
+  const idp = idpFromEnv(src);
+  if (mode === 'cluster' && !secret && !idp) throw new ConfigError('TAXIWAY_AUTH_SECRET is required in cluster mode (every node must share it), unless TAXIWAY_JWKS_URL is set (then HS256 tokens are refused)');
   const level = src.LOG_LEVEL || SETTINGS.LOG_LEVEL.def;
   if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL=${level}: expected ${LOG_LEVELS.join('|')}`);
   const fixIntervalMs = numberSetting(src, 'TAXIWAY_FIX_INTERVAL_MS');
@@ -96,6 +101,7 @@ export function loadConfig(src: EnvSource): Config {
     host: src.HOST || SETTINGS.HOST.def,
     port: numberSetting(src, 'PORT'),
     authSecret: secret,
+    idp,
     dataDir,
     logLevel: level,
     cities: src.TAXIWAY_CITIES ? loadCities(src.TAXIWAY_CITIES) : [WORLD_CITY],

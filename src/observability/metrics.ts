@@ -40,6 +40,11 @@ export class Metrics {
     for (const k of REJECT_REASONS) if (t[k] > r[k]) this.fixesRejected.inc({ reason: k }, t[k] - r[k]);
     Object.assign(r, t);
   }
+  readonly jwksFetches = new Counter({
+    name: 'taxiway_jwks_fetches_total', help: "Fetches of the identity provider's key set (TAXIWAY_JWKS_URL), by result: ok, failed (the old keys are kept)",
+    labelNames: ['result'] as const, registers: [this.registry],
+  });
+  readonly jwksKeys = new Gauge({ name: 'taxiway_jwks_keys', help: 'Usable RS256/ES256 keys in the identity provider key set', registers: [this.registry] });
   readonly jobRequestsRefused = new Counter({
     name: 'taxiway_job_requests_refused_total', help: 'Rider job requests (create, cancel) refused by a limit: rider_rate, ip_rate, open_jobs',
     labelNames: ['reason'] as const, registers: [this.registry],
