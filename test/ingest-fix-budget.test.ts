@@ -74,6 +74,20 @@ t.test('each driver has its own bucket; a forgotten slot is reused with a full o
   t.equal(takeN(d, reused, 5, NOW), 3, 'full bucket, not the old driver\'s empty one');
 });
 
+t.test('a kept driver that comes back with a live fix keeps its fix state when other drivers are forgotten', async (t) => {
+  const d = new DriverTracks(16, { ratePerS: 1, burst: 3 });
+  const s = d.slotFor('back');
+  t.equal(takeN(d, s, 5, NOW), 3);
+  t.equal(d.judge(s, NOW, 41.15, -8.61, NOW), FixVerdict.live);
+  d.forget('back', NOW);
+  t.equal(d.owingCount, 1, 'kept: its budget is spent');
+  d.rejoined('back');
+  t.equal(d.owingCount, 0, 'a live fix takes it off the list');
+  d.forgetOwing(NOW + 10_000);
+  t.equal(d.slotOf('back'), s, 'still known after its budget refilled: its last fix still judges the next');
+  t.equal(d.judge(s, NOW + 10_000, 45, 2, NOW + 10_000), FixVerdict.jump, 'a teleport is still a jump');
+});
+
 t.test('ingest: a fix over budget is refused unjudged and tallied rate_limited', async (t) => {
   const fleet = new FleetRegistry({ cities: [{ name: 'world', timezone: 'UTC', boundary: null }], rebuildMs: 200, expireMs: 3_600_000 });
   const metrics = new Metrics();

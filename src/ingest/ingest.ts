@@ -136,6 +136,7 @@ export class Ingest {
       if (batch.length >= this.opts.maxCohortFixes) this.handOver(c);
       if (this.timer === null) this.timer = setTimeout(this.tick, this.opts.sealMs / this.cohorts.length);
       if (v === FixVerdict.live) {
+        this.tracks.rejoined(driver);
         const f = this.fleet.update(driver, fix.lat, fix.lng, fix.ts, fix.hdg, fix.spd);
         const ls = this.moveListeners;
         for (let i = 0; i < ls.length; i++) ls[i]!(driver, f, fix);

@@ -112,6 +112,15 @@ export class DriverTracks {
     this.free.push(s);
   }
 
+  /**
+   * A kept driver is back in the live fleet (a live fix): it is no longer waiting to be forgotten, or a
+   * later `forgetOwing` would drop its jump and duplicate state while it drives (its next fix would then
+   * pass as a first sighting). The fleet's next expiry of it calls `forget` again.
+   */
+  rejoined(driver: string): void {
+    if (this.owing.size !== 0) this.owing.delete(driver);
+  }
+
   /** Forget the drivers `forget` kept for their budget whose budget is full again at `nowMs`. */
   forgetOwing(nowMs: number): void {
     for (const d of this.owing) this.forget(d, nowMs);
