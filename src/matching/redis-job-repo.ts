@@ -103,7 +103,10 @@ export class RedisJobRepo implements JobRepo {
         const rec = (JSON.parse(raw) as JobDoc).rec;
         if (!listMatch(rec, q, FINAL_STATES.has(rec.state))) continue;
         jobs.push(rec);
-        if (jobs.length === q.limit) return { jobs, next: scores[i]! };
+        if (jobs.length === q.limit) {
+          if (gone.length) await this.r.zrem(held, ...gone);
+          return { jobs, next: scores[i]! };
+        }
       }
       if (gone.length) await this.r.zrem(held, ...gone);
       max = `(${scores[scores.length - 1]}`;

@@ -48,7 +48,9 @@ if ARGV[5] ~= '0' then
   -- Drop final jobs past the TTL (a bounded batch per commit) or beyond the count, oldest-ended first.
   local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[5]), 'LIMIT', 0, 100)
   local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[7])
-  if over > #old then old = redis.call('ZRANGE', KEYS[3], 0, over - 1) end
+  -- At most 100 by count too: after a restart with a smaller bound the excess goes over several commits,
+  -- never in one long script that blocks the primary.
+  if over > #old then old = redis.call('ZRANGE', KEYS[3], 0, math.min(over, 100) - 1) end
   for _, gone in ipairs(old) do
     redis.call('DEL', ARGV[8] .. gone)
     redis.call('ZREM', KEYS[2], gone)
