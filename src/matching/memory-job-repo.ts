@@ -176,6 +176,12 @@ export class MemoryJobRepo implements JobRepo {
     this.finishedAt.delete(id); // re-inserted last: eviction order is finish order
     this.finishedAt.set(id, now);
     while (this.finishedAt.size > this.retention.maxKept) this.drop(this.finishedAt.keys().next().value!);
+    // A final commit also drops the oldest-finished jobs past the TTL, as the Redis adapter's commit does,
+    // so retention holds between the timer's sweeps (stops at the first young one: bounded work).
+    for (const [old, at] of this.finishedAt) {
+      if (now - at < this.retention.ttlMs) break;
+      this.drop(old);
+    }
   }
 
   /** Forget a final job here and in the table (storage keeps it). */
