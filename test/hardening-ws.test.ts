@@ -101,9 +101,17 @@ t.test('HTTP bodies: an endless chunked body gets 413 at once and the connection
   const chunk = Buffer.concat([Buffer.from(piece.length.toString(16) + '\r\n'), piece, Buffer.from('\r\n')]);
   const chunkedHead = (auth: string): string =>
     `POST /v1/jobs HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
+  // A body just over the limit, then the client waits: every byte it sent is read, so the close is a
+  // clean FIN and the 413 always reaches it.
+  const over = await rawHttp(port, chunkedHead(`Authorization: Bearer ${tok}\r\n`) + chunk.toString('latin1').repeat(5), undefined, 8000);
+  t.match(over.status, /^HTTP\/1\.1 413/, '413');
+  t.match(over.text, /"code":"too_large"/);
+  t.ok(over.closed, 'connection closed by the server');
+  // An endless body: the node stops reading at the limit, answers and closes at once. A client still
+  // sending then gets the 413 or a reset, whichever its kernel delivers first (uWS 20.30 has no lingering
+  // close; docs/protocol.md, Limits): what must hold is that the node is done with it quickly.
   const big = await rawHttp(port, chunkedHead(`Authorization: Bearer ${tok}\r\n`), chunk, 8000);
-  t.match(big.status, /^HTTP\/1\.1 413/, '413');
-  t.match(big.text, /"code":"too_large"/);
+  if (big.text !== '') t.match(big.text, /^HTTP\/1\.1 413[\s\S]*"code":"too_large"/, 'what arrived is the 413');
   t.ok(big.closed, 'connection closed by the server');
   t.ok(big.ms < 3000, `answered and closed in ${big.ms} ms`);
   t.ok(big.sentBytes < 64 * 1024 * 1024, `the client got ${big.sentBytes} bytes out before the close`);
