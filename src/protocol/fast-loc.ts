@@ -1,6 +1,7 @@
 // Allocation-free decoder for the hottest frame, `{t:"loc", lat, lng, ts, hdg?, spd?, acc?, id?}`.
 // Anything it does not recognise (other types, other keys, odd encodings) returns NOT_LOC and the frame
 // takes the general msgpackr path, so behaviour is identical; this only skips the per-frame objects.
+import { viewOf } from './byte-view.js';
 
 /** Decoded fields of a loc frame; optional ones are NaN when absent, `id` is NaN without an id. */
 export class LocScratch {
@@ -22,17 +23,6 @@ const K_T = 0x74; // "t"
 /** The 4 bytes of fixstr "loc": a3 6c 6f 63. */
 const LOC0 = 0xa3, LOC1 = 0x6c, LOC2 = 0x6f, LOC3 = 0x63;
 
-let view: DataView | null = null;
-let viewBuf: ArrayBufferLike | null = null;
-
-function dv(b: Uint8Array): DataView {
-  if (viewBuf !== b.buffer) {
-    view = new DataView(b.buffer);
-    viewBuf = b.buffer;
-  }
-  return view!;
-}
-
 /**
  * Decode `b` into `out` if it is a plain loc frame whose values are all numbers (or nil for optional
  * ones). Returns LOC_OK or NOT_LOC; never throws. Range checks are left to the caller (checkFix).
@@ -51,7 +41,7 @@ export function decodeLoc(b: Uint8Array, out: LocScratch): number {
     p = 3;
   } else return NOT_LOC;
   if (n < 4 || n > 8) return NOT_LOC;
-  const d = dv(b);
+  const d = viewOf(b);
   const base = b.byteOffset;
   let isLoc = false;
   out.hdg = out.spd = out.acc = out.id = NaN;

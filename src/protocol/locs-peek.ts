@@ -1,5 +1,6 @@
 // Reads a `locs` frame's `id` and point count without decoding its points, so a frame that will be refused
 // whole (the driver's fix budget is spent) costs a byte walk instead of a decode of up to 1,000 points.
+import { viewOf } from './byte-view.js';
 
 /** What `peekLocs` found: the point count and the frame's `id` (NaN without one). */
 export class LocsPeek {
@@ -9,17 +10,6 @@ export class LocsPeek {
 
 /** The 5 bytes of fixstr "locs": a4 6c 6f 63 73. */
 const LOCS = [0xa4, 0x6c, 0x6f, 0x63, 0x73] as const;
-
-let view: DataView | null = null;
-let viewBuf: ArrayBufferLike | null = null;
-
-function dv(b: Uint8Array): DataView {
-  if (viewBuf !== b.buffer) {
-    view = new DataView(b.buffer);
-    viewBuf = b.buffer;
-  }
-  return view!;
-}
 
 /**
  * True when `b` is one well-formed msgpack map holding exactly `t: "locs"`, `pts` (an array of at most
@@ -95,7 +85,7 @@ function readInt(b: Uint8Array, p: number, out: LocsPeek): number {
   }
   const size = h === 0xcc || h === 0xd0 ? 1 : h === 0xcd || h === 0xd1 ? 2 : h === 0xce || h === 0xd2 || h === 0xca ? 4 : h === 0xcf || h === 0xd3 || h === 0xcb ? 8 : 0;
   if (size === 0 || p + 1 + size > len) return -1;
-  const d = dv(b);
+  const d = viewOf(b);
   const o = b.byteOffset + p + 1;
   let v: number;
   switch (h) {
@@ -122,7 +112,7 @@ function readInt(b: Uint8Array, p: number, out: LocsPeek): number {
  */
 export function skipValues(b: Uint8Array, p: number, count: number): number {
   const len = b.length;
-  const d = dv(b);
+  const d = viewOf(b);
   const base = b.byteOffset;
   let need = count;
   while (need > 0) {
