@@ -28,6 +28,9 @@ import { FileEtaStateStore } from './eta/eta-state-store.js';
 import { RedisEtaStateStore } from './eta/redis-eta-state-store.js';
 import path from 'node:path';
 import { LmdbState } from './storage/lmdb/lmdb-state.js';
+import { LmdbCatalogStore } from './storage/lmdb/lmdb-catalog-store.js';
+import { RedisCatalogStore } from './storage/redis-catalog-store.js';
+import type { CatalogStore } from './storage/catalog-store.js';
 import { LmdbStorage } from './storage/lmdb/lmdb-storage.js';
 import { openCassandraStorage } from './storage/cassandra/cassandra-storage.js';
 import type { Storage } from './storage/ports.js';
@@ -142,6 +145,25 @@ function unreplicatedReporter(config: Config, logger: Logger, metrics: Metrics):
     lastLog = now;
     since = 0;
   };
+}
+
+/**
+ * The catalog store (cities and zones): LMDB in `<data dir>/catalog` when embedded, Redis in a cluster
+ * (a connection of its own). Opened before the fleet, which starts from the catalog's cities.
+ */
+export async function openCatalogStore(config: Config, logger: Logger): Promise<{ store: CatalogStore; close(): Promise<void> }> {
+  if (!config.redis) {
+    const store = LmdbCatalogStore.open(path.join(config.dataDir, 'catalog'));
+    return { store, close: () => store.close() };
+  }
+  const conn = redisConnection(config.redis, logger, 'catalog');
+  try {
+    await waitReady(conn, config.redisConnectTimeoutMs);
+  } catch (e) {
+    conn.disconnect();
+    throw new StartError(`${describeTarget(config.redis)}: cannot reach Redis for the catalog: ${(e as Error).message}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
+  }
+  return { store: new RedisCatalogStore(conn, config.redisPrefix), close: async () => conn.disconnect() };
 }
 
 /** History and job-event storage: Cassandra when CASSANDRA_CONTACT_POINTS is set, else LMDB in the data dir. */

@@ -32,8 +32,8 @@ export interface JobServiceDeps {
   metrics: Metrics;
   logger: Logger;
   dispatch: DispatchSettings;
-  /** Per-city dispatch overrides from the cities file. */
-  cityDispatch: Map<string, Partial<DispatchSettings>>;
+  /** Per-city dispatch overrides, read at each use (the live catalog, or a fixed Map in tests). */
+  cityDispatch: { get(city: string): Partial<DispatchSettings> | undefined };
   /** Each called once per committed state change, on the node that made it (e.g. to learn from trips, to log). */
   recordedListeners?: readonly RecordedListener[];
   /** Time source; the system clock unless a test moves time by hand. */
@@ -83,7 +83,7 @@ export class JobService {
     this.ledger.addRecordedListener(l);
   }
 
-  /** The dispatch settings of `city`: the defaults with the cities file's overrides. */
+  /** The dispatch settings of `city` now: the defaults with the city's overrides (the live catalog's, so a change applies to the next use). */
   settings(city: string): DispatchSettings {
     const o = this.d.cityDispatch.get(city);
     return o ? { ...this.d.dispatch, ...o } : this.d.dispatch;
