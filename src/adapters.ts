@@ -84,12 +84,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
     await waitReady(main, config.redisConnectTimeoutMs);
   } catch (e) {
     main.disconnect();
-    const why = (e as Error).message;
-    if (target.kind === 'sentinel' && /No such master/i.test(why)) {
-      throw new StartError(`REDIS_SENTINEL_NAME=${target.name}: the Sentinels at REDIS_SENTINELS answer but monitor no primary of that name (${why})`);
-    }
-    const via = target.kind === 'sentinel' ? 'cannot reach the Redis primary through Sentinel' : 'cannot reach Redis';
-    throw new StartError(`${describeTarget(target)}: ${via}: ${why}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
+    throw redisStartError(target, e);
   }
   // Every connection comes from the same target: after a Sentinel failover each one finds the new primary.
   const jobsConn = redisConnection(target, logger, 'jobs'); // job commits WAIT for replicas: a connection of their own
@@ -127,6 +122,16 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
   };
 }
 
+/** The one-line start failure when Redis does not answer in time, naming the setting to look at. */
+function redisStartError(target: NonNullable<Config['redis']>, e: unknown): StartError {
+  const why = (e as Error).message;
+  if (target.kind === 'sentinel' && /No such master/i.test(why)) {
+    return new StartError(`REDIS_SENTINEL_NAME=${target.name}: the Sentinels at REDIS_SENTINELS answer but monitor no primary of that name (${why})`);
+  }
+  const via = target.kind === 'sentinel' ? 'cannot reach the Redis primary through Sentinel' : 'cannot reach Redis';
+  return new StartError(`${describeTarget(target)}: ${via}: ${why}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
+}
+
 /** How often at most a node logs that job writes stood unreplicated, ms (the metric counts every one). */
 const UNREPLICATED_LOG_MS = 10_000;
 
@@ -161,7 +166,7 @@ export async function openCatalogStore(config: Config, logger: Logger): Promise<
     await waitReady(conn, config.redisConnectTimeoutMs);
   } catch (e) {
     conn.disconnect();
-    throw new StartError(`${describeTarget(config.redis)}: cannot reach Redis for the catalog: ${(e as Error).message}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
+    throw redisStartError(config.redis, e);
   }
   return { store: new RedisCatalogStore(conn, config.redisPrefix), close: async () => conn.disconnect() };
 }
