@@ -11,7 +11,7 @@ import { signHs256 } from './lib/jwt.js';
 import { LeanWs, clientFrame } from './lib/lean-ws.js';
 import { LoaderPool } from './lib/loaders.js';
 import { startProbe } from './lib/probe.js';
-import { gitCommit, machineInfo } from './lib/procs.js';
+import { gitCommit, machineBusyS, machineInfo, procSample } from './lib/procs.js';
 import { startTaxiway, waitAvailable } from './lib/servers.js';
 import type { RunningServer } from './lib/servers.js';
 import { judgeSoak, SOAK_BOUNDS } from './lib/soak-verdict.js';
@@ -86,7 +86,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await waitAvailable(tw, opened.ok);
     // Ops watching the whole fleet, as a dashboard would.
     let opsFrames = 0;
-    ops = await LeanWs.connect({ host: '127.0.0.1', port: tw.port, path: '/v1/ops/ws', token: signHs256(tw.secret, 'soak-ops', 'ops', 6 * 3600) });
+    ops = await LeanWs.connect({ host: '127.0.0.1', port: tw.port, path: '/v1/ops/ws', token: signHs256(tw.secret, 'soak-ops', 'ops', 6 * 3600), timeoutMs: 60_000 });
     ops.onFrame = (p) => {
       if ((unpackr.unpack(p) as { t?: string }).t) opsFrames++;
     };
@@ -101,6 +101,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const rowsTotal = Math.max(1, Math.round((o.minutes * 60) / o.rowS));
     let jobIndex = 0;
     let prev = await counters(tw);
+    let busy0 = machineBusyS();
+    let cpu0 = procSample(tw.pid)?.cpuS ?? NaN;
+    let tRow = Date.now();
     await tw.child.call({ cmd: 'info', reset: true }, 'info');
     const offerAt = new Map<string, number>();
     const t0 = Date.now();
@@ -132,12 +135,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const info = await tw.child.call<{ mem: NodeJS.MemoryUsage; loopDelayMs: { p99: number } }>({ cmd: 'info', reset: true }, 'info');
       const now = await counters(tw);
       const vis = probe.take();
+      const busy1 = machineBusyS();
+      const cpu1 = procSample(tw.pid)?.cpuS ?? NaN;
+      const dtS = (Date.now() - tRow) / 1000;
+      const serverCores = (cpu1 - cpu0) / dtS;
       const r: SoakRow = {
         atMin: round((Date.now() - t0) / 60_000),
         rssMb: Math.round(info.mem.rss / 1048576), rssAnonMb: Math.round(rssAnonMb(tw.pid)), heapUsedMb: Math.round(info.mem.heapUsed / 1048576),
         loopDelayP99Ms: info.loopDelayMs.p99, fixToVisibleP99Ms: round(vis.visible.p99), dispatchP99Ms: round(summarize(lat).p99),
         fixesPerS: Math.round(((now.accepted - prev.accepted) * 1000) / Math.max(1, now.t - prev.t)), jobs: posted.filter((p) => p.status === 201).length, offered: lat.length,
+        serverCpuPct: Math.round(serverCores * 100), machineBusyCores: round((busy1 - busy0) / dtS),
       };
+      busy0 = busy1;
+      cpu0 = cpu1;
+      tRow = Date.now();
       prev = now;
       rows.push(r);
       log(`  ${r.atMin} min: rss ${r.rssMb} MB (anon ${r.rssAnonMb}), heap ${r.heapUsedMb} MB, loop p99 ${r.loopDelayP99Ms} ms, visible p99 ${r.fixToVisibleP99Ms} ms, dispatch p99 ${r.dispatchP99Ms} ms, ${r.fixesPerS} fixes/s, ${r.offered}/${r.jobs} jobs offered`);
@@ -169,9 +180,9 @@ export function soakMarkdown(r: SoakResult): string {
     `Soak at \`${r.commit.slice(0, 7)}\` on ${r.date.slice(0, 10)} (${r.machine.cpu}, ${r.machine.cores} cores): ${o.minutes} min, ${o.drivers} drivers at ${o.rate} fixes/s, ${o.jobRate} jobs/s, ${o.riders} riders following, one ops socket; warm-up ${o.warmupMin} min.`,
     `Command: \`npm run soak -- --minutes ${o.minutes}${o.rowS !== 60 ? ` --row-s ${o.rowS}` : ''}\``,
     '',
-    '| min | RSS MB | anon MB | heap MB | loop p99 ms | fix→visible p99 ms | dispatch p99 ms | fixes/s | jobs offered |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...r.rows.map((x) => `| ${x.atMin} | ${x.rssMb} | ${x.rssAnonMb} | ${x.heapUsedMb} | ${x.loopDelayP99Ms} | ${x.fixToVisibleP99Ms} | ${x.dispatchP99Ms} | ${x.fixesPerS} | ${x.offered}/${x.jobs} |`),
+    '| min | RSS MB | anon MB | heap MB | loop p99 ms | fix→visible p99 ms | dispatch p99 ms | fixes/s | jobs offered | server CPU % | machine busy cores |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.rows.map((x) => `| ${x.atMin} | ${x.rssMb} | ${x.rssAnonMb} | ${x.heapUsedMb} | ${x.loopDelayP99Ms} | ${x.fixToVisibleP99Ms} | ${x.dispatchP99Ms} | ${x.fixesPerS} | ${x.offered}/${x.jobs} | ${x.serverCpuPct} | ${x.machineBusyCores} |`),
     '',
     ...r.verdict.rules.map((x) => `- ${x.ok ? 'met' : 'MISSED'}: ${x.rule}: ${x.value}`),
     `- verdict: ${r.verdict.pass ? 'pass' : 'FAIL'}${r.verdict.judged ? '' : ' (too short for trends: only the loss rule judged)'}`,

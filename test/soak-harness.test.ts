@@ -6,7 +6,7 @@ import { judgeSoak, median, slope } from '../benchmarks/lib/soak-verdict.js';
 import type { SoakRow } from '../benchmarks/lib/soak-verdict.js';
 
 const row = (atMin: number, rss: number, heap: number, vis: number, disp: number): SoakRow => ({
-  atMin, rssMb: rss + 50, rssAnonMb: rss, heapUsedMb: heap, loopDelayP99Ms: 1, fixToVisibleP99Ms: vis, dispatchP99Ms: disp, fixesPerS: 1000, jobs: 10, offered: 10,
+  atMin, rssMb: rss + 50, rssAnonMb: rss, heapUsedMb: heap, loopDelayP99Ms: 1, fixToVisibleP99Ms: vis, dispatchP99Ms: disp, fixesPerS: 1000, jobs: 10, offered: 10, serverCpuPct: 20, machineBusyCores: 0.5,
 });
 
 t.test('trend maths: slope, median, and the rules', async (t) => {

@@ -19,7 +19,7 @@ export interface Probe {
 }
 
 export async function startProbe(port: number, secret: string, everyMs = 200): Promise<Probe> {
-  const ws = await LeanWs.connect({ host: '127.0.0.1', port, path: '/v1/driver/ws', token: signHs256(secret, 'probe-1', 'driver') });
+  const ws = await LeanWs.connect({ host: '127.0.0.1', port, path: '/v1/driver/ws', token: signHs256(secret, 'probe-1', 'driver'), timeoutMs: 60_000 });
   const ops = signHs256(secret, 'bench-ops', 'ops');
   const acks = new Map<number, (t: number) => void>();
   ws.onFrame = (p) => {

@@ -14,6 +14,10 @@ export interface SoakRow {
   fixesPerS: number;
   jobs: number;
   offered: number;
+  /** The server's CPU during the interval, % of one core. */
+  serverCpuPct: number;
+  /** The whole machine's busy cores during the interval (other work on a shared box shows here). */
+  machineBusyCores: number;
 }
 
 export interface SoakVerdict {
