@@ -121,8 +121,13 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   fleet.addExpireListener(forgetExpired([ingest, etaService]));
   await shared.mirror.start();
   // Catalog changes apply here in version order: the fleet's cities first, then what reads them.
-  const driverConfig = new DriverConfig({ catalog, fleet, hub, settings: (city) => jobs.settings(city), defaultFixIntervalMs: config.fixIntervalMs });
+  const driverConfig = new DriverConfig({
+    catalog, fleet, hub, settings: (city) => jobs.settings(city), defaultFixIntervalMs: config.fixIntervalMs, onSent: () => metrics.driverConfigFrames.inc(),
+  });
+  metrics.catalogVersion.set(catalog.version);
   catalog.addChangeListener((e) => {
+    metrics.catalogChanges.inc({ kind: e.kind });
+    metrics.catalogVersion.set(catalog.version);
     if (e.kind !== 'city') return;
     fleet.applyCities(catalog.cities());
     etaService.cityChanged(e.key, e.after);

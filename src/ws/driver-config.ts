@@ -5,6 +5,7 @@ import type { DriverAppState } from '../config/cities.js';
 import type { DispatchSettings } from '../config/dispatch-settings.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import { encodeFrame } from '../protocol/codec.js';
+import type { Sock } from './delivery.js';
 import type { Hub } from './hub.js';
 
 export interface DriverConfigDeps {
@@ -15,6 +16,8 @@ export interface DriverConfigDeps {
   settings: (city: string) => DispatchSettings;
   /** Fix interval of every state where a city sets none (TAXIWAY_FIX_INTERVAL_MS), ms. */
   defaultFixIntervalMs: number;
+  /** Counts each frame sent (metrics). */
+  onSent?: () => void;
 }
 
 /** Most cached frames (distinct city × product-list pairs); past it the cache starts over. */
@@ -34,8 +37,14 @@ export class DriverConfig {
   /** Hook into the fleet's city changes and the catalog's changes (the app adds these listeners). */
   cityChangeListener = (id: string, city: string | null): void => {
     const ws = this.d.hub.driverSocket(id);
-    if (ws && !ws.getUserData().closed) this.d.hub.delivery.reliable(ws, this.frame(city, ws.getUserData().products));
+    if (ws && !ws.getUserData().closed) this.send(ws, city);
   };
+
+  /** Send the driver on `ws` its frame for `city` (after `hello`, and on every change). */
+  send(ws: Sock, city: string | null): void {
+    this.d.hub.delivery.reliable(ws, this.frame(city, ws.getUserData().products));
+    this.d.onSent?.();
+  }
 
   catalogListener = (e: CatalogEvent): void => {
     if (e.kind !== 'city') return;

@@ -92,7 +92,7 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       // The newest socket's token says what the driver serves (set before any of its fixes is ingested).
       fleet.setDriverProducts(driver, ud.products);
       hub.delivery.reliable(ws, encodeFrame({ t: 'hello', driver, interval_ms: fixIntervalMs, server_ts: msInt(Date.now()) }));
-      hub.delivery.reliable(ws, config.frame(fleet.cityNameOf(driver), ud.products));
+      config.send(ws, fleet.cityNameOf(driver));
       ud.chain = (async () => {
         if (old) {
           old.getUserData().closed = true;
