@@ -61,6 +61,9 @@ export class CityCatalog {
       }
     }
     await c.reload();
+    // After the first start the file is only a seed: say so when it no longer matches what runs.
+    const differs = seed.filter((d) => JSON.stringify(c.city(d.name)) !== JSON.stringify(d)).map((d) => d.name);
+    if (differs.length > 0) o.logger.warn({ cities: differs }, 'the cities file differs from the catalog, which wins (the file only seeds an empty catalog): change cities through the admin API');
     return c;
   }
 
