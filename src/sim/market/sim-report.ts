@@ -11,9 +11,10 @@ const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(1)
 const sec = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(1)} s` : 'n/a');
 
 /** One table per policy, after a line saying what was simulated. */
-export function textReport(o: SimOptions, demandJobs: number, etaName: string, results: readonly PolicyResult[]): string {
-  const head = `taxiway sim: ${o.city}, ${o.drivers} drivers, ${o.hours} h of demand x${o.scale} (${demandJobs} requests), ` +
-    `decline ${o.decline}, seed ${o.seed}, ${etaName} ETA`;
+export function textReport(o: SimOptions, out: { requests: number; eta: string; loadDrivers: number }, results: readonly PolicyResult[]): string {
+  const head = `taxiway sim: ${o.city}, ${o.drivers} drivers, ${o.hours} h of demand x${o.scale} (${out.requests} requests), ` +
+    `decline ${o.decline}, seed ${o.seed}, ${out.eta} ETA\n` +
+    `demand keeps ${out.loadDrivers.toFixed(0)} drivers busy with rides and boarding alone (pickup drives come on top)`;
   const tables = results.map((r) => {
     const rows: Array<[string, string]> = [
       ['jobs', String(r.jobs)],
