@@ -90,7 +90,7 @@ export class MarketNode {
   }
 
   async close(): Promise<void> {
-    this.jobs.stop();
+    await this.jobs.stop(); // a promise once the dispatcher has batch loops to stop (issue #13 item 3)
     await this.timers.close();
     await this.repo.close();
   }
