@@ -2,22 +2,28 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import t from 'tap';
+import type { TapTest as Tap } from './contract/storage-contract.js';
 import { simulate } from '../src/sim/market/market-sim-cli.js';
 import { buildDemand } from '../src/sim/market/demand.js';
 import { SIM_DEFAULTS, parseSimOptions } from '../src/sim/market/sim-options.js';
+import { SIM_POLICIES } from '../src/sim/market/sim-policies.js';
 import type { SimOptions } from '../src/sim/market/sim-options.js';
+import type { RunOutput } from '../src/sim/market/market-run.js';
 import type { TripRow } from '../src/eta/trip-csv.js';
 import { TimeHeap } from '../src/util/time-heap.js';
 import { VirtualClock } from '../src/util/virtual-clock.js';
 import { REPO } from './helpers/cassandra.js';
 
-/** Six simulated minutes (the first of the data's folded hours), a small fleet, many declines: every path runs. */
-const SHORT: SimOptions = { ...SIM_DEFAULTS, drivers: 25, hours: 0.1, seed: 7, scale: 2, decline: 0.3 };
+/** Six simulated minutes (the first of the data's folded hours), a small fleet, many declines, every policy the build runs. */
+const SHORT: SimOptions = { ...SIM_DEFAULTS, policies: [...SIM_POLICIES], drivers: 25, hours: 0.1, seed: 7, scale: 2, decline: 0.3 };
 
-t.test('a short run ends with every job final and the counts adding up', async (t) => {
+t.test('a short run ends with every job final and the counts adding up, for every policy', async (t) => {
   const { runs, requests } = await simulate(SHORT);
-  t.equal(runs.length, 1);
-  const { tally, result } = runs[0]!;
+  t.same(runs.map((r) => r.result.policy), SIM_POLICIES);
+  for (const run of runs) await t.test(run.result.policy, async (t) => checkRun(t, run, requests));
+});
+
+function checkRun(t: Tap, { tally, result }: RunOutput, requests: number): void {
   t.ok(requests > 50, `${requests} requests`);
   t.equal(tally.jobs, requests, 'every request became a job');
   t.equal(tally.live, 0, 'no job left live: the run drained');
@@ -32,7 +38,7 @@ t.test('a short run ends with every job final and the counts adding up', async (
   t.equal(result.fulfilment, Number((tally.completed / tally.jobs).toFixed(4)));
   t.ok(result.utilisation > 0 && result.utilisation <= 1, `utilisation ${result.utilisation}`);
   t.ok(result.pickup_wait_p50_s <= result.pickup_wait_p90_s, 'p50 <= p90');
-});
+}
 
 t.test('a seed gives the same run; another seed another', async (t) => {
   const strip = (r: Awaited<ReturnType<typeof simulate>>): unknown => r.runs.map(({ result, tally }) => ({ ...result, wall_s: 0, tally }));
@@ -117,26 +123,29 @@ function taxiway(args: string[]): Promise<Run> {
 }
 
 t.test('taxiway sim --json prints exactly one object of the documented shape', async (t) => {
-  const r = await taxiway(['sim', '--city', 'porto', '--policy', 'greedy', '--drivers', '20', '--hours', '0.05', '--seed', '3', '--json']);
+  const r = await taxiway(['sim', '--city', 'porto', ...SIM_POLICIES.flatMap((p) => ['--policy', p]), '--drivers', '20', '--hours', '0.05', '--seed', '3', '--json']);
   t.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   t.equal(lines.length, 1, 'one line');
   const o = JSON.parse(lines[0]!) as { policies: Array<Record<string, unknown>> };
   t.same(Object.keys(o), ['policies']);
-  t.equal(o.policies.length, 1);
+  t.same(o.policies.map((p) => p.policy), SIM_POLICIES, 'one object per policy, in order');
   const keys = ['policy', 'jobs', 'fulfilment', 'pickup_wait_mean_s', 'pickup_wait_p50_s', 'pickup_wait_p90_s', 'offers_per_job', 'utilisation', 'wall_s'];
-  t.same(Object.keys(o.policies[0]!), keys);
-  t.equal(o.policies[0]!.policy, 'greedy');
-  for (const k of keys.slice(1)) t.type(o.policies[0]![k], 'number', k);
+  for (const p of o.policies) {
+    t.same(Object.keys(p), keys);
+    for (const k of keys.slice(1)) t.type(p[k], 'number', k);
+  }
 });
 
 t.test('taxiway sim: tables without --json, exit 2 and a clear line for bad flags', async (t) => {
   const ok = await taxiway(['sim', '--drivers', '20', '--hours', '0.05']);
   t.equal(ok.code, 0, ok.stderr);
   t.match(ok.stdout, /policy greedy\n\s+jobs\s+\d+\n\s+fulfilment\s+[\d.]+ %/);
-  const unavailable = await taxiway(['sim', '--policy', 'greedy', '--policy', 'batched']);
-  t.equal(unavailable.code, 2);
-  t.match(unavailable.stderr, /^taxiway: --policy batched is not available/);
+  if (!SIM_POLICIES.includes('batched')) {
+    const unavailable = await taxiway(['sim', '--policy', 'greedy', '--policy', 'batched']);
+    t.equal(unavailable.code, 2);
+    t.match(unavailable.stderr, /^taxiway: --policy batched is not available/);
+  }
   const bad = await taxiway(['sim', '--drivers', 'lots']);
   t.equal(bad.code, 2);
   t.match(bad.stderr, /^taxiway: --drivers must be an integer/);
