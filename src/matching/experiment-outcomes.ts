@@ -24,7 +24,7 @@ export interface ExperimentOutcomesDeps {
   schedules: ReadonlyMap<string, readonly SwitchbackSchedule[]>;
   fleet: FleetRegistry;
   metrics: Metrics;
-  clock: Clock;
+  clock: Pick<Clock, 'now'>;
   /** Windows kept per experiment (TAXIWAY_EXPERIMENT_WINDOWS_KEPT). */
   windowsKept: number;
   /** Live jobs whose offers are tracked (TAXIWAY_EXPERIMENT_JOBS_TRACKED); past it the oldest are dropped. */
