@@ -102,6 +102,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   });
   const outcomes = new ExperimentOutcomes({
     schedules, fleet, metrics, clock: systemClock, windowsKept: config.experimentLimits.windowsKept, jobsTracked: config.experimentLimits.jobsTracked,
+    persist: shared.experimentWindows,
   });
   await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs, outcomes], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
   ingest.addMoveListener(fixTelemetry(jobs, etaService));

@@ -117,6 +117,19 @@ t.test('GET /v1/experiments reports per arm for ops, 403 for other roles', async
   t.match(metrics, /taxiway_experiment_jobs_total\{city="monaco",experiment="radius",arm="near",state="unfulfilled"\} 1/);
 });
 
+t.test('embedded mode: the report survives a restart (windows written through to the data dir)', async (t) => {
+  const ops = await s.token('ops', 'x-ops');
+  const before = (await http('GET', `${s.url}/v1/experiments`, ops)).body.experiments[0];
+  await s.stop();
+  s = await startServer({ TAXIWAY_CITIES: path.join(dir, 'cities.json'), TAXIWAY_OFFER_TIMEOUT_MS: '3000' }, s.dataDir);
+  const after = (await http('GET', `${s.url}/v1/experiments`, await s.token('ops', 'x-ops'))).body.experiments[0];
+  for (const k of [0, 1]) {
+    t.equal(after.arms[k].jobs, before.arms[k].jobs, `${before.arms[k].name}: jobs`);
+    t.same(after.arms[k].measures, before.arms[k].measures, `${before.arms[k].name}: measures`);
+    t.equal(after.arms[k].rates.fulfilment_rate, before.arms[k].rates.fulfilment_rate);
+  }
+});
+
 t.test('a bad experiment stops the start with an error naming the field', async (t) => {
   const bad = async (file: string): Promise<string> => {
     try {

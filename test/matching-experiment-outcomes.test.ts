@@ -45,6 +45,13 @@ t.test('the window ring keeps the newest windows and drops observations older th
   const seen: Array<[number, number]> = [];
   w.forEach((i, r) => seen.push([i, r.count(0)]));
   t.same(seen, [[11, 2], [13, 1]]);
+  const changes = w.takeChanges();
+  t.same(changes.evicted, [10], 'window 10 was evicted: its stored copy goes');
+  t.same(changes.changed.sort(), [11, 13]);
+  const copy = new ExperimentWindows(3);
+  t.ok(copy.restore(11, w.stored(11)!));
+  t.notOk(copy.restore(12, { f64: [1], hist: [] }), 'a malformed stored window is refused');
+  copy.forEach((i, r) => t.same([i, r.count(0)], [11, 2], 'restored'));
 });
 
 const def: ExperimentDef = { name: 'e', windowMs: 10_000, seed: 3, arms: [{ name: 'a', policy: 'greedy' }, { name: 'b', policy: 'greedy', params: { radiusM: 900 } }] };

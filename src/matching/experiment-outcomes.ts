@@ -6,9 +6,10 @@ import { decodeFrame } from '../protocol/codec.js';
 import { frameTypeBytes, frameTypeIs } from '../protocol/frame-type.js';
 import { isFinalState } from '../protocol/job-record.js';
 import type { JobRecord } from '../protocol/job-record.js';
+import type { StateTable } from '../storage/live-state.js';
 import type { Clock } from '../util/clock.js';
 import { COUNTS, ExperimentWindows, MEASURES } from './experiment-windows.js';
-import type { Count, Measure } from './experiment-windows.js';
+import type { Count, Measure, StoredWindow } from './experiment-windows.js';
 import type { SwitchbackSchedule } from './switchback.js';
 
 /** How often driver utilisation is sampled, ms: often enough for 1 s test windows, a few µs per city per sample. */
@@ -18,6 +19,8 @@ export const UTILISATION_SAMPLE_MS = 1000;
 export interface TrackedExperiment {
   schedule: SwitchbackSchedule;
   windows: ExperimentWindows;
+  /** Key prefix of its windows in the persisted table: city, name and everything that shapes the schedule. */
+  key: string;
 }
 
 export interface ExperimentOutcomesDeps {
@@ -29,6 +32,11 @@ export interface ExperimentOutcomesDeps {
   windowsKept: number;
   /** Live jobs whose offers are tracked (TAXIWAY_EXPERIMENT_JOBS_TRACKED); past it the oldest are dropped. */
   jobsTracked: number;
+  /**
+   * Where windows are written through, once a second, and read back at start (embedded mode: the LMDB
+   * live state, so a restart keeps the report). Absent: in memory only.
+   */
+  persist?: StateTable<StoredWindow>;
 }
 
 /** What is known of a live experiment job beyond its record: offers made so far, first offer time, ETA at accept. */
@@ -58,9 +66,41 @@ export class ExperimentOutcomes {
   constructor(private readonly d: ExperimentOutcomesDeps) {
     for (const list of d.schedules.values()) {
       for (const schedule of list) {
-        const exp = { schedule, windows: new ExperimentWindows(d.windowsKept) };
+        const def = schedule.def;
+        const shape = [def.windowMs, def.seed, schedule.origin, ...def.arms.map((a) => `${a.name}:${a.share ?? ''}`)].join(',');
+        const exp = { schedule, windows: new ExperimentWindows(d.windowsKept), key: `${schedule.city}\n${def.name}\n${shape}\n` };
         this.experiments.push(exp);
         schedule.choices.forEach((c, arm) => this.byArm.set(`${schedule.city}\n${c.arm!}`, { exp, arm }));
+      }
+    }
+    this.restore();
+  }
+
+  /** Read the persisted windows back; entries of experiments no longer configured alike (or malformed) are removed. */
+  private restore(): void {
+    const table = this.d.persist;
+    if (!table) return;
+    const stale: string[] = [];
+    for (const [key, v] of table.entries()) {
+      const cut = key.lastIndexOf('\n');
+      const exp = this.experiments.find((e) => e.key === key.slice(0, cut + 1));
+      const w = Number(key.slice(cut + 1));
+      if (!exp || !Number.isSafeInteger(w) || !exp.windows.restore(w, v)) stale.push(key);
+    }
+    for (const k of stale) table.remove(k);
+    for (const e of this.experiments) e.windows.takeChanges();
+  }
+
+  /** Write the windows changed since the last call through to the table, and drop the evicted ones. */
+  persistChanges(): void {
+    const table = this.d.persist;
+    if (!table) return;
+    for (const e of this.experiments) {
+      const { changed, evicted } = e.windows.takeChanges();
+      for (const w of evicted) table.remove(e.key + w);
+      for (const w of changed) {
+        const v = e.windows.stored(w);
+        if (v) table.put(e.key + w, v);
       }
     }
   }
@@ -68,13 +108,18 @@ export class ExperimentOutcomes {
   /** Sample utilisation every UTILISATION_SAMPLE_MS (nothing to do without experiments). */
   start(): void {
     if (this.experiments.length === 0 || this.timer) return;
-    this.timer = setInterval(() => this.sampleUtilisation(this.d.clock.now()), UTILISATION_SAMPLE_MS);
+    this.timer = setInterval(() => {
+      this.sampleUtilisation(this.d.clock.now());
+      this.persistChanges();
+    }, UTILISATION_SAMPLE_MS);
     this.timer.unref();
   }
 
+  /** Stop sampling and write the last changes through (before the live state closes). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.persistChanges();
   }
 
   /** Delivery hook: a job changed state (its record right after). */

@@ -20,6 +20,12 @@ const NM = MEASURES.length;
 /** Float64 fields of one window: the counts, then n and sum of each measure. */
 const F64_PER_WINDOW = NC + 2 * NM;
 
+/** One window as persisted (embedded mode): its counts and sums, and its histograms as sparse [index, count] pairs. */
+export interface StoredWindow {
+  f64: number[];
+  hist: number[];
+}
+
 /** The bucket of value `v` (≥ 0). */
 export function bucketOf(v: number): number {
   if (!(v >= HIST_LO)) return 0;
@@ -42,6 +48,9 @@ export class ExperimentWindows {
   private readonly f64: Float64Array;
   private readonly hist: Uint32Array;
   private readonly reader: WindowReader;
+  /** Windows changed, and windows evicted, since the last `takeChanges` (for write-through persistence). */
+  private changed = new Set<number>();
+  private evicted: number[] = [];
 
   constructor(readonly kept: number) {
     this.index = new Float64Array(kept).fill(NaN);
@@ -55,6 +64,7 @@ export class ExperimentWindows {
     const s = this.slot(w);
     if (s < 0) return false;
     this.f64[s * F64_PER_WINDOW + c] += by;
+    this.changed.add(w);
     return true;
   }
 
@@ -66,6 +76,7 @@ export class ExperimentWindows {
     this.f64[o]++;
     this.f64[o + 1] += v;
     this.hist[(s * NM + m) * HIST_BUCKETS + bucketOf(v)]++;
+    this.changed.add(w);
     return true;
   }
 
@@ -80,12 +91,48 @@ export class ExperimentWindows {
     }
   }
 
+  /** The windows changed and evicted since the last call. */
+  takeChanges(): { changed: number[]; evicted: number[] } {
+    const out = { changed: [...this.changed], evicted: this.evicted };
+    this.changed = new Set();
+    this.evicted = [];
+    return out;
+  }
+
+  /** Window `w` as stored; undefined when the ring no longer holds it. */
+  stored(w: number): StoredWindow | undefined {
+    const s = ((w % this.kept) + this.kept) % this.kept;
+    if (this.index[s] !== w) return undefined;
+    const hist: number[] = [];
+    const o = s * NM * HIST_BUCKETS;
+    for (let k = 0; k < NM * HIST_BUCKETS; k++) if (this.hist[o + k]) hist.push(k, this.hist[o + k]!);
+    return { f64: Array.from(this.f64.subarray(s * F64_PER_WINDOW, (s + 1) * F64_PER_WINDOW)), hist };
+  }
+
+  /** Put back a stored window (at start-up); false when it is malformed or older than its slot holds. */
+  restore(w: number, v: StoredWindow): boolean {
+    if (!Array.isArray(v?.f64) || v.f64.length !== F64_PER_WINDOW || !Array.isArray(v.hist) || v.hist.length % 2) return false;
+    const s = this.slot(w);
+    if (s < 0) return false;
+    this.f64.set(v.f64, s * F64_PER_WINDOW);
+    const o = s * NM * HIST_BUCKETS;
+    for (let i = 0; i < v.hist.length; i += 2) {
+      const k = v.hist[i]!;
+      if (Number.isInteger(k) && k >= 0 && k < NM * HIST_BUCKETS) this.hist[o + k] = v.hist[i + 1]!;
+    }
+    return true;
+  }
+
   /** The slot of window `w`, claiming (and clearing) it when `w` is newer than what it holds; -1 when older. */
   private slot(w: number): number {
     const s = ((w % this.kept) + this.kept) % this.kept;
     const held = this.index[s]!;
     if (held === w) return s;
     if (!Number.isNaN(held) && held > w) return -1;
+    if (!Number.isNaN(held)) {
+      this.evicted.push(held);
+      this.changed.delete(held);
+    }
     this.index[s] = w;
     this.f64.fill(0, s * F64_PER_WINDOW, (s + 1) * F64_PER_WINDOW);
     this.hist.fill(0, s * NM * HIST_BUCKETS, (s + 1) * NM * HIST_BUCKETS);
