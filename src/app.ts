@@ -13,6 +13,10 @@ import { ServedArea } from './fleet/served-area.js';
 import { Ingest } from './ingest/ingest.js';
 import { JobService } from './matching/job-service.js';
 import { jobLogListener } from './matching/job-log.js';
+import { defaultPolicySelector } from './matching/default-policy.js';
+import { ExperimentOutcomes } from './matching/experiment-outcomes.js';
+import { checkExperimentPolicies, experimentSelector, schedulesOf } from './matching/switchback.js';
+import { systemClock } from './util/clock.js';
 import { LiveJobSnapshots } from './matching/live-job-snapshot.js';
 import { fixTelemetry, mirroredFixTelemetry, tripLearning } from './matching/trip-telemetry.js';
 import { createLogger } from './observability/logger.js';
@@ -26,6 +30,7 @@ import { Hub } from './ws/hub.js';
 import { registerRoutes } from './ws/http-routes.js';
 import { registerAdminRoutes } from './ws/admin-routes.js';
 import { DriverConfig } from './ws/driver-config.js';
+import { registerExperimentRoutes } from './ws/experiment-routes.js';
 import { JobRequestLimits } from './ws/job-request-limits.js';
 import { opsHandler } from './ws/ops-socket.js';
 import { riderHandler } from './ws/rider-socket.js';
@@ -59,6 +64,8 @@ export interface TaxiwayApp {
 /** Build and start a taxiway node from validated config. */
 export async function startApp(config: Config, opts: { logger?: Logger; storage?: Storage } = {}): Promise<TaxiwayApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  checkExperimentPolicies(config.cities);
+  const schedules = schedulesOf(config.cities);
   // A cluster node with an identity provider and no shared secret takes the provider's tokens only.
   const secret = config.mode === 'cluster' && !config.authSecret ? '' : nodeSecret(config.authSecret, config.dataDir, logger);
   const metrics = new Metrics();
@@ -114,9 +121,14 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch: { get: (city) => catalog.city(city)?.dispatch },
     maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider,
+    policyFor: experimentSelector(schedules, defaultPolicySelector),
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
-  await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
+  const outcomes = new ExperimentOutcomes({
+    schedules, fleet, metrics, clock: systemClock, windowsKept: config.experimentLimits.windowsKept, jobsTracked: config.experimentLimits.jobsTracked,
+    persist: shared.experimentWindows,
+  });
+  await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs, outcomes], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
   ingest.addMoveListener(fixTelemetry(jobs, etaService));
   fleet.addRemoteMoveListener(mirroredFixTelemetry(jobs, etaService));
   fleet.addExpireListener(forgetExpired([ingest, etaService]));
@@ -142,6 +154,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     keys: jwks, issuer: config.idp.issuer, audience: config.idp.audience, roleClaim: config.idp.roleClaim, clockSkewS: IDP_CLOCK_SKEW_S,
   });
   const app = createUwsApp();
+  const cors = new CorsPolicy(config.corsOrigins);
   const sdeps: SocketDeps = {
     verifier, hub, logger, metrics, maxBackpressureBytes: config.maxBackpressureBytes, accepting: () => accepting,
     limits: config.wsLimits, ipLimiter: new IpLimiter(config.wsLimits),
@@ -154,7 +167,6 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   });
   registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet, snapshots));
   registerStatic(app, { roadsGeojson: config.dashboardRoads, cities: () => catalog.cities() });
-  const cors = new CorsPolicy(config.corsOrigins);
   registerAdminRoutes(app, {
     verifier, logger, metrics, cors, catalog, fleet, jobs, maxBodyBytes: config.adminMaxBodyBytes, minFixIntervalMs: config.minFixIntervalMs,
   });
@@ -165,16 +177,19 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     served: new ServedArea(() => catalog.cities(), fleet.locator), etaMaxDistanceM: config.etaMaxDistanceM,
     jobLimits: new JobRequestLimits(config.jobLimits, (reason) => metrics.jobRequestsRefused.inc({ reason })),
   });
+  registerExperimentRoutes(app, { verifier, logger, metrics, cors, outcomes });
 
   const stopGauges = startFleetGauges(fleet, metrics);
   fleet.start();
   jobs.start();
   hub.start();
   etaService.start();
+  outcomes.start();
   catalog.start();
   const stopParts = async (): Promise<void> => {
     stopGauges();
     await catalog.stop();
+    outcomes.stop();
     jwks?.stop();
     hub.stop();
     jobs.stop();

@@ -6,6 +6,8 @@ import type { MultiPolygon, Polygon, Position } from 'geojson';
 import { DEFAULT_PRODUCT, PRODUCT_PATTERN, checkProductList } from '../protocol/products.js';
 import { ConfigError } from './config-error.js';
 import { DISPATCH_ENV } from './dispatch-settings.js';
+import { parseExperiments } from './experiments.js';
+import type { ExperimentDef } from './experiments.js';
 import type { DispatchSettings } from './dispatch-settings.js';
 import { SETTINGS, checkNumber } from './settings.js';
 import type { NumberSetting } from './settings.js';
@@ -27,6 +29,8 @@ export interface CityDef {
   products?: string[];
   /** Product of a job that names none and of a driver whose token has no `products` claim; default `taxi`. Must be in `products` when that is given. */
   defaultProduct?: string;
+  /** Switchback experiments of the city's dispatch (config/experiments.ts); at most one runs at a time. */
+  experiments?: ExperimentDef[];
   /** What the city's drivers' apps are told in their `config` frame (docs/protocol.md); absent fields take the node's defaults. */
   driverApp?: DriverAppOverrides;
 }
@@ -54,7 +58,7 @@ export interface CityParseOptions {
 /** Without a cities file: one catch-all city in UTC. */
 export const WORLD_CITY: CityDef = { name: 'world', timezone: 'UTC', boundary: null };
 
-const CITY_KEYS = new Set(['name', 'timezone', 'boundary', 'dispatch', 'eta', 'products', 'defaultProduct', 'driverApp']);
+const CITY_KEYS = new Set(['name', 'timezone', 'boundary', 'dispatch', 'eta', 'products', 'defaultProduct', 'experiments', 'driverApp']);
 
 /** City names (and zone ids): 1-64 of A-Z a-z 0-9 _ -, safe in URLs and Redis keys. */
 export const CITY_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -105,6 +109,7 @@ export function parseCity(raw: unknown, where: string, opts: CityParseOptions = 
     city.eta = parseEta(c.eta, `${where}.eta`, opts.dir);
   }
   parseProducts(c, city, where);
+  if (c.experiments !== undefined) city.experiments = parseExperiments(c.experiments, `${where}.experiments`);
   if (c.driverApp !== undefined) city.driverApp = parseDriverApp(c.driverApp, `${where}.driverApp`, opts.minFixIntervalMs);
   return city;
 }

@@ -77,7 +77,13 @@ export function registerAdminRoutes(app: TemplatedApp, d: AdminRouteDeps): void 
     name: 'PUT /v1/admin/cities/:name', roles: OPS, params: 1, body: true, maxBodyBytes: d.maxBodyBytes,
     handler: async ({ params, body }) => {
       const name = pathKey(params[0]!, 'name');
-      const city = checked(() => parseCity(withKey(body, 'name', name), 'city', { minFixIntervalMs: d.minFixIntervalMs }));
+      const raw = withKey(body, 'name', name);
+      // Experiment schedules are built once at start from the cities file: refused here rather than stored and ignored.
+      // (A body sending back the stored ones unchanged, as GET shows them, is fine.)
+      if (raw.experiments !== undefined && JSON.stringify(raw.experiments) !== JSON.stringify(catalog.city(name)?.experiments)) {
+        throw new ProtocolError('bad_request', 'city.experiments: switchback experiments are set in the cities file only (applied at start)');
+      }
+      const city = checked(() => parseCity(raw, 'city', { minFixIntervalMs: d.minFixIntervalMs }));
       const existed = catalog.city(name) !== undefined;
       const c = await catalog.putCity(city);
       return written(c, existed ? 200 : 201, { city });
