@@ -170,14 +170,9 @@ export abstract class Connection<E extends ConnectionEvents> {
     return id;
   }
 
-  /** Resolves at the next `ready` (at once when ready now); rejects when the client stops first. */
+  /** Starts connecting when not yet started; resolves at the next `ready` (at once when ready now). */
   protected whenReady(): Promise<void> {
-    if (this.connected) return Promise.resolve();
-    if (this.stoppedInfo) return Promise.reject(new ClientError('stopped', 'client stopped'));
-    return new Promise((resolve, reject) => {
-      const offReady = this.onBase('ready', () => { offReady(); offStop(); resolve(); });
-      const offStop = this.onBase('stopped', (s) => { offReady(); offStop(); reject(s.error ?? new ClientError('stopped', s.reason)); });
-    });
+    return this.connected ? Promise.resolve() : this.connect();
   }
 
   /** A token for HTTP calls (the same source as the socket's); `refused`: the last one got a 401. */
