@@ -67,6 +67,8 @@ export interface DriverEvents extends ConnectionEvents {
   job: JobFrame;
   /** The offline buffer was sent after a reconnect; counts as the server acked them. */
   flushed: FlushResult;
+  /** The server refused a live fix (`bad_location`, `bad_request`, or `rate_limited`: then it is buffered and sent again later). */
+  fix_refused: { code: string; msg: string; fix: LocsPoint };
 }
 
 /**
@@ -178,20 +180,24 @@ export class DriverClient extends Connection<DriverEvents> {
       const p = this.inFlight.get(f.id);
       if (!p) return;
       this.inFlight.delete(f.id);
-      if (f.t === 'ack') this.fixes.accepted++;
-      else if (f.code === 'rate_limited') {
+      if (f.t === 'ack') {
+        this.fixes.accepted++;
+        return true;
+      }
+      if (f.code === 'rate_limited') {
         this.fixes.limited++;
         this.buffer.unshift([p]);
         this.scheduleLimitedRetry();
       } else this.fixes.rejected++;
+      this.emit('fix_refused', { code: String(f.code), msg: String(f.msg), fix: p });
       return true;
     }
     switch (f.t) {
       case 'hello':
         this.hello = f as unknown as HelloFrame;
+        this.restoreStatus();
         this.markReady();
         this.emit('hello', this.hello);
-        this.restoreStatus();
         void this.flush();
         return;
       case 'offer':
@@ -208,7 +214,7 @@ export class DriverClient extends Connection<DriverEvents> {
   private restoreStatus(): void {
     const s = this.wantedStatus;
     if (s === undefined) return;
-    this.request({ t: 'status', s }).catch((err: ClientError) => {
+    this.request({ t: 'status', s }, this.requestTimeoutMs, true).catch((err: ClientError) => {
       if (err.code !== 'conflict' && err.code !== 'disconnected') this.emit('error', err);
     });
   }
