@@ -31,6 +31,7 @@ import { registerSocket } from './ws/sockets.js';
 import { IpLimiter } from './ws/conn-limits.js';
 import type { SocketDeps } from './ws/sockets.js';
 import { registerStatic } from './ws/static-files.js';
+import { registerSdkFiles } from './ws/sdk-files.js';
 import { openStorage, sharedState } from './adapters.js';
 import type { SharedState } from './adapters.js';
 
@@ -111,6 +112,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   registerSocket(app, 'rider', sdeps, riderHandler(sdeps, jobs));
   registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet));
   registerStatic(app, config.dashboardRoads);
+  registerSdkFiles(app);
   registerRoutes(app, {
     verifier, logger, metrics, fleet, jobs, eta, history: storage, cors: new CorsPolicy(config.corsOrigins),
     health: async () => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) }),

@@ -22,3 +22,4 @@ export type {
 export type { JobRecord, JobTimes } from '../protocol/job-record.js';
 export { CloseCodes, ErrorCodes } from '../protocol/errors.js';
 export type { ErrorCode } from '../protocol/errors.js';
+export { isFinalState as isFinalJobState } from '../protocol/job-record.js';
