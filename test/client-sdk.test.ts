@@ -66,7 +66,10 @@ t.test('offer/accept round trip; every time field arrives as a number', async (t
   const ops = new OpsClient({ url: s.wsUrl, token: await s.token('ops', 'sdk-ops'), ...FAST });
   t.teardown(() => ops.close());
   const fleet = next<{ ts: number; drivers: unknown[] }>((fn) => ops.on('fleet', fn));
+  const snapshot2 = next<{ ts: number; more: boolean }>((fn) => ops.on('jobs', fn));
   await ops.subscribe();
+  const snap = await snapshot2;
+  t.ok(typeof snap.ts === 'number' && snap.more === false, 'ops gets the live-job snapshot, ts a number');
   const f = await fleet;
   t.equal(typeof f.ts, 'number', 'fleet.ts is a number');
   t.ok(f.drivers.some((d) => (d as unknown[])[0] === 'sdk-d1'), 'the driver is in the fleet frame');
@@ -110,6 +113,7 @@ t.test('a node restart: fixes buffered meanwhile are flushed and acked, the ride
   const flushed = next<FlushResult>((fn) => driver.on('flushed', fn), () => true, 20_000);
   const riderBack = next<JobFrame>((fn) => rider.on('job', fn), (j) => j.job === job.id, 20_000);
   const opsBack = next<{ ts: number }>((fn) => ops.on('fleet', fn), (f) => f.ts > Date.now() - 1000, 20_000);
+  const opsSnapshot = next<{ jobs: Array<{ job: string }> }>((fn) => ops.on('jobs', fn), () => true, 20_000);
   s = await startServer(env, s.dataDir);
   const r = await flushed;
   t.same(r, { points: 10, accepted: 10, rejected: 0, duplicates: 0, limited: 0 }, 'the buffered fixes arrive, counted in the locs acks');
@@ -118,6 +122,7 @@ t.test('a node restart: fixes buffered meanwhile are flushed and acked, the ride
   t.equal((await riderBack).state, 'accepted', 'the rider got a fresh snapshot of its job after the reconnect');
   await opsBack;
   t.pass('ops gets fleet frames again without subscribing again');
+  t.ok((await opsSnapshot).jobs.some((j) => j.job === job.id), "the re-sent sub brings a snapshot holding the rider's live job");
   t.ok(rider.following.has(job.id), 'still followed');
   await driver.arrived(job.id); // the driver resumed its job on the new socket
 });

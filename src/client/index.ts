@@ -16,7 +16,7 @@ export type { BrowserWebSocketCtor, WebSocketChoice } from './transport.js';
 export type { Listener } from './listeners.js';
 // The wire types, from their one home (src/protocol).
 export type {
-  AckFrame, DriverFrame, DriverServerFrame, DriverStatusName, ErrFrame, FleetFrame, HelloFrame, JobFrame, JobState,
+  AckFrame, DriverFrame, JobsSnapshotEntry, JobsSnapshotFrame, DriverServerFrame, DriverStatusName, ErrFrame, FleetFrame, HelloFrame, JobFrame, JobState,
   LatLng, LocsPoint, OfferFrame, OfferRevokedFrame, OpsFrame, OpsServerFrame, PosFrame, RiderFrame, RiderServerFrame,
 } from '../protocol/messages.js';
 export type { JobRecord, JobTimes } from '../protocol/job-record.js';

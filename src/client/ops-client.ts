@@ -1,5 +1,5 @@
 // OpsClient: the ops stream (fleet snapshots, job changes) on /v1/ops/ws, subscribed again after every reconnect.
-import type { AckFrame, FleetFrame, JobFrame } from '../protocol/messages.js';
+import type { AckFrame, FleetFrame, JobFrame, JobsSnapshotFrame } from '../protocol/messages.js';
 import type { ClientError } from './client-error.js';
 import { Connection } from './connection.js';
 import type { ClientOptions, ConnectionEvents } from './connection.js';
@@ -10,9 +10,17 @@ export interface OpsEvents extends ConnectionEvents {
   fleet: FleetFrame;
   /** A job changed state. */
   job: JobFrame;
+  /**
+   * The live jobs of the subscribed scope, after every `sub` (also the one re-sent after a reconnect):
+   * keep per job the entry with the newest `ts`; `more` means page the rest with `GET /v1/jobs?state=live`.
+   */
+  jobs: JobsSnapshotFrame;
 }
 
-/** An ops dashboard's connection. subscribe() once: the subscription is sent again after each reconnect. */
+/**
+ * An ops dashboard's connection. subscribe() once: the subscription is sent again after each reconnect,
+ * and each `sub` brings a fresh `jobs` snapshot.
+ */
 export class OpsClient extends Connection<OpsEvents> {
   private sub: { city?: string } | undefined;
   private resubscribed: Promise<AckFrame> | undefined;
@@ -56,5 +64,6 @@ export class OpsClient extends Connection<OpsEvents> {
   protected handle(f: { t: string; [k: string]: unknown }): void {
     if (f.t === 'fleet') this.emit('fleet', f as unknown as FleetFrame);
     else if (f.t === 'job') this.emit('job', f as unknown as JobFrame);
+    else if (f.t === 'jobs') this.emit('jobs', f as unknown as JobsSnapshotFrame);
   }
 }

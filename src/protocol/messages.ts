@@ -86,7 +86,13 @@ export interface OfferRevokedFrame { t: 'offer_revoked'; job: string; reason: 'e
 export interface JobFrame {
   t: 'job'; job: string; state: JobState; driver?: { id: string; lat: number; lng: number }; eta_s?: number; ts: number;
   rider?: string; pickup?: LatLng; dropoff?: LatLng | null; product?: string; created_ts?: number;
+  /** The served city of the pickup (ops frames; taxiway extension). */
+  city?: string;
 }
+/** One live job in an ops snapshot: a `job` frame without `t`; `driver` may lack a position. */
+export type JobsSnapshotEntry = Omit<JobFrame, 't' | 'driver'> & { driver?: { id: string; lat?: number; lng?: number } };
+/** Ops live-job snapshot, after every ops `sub` (taxiway extension); `more`: not every live job is listed. */
+export interface JobsSnapshotFrame { t: 'jobs'; ts: number; city?: string; jobs: JobsSnapshotEntry[]; more: boolean }
 /** Newest live position of a followed job's driver (latest-only). */
 export interface PosFrame { t: 'pos'; job: string; lat: number; lng: number; hdg?: number; ts: number; eta_s?: number }
 /** Ops fleet snapshot: `[id, lat, lng, status]` per live driver (latest-only). */
@@ -99,4 +105,4 @@ export interface ErrFrame { t: 'err'; id?: number; code: string; msg: string }
 /** Frames the server sends on each socket. */
 export type DriverServerFrame = HelloFrame | OfferFrame | OfferRevokedFrame | JobFrame | AckFrame | ErrFrame;
 export type RiderServerFrame = JobFrame | PosFrame | AckFrame | ErrFrame;
-export type OpsServerFrame = FleetFrame | JobFrame | AckFrame | ErrFrame;
+export type OpsServerFrame = FleetFrame | JobFrame | JobsSnapshotFrame | AckFrame | ErrFrame;
