@@ -53,7 +53,13 @@ export interface ConnectionEvents {
 
 interface Pending { resolve(a: AckFrame): void; reject(e: ClientError): void; timer: ReturnType<typeof setTimeout> }
 
-/** Base of DriverClient, RiderClient and OpsClient. */
+/**
+ * Base of DriverClient, RiderClient and OpsClient. Close codes (docs/protocol.md): 4001 (replaced by a newer
+ * socket of the same driver) and 1008 (too many bad frames) stop the client; 1001 (node shutting down),
+ * 4008 (too slow), 1009, 1011, 1006 and any other code reconnect after a backoff delay. A refused upgrade:
+ * 401 asks the token provider again (a fixed token stops the client), 403 stops it, 429 waits at least its
+ * `Retry-After`. Browsers hide an upgrade's status: there, two failed opens in a row ask the provider again.
+ */
 export abstract class Connection<E extends ConnectionEvents> {
   /** Reconnect attempts since the last stable connection. */
   protected attempt = 0;
