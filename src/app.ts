@@ -39,6 +39,7 @@ import { registerSocket } from './ws/sockets.js';
 import { IpLimiter } from './ws/conn-limits.js';
 import type { SocketDeps } from './ws/sockets.js';
 import { registerStatic } from './ws/static-files.js';
+import { registerSdkFiles } from './ws/sdk-files.js';
 import { openCatalogStore, openStorage, sharedState } from './adapters.js';
 import type { SharedState } from './adapters.js';
 
@@ -170,6 +171,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   registerAdminRoutes(app, {
     verifier, logger, metrics, cors, catalog, fleet, jobs, maxBodyBytes: config.adminMaxBodyBytes, minFixIntervalMs: config.minFixIntervalMs,
   });
+  registerSdkFiles(app);
   registerRoutes(app, {
     verifier, logger, metrics, fleet, jobs, eta, history: storage, cors,
     health: async () => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) }),
