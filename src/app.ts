@@ -1,6 +1,7 @@
 // Composition root: picks adapters from config, wires ingest → fleet → matching → sockets, starts and stops.
 import type { Config } from './config/load-config.js';
 import { CityCatalog } from './catalog/city-catalog.js';
+import { ZoneIndex } from './catalog/zone-index.js';
 import { JwksKeys } from './auth/jwks.js';
 import { IDP_CLOCK_SKEW_S, TokenVerifier } from './auth/tokens.js';
 import { nodeSecret } from './auth/secret-file.js';
@@ -88,6 +89,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     await catalogStore.close();
     throw e;
   }
+  const zoneIndex = new ZoneIndex(catalog);
   const fleet = new FleetRegistry({ cities: catalog.cities(), rebuildMs: config.indexRebuildMs, expireMs: config.expireMs });
   let shared: SharedState;
   try {
@@ -122,7 +124,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch: { get: (city) => catalog.city(city)?.dispatch },
     maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider,
-    policyFor: experimentSelector(schedules, defaultPolicySelector),
+    policyFor: experimentSelector(schedules, defaultPolicySelector), checkPickup: zoneIndex.checkPickup,
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
   const outcomes = new ExperimentOutcomes({

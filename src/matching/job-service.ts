@@ -46,6 +46,8 @@ export interface JobServiceDeps {
    * job and its params apply to the job's dispatch. Absent: no experiments, the city's settings.
    */
   policyFor?: PolicySelector;
+  /** Refuses a pickup where jobs may not start (a `no_pickup` zone); absent: none refused. */
+  checkPickup?: (city: string, lat: number, lng: number) => void;
 }
 
 /**
@@ -72,7 +74,7 @@ export class JobService {
     this.active = new ActiveJobs(d.notifier, d.eta, clock);
     this.commands = new JobCommands({
       ledger: this.ledger, dispatcher: this.dispatcher, active: this.active, repo: d.repo, store: d.store,
-      fleet: d.fleet, eta: d.eta, notifier: d.notifier, clock, maxOpenJobsPerRider: d.maxOpenJobsPerRider, policyFor: d.policyFor,
+      fleet: d.fleet, eta: d.eta, notifier: d.notifier, clock, maxOpenJobsPerRider: d.maxOpenJobsPerRider, policyFor: d.policyFor, checkPickup: d.checkPickup,
     });
   }
 
