@@ -19,6 +19,8 @@ import { ExperimentOutcomes } from './matching/experiment-outcomes.js';
 import { checkExperimentPolicies, experimentSelector, schedulesOf } from './matching/switchback.js';
 import { systemClock } from './util/clock.js';
 import { LiveJobSnapshots } from './matching/live-job-snapshot.js';
+import { ZoneWatch } from './matching/zone-watch.js';
+import { zoneEventsOut } from './matching/zone-events.js';
 import { fixTelemetry, mirroredFixTelemetry, tripLearning } from './matching/trip-telemetry.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
@@ -134,7 +136,11 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs, outcomes], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
   ingest.addMoveListener(fixTelemetry(jobs, etaService));
   fleet.addRemoteMoveListener(mirroredFixTelemetry(jobs, etaService));
-  fleet.addExpireListener(forgetExpired([ingest, etaService]));
+  // Zones: enter/exit from the fix stream; events to ops (every node), metrics and the log.
+  const zoneWatch = new ZoneWatch(zoneIndex, config.zoneExitFixes);
+  ingest.addMoveListener(zoneWatch.moveListener);
+  zoneWatch.addZoneListener(zoneEventsOut(notifier, metrics, logger.child({ c: 'zones' })));
+  fleet.addExpireListener(forgetExpired([ingest, etaService, zoneWatch]));
   await shared.mirror.start();
   // Catalog changes apply here in version order: the fleet's cities first, then what reads them.
   const driverConfig = new DriverConfig({

@@ -45,4 +45,44 @@ t.test('no_pickup: a job picked up inside the zone is refused 400 pickup_not_all
   await http('DELETE', `${s.url}/v1/admin/zones/old-town`, ops);
 });
 
-void Client;
+
+
+t.test('zone enter and exit reach a subscribed ops socket, with hysteresis at the edge', async (t) => {
+  t.equal((await http('PUT', `${s.url}/v1/admin/zones/station`, ops, { city: 'nice', kind: 'info', name: 'Gare', polygon: sq(7.26, 43.70, 7.27, 43.71) })).status, 201);
+  const o = await Client.open(`${s.wsUrl}/v1/ops/ws`, ops);
+  t.equal((await o.request({ t: 'sub', city: 'nice' })).t, 'ack');
+  const d = await Client.open(`${s.wsUrl}/v1/driver/ws`, await s.token('driver', 'dz1'));
+  await d.waitFor((f) => f.t === 'hello');
+  let ts = Date.now() - 600_000; // fixes 30 s apart: the moves stay plausible for the jump filter
+  const fix = async (lat: number, lng: number) => t.equal((await d.request({ t: 'loc', lat, lng, ts: (ts += 30_000) })).t, 'ack');
+  await fix(43.699, 7.265); // outside
+  await fix(43.705, 7.265); // inside: enter
+  const enter = await o.waitFor((f) => f.t === 'zone' && f.driver === 'dz1');
+  t.match(enter, { t: 'zone', driver: 'dz1', zone: 'station', city: 'nice', kind: 'info', ev: 'enter' });
+  t.equal(Number(enter.ts), ts);
+  const mark = o.frames.length;
+  // Jitter: two fixes just outside, then inside again: no exit (TAXIWAY_ZONE_EXIT_FIXES = 3).
+  await fix(43.6999, 7.265);
+  await fix(43.6999, 7.265 + 0.00001);
+  await fix(43.701, 7.265);
+  await fix(43.699, 7.265);
+  await fix(43.6989, 7.265);
+  t.notOk(o.frames.slice(mark).some((f) => f.t === 'zone'), 'no event while within the hysteresis');
+  await fix(43.6988, 7.265); // third outside in a row: exit
+  const exit = await o.waitFor((f) => f.t === 'zone' && f.ev === 'exit', 5000, mark);
+  t.match(exit, { driver: 'dz1', zone: 'station', ev: 'exit' });
+  t.equal(Number(exit.ts), ts);
+  // Metrics count both.
+  const m = await (await fetch(`${s.url}/metrics`)).text();
+  t.match(m, /taxiway_zone_events_total\{kind="info",ev="enter"\} 1/);
+  t.match(m, /taxiway_zone_events_total\{kind="info",ev="exit"\} 1/);
+  // Deleting the zone exits a driver inside it at once.
+  await fix(43.705, 7.265);
+  await o.waitFor((f) => f.t === 'zone' && f.ev === 'enter', 5000, mark);
+  const mark2 = o.frames.length;
+  t.equal((await http('DELETE', `${s.url}/v1/admin/zones/station`, ops)).status, 200);
+  await fix(43.705, 7.2651);
+  t.match(await o.waitFor((f) => f.t === 'zone', 5000, mark2), { zone: 'station', ev: 'exit' });
+  d.close();
+  o.close();
+});

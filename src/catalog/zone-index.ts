@@ -14,6 +14,8 @@ export interface IndexedZone {
   minLat: number;
   maxLng: number;
   maxLat: number;
+  /** False once the zone was deleted, replaced, or moved to another city (a newer IndexedZone then holds the handle). */
+  live: boolean;
 }
 
 interface CityZones {
@@ -30,7 +32,7 @@ interface CityZones {
  */
 export class ZoneIndex {
   private readonly cities = new Map<string, CityZones>();
-  /** Zone by handle (undefined once deleted): handles are never reused, so a stale handle resolves to nothing. */
+  /** The newest indexed zone of each handle (its `live` false once deleted); handles are never reused. */
   private readonly byHandle: Array<IndexedZone | undefined> = [];
   private readonly handles = new Map<string, number>();
 
@@ -47,7 +49,7 @@ export class ZoneIndex {
 
   private readonly dirty = new Set<string>();
 
-  /** The zone with this handle, undefined when it was deleted (or replaced into another city). */
+  /** The newest zone with this handle (check `live`: a deleted zone is kept so its exit can still name it). */
   byHandleOf(handle: number): IndexedZone | undefined {
     return this.byHandle[handle];
   }
@@ -88,6 +90,8 @@ export class ZoneIndex {
     for (const city of this.dirty) {
       const defs = this.catalog.zones(city);
       const zones = defs.map((def) => this.indexed(def)).sort(order);
+      const old = this.cities.get(city)?.zones;
+      if (old) for (const z of old) z.live = false;
       for (const z of zones) this.byHandle[z.handle] = z;
       if (zones.length === 0) {
         this.cities.delete(city);
@@ -97,11 +101,6 @@ export class ZoneIndex {
       for (const z of zones) tree.add(z.minLng, z.minLat, z.maxLng, z.maxLat);
       tree.finish();
       this.cities.set(city, { tree, zones });
-    }
-    // A deleted zone (or one moved to another city) no longer resolves by handle.
-    for (let h = 0; h < this.byHandle.length; h++) {
-      const z = this.byHandle[h];
-      if (z && this.cities.get(z.def.city)?.zones.includes(z) !== true) this.byHandle[h] = undefined;
     }
     this.dirty.clear();
   }
@@ -120,7 +119,7 @@ export class ZoneIndex {
       if (lat! < minLat) minLat = lat!;
       if (lat! > maxLat) maxLat = lat!;
     }
-    return { handle, def, minLng, minLat, maxLng, maxLat };
+    return { handle, def, minLng, minLat, maxLng, maxLat, live: true };
   }
 }
 
