@@ -8,7 +8,7 @@ import { SentinelSetup } from './helpers/redis-sentinel.js';
 
 const MAIN = fileURLToPath(new URL('./chaos/main.js', import.meta.url));
 const skipRedis = SentinelSetup.skip();
-// Acquired here so a missing Java skips (or fails in CI) with the helper's reason; the run itself acquires it again.
+// Acquired here (when Cassandra tests were asked for) so a missing Java skips (or fails in CI) with the helper's reason; the run itself acquires it again.
 const cass = skipRedis ? skipRedis : await TwoDcCassandra.acquire();
 const skip = typeof cass === 'string' ? cass : false;
 

@@ -28,7 +28,7 @@ export class ChaosLoad {
   readonly jobs: CreatedJob[] = [];
   refused = 0;
   /** Offers to a driver holding another offer or job, and jobs accepted by two drivers. */
-  readonly doubles: string[] = [];
+  readonly doubles: Array<{ what: string; at: number }> = [];
   private readonly acceptedBy = new Map<string, string>();
   private running = true;
   private creating = true;
@@ -122,15 +122,15 @@ export class ChaosLoad {
             active = f.job as string; // given back after a reconnect
             void drive(active, String(f.state));
           } else if (f.t === 'offer' && f.job !== holding) {
-            if (holding) this.doubles.push(`${id} offered ${f.job} while holding ${holding}`);
-            if (active && active !== f.job) this.doubles.push(`${id} offered ${f.job} while active on ${active}`);
+            if (holding) this.doubles.push({ what: `${id} offered ${f.job} while holding ${holding}`, at: Date.now() });
+            if (active && active !== f.job) this.doubles.push({ what: `${id} offered ${f.job} while active on ${active}`, at: Date.now() });
             const job = (holding = f.job as string);
             setTimeout(async () => {
               if (holding !== job) return;
               holding = null;
               if (!(await step(job, 'accept'))) return;
               const other = this.acceptedBy.get(job);
-              if (other && other !== id) this.doubles.push(`${job} accepted by ${other} and ${id}`);
+              if (other && other !== id) this.doubles.push({ what: `${job} accepted by ${other} and ${id}`, at: Date.now() });
               this.acceptedBy.set(job, id);
               active = job;
               await drive(job, 'accepted');

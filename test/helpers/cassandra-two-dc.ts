@@ -1,7 +1,7 @@
 // Test helper: the two-data-centre Cassandra cluster (scripts/cassandra/start.sh --dcs 2), started once and shared, frozen per DC by tests.
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO, runScript } from './cassandra.js';
+import { REPO, cassandraNotAsked, runScript } from './cassandra.js';
 import { skipOrFail } from './services.js';
 
 const START = path.join(REPO, 'scripts/cassandra/start.sh');
@@ -52,8 +52,14 @@ export class TwoDcCassandra {
    * The cluster from CASSANDRA_2DC_CONTACT_POINTS (started by CI or by hand with `npm run cassandra:start
    * -- --dcs 2`), else started here (~45 s on 2 cores, ~1.3 GB resident for both). A skip reason
    * without Java/Maven (a failure under TAXIWAY_REQUIRE_SERVICES=1). Call release() when done.
+   * `always` false (tests): started only when Cassandra tests were asked for (CASSANDRA_CONTACT_POINTS set,
+   * as for every Cassandra test: a plain `npm test` starts no JVM); `npm run chaos` passes true.
    */
-  static async acquire(): Promise<TwoDcCassandra | string> {
+  static async acquire(always = false): Promise<TwoDcCassandra | string> {
+    if (!always && !process.env.CASSANDRA_2DC_CONTACT_POINTS) {
+      const notAsked = cassandraNotAsked();
+      if (notAsked !== undefined) return skipOrFail('Cassandra two-DC cluster', `${notAsked}; or set CASSANDRA_2DC_CONTACT_POINTS (\`npm run cassandra:start -- --dcs 2\` prints it)`);
+    }
     fs.mkdirSync(USERS, { recursive: true });
     fs.writeFileSync(path.join(USERS, String(process.pid)), '');
     const given = process.env.CASSANDRA_2DC_CONTACT_POINTS;
