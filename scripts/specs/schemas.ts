@@ -20,16 +20,7 @@ export function exportedTypeNames(file: string): string[] {
  * false`): a field the server sends but the types do not declare fails the tests that hold it to them.
  */
 export function schemasOf(root: string, file: string, dialect: Dialect, roots?: readonly string[]): Record<string, Schema> {
-  const generator = createGenerator({
-    path: path.join(root, file),
-    tsconfig: path.join(root, 'tsconfig.json'),
-    expose: 'export',
-    topRef: true,
-    jsDoc: 'extended',
-    skipTypeCheck: true,
-    additionalProperties: false,
-    sortProps: false,
-  });
+  const generator = generatorFor(root);
   const defs: Record<string, Schema> = {};
   for (const name of roots ?? exportedTypeNames(path.join(root, file))) {
     Object.assign(defs, generator.createSchema(name).definitions as Record<string, Schema>);
@@ -37,6 +28,29 @@ export function schemasOf(root: string, file: string, dialect: Dialect, roots?: 
   const out: Record<string, Schema> = {};
   for (const name of Object.keys(defs).sort()) out[name] = reshape(defs[name], dialect) as Schema;
   return out;
+}
+
+/** The files types are read from: one TypeScript program for both documents (building it is most of the cost). */
+const SOURCES = 'src/protocol/{messages,http-bodies}.ts';
+
+const generators = new Map<string, ReturnType<typeof createGenerator>>();
+
+function generatorFor(root: string): ReturnType<typeof createGenerator> {
+  let g = generators.get(root);
+  if (!g) {
+    g = createGenerator({
+      path: path.join(root, SOURCES),
+      tsconfig: path.join(root, 'tsconfig.json'),
+      expose: 'export',
+      topRef: true,
+      jsDoc: 'extended',
+      skipTypeCheck: true,
+      additionalProperties: false,
+      sortProps: false,
+    });
+    generators.set(root, g);
+  }
+  return g;
 }
 
 /**
