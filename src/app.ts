@@ -13,6 +13,7 @@ import { ServedArea } from './fleet/served-area.js';
 import { Ingest } from './ingest/ingest.js';
 import { JobService } from './matching/job-service.js';
 import { jobLogListener } from './matching/job-log.js';
+import { LiveJobSnapshots } from './matching/live-job-snapshot.js';
 import { fixTelemetry, mirroredFixTelemetry, tripLearning } from './matching/trip-telemetry.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
@@ -109,8 +110,12 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   };
   registerSocket(app, 'driver', sdeps, driverHandler(sdeps, ingest, jobs, fleet, config.fixIntervalMs));
   registerSocket(app, 'rider', sdeps, riderHandler(sdeps, jobs));
-  registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet));
-  registerStatic(app, config.dashboardRoads);
+  const snapshots = new LiveJobSnapshots({
+    list: (q) => jobs.list(q), fleet, metrics, maxJobs: config.opsSnapshotMaxJobs,
+    onError: (err) => logger.warn({ err }, 'ops live-job snapshot: job repository unreadable (sent with more: true)'),
+  });
+  registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet, snapshots));
+  registerStatic(app, { roadsGeojson: config.dashboardRoads, cities: config.cities });
   registerRoutes(app, {
     verifier, logger, metrics, fleet, jobs, eta, history: storage, cors: new CorsPolicy(config.corsOrigins),
     health: async () => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) }),

@@ -42,7 +42,9 @@ t.test('every HTTP route the source registers is in docs/openapi.json', async (t
       add('head', m[1]!, file);
     }
     // Static files: a table of [urlPath, file, type].
-    for (const m of text.matchAll(/^\s*\['(\/[^']*)', '[^']+', '[^']+'\],?$/gm)) add('get', m[1]!, file);
+    for (const m of text.matchAll(/^\s*\['(\/[^']*)', '[^']+', [^\]]+\],?$/gm)) add('get', m[1]!, file);
+    // Helpers that register a GET, such as static-files.ts's json(app, '/dashboard/roads.json', ...).
+    for (const m of text.matchAll(/\b(?!app\.)\w+\(app, '(\/[^']*)'/g)) add('get', m[1]!, file);
   }
   t.ok(found.size >= 15, `found ${found.size} routes in src/`);
   for (const [route, file] of found) {

@@ -163,7 +163,19 @@ export const OPERATIONS: Operation[] = [
   },
   staticFile('/', 'dashboardRoot', 'text/html', 'The ops dashboard page'),
   staticFile('/dashboard', 'dashboard', 'text/html', 'The ops dashboard page'),
+  staticFile('/dashboard.css', 'dashboardStyle', 'text/css', 'The ops dashboard stylesheet'),
   staticFile('/dashboard.js', 'dashboardScript', 'text/javascript', 'The ops dashboard script'),
+  ...['msgpack', 'map', 'jobs', 'kpis', 'driver-detail'].map((m) =>
+    staticFile(`/dashboard/${m}.js`, `dashboardModule${m.replace(/(^|-)(.)/g, (_x, _d, c: string) => c.toUpperCase())}`, 'text/javascript', `A script of the ops dashboard (${m})`)),
+  {
+    method: 'get', path: '/dashboard/cities.json', operationId: 'dashboardCities', tags: ['dashboard'], roles: null, extension: true,
+    summary: 'The served cities, for the dashboard\'s city selector',
+    ok: [{ status: 200, description: 'Each city\'s name and boundary (a GeoJSON Polygon or MultiPolygon, null for a catch-all city).', content: { 'application/json': { schema: {
+      type: 'object', required: ['cities'], additionalProperties: false,
+      properties: { cities: { type: 'array', items: { type: 'object', required: ['name', 'boundary'], additionalProperties: false, properties: { name: { type: 'string' }, boundary: { type: ['object', 'null'] } } } } },
+    } } } }],
+    errors: [404],
+  },
   {
     method: 'get', path: '/dashboard/roads.json', operationId: 'dashboardRoads', tags: ['dashboard'], roles: null, extension: true,
     summary: 'Road backdrop of the dashboard: one flat [lng, lat, lng, lat, ...] array per road',

@@ -29,6 +29,8 @@ export interface Config {
   dataDir: string;
   logLevel: string;
   cities: CityDef[];
+  /** Most live jobs in the `jobs` snapshot an ops `sub` gets first (TAXIWAY_OPS_SNAPSHOT_MAX_JOBS). */
+  opsSnapshotMaxJobs: number;
   /** GeoJSON road lines drawn behind the ops dashboard (optional; the demo sets it). */
   dashboardRoads?: string;
   /** Folder of the cities file (ETA seed paths are relative to it). */
@@ -105,6 +107,7 @@ export function loadConfig(src: EnvSource): Config {
     dataDir,
     logLevel: level,
     cities: src.TAXIWAY_CITIES ? loadCities(src.TAXIWAY_CITIES) : [WORLD_CITY],
+    opsSnapshotMaxJobs: numberSetting(src, 'TAXIWAY_OPS_SNAPSHOT_MAX_JOBS'),
     dashboardRoads: dashboardRoads(src.TAXIWAY_DASHBOARD_ROADS),
     citiesDir: src.TAXIWAY_CITIES ? path.dirname(path.resolve(src.TAXIWAY_CITIES)) : process.cwd(),
     dispatch: {

@@ -61,6 +61,7 @@ export const SETTINGS = {
   TAXIWAY_MAX_OPEN_JOBS_PER_RIDER: { kind: 'int', def: 5, min: 1, max: 1_000_000, doc: 'live (not final) jobs one rider may hold, across all nodes' },
   TAXIWAY_FINISHED_JOB_TTL_MS: { kind: 'int', def: 600_000, min: 1000, max: 86_400_000, doc: 'how long a final job stays in memory (or Redis) beside the live ones; storage keeps it, ms' },
   TAXIWAY_FINISHED_JOBS_KEPT: { kind: 'int', def: 10_000, min: 0, max: 10_000_000, doc: 'most final jobs kept in memory (or Redis) beside the live ones; the oldest-finished go first' },
+  TAXIWAY_OPS_SNAPSHOT_MAX_JOBS: { kind: 'int', def: 1000, min: 0, max: 100_000, doc: 'live jobs in the snapshot an ops sub gets first (past it the frame says more: true)' },
   TAXIWAY_DASHBOARD_ROADS: { kind: 'text', def: 'unset (demo: Monaco)', doc: 'GeoJSON roads drawn behind the dashboard' },
   REDIS_URL: { kind: 'text', def: 'unset (embedded)', doc: 'Redis for cluster mode (redis:// or rediss://)' },
   REDIS_SENTINELS: { kind: 'text', def: 'unset', doc: 'Redis through Sentinel for cluster mode, instead of REDIS_URL: host:port,... of the Sentinels' },

@@ -76,6 +76,11 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });
+  readonly opsSnapshots = new Counter({
+    name: 'taxiway_ops_snapshots_total', help: 'Live-job snapshots (jobs frames) sent after an ops sub, by result: complete, truncated (more than TAXIWAY_OPS_SNAPSHOT_MAX_JOBS), failed (job repository unreadable)',
+    labelNames: ['result'] as const, registers: [this.registry],
+  });
+  readonly opsSnapshotJobs = new Counter({ name: 'taxiway_ops_snapshot_jobs_total', help: 'Jobs sent in ops live-job snapshots', registers: [this.registry] });
   readonly wsConnections = new Gauge({ name: 'taxiway_ws_connections', help: 'Open WebSocket connections, by role', labelNames: ['role'] as const, registers: [this.registry] });
   /** Driver frames refused with `unavailable` while shedding: a plain tally (fix rate), added to wsBadFrames on collect. */
   shedFrames = 0;

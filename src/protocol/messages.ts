@@ -310,6 +310,38 @@ export interface JobFrame {
   dropoff: LatLng | null;
   product: ProductName;
   created_ts: EpochMs;
+  /** The served city containing the pickup (taxiway extension). */
+  city: string;
+}
+
+/** One job of an ops `jobs` snapshot: the fields of its `job` frame, without `t`. */
+export interface JobSnapshotEntry {
+  job: JobId;
+  state: JobState;
+  /** `{id, lat, lng}`, or `{id}` alone when the node does not know the driver's position; absent when none is assigned. */
+  driver?: JobFrameDriver | { id: PrincipalId };
+  eta_s?: EtaSeconds;
+  /** The job's `updated_ts`. */
+  ts: EpochMs;
+  rider: PrincipalId;
+  pickup: LatLng;
+  dropoff: LatLng | null;
+  product: ProductName;
+  created_ts: EpochMs;
+  city: string;
+}
+
+/** Ops (taxiway extension): the live jobs, sent after every `sub`, before the stream's frames matter. */
+export interface JobsSnapshotFrame {
+  t: 'jobs';
+  /** When the node read the snapshot. */
+  ts: EpochMs;
+  /** Echoed when the `sub` named a city. */
+  city?: string;
+  /** Newest created first. */
+  jobs: JobSnapshotEntry[];
+  /** True when more live jobs exist than the frame holds (page them with `GET /v1/jobs?state=live`). */
+  more: boolean;
 }
 
 /** Newest live position of a followed job's driver; latest-only, at most one per second per job. */
@@ -350,4 +382,4 @@ export type RiderServerFrame = AckFrame | ErrFrame | JobFrame | PosFrame;
 /** What an ops client sends on /v1/ops/ws. */
 export type OpsClientFrame = OpsSubFrame | OpsUnsubFrame;
 /** What the server sends on /v1/ops/ws. */
-export type OpsServerFrame = AckFrame | ErrFrame | JobFrame | FleetFrame;
+export type OpsServerFrame = AckFrame | ErrFrame | JobFrame | FleetFrame | JobsSnapshotFrame;
