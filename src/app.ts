@@ -13,6 +13,10 @@ import { ServedArea } from './fleet/served-area.js';
 import { Ingest } from './ingest/ingest.js';
 import { JobService } from './matching/job-service.js';
 import { jobLogListener } from './matching/job-log.js';
+import { defaultPolicySelector } from './matching/default-policy.js';
+import { ExperimentOutcomes } from './matching/experiment-outcomes.js';
+import { checkExperimentPolicies, experimentSelector, schedulesOf } from './matching/switchback.js';
+import { systemClock } from './util/clock.js';
 import { LiveJobSnapshots } from './matching/live-job-snapshot.js';
 import { fixTelemetry, mirroredFixTelemetry, tripLearning } from './matching/trip-telemetry.js';
 import { createLogger } from './observability/logger.js';
@@ -24,6 +28,7 @@ import { driverHandler } from './ws/driver-socket.js';
 import { CorsPolicy } from './ws/cors.js';
 import { Hub } from './ws/hub.js';
 import { registerRoutes } from './ws/http-routes.js';
+import { registerExperimentRoutes } from './ws/experiment-routes.js';
 import { JobRequestLimits } from './ws/job-request-limits.js';
 import { opsHandler } from './ws/ops-socket.js';
 import { riderHandler } from './ws/rider-socket.js';
@@ -55,6 +60,8 @@ export interface TaxiwayApp {
 /** Build and start a taxiway node from validated config. */
 export async function startApp(config: Config, opts: { logger?: Logger; storage?: Storage } = {}): Promise<TaxiwayApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  checkExperimentPolicies(config.cities);
+  const schedules = schedulesOf(config.cities);
   // A cluster node with an identity provider and no shared secret takes the provider's tokens only.
   const secret = config.mode === 'cluster' && !config.authSecret ? '' : nodeSecret(config.authSecret, config.dataDir, logger);
   const metrics = new Metrics();
@@ -91,9 +98,14 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch: cityDispatchOverrides(config.cities),
     maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider,
+    policyFor: experimentSelector(schedules, defaultPolicySelector),
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
-  await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
+  const outcomes = new ExperimentOutcomes({
+    schedules, fleet, metrics, clock: systemClock, windowsKept: config.experimentLimits.windowsKept, jobsTracked: config.experimentLimits.jobsTracked,
+    persist: shared.experimentWindows,
+  });
+  await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs, outcomes], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
   ingest.addMoveListener(fixTelemetry(jobs, etaService));
   fleet.addRemoteMoveListener(mirroredFixTelemetry(jobs, etaService));
   fleet.addExpireListener(forgetExpired([ingest, etaService]));
@@ -104,6 +116,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     keys: jwks, issuer: config.idp.issuer, audience: config.idp.audience, roleClaim: config.idp.roleClaim, clockSkewS: IDP_CLOCK_SKEW_S,
   });
   const app = createUwsApp();
+  const cors = new CorsPolicy(config.corsOrigins);
   const sdeps: SocketDeps = {
     verifier, hub, logger, metrics, maxBackpressureBytes: config.maxBackpressureBytes, accepting: () => accepting,
     limits: config.wsLimits, ipLimiter: new IpLimiter(config.wsLimits),
@@ -117,20 +130,23 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet, snapshots));
   registerStatic(app, { roadsGeojson: config.dashboardRoads, cities: config.cities });
   registerRoutes(app, {
-    verifier, logger, metrics, fleet, jobs, eta, history: storage, cors: new CorsPolicy(config.corsOrigins),
+    verifier, logger, metrics, fleet, jobs, eta, history: storage, cors,
     health: async () => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) }),
     staleMs: config.dispatch.staleMs, defaultRadiusM: config.dispatch.radiusM,
     served: new ServedArea(config.cities, fleet.locator), etaMaxDistanceM: config.etaMaxDistanceM,
     jobLimits: new JobRequestLimits(config.jobLimits, (reason) => metrics.jobRequestsRefused.inc({ reason })),
   });
+  registerExperimentRoutes(app, { verifier, logger, metrics, cors, outcomes });
 
   const stopGauges = startFleetGauges(fleet, metrics);
   fleet.start();
   jobs.start();
   hub.start();
   etaService.start();
+  outcomes.start();
   const stopParts = async (): Promise<void> => {
     stopGauges();
+    outcomes.stop();
     jwks?.stop();
     hub.stop();
     jobs.stop();

@@ -76,6 +76,8 @@ export interface Config {
   jobLimits: JobLimitSettings;
   /** How long and how many final jobs the job repository keeps beside the live ones. */
   finishedJobs: FinishedRetention;
+  /** Memory bounds of the switchback experiments' outcomes (matching/experiment-outcomes.ts). */
+  experimentLimits: { windowsKept: number; jobsTracked: number };
   mode: 'embedded' | 'cluster';
 }
 
@@ -142,6 +144,7 @@ export function loadConfig(src: EnvSource): Config {
       maxOpenPerRider: numberSetting(src, 'TAXIWAY_MAX_OPEN_JOBS_PER_RIDER'),
     },
     finishedJobs: { ttlMs: numberSetting(src, 'TAXIWAY_FINISHED_JOB_TTL_MS'), maxKept: numberSetting(src, 'TAXIWAY_FINISHED_JOBS_KEPT') },
+    experimentLimits: { windowsKept: numberSetting(src, 'TAXIWAY_EXPERIMENT_WINDOWS_KEPT'), jobsTracked: numberSetting(src, 'TAXIWAY_EXPERIMENT_JOBS_TRACKED') },
     mode,
   };
 }

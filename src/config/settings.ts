@@ -61,6 +61,8 @@ export const SETTINGS = {
   TAXIWAY_MAX_OPEN_JOBS_PER_RIDER: { kind: 'int', def: 5, min: 1, max: 1_000_000, doc: 'live (not final) jobs one rider may hold, across all nodes' },
   TAXIWAY_FINISHED_JOB_TTL_MS: { kind: 'int', def: 600_000, min: 1000, max: 86_400_000, doc: 'how long a final job stays in memory (or Redis) beside the live ones; storage keeps it, ms' },
   TAXIWAY_FINISHED_JOBS_KEPT: { kind: 'int', def: 10_000, min: 0, max: 10_000_000, doc: 'most final jobs kept in memory (or Redis) beside the live ones; the oldest-finished go first' },
+  TAXIWAY_EXPERIMENT_WINDOWS_KEPT: { kind: 'int', def: 1008, min: 2, max: 100_000, doc: 'switchback windows whose outcomes each experiment keeps in memory (1008 = one week of 10-minute windows); older ones are dropped' },
+  TAXIWAY_EXPERIMENT_JOBS_TRACKED: { kind: 'int', def: 100_000, min: 100, max: 10_000_000, doc: 'live experiment jobs whose offers and ETA at accept are tracked for the outcomes; past it the oldest are dropped (and counted)' },
   TAXIWAY_OPS_SNAPSHOT_MAX_JOBS: { kind: 'int', def: 1000, min: 0, max: 100_000, doc: 'live jobs in the snapshot an ops sub gets first (past it the frame says more: true)' },
   TAXIWAY_DASHBOARD_ROADS: { kind: 'text', def: 'unset (demo: Monaco)', doc: 'GeoJSON roads drawn behind the dashboard' },
   REDIS_URL: { kind: 'text', def: 'unset (embedded)', doc: 'Redis for cluster mode (redis:// or rediss://)' },

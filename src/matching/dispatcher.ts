@@ -25,8 +25,8 @@ export interface DispatcherDeps {
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
-  /** The dispatch settings of a city (defaults merged with the cities file's overrides). */
-  settings: (city: string) => DispatchSettings;
+  /** The dispatch settings of a city (defaults merged with the cities file's overrides), for a job created at `createdMs` (its experiment arm's params). */
+  settings: (city: string, createdMs?: number) => DispatchSettings;
 }
 
 /** Timer kind of an offer's expiry. */
@@ -86,7 +86,7 @@ export class Dispatcher {
     for (let i = 0; i < MAX_CAS_RETRIES * 4; i++) {
       const doc = await this.d.ledger.get(id);
       if (!doc || doc.rec.state !== 'dispatching' || doc.offer) return;
-      const s = this.d.settings(doc.rec.city);
+      const s = this.d.settings(doc.rec.city, doc.rec.created_ts);
       const now = this.d.clock.now();
       const best = doc.attempts < s.maxAttempts ? this.finder.best(doc, s, now, skip) : null;
       const next = structuredClone(doc);

@@ -18,6 +18,7 @@ import { Dispatcher } from './dispatcher.js';
 import { ActiveJobs } from './active-jobs.js';
 import { JobCommands } from './job-commands.js';
 import type { DriverKind } from './job-commands.js';
+import type { PolicySelector } from './dispatch-policy.js';
 
 export { DISPATCH_CHECK_TIMER } from './dispatcher.js';
 export type { RecordedListener };
@@ -40,6 +41,11 @@ export interface JobServiceDeps {
   clock?: Clock;
   /** Most live jobs one rider may hold; unlimited when absent. */
   maxOpenJobsPerRider?: number;
+  /**
+   * The policy (and experiment arm) of a job from its city and creation time: the arm is recorded on the
+   * job and its params apply to the job's dispatch. Absent: no experiments, the city's settings.
+   */
+  policyFor?: PolicySelector;
 }
 
 /**
@@ -61,12 +67,12 @@ export class JobService {
     });
     this.dispatcher = new Dispatcher({
       ledger: this.ledger, fleet: d.fleet, eta: d.eta, timers: d.timers, notifier: d.notifier, metrics: d.metrics,
-      logger: d.logger, clock, settings: (city) => this.settings(city),
+      logger: d.logger, clock, settings: (city, createdMs) => this.settings(city, createdMs),
     });
     this.active = new ActiveJobs(d.notifier, d.eta, clock);
     this.commands = new JobCommands({
       ledger: this.ledger, dispatcher: this.dispatcher, active: this.active, repo: d.repo, store: d.store,
-      fleet: d.fleet, eta: d.eta, notifier: d.notifier, clock, maxOpenJobsPerRider: d.maxOpenJobsPerRider,
+      fleet: d.fleet, eta: d.eta, notifier: d.notifier, clock, maxOpenJobsPerRider: d.maxOpenJobsPerRider, policyFor: d.policyFor,
     });
   }
 
@@ -83,10 +89,15 @@ export class JobService {
     this.ledger.addRecordedListener(l);
   }
 
-  /** The dispatch settings of `city`: the defaults with the cities file's overrides. */
-  settings(city: string): DispatchSettings {
+  /**
+   * The dispatch settings of `city`: the defaults with the cities file's overrides, and, for a job created
+   * at `createdMs` in an experiment window, its arm's params on top.
+   */
+  settings(city: string, createdMs?: number): DispatchSettings {
     const o = this.d.cityDispatch.get(city);
-    return o ? { ...this.d.dispatch, ...o } : this.d.dispatch;
+    const base = o ? { ...this.d.dispatch, ...o } : this.d.dispatch;
+    const params = createdMs === undefined ? undefined : this.d.policyFor?.(city, createdMs).params;
+    return params ? { ...base, ...params } : base;
   }
 
   create(rider: string, pickup: LatLng, dropoff: LatLng | null, product?: string): Promise<JobRecord> {

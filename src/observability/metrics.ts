@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client): one registry per app instance, so tests can run several apps.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CloseCodes } from '../protocol/errors.js';
+import { ExperimentMetrics } from './experiment-metrics.js';
 import { asyncOpenFds } from './open-fds.js';
 import { TalliedHistogram } from './tallied-histogram.js';
 
@@ -136,6 +137,8 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  /** Switchback experiments' outcomes, by arm. */
+  readonly experiments = new ExperimentMetrics(this.registry);
   private bus: BusTraffic | null = null;
 
   /** Export a bus's traffic counters (read at scrape time). */

@@ -25,6 +25,11 @@ export interface JobRecord {
   eta_s?: EtaSeconds;
   /** For each state the job entered, the last time it entered it (taxiway extension). */
   times: JobTimes;
+  /**
+   * The switchback experiment arm the job was created in, `<experiment>/<arm>` (taxiway extension);
+   * absent when no experiment ran in its city at its creation. Set once, at creation.
+   */
+  arm?: string;
 }
 
 /** One job event: the state the job entered, when, and the job as it was right after. */
