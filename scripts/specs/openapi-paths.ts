@@ -96,6 +96,20 @@ const jobList = (method: 'get' | 'head'): Operation => ({
   errors: [400, ...AUTH, ...FAULT],
 });
 
+/** Body types declared outside src/protocol/http-bodies.ts (by a higher layer), by name (their files: schemas.ts SOURCES). */
+export const EXTRA_BODY_TYPES = ['ExperimentReport'];
+
+const experiments = (method: 'get' | 'head'): Operation => ({
+  method, path: '/v1/experiments', operationId: method === 'get' ? 'experiments' : 'experimentsHead', tags: ['experiments'], roles: ['ops'], extension: true,
+  summary: method === 'get' ? 'Switchback experiments and their outcomes per arm, from this node\'s aggregates' : 'Experiments: headers only',
+  description: 'docs/protocol.md, "HTTP API", describes every field.',
+  ok: [{ status: 200, description: 'Every experiment of the cities file.', content: method === 'head' ? undefined : { 'application/json': { schema: {
+    type: 'object', required: ['experiments'], additionalProperties: false,
+    properties: { experiments: { type: 'array', items: { $ref: '#/components/schemas/ExperimentReport' } } },
+  } } } }],
+  errors: [400, ...AUTH, ...FAULT],
+});
+
 /** The routes, in the order docs/protocol.md lists them. */
 export const OPERATIONS: Operation[] = [
   wsUpgrade('driver'),
@@ -153,6 +167,8 @@ export const OPERATIONS: Operation[] = [
     ok: [{ status: 200, description: 'The estimate.', body: 'EtaReply' }],
     errors: [400, ...AUTH, ...FAULT],
   },
+  experiments('get'),
+  experiments('head'),
   ...health('get'),
   ...health('head'),
   {

@@ -1,8 +1,9 @@
 // Builds docs/openapi.json (OpenAPI 3.1) from the route table (openapi-paths.ts) and src/protocol/http-bodies.ts.
 import { ErrorCodes } from '../../src/protocol/errors.js';
-import { OPERATIONS } from './openapi-paths.js';
+import { EXTRA_BODY_TYPES, OPERATIONS } from './openapi-paths.js';
 import type { Operation } from './openapi-paths.js';
-import { schemasOf } from './schemas.js';
+import path from 'node:path';
+import { exportedTypeNames, schemasOf } from './schemas.js';
 import type { Schema } from './schemas.js';
 
 const schemaRef = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -94,12 +95,12 @@ export function buildOpenApi(root: string, version: string): Schema {
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     servers: [{ url: 'http://localhost:8080', description: 'A node; any node of a cluster answers every route.' }],
     tags: [
-      { name: 'jobs' }, { name: 'drivers' }, { name: 'eta' }, { name: 'sockets', description: 'WebSocket upgrades; frames in docs/asyncapi.json.' },
+      { name: 'jobs' }, { name: 'drivers' }, { name: 'eta' }, { name: 'experiments' }, { name: 'sockets', description: 'WebSocket upgrades; frames in docs/asyncapi.json.' },
       { name: 'operations' }, { name: 'dashboard' }, { name: 'cors' },
     ],
     paths,
     components: {
-      schemas: schemasOf(root, 'src/protocol/http-bodies.ts', '2020-12'),
+      schemas: schemasOf(root, 'src/protocol/http-bodies.ts', '2020-12', [...exportedTypeNames(path.join(root, 'src/protocol/http-bodies.ts')), ...EXTRA_BODY_TYPES]),
       responses: errorResponses(),
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 with the node\'s secret, or RS256/ES256 of the identity provider (TAXIWAY_JWKS_URL); claims `sub`, `role`, `exp` (docs/protocol.md, "Authentication").' },

@@ -30,8 +30,11 @@ export function schemasOf(root: string, file: string, dialect: Dialect, roots?: 
   return out;
 }
 
-/** The files types are read from: one TypeScript program for both documents (building it is most of the cost). */
-const SOURCES = 'src/protocol/{messages,http-bodies}.ts';
+/**
+ * The files types are read from: one TypeScript program for both documents (building it is most of the
+ * cost). Reply types owned by a higher layer (src/protocol cannot import them) are listed here too.
+ */
+const SOURCES = '{src/protocol/messages,src/protocol/http-bodies,src/matching/experiment-report}.ts';
 
 const generators = new Map<string, ReturnType<typeof createGenerator>>();
 
