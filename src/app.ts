@@ -37,6 +37,7 @@ import { registerSocket } from './ws/sockets.js';
 import { IpLimiter } from './ws/conn-limits.js';
 import type { SocketDeps } from './ws/sockets.js';
 import { registerStatic } from './ws/static-files.js';
+import { registerSdkFiles } from './ws/sdk-files.js';
 import { openStorage, sharedState } from './adapters.js';
 import type { SharedState } from './adapters.js';
 
@@ -129,6 +130,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   });
   registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet, snapshots));
   registerStatic(app, { roadsGeojson: config.dashboardRoads, cities: config.cities });
+  registerSdkFiles(app);
   registerRoutes(app, {
     verifier, logger, metrics, fleet, jobs, eta, history: storage, cors,
     health: async () => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) }),

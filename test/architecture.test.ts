@@ -20,6 +20,7 @@ const MAX_LINES = 400;
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['util'],
   ['protocol'],
+  ['client'], // the SDK for apps (taxiway/client): wire types and codec only, never server code
   ['observability'],
   ['config'],
   ['auth', 'storage'],

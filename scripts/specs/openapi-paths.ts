@@ -183,6 +183,12 @@ export const OPERATIONS: Operation[] = [
   staticFile('/dashboard.js', 'dashboardScript', 'text/javascript', 'The ops dashboard script'),
   ...['msgpack', 'map', 'jobs', 'kpis', 'driver-detail'].map((m) =>
     staticFile(`/dashboard/${m}.js`, `dashboardModule${m.replace(/(^|-)(.)/g, (_x, _d, c: string) => c.toUpperCase())}`, 'text/javascript', `A script of the ops dashboard (${m})`)),
+  ...['client', 'protocol', 'msgpackr'].map((dir) => ({
+    ...staticFile(`/sdk/${dir}/{file}`, `sdk${dir[0]!.toUpperCase()}${dir.slice(1)}Module`, 'text/javascript', `The client SDK for browsers: a module of /sdk/${dir}/`),
+    params: [{ name: 'file', in: 'path' as const, required: true, schema: { type: 'string', pattern: '^[a-z0-9-]+\\.js$' }, description: 'A module file name.' }],
+    description: 'Served when the build ships it (taxiway/client compiled; msgpackr\'s browser build for the import map); otherwise 404.',
+  })),
+  staticFile('/examples/browser-rider.html', 'browserRiderExample', 'text/html', 'An example rider page on the client SDK'),
   {
     method: 'get', path: '/dashboard/cities.json', operationId: 'dashboardCities', tags: ['dashboard'], roles: null, extension: true,
     summary: 'The served cities, for the dashboard\'s city selector',

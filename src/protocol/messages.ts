@@ -383,3 +383,13 @@ export type RiderServerFrame = AckFrame | ErrFrame | JobFrame | PosFrame;
 export type OpsClientFrame = OpsSubFrame | OpsUnsubFrame;
 /** What the server sends on /v1/ops/ws. */
 export type OpsServerFrame = AckFrame | ErrFrame | JobFrame | FleetFrame | JobsSnapshotFrame;
+
+// Names the client SDK (src/client) uses for the unions above.
+/** Driver → server frames, wire form. */
+export type DriverFrame = DriverClientFrame;
+/** Rider → server frames, wire form. */
+export type RiderFrame = RiderClientFrame;
+/** Ops → server frames, wire form. */
+export type OpsFrame = OpsClientFrame;
+/** One live job in an ops snapshot. */
+export type JobsSnapshotEntry = JobSnapshotEntry;
