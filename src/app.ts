@@ -12,6 +12,7 @@ import { FleetRegistry } from './fleet/fleet-registry.js';
 import { ServedArea } from './fleet/served-area.js';
 import { Ingest } from './ingest/ingest.js';
 import { JobService } from './matching/job-service.js';
+import { cityPolicySelector } from './matching/policy-selector.js';
 import { jobLogListener } from './matching/job-log.js';
 import { fixTelemetry, mirroredFixTelemetry, tripLearning } from './matching/trip-telemetry.js';
 import { createLogger } from './observability/logger.js';
@@ -54,6 +55,8 @@ export interface TaxiwayApp {
 /** Build and start a taxiway node from validated config. */
 export async function startApp(config: Config, opts: { logger?: Logger; storage?: Storage } = {}): Promise<TaxiwayApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  // Checked first: a policy name that is none fails the start naming its field, before anything opens.
+  const policyFor = cityPolicySelector(config.cities, config.dispatchPolicy);
   // A cluster node with an identity provider and no shared secret takes the provider's tokens only.
   const secret = config.mode === 'cluster' && !config.authSecret ? '' : nodeSecret(config.authSecret, config.dataDir, logger);
   const metrics = new Metrics();
@@ -89,7 +92,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const jobs = new JobService({
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch: cityDispatchOverrides(config.cities),
-    maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider,
+    maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider, policyFor, lease: shared.lease, nodeId: shared.nodeId,
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
   await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
@@ -128,7 +131,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     stopGauges();
     jwks?.stop();
     hub.stop();
-    jobs.stop();
+    await jobs.stop();
     fleet.stop();
     ingest.flush();
     await etaService.stop();

@@ -21,7 +21,7 @@ import type { TapTest } from './contract/storage-contract.js';
 const PICKUP = { lat: 43.7384, lng: 7.4246 };
 /** Degrees of latitude per metre. */
 const DEG_PER_M = 1 / 111_195;
-const SETTINGS: DispatchSettings = { radiusM: 5000, offerTimeoutMs: 10_000, maxAttempts: 3, staleMs: 30_000, speedMps: 10 };
+const SETTINGS: DispatchSettings = { radiusM: 5000, offerTimeoutMs: 10_000, maxAttempts: 3, staleMs: 30_000, speedMps: 10, searchWindowMs: 0, maxRadiusM: 5000, batchWindowMs: 2000 };
 
 type Frame = Record<string, unknown>;
 
