@@ -83,12 +83,14 @@ export class BatchLoop {
     const ttl = leaseTtlMs(this.d.windowMs(city));
     let held: boolean;
     try {
-      held = l.holding ? await this.d.lease.renew(name, this.d.token, ttl) : await this.d.lease.acquire(name, this.d.token, ttl);
+      // A holder whose lease lapsed (a long pause) takes it again if nobody else did meanwhile.
+      held = (l.holding && (await this.d.lease.renew(name, this.d.token, ttl))) || (await this.d.lease.acquire(name, this.d.token, ttl));
     } catch (err) {
       this.d.logger.warn({ err, city }, 'dispatch lease not reachable: no batch this time');
       held = false;
     }
     const taken = held && !l.holding;
+    // (A lapsed-and-retaken lease counts as kept: nobody else solved meanwhile.)
     if (l.holding && !held) this.d.logger.warn({ city }, 'dispatch lease lost: another node solves this city');
     if (taken) this.d.logger.info({ city }, 'dispatch lease taken: this node solves the city\'s batches');
     l.holding = held;

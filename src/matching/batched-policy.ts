@@ -21,6 +21,10 @@ import { solveAssignment } from './assignment.js';
 export const UNASSIGNED_PENALTY_S = 3600;
 /** Most live jobs read per page when the lease holder relearns a city's dispatching jobs from the repository. */
 const RESYNC_PAGE = 500;
+/** Assignment rounds per batch: jobs whose chosen driver refused the claim are solved again without that driver. */
+const CLAIM_ROUNDS = 3;
+
+interface Pending { doc: JobDoc; s: DispatchSettings; elapsed: number }
 
 export interface BatchedDeps {
   ledger: JobLedger;
@@ -44,6 +48,12 @@ export interface BatchResult { pending: number; offered: number; unassigned: num
 export class BatchedPolicy implements DispatchPolicy {
   readonly name = 'batched' as const;
   private readonly pool: CandidateList[] = [];
+  /**
+   * Drivers known to hold an offer (ms until which they are left out of batches): the finder sees
+   * only fleet status, not claims, so without this a batch would choose a claimed driver again and again.
+   * Dropped early when the driver's status changes (see `driverFree`).
+   */
+  private readonly busyUntil = new Map<string, number>();
 
   constructor(private readonly d: BatchedDeps) {}
 
@@ -51,6 +61,11 @@ export class BatchedPolicy implements DispatchPolicy {
   async dispatch(doc: JobDoc, s: DispatchSettings): Promise<void> {
     this.d.board.add(doc.rec, this.name, s);
     this.d.ensureLoop(doc.rec.city);
+  }
+
+  /** The driver answered or lost its offer (it declined, accepted, or the offer expired): it may be chosen again. */
+  driverFree(id: string): void {
+    this.busyUntil.delete(id);
   }
 
   /** Whether this node's board has batched jobs in `city` (its batch loop keeps running while it does). */
@@ -82,7 +97,7 @@ export class BatchedPolicy implements DispatchPolicy {
     if (entries.length === 0) return res;
     const docs = await Promise.all(entries.map((e) => this.d.ledger.get(e.id)));
     const now = this.d.clock.now();
-    const pending: Array<{ doc: JobDoc; s: DispatchSettings; elapsed: number }> = [];
+    const pending: Pending[] = [];
     const ends: Promise<unknown>[] = [];
     for (let i = 0; i < docs.length; i++) {
       const doc = docs[i];
@@ -97,35 +112,64 @@ export class BatchedPolicy implements DispatchPolicy {
       else pending.push({ doc, s, elapsed });
     }
     res.pending = pending.length;
-    while (this.pool.length < pending.length) this.pool.push(newCandidateList());
-    const empty = new Set<string>();
-    const lists = pending.map((p, j) => this.d.finder.all(p.doc, p.s, now, empty, searchRadiusM(p.s, p.elapsed), this.pool[j]!));
+    const busy = this.busyDrivers(now);
+    let round = pending;
+    for (let k = 0; k < CLAIM_ROUNDS && round.length > 0; k++) {
+      round = await this.round(round, busy, now, res, ends);
+    }
+    this.d.metrics.batchSolve.observe((performance.now() - started) / 1000);
+    await Promise.all(ends);
+    return res;
+  }
+
+  /**
+   * Solve the assignment of `jobs` without the `busy` drivers and send its offers; returns the jobs whose
+   * driver turned out to hold another offer or job (a claim refused), with that driver now busy.
+   */
+  private async round(jobs: Pending[], busy: Set<string>, now: number, res: BatchResult, ends: Promise<unknown>[]): Promise<Pending[]> {
+    while (this.pool.length < jobs.length) this.pool.push(newCandidateList());
+    const lists = jobs.map((p, j) => this.d.finder.all(p.doc, p.s, now, busy, searchRadiusM(p.s, p.elapsed), this.pool[j]!));
     const choice = solveAssignment({
       drivers: lists.map((l) => l.slots.subarray(0, l.n)),
       costs: lists.map((l) => l.etas.subarray(0, l.n)),
     }, UNASSIGNED_PENALTY_S);
+    const retry: Pending[] = [];
     const offers: Promise<void>[] = [];
-    for (let j = 0; j < pending.length; j++) {
-      const { doc, s, elapsed } = pending[j]!;
+    for (let j = 0; j < jobs.length; j++) {
+      const p = jobs[j]!;
       const l = lists[j]!;
       const slot = choice[j]!;
       if (slot >= 0) {
         const i = l.slots.subarray(0, l.n).indexOf(slot);
         const cand = { id: l.ids[i]!, eta: l.etas[i]! };
-        offers.push(this.d.maker.offer(doc, cand, s, this.name).then((r) => {
+        offers.push(this.d.maker.offer(p.doc, cand, p.s, this.name).then((r) => {
+          this.d.metrics.batchJobs.inc({ outcome: r === 'ok' ? 'offered' : r });
+          if (r === 'conflict') return; // the job changed meanwhile (cancelled, or offered elsewhere)
+          // Either way the driver is taken now: by this offer, or by another it already held.
+          this.busyUntil.set(cand.id, now + p.s.offerTimeoutMs);
+          busy.add(cand.id);
           if (r === 'ok') res.offered++;
-          this.d.metrics.batchJobs.inc({ outcome: r === 'ok' ? 'offered' : 'claim_failed' });
+          else retry.push(p);
         }));
         continue;
       }
       res.unassigned++;
       this.d.metrics.batchJobs.inc({ outcome: 'unassigned' });
       // Nobody in reach at all: its window decides; candidates taken by better matches: the next batch.
-      if (l.n === 0) ends.push(searchOver(s, elapsed) ? this.end(doc, res) : this.d.maker.wait(doc.rec, this.name, s));
+      if (l.n === 0) ends.push(searchOver(p.s, p.elapsed) ? this.end(p.doc, res) : this.d.maker.wait(p.doc.rec, this.name, p.s));
     }
-    this.d.metrics.batchSolve.observe((performance.now() - started) / 1000);
-    await Promise.all([...offers, ...ends]);
-    return res;
+    await Promise.all(offers);
+    return retry;
+  }
+
+  /** Drivers this node saw holding an offer (its own, or one that refused a claim), until that offer's expiry at the latest. */
+  private busyDrivers(now: number): Set<string> {
+    const out = new Set<string>();
+    for (const [id, until] of this.busyUntil) {
+      if (until <= now) this.busyUntil.delete(id);
+      else out.add(id);
+    }
+    return out;
   }
 
   /** A job out of attempts or window ends `unfulfilled` (a lost race leaves it to the next batch). */

@@ -167,6 +167,11 @@ export class Dispatcher {
     void this.d.timers.cancel(OFFER_TIMER, offerKey(id, attempt));
   }
 
+  /** `driver`'s offer ended here (declined, accepted, expired): this node's batches may choose it again at once (another node's after the offer timeout). */
+  offerEnded(driver: string): void {
+    this.batched.driverFree(driver);
+  }
+
   /** The job's search ended on this node's command (a rider cancel): its search timer goes at once. */
   searchEnded(id: string): void {
     this.board.remove(id);
@@ -265,6 +270,7 @@ export class Dispatcher {
       return;
     }
     this.d.notifier.toDriver(driver, offerRevokedFrame(id, 'expired'));
+    this.offerEnded(driver);
     this.searching(id);
     const e = this.board.get(id);
     if (e) e.quietUntil = 0;

@@ -185,6 +185,7 @@ export class JobCommands {
     }, undefined, 'driver already has an active job');
     await watch;
     this.d.dispatcher.cancelOfferTimer(id, r!.before.attempts);
+    this.d.dispatcher.offerEnded(driver);
     if (kind === 'decline') {
       this.d.dispatcher.searching(id);
       this.d.dispatcher.dispatchLater(id);
