@@ -20,6 +20,7 @@ import type { FleetRegistry } from './fleet/fleet-registry.js';
 import type { FleetMirror } from './fleet/fleet-mirror.js';
 import { NoopFleetMirror } from './fleet/fleet-mirror.js';
 import { RedisFleetMirror } from './fleet/redis-fleet-mirror.js';
+import type { StoredWindow } from './matching/experiment-windows.js';
 import type { JobRepo } from './matching/job-repo.js';
 import { MemoryJobRepo } from './matching/memory-job-repo.js';
 import { RedisJobRepo } from './matching/redis-job-repo.js';
@@ -30,6 +31,7 @@ import type { EtaStateStore } from './eta/eta-state-store.js';
 import { FileEtaStateStore } from './eta/eta-state-store.js';
 import { RedisEtaStateStore } from './eta/redis-eta-state-store.js';
 import path from 'node:path';
+import type { StateTable } from './storage/live-state.js';
 import { LmdbState } from './storage/lmdb/lmdb-state.js';
 import { LmdbStorage } from './storage/lmdb/lmdb-storage.js';
 import { openCassandraStorage } from './storage/cassandra/cassandra-storage.js';
@@ -46,6 +48,8 @@ export interface SharedState {
   /** Where learned ETA state lives, and whether this node writes it. */
   etaStore: EtaStateStore;
   etaWriter: () => Promise<boolean>;
+  /** Where experiment windows are written through (embedded mode's LMDB live state); absent in a cluster. */
+  experimentWindows?: StateTable<StoredWindow>;
   /** Backend health for /readyz (name → up). */
   health(): Promise<Record<string, boolean>>;
   close(): Promise<void>;
@@ -66,7 +70,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
     const bus = new MemoryBus();
     metrics.watchBus(bus);
     return {
-      nodeId, bus, repo, timers, mirror: new NoopFleetMirror(), lease: new MemoryLease(),
+      nodeId, bus, repo, timers, mirror: new NoopFleetMirror(), lease: new MemoryLease(), experimentWindows: state.table<StoredWindow>('experiment-windows'),
       etaStore: new FileEtaStateStore(path.join(config.dataDir, 'eta')),
       etaWriter: async () => true,
       health: async () => ({}),

@@ -14,6 +14,10 @@ import { Ingest } from './ingest/ingest.js';
 import { JobService } from './matching/job-service.js';
 import { cityPolicySelector } from './matching/policy-selector.js';
 import { jobLogListener } from './matching/job-log.js';
+import { ExperimentOutcomes } from './matching/experiment-outcomes.js';
+import { checkExperimentPolicies, experimentSelector, schedulesOf } from './matching/switchback.js';
+import { systemClock } from './util/clock.js';
+import { LiveJobSnapshots } from './matching/live-job-snapshot.js';
 import { fixTelemetry, mirroredFixTelemetry, tripLearning } from './matching/trip-telemetry.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
@@ -24,6 +28,7 @@ import { driverHandler } from './ws/driver-socket.js';
 import { CorsPolicy } from './ws/cors.js';
 import { Hub } from './ws/hub.js';
 import { registerRoutes } from './ws/http-routes.js';
+import { registerExperimentRoutes } from './ws/experiment-routes.js';
 import { JobRequestLimits } from './ws/job-request-limits.js';
 import { opsHandler } from './ws/ops-socket.js';
 import { riderHandler } from './ws/rider-socket.js';
@@ -56,7 +61,9 @@ export interface TaxiwayApp {
 export async function startApp(config: Config, opts: { logger?: Logger; storage?: Storage } = {}): Promise<TaxiwayApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   // Checked first: a policy name that is none fails the start naming its field, before anything opens.
-  const policyFor = cityPolicySelector(config.cities, config.dispatchPolicy);
+  checkExperimentPolicies(config.cities);
+  const schedules = schedulesOf(config.cities);
+  const policyFor = experimentSelector(schedules, cityPolicySelector(config.cities, config.dispatchPolicy));
   // A cluster node with an identity provider and no shared secret takes the provider's tokens only.
   const secret = config.mode === 'cluster' && !config.authSecret ? '' : nodeSecret(config.authSecret, config.dataDir, logger);
   const metrics = new Metrics();
@@ -95,7 +102,11 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider, policyFor, lease: shared.lease, nodeId: shared.nodeId,
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
-  await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
+  const outcomes = new ExperimentOutcomes({
+    schedules, fleet, metrics, clock: systemClock, windowsKept: config.experimentLimits.windowsKept, jobsTracked: config.experimentLimits.jobsTracked,
+    persist: shared.experimentWindows,
+  });
+  await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs, outcomes], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
   ingest.addMoveListener(fixTelemetry(jobs, etaService));
   fleet.addRemoteMoveListener(mirroredFixTelemetry(jobs, etaService));
   fleet.addExpireListener(forgetExpired([ingest, etaService]));
@@ -106,29 +117,37 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     keys: jwks, issuer: config.idp.issuer, audience: config.idp.audience, roleClaim: config.idp.roleClaim, clockSkewS: IDP_CLOCK_SKEW_S,
   });
   const app = createUwsApp();
+  const cors = new CorsPolicy(config.corsOrigins);
   const sdeps: SocketDeps = {
     verifier, hub, logger, metrics, maxBackpressureBytes: config.maxBackpressureBytes, accepting: () => accepting,
     limits: config.wsLimits, ipLimiter: new IpLimiter(config.wsLimits),
   };
   registerSocket(app, 'driver', sdeps, driverHandler(sdeps, ingest, jobs, fleet, config.fixIntervalMs));
   registerSocket(app, 'rider', sdeps, riderHandler(sdeps, jobs));
-  registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet));
-  registerStatic(app, config.dashboardRoads);
+  const snapshots = new LiveJobSnapshots({
+    list: (q) => jobs.list(q), fleet, metrics, maxJobs: config.opsSnapshotMaxJobs,
+    onError: (err) => logger.warn({ err }, 'ops live-job snapshot: job repository unreadable (sent with more: true)'),
+  });
+  registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet, snapshots));
+  registerStatic(app, { roadsGeojson: config.dashboardRoads, cities: config.cities });
   registerRoutes(app, {
-    verifier, logger, metrics, fleet, jobs, eta, history: storage, cors: new CorsPolicy(config.corsOrigins),
+    verifier, logger, metrics, fleet, jobs, eta, history: storage, cors,
     health: async () => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) }),
     staleMs: config.dispatch.staleMs, defaultRadiusM: config.dispatch.radiusM,
     served: new ServedArea(config.cities, fleet.locator), etaMaxDistanceM: config.etaMaxDistanceM,
     jobLimits: new JobRequestLimits(config.jobLimits, (reason) => metrics.jobRequestsRefused.inc({ reason })),
   });
+  registerExperimentRoutes(app, { verifier, logger, metrics, cors, outcomes });
 
   const stopGauges = startFleetGauges(fleet, metrics);
   fleet.start();
   jobs.start();
   hub.start();
   etaService.start();
+  outcomes.start();
   const stopParts = async (): Promise<void> => {
     stopGauges();
+    outcomes.stop();
     jwks?.stop();
     hub.stop();
     await jobs.stop();

@@ -12,8 +12,14 @@ const BASE = { lat: 10.0, lng: 10.0 };
 
 export interface ProbeResult { visible: Summary; ack: Summary; timeouts: number }
 
-export async function startProbe(port: number, secret: string, everyMs = 200): Promise<{ stop(): Promise<ProbeResult> }> {
-  const ws = await LeanWs.connect({ host: '127.0.0.1', port, path: '/v1/driver/ws', token: signHs256(secret, 'probe-1', 'driver') });
+/** A running probe: `take()` returns what it measured since the last take (the soak reports per interval); `stop()` ends it with everything since the last take. */
+export interface Probe {
+  take(): ProbeResult;
+  stop(): Promise<ProbeResult>;
+}
+
+export async function startProbe(port: number, secret: string, everyMs = 200): Promise<Probe> {
+  const ws = await LeanWs.connect({ host: '127.0.0.1', port, path: '/v1/driver/ws', token: signHs256(secret, 'probe-1', 'driver'), timeoutMs: 60_000 });
   const ops = signHs256(secret, 'bench-ops', 'ops');
   const acks = new Map<number, (t: number) => void>();
   ws.onFrame = (p) => {
@@ -31,9 +37,16 @@ export async function startProbe(port: number, secret: string, everyMs = 200): P
   await sendWait({ t: 'loc', lat: BASE.lat, lng: BASE.lng, ts: lastTs }, id++);
   await sendWait({ t: 'status', s: 'available' }, id++);
   const url = `http://127.0.0.1:${port}/v1/drivers/nearby?lat=${BASE.lat}&lng=${BASE.lng}&radius_m=500&limit=1`;
-  const visible: number[] = [];
-  const ackLat: number[] = [];
+  let visible: number[] = [];
+  let ackLat: number[] = [];
   let timeouts = 0;
+  const take = (): ProbeResult => {
+    const r = { visible: summarize(visible), ack: summarize(ackLat), timeouts };
+    visible = [];
+    ackLat = [];
+    timeouts = 0;
+    return r;
+  };
   let running = true;
   let k = 0;
   const loop = (async () => {
@@ -65,11 +78,12 @@ export async function startProbe(port: number, secret: string, everyMs = 200): P
     }
   })();
   return {
+    take,
     stop: async () => {
       running = false;
       await loop;
       ws.close();
-      return { visible: summarize(visible), ack: summarize(ackLat), timeouts };
+      return take();
     },
   };
 }

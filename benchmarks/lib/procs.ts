@@ -291,6 +291,9 @@ export function gitCommit(root = ROOT): string {
     const head = fs.readFileSync(path.join(gitDir, 'HEAD'), 'utf8').trim();
     if (!head.startsWith('ref:')) return head;
     const ref = head.slice(4).trim();
+    // A worktree's branch refs live in the main repository's directory (named by its `commondir` file).
+    const common = path.join(gitDir, 'commondir');
+    if (fs.existsSync(common)) gitDir = path.resolve(gitDir, fs.readFileSync(common, 'utf8').trim());
     const loose = path.join(gitDir, ref);
     if (fs.existsSync(loose)) return fs.readFileSync(loose, 'utf8').trim();
     const packed = path.join(gitDir, 'packed-refs');

@@ -5,6 +5,8 @@ import type { MultiPolygon, Polygon, Position } from 'geojson';
 import { DEFAULT_PRODUCT, PRODUCT_PATTERN, checkProductList } from '../protocol/products.js';
 import { ConfigError } from './config-error.js';
 import { DISPATCH_ENV } from './dispatch-settings.js';
+import { parseExperiments } from './experiments.js';
+import type { ExperimentDef } from './experiments.js';
 import type { DispatchSettings } from './dispatch-settings.js';
 import { SETTINGS, checkNumber } from './settings.js';
 import type { NumberSetting } from './settings.js';
@@ -26,6 +28,8 @@ export interface CityDef {
   products?: string[];
   /** Product of a job that names none and of a driver whose token has no `products` claim; default `taxi`. Must be in `products` when that is given. */
   defaultProduct?: string;
+  /** Switchback experiments of the city's dispatch (config/experiments.ts); at most one runs at a time. */
+  experiments?: ExperimentDef[];
 }
 
 /**
@@ -38,7 +42,7 @@ export type CityDispatch = Partial<DispatchSettings> & { policy?: string };
 /** Without a cities file: one catch-all city in UTC. */
 export const WORLD_CITY: CityDef = { name: 'world', timezone: 'UTC', boundary: null };
 
-const CITY_KEYS = new Set(['name', 'timezone', 'boundary', 'dispatch', 'eta', 'products', 'defaultProduct']);
+const CITY_KEYS = new Set(['name', 'timezone', 'boundary', 'dispatch', 'eta', 'products', 'defaultProduct', 'experiments']);
 
 /**
  * Read and validate a cities file `{"cities": [...]}`. Every city needs a `name`, an IANA `timezone` and a
@@ -78,6 +82,7 @@ function parseCity(raw: unknown, where: string, dir: string): CityDef {
   if (c.dispatch !== undefined) city.dispatch = parseDispatch(c.dispatch, `${where}.dispatch`);
   if (c.eta !== undefined) city.eta = parseEta(c.eta, `${where}.eta`, dir);
   parseProducts(c, city, where);
+  if (c.experiments !== undefined) city.experiments = parseExperiments(c.experiments, `${where}.experiments`);
   return city;
 }
 

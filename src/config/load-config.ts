@@ -29,6 +29,8 @@ export interface Config {
   dataDir: string;
   logLevel: string;
   cities: CityDef[];
+  /** Most live jobs in the `jobs` snapshot an ops `sub` gets first (TAXIWAY_OPS_SNAPSHOT_MAX_JOBS). */
+  opsSnapshotMaxJobs: number;
   /** GeoJSON road lines drawn behind the ops dashboard (optional; the demo sets it). */
   dashboardRoads?: string;
   /** Folder of the cities file (ETA seed paths are relative to it). */
@@ -76,6 +78,8 @@ export interface Config {
   jobLimits: JobLimitSettings;
   /** How long and how many final jobs the job repository keeps beside the live ones. */
   finishedJobs: FinishedRetention;
+  /** Memory bounds of the switchback experiments' outcomes (matching/experiment-outcomes.ts). */
+  experimentLimits: { windowsKept: number; jobsTracked: number };
   mode: 'embedded' | 'cluster';
 }
 
@@ -107,6 +111,7 @@ export function loadConfig(src: EnvSource): Config {
     dataDir,
     logLevel: level,
     cities: src.TAXIWAY_CITIES ? loadCities(src.TAXIWAY_CITIES) : [WORLD_CITY],
+    opsSnapshotMaxJobs: numberSetting(src, 'TAXIWAY_OPS_SNAPSHOT_MAX_JOBS'),
     dashboardRoads: dashboardRoads(src.TAXIWAY_DASHBOARD_ROADS),
     citiesDir: src.TAXIWAY_CITIES ? path.dirname(path.resolve(src.TAXIWAY_CITIES)) : process.cwd(),
     dispatch: {
@@ -145,6 +150,7 @@ export function loadConfig(src: EnvSource): Config {
       maxOpenPerRider: numberSetting(src, 'TAXIWAY_MAX_OPEN_JOBS_PER_RIDER'),
     },
     finishedJobs: { ttlMs: numberSetting(src, 'TAXIWAY_FINISHED_JOB_TTL_MS'), maxKept: numberSetting(src, 'TAXIWAY_FINISHED_JOBS_KEPT') },
+    experimentLimits: { windowsKept: numberSetting(src, 'TAXIWAY_EXPERIMENT_WINDOWS_KEPT'), jobsTracked: numberSetting(src, 'TAXIWAY_EXPERIMENT_JOBS_TRACKED') },
     mode,
   };
 }

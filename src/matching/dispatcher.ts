@@ -38,8 +38,8 @@ export interface DispatcherDeps {
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
-  /** The dispatch settings of a city (defaults merged with the cities file's overrides). */
-  settings: (city: string) => DispatchSettings;
+  /** The dispatch settings of a city (defaults merged with the cities file's overrides; the policy's params are merged here, by `settingsOf`). */
+  settings: (city: string, createdMs?: number) => DispatchSettings;
   /** Which policy (and parameters) dispatches a job, by its city and creation time. */
   policyFor: PolicySelector;
   /** Per-city lease: one batch solver per city across the cluster. */

@@ -4,10 +4,9 @@ import type { JobRecord } from '../protocol/job-record.js';
 
 export interface DriverPoint { id: string; lat: number; lng: number }
 
-/** `{t:"job", job, state, driver?, eta_s?, ts}` plus the job's other public fields. */
-export function jobFrame(rec: JobRecord, driver: DriverPoint | undefined): Buffer {
-  return encodeFrame({
-    t: 'job',
+/** The fields of a `job` frame (without `t`): also one entry of an ops `jobs` snapshot. */
+export function jobEntry(rec: JobRecord, driver: DriverPoint | { id: string } | undefined): Record<string, unknown> {
+  return {
     job: rec.id,
     state: rec.state,
     driver,
@@ -18,7 +17,13 @@ export function jobFrame(rec: JobRecord, driver: DriverPoint | undefined): Buffe
     dropoff: rec.dropoff,
     product: rec.product,
     created_ts: msInt(rec.created_ts),
-  });
+    city: rec.city,
+  };
+}
+
+/** `{t:"job", job, state, driver?, eta_s?, ts}` plus the job's other public fields. */
+export function jobFrame(rec: JobRecord, driver: DriverPoint | undefined): Buffer {
+  return encodeFrame({ t: 'job', ...jobEntry(rec, driver) });
 }
 
 /** `{t:"offer", job, pickup, dropoff, eta_s, expires_ts}`. */

@@ -44,7 +44,10 @@ export interface JobServiceDeps {
   clock?: Clock;
   /** Most live jobs one rider may hold; unlimited when absent. */
   maxOpenJobsPerRider?: number;
-  /** Which dispatch policy serves a job; greedy everywhere when absent. */
+  /**
+   * The policy (and experiment arm) of a job from its city and creation time: the arm is recorded on the
+   * job and its params apply to the job's dispatch. Absent: greedy everywhere, no experiments.
+   */
   policyFor?: PolicySelector;
   /** Per-city batch-solver lease shared by the cluster; one of this process when absent. */
   lease?: Lease;
@@ -78,7 +81,7 @@ export class JobService {
     this.active = new ActiveJobs(d.notifier, d.eta, clock);
     this.commands = new JobCommands({
       ledger: this.ledger, dispatcher: this.dispatcher, active: this.active, repo: d.repo, store: d.store,
-      fleet: d.fleet, eta: d.eta, notifier: d.notifier, clock, maxOpenJobsPerRider: d.maxOpenJobsPerRider,
+      fleet: d.fleet, eta: d.eta, notifier: d.notifier, clock, maxOpenJobsPerRider: d.maxOpenJobsPerRider, policyFor: d.policyFor,
     });
   }
 
@@ -99,10 +102,15 @@ export class JobService {
     this.ledger.addRecordedListener(l);
   }
 
-  /** The dispatch settings of `city`: the defaults with the cities file's overrides. */
-  settings(city: string): DispatchSettings {
+  /**
+   * The dispatch settings of `city`: the defaults with the cities file's overrides, and, for a job created
+   * at `createdMs` in an experiment window, its arm's params on top.
+   */
+  settings(city: string, createdMs?: number): DispatchSettings {
     const o = this.d.cityDispatch.get(city);
-    return o ? { ...this.d.dispatch, ...o } : this.d.dispatch;
+    const base = o ? { ...this.d.dispatch, ...o } : this.d.dispatch;
+    const params = createdMs === undefined ? undefined : this.d.policyFor?.(city, createdMs).params;
+    return params ? { ...base, ...params } : base;
   }
 
   create(rider: string, pickup: LatLng, dropoff: LatLng | null, product?: string): Promise<JobRecord> {

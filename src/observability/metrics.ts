@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client): one registry per app instance, so tests can run several apps.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CloseCodes } from '../protocol/errors.js';
+import { ExperimentMetrics } from './experiment-metrics.js';
 import { asyncOpenFds } from './open-fds.js';
 import { TalliedHistogram } from './tallied-histogram.js';
 
@@ -83,6 +84,11 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [this.registry],
   });
   readonly batchJobs = new Counter({ name: 'taxiway_dispatch_batch_jobs_total', help: 'Jobs in batched-policy assignments, by outcome (offered, unassigned, claim_failed)', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly opsSnapshots = new Counter({
+    name: 'taxiway_ops_snapshots_total', help: 'Live-job snapshots (jobs frames) sent after an ops sub, by result: complete, truncated (more than TAXIWAY_OPS_SNAPSHOT_MAX_JOBS), failed (job repository unreadable)',
+    labelNames: ['result'] as const, registers: [this.registry],
+  });
+  readonly opsSnapshotJobs = new Counter({ name: 'taxiway_ops_snapshot_jobs_total', help: 'Jobs sent in ops live-job snapshots', registers: [this.registry] });
   readonly wsConnections = new Gauge({ name: 'taxiway_ws_connections', help: 'Open WebSocket connections, by role', labelNames: ['role'] as const, registers: [this.registry] });
   /** Driver frames refused with `unavailable` while shedding: a plain tally (fix rate), added to wsBadFrames on collect. */
   shedFrames = 0;
@@ -138,6 +144,8 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  /** Switchback experiments' outcomes, by arm. */
+  readonly experiments = new ExperimentMetrics(this.registry);
   private bus: BusTraffic | null = null;
 
   /** Export a bus's traffic counters (read at scrape time). */

@@ -21,6 +21,11 @@ export interface JobRecord {
   /** Seconds; absent when there is no estimate (see docs/protocol.md for when it is which ETA). */
   eta_s?: number;
   times: JobTimes;
+  /**
+   * The switchback experiment arm the job was created in, `<experiment>/<arm>` (taxiway extension);
+   * absent when no experiment ran in its city at its creation. Set once, at creation.
+   */
+  arm?: string;
 }
 
 /** One job event: the state the job entered, when, and the job as it was right after. */

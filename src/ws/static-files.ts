@@ -1,30 +1,50 @@
-// Serves the ops dashboard (web/) from memory: a fixed list of files read once at startup.
+// Serves the ops dashboard (web/) from memory: a fixed list of files read once at startup, plus its roads and cities.
 import fs from 'node:fs';
 import type { TemplatedApp } from 'uWebSockets.js';
+import type { CityDef } from '../config/cities.js';
 import { packagePath } from '../util/package-root.js';
 
+const HTML = 'text/html; charset=utf-8';
+const JS = 'text/javascript; charset=utf-8';
+const CSS = 'text/css; charset=utf-8';
+
+/** The dashboard's files: plain scripts and a stylesheet, no build step (web/README.md says which does what). */
 const FILES: Array<[urlPath: string, file: string, type: string]> = [
-  ['/', 'web/dashboard.html', 'text/html; charset=utf-8'],
-  ['/dashboard', 'web/dashboard.html', 'text/html; charset=utf-8'],
-  ['/dashboard.js', 'web/dashboard.js', 'text/javascript; charset=utf-8'],
+  ['/', 'web/dashboard.html', HTML],
+  ['/dashboard', 'web/dashboard.html', HTML],
+  ['/dashboard.css', 'web/dashboard.css', CSS],
+  ['/dashboard.js', 'web/dashboard.js', JS],
+  ['/dashboard/msgpack.js', 'web/msgpack.js', JS],
+  ['/dashboard/map.js', 'web/map.js', JS],
+  ['/dashboard/jobs.js', 'web/jobs.js', JS],
+  ['/dashboard/kpis.js', 'web/kpis.js', JS],
+  ['/dashboard/driver-detail.js', 'web/driver-detail.js', JS],
 ];
 
-/**
- * Register the dashboard files; `roadsGeojson` (a GeoJSON file of LineStrings) becomes the dashboard's
- * road backdrop at /dashboard/roads.json, flattened to [lng, lat, ...] arrays once at startup.
- */
-export function registerStatic(app: TemplatedApp, roadsGeojson?: string): void {
-  if (roadsGeojson) {
-    const fc = JSON.parse(fs.readFileSync(roadsGeojson, 'utf8')) as { features?: Array<{ geometry?: { type?: string; coordinates?: number[][] } }> };
+export interface StaticOptions {
+  /** A GeoJSON file of LineStrings: the road backdrop at /dashboard/roads.json, flattened to [lng, lat, ...] arrays once. */
+  roadsGeojson?: string;
+  /** The served cities: names and boundaries at /dashboard/cities.json, for the city selector. */
+  cities?: readonly CityDef[];
+}
+
+function json(app: TemplatedApp, path: string, body: string): void {
+  app.get(path, (res) => {
+    res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', 'application/json').writeHeader('cache-control', 'max-age=3600').end(body));
+  });
+}
+
+/** Register the dashboard files, and its roads and cities when given. */
+export function registerStatic(app: TemplatedApp, opts: StaticOptions = {}): void {
+  if (opts.roadsGeojson) {
+    const fc = JSON.parse(fs.readFileSync(opts.roadsGeojson, 'utf8')) as { features?: Array<{ geometry?: { type?: string; coordinates?: number[][] } }> };
     const lines: number[][] = [];
     for (const f of fc.features ?? []) {
       if (f.geometry?.type === 'LineString' && Array.isArray(f.geometry.coordinates)) lines.push(f.geometry.coordinates.flat().map((v) => Math.round(v * 1e5) / 1e5));
     }
-    const body = JSON.stringify(lines);
-    app.get('/dashboard/roads.json', (res) => {
-      res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', 'application/json').writeHeader('cache-control', 'max-age=3600').end(body));
-    });
+    json(app, '/dashboard/roads.json', JSON.stringify(lines));
   }
+  if (opts.cities) json(app, '/dashboard/cities.json', JSON.stringify({ cities: opts.cities.map((c) => ({ name: c.name, boundary: c.boundary })) }));
   for (const [urlPath, file, type] of FILES) {
     let body: Buffer;
     try {
