@@ -33,6 +33,9 @@ import { RedisEtaStateStore } from './eta/redis-eta-state-store.js';
 import path from 'node:path';
 import type { StateTable } from './storage/live-state.js';
 import { LmdbState } from './storage/lmdb/lmdb-state.js';
+import { LmdbCatalogStore } from './storage/lmdb/lmdb-catalog-store.js';
+import { RedisCatalogStore } from './storage/redis-catalog-store.js';
+import type { CatalogStore } from './storage/catalog-store.js';
 import { LmdbStorage } from './storage/lmdb/lmdb-storage.js';
 import { openCassandraStorage } from './storage/cassandra/cassandra-storage.js';
 import type { Storage } from './storage/ports.js';
@@ -90,12 +93,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
     await waitReady(main, config.redisConnectTimeoutMs);
   } catch (e) {
     main.disconnect();
-    const why = (e as Error).message;
-    if (target.kind === 'sentinel' && /No such master/i.test(why)) {
-      throw new StartError(`REDIS_SENTINEL_NAME=${target.name}: the Sentinels at REDIS_SENTINELS answer but monitor no primary of that name (${why})`);
-    }
-    const via = target.kind === 'sentinel' ? 'cannot reach the Redis primary through Sentinel' : 'cannot reach Redis';
-    throw new StartError(`${describeTarget(target)}: ${via}: ${why}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
+    throw redisStartError(target, e);
   }
   // Every connection comes from the same target: after a Sentinel failover each one finds the new primary.
   const jobsConn = redisConnection(target, logger, 'jobs'); // job commits WAIT for replicas: a connection of their own
@@ -133,6 +131,16 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
   };
 }
 
+/** The one-line start failure when Redis does not answer in time, naming the setting to look at. */
+function redisStartError(target: NonNullable<Config['redis']>, e: unknown): StartError {
+  const why = (e as Error).message;
+  if (target.kind === 'sentinel' && /No such master/i.test(why)) {
+    return new StartError(`REDIS_SENTINEL_NAME=${target.name}: the Sentinels at REDIS_SENTINELS answer but monitor no primary of that name (${why})`);
+  }
+  const via = target.kind === 'sentinel' ? 'cannot reach the Redis primary through Sentinel' : 'cannot reach Redis';
+  return new StartError(`${describeTarget(target)}: ${via}: ${why}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
+}
+
 /** How often at most a node logs that job writes stood unreplicated, ms (the metric counts every one). */
 const UNREPLICATED_LOG_MS = 10_000;
 
@@ -151,6 +159,25 @@ function unreplicatedReporter(config: Config, logger: Logger, metrics: Metrics):
     lastLog = now;
     since = 0;
   };
+}
+
+/**
+ * The catalog store (cities and zones): LMDB in `<data dir>/catalog` when embedded, Redis in a cluster
+ * (a connection of its own). Opened before the fleet, which starts from the catalog's cities.
+ */
+export async function openCatalogStore(config: Config, logger: Logger): Promise<{ store: CatalogStore; close(): Promise<void> }> {
+  if (!config.redis) {
+    const store = LmdbCatalogStore.open(path.join(config.dataDir, 'catalog'));
+    return { store, close: () => store.close() };
+  }
+  const conn = redisConnection(config.redis, logger, 'catalog');
+  try {
+    await waitReady(conn, config.redisConnectTimeoutMs);
+  } catch (e) {
+    conn.disconnect();
+    throw redisStartError(config.redis, e);
+  }
+  return { store: new RedisCatalogStore(conn, config.redisPrefix), close: async () => conn.disconnect() };
 }
 
 /** History and job-event storage: Cassandra when CASSANDRA_CONTACT_POINTS is set, else LMDB in the data dir. */

@@ -42,6 +42,12 @@ export interface Config {
   fixIntervalMs: number;
   /** Per-driver fix budget (sustained rate and burst); undefined: none. */
   fixBudget?: FixBudget;
+  /** Largest admin API body, bytes. */
+  adminMaxBodyBytes: number;
+  /** Cluster: how often the catalog version is polled, ms. */
+  catalogPollMs: number;
+  /** Shortest fix interval a city may ask of its drivers (the fix budget covers it), ms; 0 without a budget. */
+  minFixIntervalMs: number;
   /** A driver silent this long is removed from the live fleet, ms. */
   expireMs: number;
   /** How often kdbush snapshots are rebuilt when positions changed, ms. */
@@ -103,6 +109,8 @@ export function loadConfig(src: EnvSource): Config {
   if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL=${level}: expected ${LOG_LEVELS.join('|')}`);
   const fixIntervalMs = numberSetting(src, 'TAXIWAY_FIX_INTERVAL_MS');
   const dataDir = path.resolve(src.TAXIWAY_DATA_DIR || SETTINGS.TAXIWAY_DATA_DIR.def);
+  const fixBudget = fixBudgetFromEnv(src, fixIntervalMs);
+  const minFixIntervalMs = fixBudget ? Math.ceil(1000 / fixBudget.ratePerS) : 0;
   return {
     host: src.HOST || SETTINGS.HOST.def,
     port: numberSetting(src, 'PORT'),
@@ -110,7 +118,7 @@ export function loadConfig(src: EnvSource): Config {
     idp,
     dataDir,
     logLevel: level,
-    cities: src.TAXIWAY_CITIES ? loadCities(src.TAXIWAY_CITIES) : [WORLD_CITY],
+    cities: src.TAXIWAY_CITIES ? loadCities(src.TAXIWAY_CITIES, { minFixIntervalMs }) : [WORLD_CITY],
     opsSnapshotMaxJobs: numberSetting(src, 'TAXIWAY_OPS_SNAPSHOT_MAX_JOBS'),
     dashboardRoads: dashboardRoads(src.TAXIWAY_DASHBOARD_ROADS),
     citiesDir: src.TAXIWAY_CITIES ? path.dirname(path.resolve(src.TAXIWAY_CITIES)) : process.cwd(),
@@ -126,7 +134,10 @@ export function loadConfig(src: EnvSource): Config {
     },
     dispatchPolicy: src.TAXIWAY_DISPATCH_POLICY || SETTINGS.TAXIWAY_DISPATCH_POLICY.def,
     fixIntervalMs,
-    fixBudget: fixBudgetFromEnv(src, fixIntervalMs),
+    fixBudget,
+    minFixIntervalMs,
+    adminMaxBodyBytes: numberSetting(src, 'TAXIWAY_ADMIN_MAX_BODY_BYTES'),
+    catalogPollMs: numberSetting(src, 'TAXIWAY_CATALOG_POLL_MS'),
     expireMs: numberSetting(src, 'TAXIWAY_EXPIRE_MS'),
     indexRebuildMs: numberSetting(src, 'TAXIWAY_INDEX_REBUILD_MS'),
     maxBackpressureBytes: numberSetting(src, 'TAXIWAY_MAX_BACKPRESSURE_BYTES'),

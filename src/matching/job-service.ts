@@ -36,8 +36,8 @@ export interface JobServiceDeps {
   metrics: Metrics;
   logger: Logger;
   dispatch: DispatchSettings;
-  /** Per-city dispatch overrides from the cities file. */
-  cityDispatch: Map<string, Partial<DispatchSettings>>;
+  /** Per-city dispatch overrides, read at each use (the live catalog, or a fixed Map in tests). */
+  cityDispatch: { get(city: string): Partial<DispatchSettings> | undefined };
   /** Each called once per committed state change, on the node that made it (e.g. to learn from trips, to log). */
   recordedListeners?: readonly RecordedListener[];
   /** Time source; the system clock unless a test moves time by hand. */
@@ -103,8 +103,9 @@ export class JobService {
   }
 
   /**
-   * The dispatch settings of `city`: the defaults with the cities file's overrides, and, for a job created
-   * at `createdMs` in an experiment window, its arm's params on top.
+   * The dispatch settings of `city` now: the defaults with the city's overrides (the live catalog's, so a
+   * change applies to the next use), and, for a job created at `createdMs` in an experiment window, its
+   * arm's params on top.
    */
   settings(city: string, createdMs?: number): DispatchSettings {
     const o = this.d.cityDispatch.get(city);

@@ -46,6 +46,15 @@ export class Metrics {
     labelNames: ['result'] as const, registers: [this.registry],
   });
   readonly jwksKeys = new Gauge({ name: 'taxiway_jwks_keys', help: 'Usable RS256/ES256 keys in the identity provider key set', registers: [this.registry] });
+  readonly catalogVersion = new Gauge({ name: 'taxiway_catalog_version', help: 'Version of the newest city/zone catalog change applied on this node', registers: [this.registry] });
+  readonly catalogChanges = new Counter({
+    name: 'taxiway_catalog_changes_total', help: 'City and zone changes applied on this node (made here or on another node), by kind: city, zone',
+    labelNames: ['kind'] as const, registers: [this.registry],
+  });
+  readonly driverConfigFrames = new Counter({
+    name: 'taxiway_driver_config_frames_total', help: 'config frames sent to driver sockets (after hello, on a city change of the driver, on a change of its city)',
+    registers: [this.registry],
+  });
   readonly jobRequestsRefused = new Counter({
     name: 'taxiway_job_requests_refused_total', help: 'Rider job requests (create, cancel) refused by a limit: rider_rate, ip_rate, open_jobs',
     labelNames: ['reason'] as const, registers: [this.registry],

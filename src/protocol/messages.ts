@@ -49,3 +49,60 @@ export const Limits = {
 
 /** `sub` claim and job id pattern: 1 to 64 of A-Z a-z 0-9 _ . : - */
 export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+// ---- Frames as they travel (docs/protocol.md), shared by the client SDK (src/client) and the API documents. ----
+// Times are ms since the Unix epoch (the server sends them as int64; decoded as numbers), coordinates in
+// degrees (WGS84), `eta_s` in seconds, `spd` in m/s, `acc` in metres, `hdg` in degrees [0, 360).
+
+/** A fix inside `locs`: `[ts, lat, lng, hdg?, spd?, acc?]`, missing optionals omitted or `null`. */
+export type LocsPoint =
+  | [ts: number, lat: number, lng: number]
+  | [ts: number, lat: number, lng: number, hdg: number | null]
+  | [ts: number, lat: number, lng: number, hdg: number | null, spd: number | null]
+  | [ts: number, lat: number, lng: number, hdg: number | null, spd: number | null, acc: number | null];
+
+/** Driver → server frames, wire form. */
+export type DriverFrame =
+  | { t: 'loc'; id?: number; lat: number; lng: number; ts: number; hdg?: number | null; spd?: number | null; acc?: number | null }
+  | { t: 'locs'; id?: number; pts: LocsPoint[] }
+  | { t: 'status'; id?: number; s: DriverStatusName }
+  | { t: 'accept' | 'decline' | 'arrived' | 'start' | 'complete'; id?: number; job: string }
+  | { t: 'cancel'; id?: number; job: string; reason?: string };
+
+/** Rider → server frames, wire form. */
+export type RiderFrame = RiderMessage;
+/** Ops → server frames, wire form. */
+export type OpsFrame = OpsMessage;
+
+/** First frame on a driver socket. */
+export interface HelloFrame { t: 'hello'; driver: string; interval_ms: number; server_ts: number }
+/** A job offered to the driver; answer before `expires_ts`. */
+export interface OfferFrame {
+  t: 'offer'; job: string; pickup: LatLng; dropoff: LatLng | null; eta_s: number; expires_ts: number; product?: string;
+}
+/** The driver's offer ended without its answer. */
+export interface OfferRevokedFrame { t: 'offer_revoked'; job: string; reason: 'expired' | 'cancelled' }
+/** A job changed state (`ts` is the job's `updated_ts`). */
+export interface JobFrame {
+  t: 'job'; job: string; state: JobState; driver?: { id: string; lat: number; lng: number }; eta_s?: number; ts: number;
+  rider?: string; pickup?: LatLng; dropoff?: LatLng | null; product?: string; created_ts?: number;
+  /** The served city of the pickup (ops frames; taxiway extension). */
+  city?: string;
+}
+/** One live job in an ops snapshot: a `job` frame without `t`; `driver` may lack a position. */
+export type JobsSnapshotEntry = Omit<JobFrame, 't' | 'driver'> & { driver?: { id: string; lat?: number; lng?: number } };
+/** Ops live-job snapshot, after every ops `sub` (taxiway extension); `more`: not every live job is listed. */
+export interface JobsSnapshotFrame { t: 'jobs'; ts: number; city?: string; jobs: JobsSnapshotEntry[]; more: boolean }
+/** Newest live position of a followed job's driver (latest-only). */
+export interface PosFrame { t: 'pos'; job: string; lat: number; lng: number; hdg?: number; ts: number; eta_s?: number }
+/** Ops fleet snapshot: `[id, lat, lng, status]` per live driver (latest-only). */
+export interface FleetFrame { t: 'fleet'; ts: number; city?: string; drivers: Array<[id: string, lat: number, lng: number, status: DriverStatusName]> }
+/** A handled frame's reply; the counts are present for a `locs` sent with an `id`. */
+export interface AckFrame { t: 'ack'; id?: number; accepted?: number; rejected?: number; duplicates?: number; limited?: number }
+/** A refused frame's reply: `code` is an error code of src/protocol/errors.ts, `msg` names the field. */
+export interface ErrFrame { t: 'err'; id?: number; code: string; msg: string }
+
+/** Frames the server sends on each socket. */
+export type DriverServerFrame = HelloFrame | OfferFrame | OfferRevokedFrame | JobFrame | AckFrame | ErrFrame;
+export type RiderServerFrame = JobFrame | PosFrame | AckFrame | ErrFrame;
+export type OpsServerFrame = FleetFrame | JobFrame | JobsSnapshotFrame | AckFrame | ErrFrame;

@@ -24,8 +24,8 @@ const FILES: Array<[urlPath: string, file: string, type: string]> = [
 export interface StaticOptions {
   /** A GeoJSON file of LineStrings: the road backdrop at /dashboard/roads.json, flattened to [lng, lat, ...] arrays once. */
   roadsGeojson?: string;
-  /** The served cities: names and boundaries at /dashboard/cities.json, for the city selector. */
-  cities?: readonly CityDef[];
+  /** The served cities now (the live catalog): names and boundaries at /dashboard/cities.json, for the city selector. */
+  cities?: () => readonly CityDef[];
 }
 
 function json(app: TemplatedApp, path: string, body: string): void {
@@ -44,7 +44,20 @@ export function registerStatic(app: TemplatedApp, opts: StaticOptions = {}): voi
     }
     json(app, '/dashboard/roads.json', JSON.stringify(lines));
   }
-  if (opts.cities) json(app, '/dashboard/cities.json', JSON.stringify({ cities: opts.cities.map((c) => ({ name: c.name, boundary: c.boundary })) }));
+  if (opts.cities) {
+    const live = opts.cities;
+    // Encoded again only when the city list changed (the catalog hands out the same array until then).
+    let seen: readonly CityDef[] | null = null;
+    let body = '';
+    app.get('/dashboard/cities.json', (res) => {
+      const cities = live();
+      if (cities !== seen) {
+        seen = cities;
+        body = JSON.stringify({ cities: cities.map((c) => ({ name: c.name, boundary: c.boundary })) });
+      }
+      res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', 'application/json').writeHeader('cache-control', 'no-cache').end(body));
+    });
+  }
   for (const [urlPath, file, type] of FILES) {
     let body: Buffer;
     try {
