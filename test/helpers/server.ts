@@ -33,7 +33,9 @@ export interface TestServer {
 /** Start a node. `env` overrides config (e.g. TAXIWAY_OFFER_TIMEOUT_MS). Reuse `dataDir` to test restarts. */
 export async function startServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'taxiway-test-'));
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', TAXIWAY_AUTH_SECRET: SECRET, TAXIWAY_DATA_DIR: dir, LOG_LEVEL: 'silent', ...env });
+  // Suites written before the search window (2026-12-04) expect a job nobody can take to end at once;
+  // the search window's own tests set TAXIWAY_SEARCH_WINDOW_MS.
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', TAXIWAY_AUTH_SECRET: SECRET, TAXIWAY_DATA_DIR: dir, LOG_LEVEL: 'silent', TAXIWAY_SEARCH_WINDOW_MS: '0', ...env });
   const app = await startApp(config);
   return {
     app,
