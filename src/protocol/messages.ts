@@ -269,6 +269,35 @@ export interface ErrFrame {
   msg: string;
 }
 
+/**
+ * A fix interval, ms.
+ * @asType integer
+ * @minimum 1
+ */
+export type IntervalMs = number;
+
+/**
+ * Taxiway extension: the driver app's settings, right after `hello` and again whenever they change
+ * (another city, or its city changed by an operator); the newest replaces the previous.
+ */
+export interface ConfigFrame {
+  t: 'config';
+  /** The city the driver's newest fix lies in, or null (no fix yet, or outside every city). */
+  city: string | null;
+  /** Send a fix every so many ms while your `status` is that state. */
+  fix_interval_ms: { available: IntervalMs; busy: IntervalMs; offline: IntervalMs };
+  /** How long you have to answer an offer in this city, ms. */
+  offer_timeout_ms: IntervalMs;
+  /** The products you serve in this city. */
+  products: ProductName[];
+  /**
+   * Catalog version of the city's settings (0 with `city` null); never decreases.
+   * @asType integer
+   * @minimum 0
+   */
+  v: number;
+}
+
 /** A job offered to this driver; answer with `accept` or `decline` before `expires_ts`. */
 export interface OfferFrame {
   t: 'offer';
@@ -374,7 +403,7 @@ export interface FleetFrame {
 /** What a driver app sends on /v1/driver/ws. */
 export type DriverClientFrame = LocFrame | LocsFrame | StatusFrame | DriverJobActionFrame | DriverCancelFrame;
 /** What the server sends on /v1/driver/ws. */
-export type DriverServerFrame = HelloFrame | AckFrame | LocsAckFrame | ErrFrame | OfferFrame | OfferRevokedFrame | JobFrame;
+export type DriverServerFrame = HelloFrame | ConfigFrame | AckFrame | LocsAckFrame | ErrFrame | OfferFrame | OfferRevokedFrame | JobFrame;
 /** What a rider app sends on /v1/rider/ws. */
 export type RiderClientFrame = RiderSubFrame | RiderUnsubFrame;
 /** What the server sends on /v1/rider/ws. */
