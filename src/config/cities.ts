@@ -7,42 +7,17 @@ import { DEFAULT_PRODUCT, PRODUCT_PATTERN, checkProductList } from '../protocol/
 import { ConfigError } from './config-error.js';
 import { DISPATCH_ENV } from './dispatch-settings.js';
 import { parseExperiments } from './experiments.js';
-import type { ExperimentDef } from './experiments.js';
 import type { DispatchSettings } from './dispatch-settings.js';
+import type { CityDef, CityDispatch, DriverAppOverrides } from '../protocol/catalog-docs.js';
 import { SETTINGS, checkNumber } from './settings.js';
 import type { NumberSetting } from './settings.js';
 
-export interface CityDef {
-  name: string;
-  /** IANA zone name, e.g. 'Europe/Paris'. */
-  timezone: string;
-  /** GeoJSON geometry in [lng, lat] degrees; null means "everywhere" and is checked after all bounded cities. */
-  boundary: Polygon | MultiPolygon | null;
-  /** Per-city dispatch overrides, each within the range of its global setting. */
-  dispatch?: Partial<DispatchSettings>;
-  /** Files the city's learned ETA starts from when it has no saved state (paths relative to the cities file). */
-  eta?: { seedTrips?: string; seedTraces?: string };
-  /**
-   * Products the city offers (1-32 unique names of a-z 0-9 _ -); absent means only `defaultProduct`.
-   * A job for another product is refused; a driver serves here only the products of its own list the city offers.
-   */
-  products?: string[];
-  /** Product of a job that names none and of a driver whose token has no `products` claim; default `taxi`. Must be in `products` when that is given. */
-  defaultProduct?: string;
-  /** Switchback experiments of the city's dispatch (config/experiments.ts); at most one runs at a time. */
-  experiments?: ExperimentDef[];
-  /** What the city's drivers' apps are told in their `config` frame (docs/protocol.md); absent fields take the node's defaults. */
-  driverApp?: DriverAppOverrides;
-}
+/** The city document's types live in the protocol (src/protocol/catalog-docs.ts): the admin API's bodies are these. */
+export type { CityDef, CityDispatch, DriverAppOverrides };
 
 /** Driver states a fix interval is set for (the driver's `status`: `busy` is on an offer's job or a trip). */
 export const DRIVER_APP_STATES = ['available', 'busy', 'offline'] as const;
 export type DriverAppState = (typeof DRIVER_APP_STATES)[number];
-
-/** Per-city driver-app settings: how often the app sends a fix in each state, ms (each within TAXIWAY_FIX_INTERVAL_MS's range). */
-export interface DriverAppOverrides {
-  fixIntervalMs?: Partial<Record<DriverAppState, number>>;
-}
 
 /** How a city is checked: the cities file allows `eta` seed paths (relative to `dir`); the admin API does not. */
 export interface CityParseOptions {
@@ -197,11 +172,16 @@ export function checkPolygon(rings: unknown, where: string): void {
   if (k) throw new ConfigError(`${where} intersects itself (at [${k[0]}, ${k[1]}])`);
 }
 
-function parseDispatch(d: unknown, where: string): Partial<DispatchSettings> {
+function parseDispatch(d: unknown, where: string): CityDispatch {
   if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new ConfigError(`${where} must be an object`);
-  const out: Partial<DispatchSettings> = {};
+  const out: CityDispatch = {};
   for (const [k, v] of Object.entries(d)) {
-    if (!(k in DISPATCH_ENV)) throw new ConfigError(`${where}.${k} is not a dispatch setting (${Object.keys(DISPATCH_ENV).join(', ')})`);
+    if (k === 'policy') {
+      if (typeof v !== 'string' || v === '') throw new ConfigError(`${where}.policy must be the name of a dispatch policy`);
+      out.policy = v;
+      continue;
+    }
+    if (!(k in DISPATCH_ENV)) throw new ConfigError(`${where}.${k} is not a dispatch setting (policy, ${Object.keys(DISPATCH_ENV).join(', ')})`);
     const key = k as keyof DispatchSettings;
     const s: NumberSetting = SETTINGS[DISPATCH_ENV[key]];
     checkNumber(v, s, () => `${where}.${k}=${JSON.stringify(v)}`);
@@ -222,9 +202,13 @@ function parseEta(eta: unknown, where: string, dir: string): NonNullable<CityDef
   return out;
 }
 
-/** Per-city dispatch overrides from the cities file, by city name (cities without any are left out). */
+/** Per-city numeric dispatch overrides from the cities file, by city name (cities without any are left out). */
 export function cityDispatchOverrides(cities: readonly CityDef[]): Map<string, Partial<DispatchSettings>> {
   const m = new Map<string, Partial<DispatchSettings>>();
-  for (const c of cities) if (c.dispatch) m.set(c.name, c.dispatch);
+  for (const c of cities) {
+    if (!c.dispatch) continue;
+    const { policy: _policy, ...numbers } = c.dispatch;
+    if (Object.keys(numbers).length) m.set(c.name, numbers);
+  }
   return m;
 }

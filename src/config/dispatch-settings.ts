@@ -1,17 +1,9 @@
 // Dispatch settings: their type, and which flag-table entry gives each its default and range.
 
-export interface DispatchSettings {
-  /** Search radius around the pickup, metres. */
-  radiusM: number;
-  /** How long a driver has to answer an offer, ms. */
-  offerTimeoutMs: number;
-  /** Most drivers offered one job before it becomes unfulfilled. */
-  maxAttempts: number;
-  /** A driver whose last fix is older than this is not a candidate, ms. */
-  staleMs: number;
-  /** Average road speed for the baseline ETA, m/s. */
-  speedMps: number;
-}
+import type { DispatchSettings } from '../protocol/catalog-docs.js';
+
+/** The type lives with the city document it is part of (src/protocol/catalog-docs.ts). */
+export type { DispatchSettings };
 
 /** Each dispatch setting's environment name: its default and range (also for per-city overrides) live in the flag table. */
 export const DISPATCH_ENV = {
@@ -20,4 +12,7 @@ export const DISPATCH_ENV = {
   maxAttempts: 'TAXIWAY_MAX_ATTEMPTS',
   staleMs: 'TAXIWAY_STALE_MS',
   speedMps: 'TAXIWAY_ETA_SPEED_MPS',
+  searchWindowMs: 'TAXIWAY_SEARCH_WINDOW_MS',
+  maxRadiusM: 'TAXIWAY_MAX_RADIUS_M',
+  batchWindowMs: 'TAXIWAY_BATCH_WINDOW_MS',
 } as const satisfies Record<keyof DispatchSettings, string>;

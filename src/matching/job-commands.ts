@@ -81,7 +81,6 @@ export class JobCommands {
       await this.d.dispatcher.unwatch(rec.id);
       throw new OpenJobsCapError(max!);
     }
-    this.d.dispatcher.searching(rec.id, now);
     this.d.ledger.recorded(doc, 'rider');
     await this.d.dispatcher.dispatch(rec.id);
     return (await this.d.ledger.get(rec.id))?.rec ?? rec;
@@ -108,6 +107,7 @@ export class JobCommands {
       throw new ProtocolError('not_found', `no job ${id} for this rider`);
     });
     const { before, after } = r!;
+    this.d.dispatcher.searchEnded(id);
     if (before.offer) {
       this.d.dispatcher.cancelOfferTimer(id, before.attempts);
       this.d.notifier.toDriver(before.offer, offerRevokedFrame(id, 'cancelled'));
@@ -194,6 +194,7 @@ export class JobCommands {
     }, undefined, 'driver already has an active job');
     await watch;
     this.d.dispatcher.cancelOfferTimer(id, r!.before.attempts);
+    this.d.dispatcher.offerEnded(driver);
     if (kind === 'decline') {
       this.d.dispatcher.searching(id);
       this.d.dispatcher.dispatchLater(id);
