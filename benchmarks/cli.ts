@@ -57,7 +57,7 @@ export async function runBenchCli(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseArgs(rest, new Set(['no-probe', 'no-fastify', 'cpu-prof', 'quick', 'full', 'ladder']));
+    parsed = parseArgs(rest, new Set(['no-probe', 'no-health', 'no-fastify', 'cpu-prof', 'quick', 'full', 'ladder']));
   } catch (e) {
     process.stderr.write(`taxiway bench: ${(e as Error).message}\n`);
     return 2;
@@ -81,7 +81,7 @@ export async function runBenchCli(argv: string[]): Promise<number> {
           mode: (o.mode ?? INGEST_DEFAULTS.mode) as 'flat' | 'rate', rate: num(o, 'rate', INGEST_DEFAULTS.rate),
           batch: num(o, 'batch', INGEST_DEFAULTS.batch), durationS: num(o, 'duration', INGEST_DEFAULTS.durationS),
           warmupS: num(o, 'warmup', INGEST_DEFAULTS.warmupS), ackEvery: num(o, 'ack-every', INGEST_DEFAULTS.ackEvery),
-          window: num(o, 'window', INGEST_DEFAULTS.window), backoffMs: num(o, 'backoff-ms', INGEST_DEFAULTS.backoffMs), probe: !o['no-probe'], seed: num(o, 'seed', 1), cpuProfDir: profDir,
+          window: num(o, 'window', INGEST_DEFAULTS.window), backoffMs: num(o, 'backoff-ms', INGEST_DEFAULTS.backoffMs), probe: !o['no-probe'], healthProbe: !o['no-health'], seed: num(o, 'seed', 1), cpuProfDir: profDir,
         });
         if (!['flat', 'rate'].includes(String(o.mode ?? 'flat'))) throw new Error('--mode must be flat or rate');
         break;
