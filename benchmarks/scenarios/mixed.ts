@@ -26,7 +26,7 @@ export const MIXED_DEFAULTS: MixedOptions = { reqRate: 20_000, fixRate: 200_000,
 export interface MixedResult {
   options: MixedOptions;
   /** GET nearby: req/s achieved and latency (autocannon, ms). */
-  nearby: { rps: number; p50: number; p99: number; max: number; non2xx: number; errors: number };
+  nearby: { rps: number; p50: number; p99: number; max: number; non2xx: number; errors: number; timeouts: number; total: number };
   /** Fixes the server accepted per second during the window. */
   fixesPerS: number;
   server: { cpuPct: number; rssPeakMb: number };
@@ -64,11 +64,11 @@ export async function runMixed(o: MixedOptions): Promise<MixedResult> {
     await pool.stopStream();
     const res: MixedResult = {
       options: o,
-      nearby: { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, non2xx: r.non2xx, errors: r.errors },
+      nearby: { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, total: r.requests.total },
       fixesPerS, server: { cpuPct: u[tw.pid]?.cpuPct ?? NaN, rssPeakMb: u[tw.pid]?.rssPeakMb ?? NaN },
       loaders: pool.pids.map((p) => ({ cpuPct: u[p]?.cpuPct ?? NaN })), machine: sampler.machine,
     };
-    log(`  nearby ${res.nearby.rps} req/s p50 ${res.nearby.p50} ms p99 ${res.nearby.p99} ms (non-2xx ${res.nearby.non2xx}); ${fixesPerS} fixes/s accepted; server cpu ${res.server.cpuPct}%, other work ${res.machine.foreignCores} cores`);
+    log(`  nearby ${res.nearby.rps} req/s p50 ${res.nearby.p50} ms p99 ${res.nearby.p99} ms (${res.nearby.total} answered, non-2xx ${res.nearby.non2xx}, errors ${res.nearby.errors}, timeouts ${res.nearby.timeouts}); ${fixesPerS} fixes/s accepted; server cpu ${res.server.cpuPct}%, other work ${res.machine.foreignCores} cores`);
     return res;
   } finally {
     await pool.close();
