@@ -159,7 +159,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
     }
     log(`  accepted ${res.fixesPerS}/s (sent ${res.sentPerS}/s${res.rejectedPerS ? `, refused ${res.rejectedPerS}/s ${JSON.stringify(res.rejectedPerSByReason ?? {})}` : ''}) server cpu ${res.server.cpuPct}% (kernel ${res.server.sysPct}%) rss ${res.server.rssPeakMb} MB, other work ${res.machine.foreignCores} cores` +
       (res.loopDelayMs ? `, loop delay p99 ${res.loopDelayMs.p99} ms max ${res.loopDelayMs.max} ms` : '') +
-      health.map((h) => `; health port ${h.port} p99 ${round(h.allP99)} ms`).join('') +
+      health.map((h, i) => `; ${i === 0 ? 'main port' : 'health port'} /healthz+/readyz+/metrics p99 ${round(h.allP99)} ms`).join('') +
       (res.probe ? `; fix→visible p50 ${round(res.probe.visible.p50)} ms p99 ${round(res.probe.visible.p99)} ms` : '') +
       (res.processedPerS !== undefined ? `; processed ${res.processedPerS}/s, redis pending ${res.redisPending}` : ''));
     return res;

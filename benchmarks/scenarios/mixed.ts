@@ -64,7 +64,7 @@ export async function runMixed(o: MixedOptions): Promise<MixedResult> {
     await pool.stopStream();
     const res: MixedResult = {
       options: o,
-      nearby: { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, total: r.requests.total },
+      nearby: { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts ?? 0, total: r.requests.total ?? 0 },
       fixesPerS, server: { cpuPct: u[tw.pid]?.cpuPct ?? NaN, rssPeakMb: u[tw.pid]?.rssPeakMb ?? NaN },
       loaders: pool.pids.map((p) => ({ cpuPct: u[p]?.cpuPct ?? NaN })), machine: sampler.machine,
     };
