@@ -11,12 +11,16 @@ import { MemoryBus } from './bus/bus.js';
 import type { Timers } from './bus/timers.js';
 import { MemoryTimers, type StoredTimer } from './bus/timers.js';
 import { RedisBus } from './bus/redis-bus.js';
+import { MemoryLease } from './bus/lease.js';
+import type { Lease } from './bus/lease.js';
+import { RedisLease } from './bus/redis-lease.js';
 import { BullmqTimers } from './bus/bullmq-timers.js';
 import { redisConnection, redisHealthy, waitReady } from './bus/redis-connection.js';
 import type { FleetRegistry } from './fleet/fleet-registry.js';
 import type { FleetMirror } from './fleet/fleet-mirror.js';
 import { NoopFleetMirror } from './fleet/fleet-mirror.js';
 import { RedisFleetMirror } from './fleet/redis-fleet-mirror.js';
+import type { StoredWindow } from './matching/experiment-windows.js';
 import type { JobRepo } from './matching/job-repo.js';
 import { MemoryJobRepo } from './matching/memory-job-repo.js';
 import { RedisJobRepo } from './matching/redis-job-repo.js';
@@ -27,7 +31,11 @@ import type { EtaStateStore } from './eta/eta-state-store.js';
 import { FileEtaStateStore } from './eta/eta-state-store.js';
 import { RedisEtaStateStore } from './eta/redis-eta-state-store.js';
 import path from 'node:path';
+import type { StateTable } from './storage/live-state.js';
 import { LmdbState } from './storage/lmdb/lmdb-state.js';
+import { LmdbCatalogStore } from './storage/lmdb/lmdb-catalog-store.js';
+import { RedisCatalogStore } from './storage/redis-catalog-store.js';
+import type { CatalogStore } from './storage/catalog-store.js';
 import { LmdbStorage } from './storage/lmdb/lmdb-storage.js';
 import { openCassandraStorage } from './storage/cassandra/cassandra-storage.js';
 import type { Storage } from './storage/ports.js';
@@ -38,9 +46,13 @@ export interface SharedState {
   repo: JobRepo;
   timers: Timers;
   mirror: FleetMirror;
+  /** Per-city leases (one batch solver per city). */
+  lease: Lease;
   /** Where learned ETA state lives, and whether this node writes it. */
   etaStore: EtaStateStore;
   etaWriter: () => Promise<boolean>;
+  /** Where experiment windows are written through (embedded mode's LMDB live state); absent in a cluster. */
+  experimentWindows?: StateTable<StoredWindow>;
   /** Backend health for /readyz (name → up). */
   health(): Promise<Record<string, boolean>>;
   close(): Promise<void>;
@@ -61,7 +73,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
     const bus = new MemoryBus();
     metrics.watchBus(bus);
     return {
-      nodeId, bus, repo, timers, mirror: new NoopFleetMirror(),
+      nodeId, bus, repo, timers, mirror: new NoopFleetMirror(), lease: new MemoryLease(), experimentWindows: state.table<StoredWindow>('experiment-windows'),
       etaStore: new FileEtaStateStore(path.join(config.dataDir, 'eta')),
       etaWriter: async () => true,
       health: async () => ({}),
@@ -81,12 +93,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
     await waitReady(main, config.redisConnectTimeoutMs);
   } catch (e) {
     main.disconnect();
-    const why = (e as Error).message;
-    if (target.kind === 'sentinel' && /No such master/i.test(why)) {
-      throw new StartError(`REDIS_SENTINEL_NAME=${target.name}: the Sentinels at REDIS_SENTINELS answer but monitor no primary of that name (${why})`);
-    }
-    const via = target.kind === 'sentinel' ? 'cannot reach the Redis primary through Sentinel' : 'cannot reach Redis';
-    throw new StartError(`${describeTarget(target)}: ${via}: ${why}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
+    throw redisStartError(target, e);
   }
   // Every connection comes from the same target: after a Sentinel failover each one finds the new primary.
   const jobsConn = redisConnection(target, logger, 'jobs'); // job commits WAIT for replicas: a connection of their own
@@ -111,7 +118,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
   });
   const etaStore = new RedisEtaStateStore(main, prefix, nodeId);
   return {
-    nodeId, bus, repo, timers, mirror, etaStore,
+    nodeId, bus, repo, timers, mirror, etaStore, lease: new RedisLease(main, prefix),
     etaWriter: () => etaStore.isWriter(),
     // Down while any connection is between primaries (a failover) or Redis does not answer.
     health: async () => ({ redis: conns.every((c) => c.status === 'ready') && (await redisHealthy(main)) && (await repo.healthy()) }),
@@ -122,6 +129,16 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
       for (const c of conns) c.disconnect();
     },
   };
+}
+
+/** The one-line start failure when Redis does not answer in time, naming the setting to look at. */
+function redisStartError(target: NonNullable<Config['redis']>, e: unknown): StartError {
+  const why = (e as Error).message;
+  if (target.kind === 'sentinel' && /No such master/i.test(why)) {
+    return new StartError(`REDIS_SENTINEL_NAME=${target.name}: the Sentinels at REDIS_SENTINELS answer but monitor no primary of that name (${why})`);
+  }
+  const via = target.kind === 'sentinel' ? 'cannot reach the Redis primary through Sentinel' : 'cannot reach Redis';
+  return new StartError(`${describeTarget(target)}: ${via}: ${why}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
 }
 
 /** How often at most a node logs that job writes stood unreplicated, ms (the metric counts every one). */
@@ -142,6 +159,25 @@ function unreplicatedReporter(config: Config, logger: Logger, metrics: Metrics):
     lastLog = now;
     since = 0;
   };
+}
+
+/**
+ * The catalog store (cities and zones): LMDB in `<data dir>/catalog` when embedded, Redis in a cluster
+ * (a connection of its own). Opened before the fleet, which starts from the catalog's cities.
+ */
+export async function openCatalogStore(config: Config, logger: Logger): Promise<{ store: CatalogStore; close(): Promise<void> }> {
+  if (!config.redis) {
+    const store = LmdbCatalogStore.open(path.join(config.dataDir, 'catalog'));
+    return { store, close: () => store.close() };
+  }
+  const conn = redisConnection(config.redis, logger, 'catalog');
+  try {
+    await waitReady(conn, config.redisConnectTimeoutMs);
+  } catch (e) {
+    conn.disconnect();
+    throw redisStartError(config.redis, e);
+  }
+  return { store: new RedisCatalogStore(conn, config.redisPrefix), close: async () => conn.disconnect() };
 }
 
 /** History and job-event storage: Cassandra when CASSANDRA_CONTACT_POINTS is set, else LMDB in the data dir. */

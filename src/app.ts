@@ -1,6 +1,6 @@
 // Composition root: picks adapters from config, wires ingest → fleet → matching → sockets, starts and stops.
 import type { Config } from './config/load-config.js';
-import { cityDispatchOverrides } from './config/cities.js';
+import { CityCatalog } from './catalog/city-catalog.js';
 import { JwksKeys } from './auth/jwks.js';
 import { IDP_CLOCK_SKEW_S, TokenVerifier } from './auth/tokens.js';
 import { nodeSecret } from './auth/secret-file.js';
@@ -12,7 +12,11 @@ import { FleetRegistry } from './fleet/fleet-registry.js';
 import { ServedArea } from './fleet/served-area.js';
 import { Ingest } from './ingest/ingest.js';
 import { JobService } from './matching/job-service.js';
+import { cityPolicySelector } from './matching/policy-selector.js';
 import { jobLogListener } from './matching/job-log.js';
+import { ExperimentOutcomes } from './matching/experiment-outcomes.js';
+import { checkExperimentPolicies, experimentSelector, schedulesOf } from './matching/switchback.js';
+import { systemClock } from './util/clock.js';
 import { LiveJobSnapshots } from './matching/live-job-snapshot.js';
 import { fixTelemetry, mirroredFixTelemetry, tripLearning } from './matching/trip-telemetry.js';
 import { createLogger } from './observability/logger.js';
@@ -26,6 +30,9 @@ import { driverHandler } from './ws/driver-socket.js';
 import { CorsPolicy } from './ws/cors.js';
 import { Hub } from './ws/hub.js';
 import { registerRoutes } from './ws/http-routes.js';
+import { registerAdminRoutes } from './ws/admin-routes.js';
+import { DriverConfig } from './ws/driver-config.js';
+import { registerExperimentRoutes } from './ws/experiment-routes.js';
 import { JobRequestLimits } from './ws/job-request-limits.js';
 import { opsHandler } from './ws/ops-socket.js';
 import { riderHandler } from './ws/rider-socket.js';
@@ -34,7 +41,8 @@ import { registerSocket } from './ws/sockets.js';
 import { IpLimiter } from './ws/conn-limits.js';
 import type { SocketDeps } from './ws/sockets.js';
 import { registerStatic } from './ws/static-files.js';
-import { openStorage, sharedState } from './adapters.js';
+import { registerSdkFiles } from './ws/sdk-files.js';
+import { openCatalogStore, openStorage, sharedState } from './adapters.js';
 import type { SharedState } from './adapters.js';
 
 export interface TaxiwayApp {
@@ -48,6 +56,8 @@ export interface TaxiwayApp {
   storage: Storage;
   shared: SharedState;
   hub: Hub;
+  /** The live cities and zones (the admin API writes them). */
+  catalog: CityCatalog;
   /** The HS256 secret in use (configured or generated); empty when HS256 tokens are off (a cluster with only TAXIWAY_JWKS_URL). */
   secret: string;
   /** Port of the health listener (TAXIWAY_HEALTH_PORT), when configured. */
@@ -59,16 +69,38 @@ export interface TaxiwayApp {
 /** Build and start a taxiway node from validated config. */
 export async function startApp(config: Config, opts: { logger?: Logger; storage?: Storage } = {}): Promise<TaxiwayApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  // Checked first: a policy name that is none fails the start naming its field, before anything opens.
+  checkExperimentPolicies(config.cities);
+  const schedules = schedulesOf(config.cities);
+  const policyFor = experimentSelector(schedules, cityPolicySelector(config.cities, config.dispatchPolicy));
   // A cluster node with an identity provider and no shared secret takes the provider's tokens only.
   const secret = config.mode === 'cluster' && !config.authSecret ? '' : nodeSecret(config.authSecret, config.dataDir, logger);
   const metrics = new Metrics();
   const jwks = config.idp ? await startJwks(config, logger, metrics) : undefined;
-  const fleet = new FleetRegistry({ cities: config.cities, rebuildMs: config.indexRebuildMs, expireMs: config.expireMs });
+  let catalogStore: Awaited<ReturnType<typeof openCatalogStore>>;
+  let catalog: CityCatalog;
+  try {
+    catalogStore = await openCatalogStore(config, logger);
+  } catch (e) {
+    jwks?.stop();
+    throw e;
+  }
+  try {
+    // The cities file seeds an empty store only; from then on the catalog is the truth.
+    const pollMs = config.mode === 'cluster' ? config.catalogPollMs : 0;
+    catalog = await CityCatalog.open({ store: catalogStore.store, logger: logger.child({ c: 'catalog' }), pollMs }, config.cities);
+  } catch (e) {
+    jwks?.stop();
+    await catalogStore.close();
+    throw e;
+  }
+  const fleet = new FleetRegistry({ cities: catalog.cities(), rebuildMs: config.indexRebuildMs, expireMs: config.expireMs });
   let shared: SharedState;
   try {
     shared = await sharedState(config, fleet, logger, metrics);
   } catch (e) {
     jwks?.stop();
+    await catalogStore.close();
     throw e;
   }
   let storage: Storage;
@@ -77,13 +109,14 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   } catch (e) {
     jwks?.stop();
     await shared.close();
+    await catalogStore.close();
     throw e;
   }
   if (storage.duplicatesDiscarded) metrics.addStoredDuplicateSource(() => storage.duplicatesDiscarded!());
   const ingest = new Ingest(fleet, storage, metrics, { budget: config.fixBudget });
   const etaService = await EtaService.open({
-    cities: config.cities, locator: fleet.locator, store: shared.etaStore, logger: logger.child({ c: 'eta' }),
-    bus: shared.bus,
+    cities: catalog.cities(), locator: fleet.locator, store: shared.etaStore, logger: logger.child({ c: 'eta' }),
+    bus: shared.bus, citySpeedMps: (city) => catalog.city(city)?.dispatch?.speedMps,
     fallbackSpeedMps: config.dispatch.speedMps, baseDir: config.citiesDir, isWriter: shared.etaWriter,
   });
   const eta = etaService.model;
@@ -93,57 +126,87 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   if (config.mode === 'cluster') hub.announceDriversTo(notifier, shared.nodeId);
   const jobs = new JobService({
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
-    logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch: cityDispatchOverrides(config.cities),
-    maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider,
+    logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch: { get: (city) => catalog.city(city)?.dispatch },
+    maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider, policyFor, lease: shared.lease, nodeId: shared.nodeId,
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
-  await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
+  const outcomes = new ExperimentOutcomes({
+    schedules, fleet, metrics, clock: systemClock, windowsKept: config.experimentLimits.windowsKept, jobsTracked: config.experimentLimits.jobsTracked,
+    persist: shared.experimentWindows,
+  });
+  await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs, outcomes], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
   ingest.addMoveListener(fixTelemetry(jobs, etaService));
   fleet.addRemoteMoveListener(mirroredFixTelemetry(jobs, etaService));
   fleet.addExpireListener(forgetExpired([ingest, etaService]));
   await shared.mirror.start();
+  // Catalog changes apply here in version order: the fleet's cities first, then what reads them.
+  const driverConfig = new DriverConfig({
+    catalog, fleet, hub, settings: (city) => jobs.settings(city), defaultFixIntervalMs: config.fixIntervalMs, onSent: () => metrics.driverConfigFrames.inc(),
+  });
+  metrics.catalogVersion.set(catalog.version);
+  catalog.addChangeListener((e) => {
+    metrics.catalogChanges.inc({ kind: e.kind });
+    metrics.catalogVersion.set(catalog.version);
+    if (e.kind !== 'city') return;
+    fleet.applyCities(catalog.cities());
+    etaService.cityChanged(e.key, e.after);
+  });
+  catalog.addChangeListener(driverConfig.catalogListener);
+  fleet.addCityChangeListener(driverConfig.cityChangeListener);
+  await catalog.attach(shared.bus);
 
   let accepting = true;
   const verifier = new TokenVerifier(secret || undefined, undefined, jwks && config.idp && {
     keys: jwks, issuer: config.idp.issuer, audience: config.idp.audience, roleClaim: config.idp.roleClaim, clockSkewS: IDP_CLOCK_SKEW_S,
   });
   const app = createUwsApp();
+  const cors = new CorsPolicy(config.corsOrigins);
   const sdeps: SocketDeps = {
     verifier, hub, logger, metrics, maxBackpressureBytes: config.maxBackpressureBytes, accepting: () => accepting,
     limits: config.wsLimits, ipLimiter: new IpLimiter(config.wsLimits),
   };
-  registerSocket(app, 'driver', sdeps, driverHandler(sdeps, ingest, jobs, fleet, config.fixIntervalMs));
+  registerSocket(app, 'driver', sdeps, driverHandler(sdeps, ingest, jobs, fleet, config.fixIntervalMs, driverConfig));
   registerSocket(app, 'rider', sdeps, riderHandler(sdeps, jobs));
   const snapshots = new LiveJobSnapshots({
     list: (q) => jobs.list(q), fleet, metrics, maxJobs: config.opsSnapshotMaxJobs,
     onError: (err) => logger.warn({ err }, 'ops live-job snapshot: job repository unreadable (sent with more: true)'),
   });
   registerSocket(app, 'ops', sdeps, opsHandler(sdeps, fleet, snapshots));
-  registerStatic(app, { roadsGeojson: config.dashboardRoads, cities: config.cities });
+  registerStatic(app, { roadsGeojson: config.dashboardRoads, cities: () => catalog.cities() });
+  registerAdminRoutes(app, {
+    verifier, logger, metrics, cors, catalog, fleet, jobs, maxBodyBytes: config.adminMaxBodyBytes, minFixIntervalMs: config.minFixIntervalMs,
+  });
+  registerSdkFiles(app);
   const health = async (): Promise<Record<string, boolean>> => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) });
   registerRoutes(app, {
-    verifier, logger, metrics, fleet, jobs, eta, history: storage, cors: new CorsPolicy(config.corsOrigins),
+    verifier, logger, metrics, fleet, jobs, eta, history: storage, cors,
     health,
-    staleMs: config.dispatch.staleMs, defaultRadiusM: config.dispatch.radiusM,
-    served: new ServedArea(config.cities, fleet.locator), etaMaxDistanceM: config.etaMaxDistanceM,
+    staleMs: config.dispatch.staleMs, defaultRadiusM: config.dispatch.radiusM, settings: (city) => jobs.settings(city),
+    served: new ServedArea(() => catalog.cities(), fleet.locator), etaMaxDistanceM: config.etaMaxDistanceM,
     jobLimits: new JobRequestLimits(config.jobLimits, (reason) => metrics.jobRequestsRefused.inc({ reason })),
   });
+  registerExperimentRoutes(app, { verifier, logger, metrics, cors, outcomes });
 
   const stopGauges = startFleetGauges(fleet, metrics);
   fleet.start();
   jobs.start();
   hub.start();
   etaService.start();
+  outcomes.start();
+  catalog.start();
   const stopParts = async (): Promise<void> => {
     stopGauges();
+    await catalog.stop();
+    outcomes.stop();
     jwks?.stop();
     hub.stop();
-    jobs.stop();
+    await jobs.stop();
     fleet.stop();
     ingest.flush();
     await etaService.stop();
     await shared.close();
     await storage.close();
+    await catalogStore.close();
   };
   let l;
   try {
@@ -162,7 +225,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
       throw e;
     }
   }
-  logger.info({ port: l.port, healthPort: healthServer?.port, mode: config.mode, node: shared.nodeId, dataDir: config.dataDir, cities: config.cities.map((c) => c.name) }, 'taxiway listening');
+  logger.info({ port: l.port, healthPort: healthServer?.port, mode: config.mode, node: shared.nodeId, dataDir: config.dataDir, cities: catalog.cities().map((c) => c.name), catalogVersion: catalog.version }, 'taxiway listening');
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
@@ -176,7 +239,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     })());
 
   const port = l.port;
-  return { port, healthPort: healthServer?.port, config, logger, metrics, fleet, jobs, ingest, storage, shared, hub, secret, stop };
+  return { port, healthPort: healthServer?.port, config, logger, metrics, fleet, jobs, ingest, storage, shared, hub, catalog, secret, stop };
 }
 
 /** Fetch the identity provider's key set before listening (the start fails naming TAXIWAY_JWKS_URL), then keep it fresh. */

@@ -1,4 +1,4 @@
-// Usage texts of `taxiway`, `taxiway serve --help`, `taxiway token --help` and `taxiway demo --help`.
+// Usage texts of `taxiway`, `taxiway serve --help`, `taxiway token --help`, `taxiway demo --help` and `taxiway sim --help`.
 // The settings come from the flag table (src/config/settings.ts); test/cli-help.test.ts fails when a
 import { SETTINGS } from './config/settings.js';
 import type { Setting, SettingName } from './config/settings.js';
@@ -101,6 +101,34 @@ server options (as for taxiway serve; demo defaults shown):
 ${formatFlags(SERVE_FLAGS, DEMO_SERVER_DEFAULTS)}
   -h, --help                this text`;
 
+/** The marketplace simulator's options; defaults here are the ones in src/sim/market/sim-options.ts. */
+export const SIM_FLAGS: readonly FlagHelp[] = [
+  { flag: 'city', value: 'C', def: 'porto', meaning: 'whose trips are the demand: porto or nyc (assets/<city>/trips_train.csv)' },
+  { flag: 'policy', value: 'P', def: 'greedy', meaning: 'dispatch policy to run; repeat it to compare policies on the same demand' },
+  { flag: 'drivers', value: 'N', def: '200', meaning: 'drivers, starting at pickup places of the data drawn at random' },
+  { flag: 'hours', value: 'H', def: '1', meaning: 'simulated hours of demand (the run then goes on until every job is final)' },
+  { flag: 'seed', value: 'S', def: '1', meaning: 'random seed: same seed, same demand, same run' },
+  { flag: 'scale', value: 'F', def: '1', meaning: 'demand factor: each trip of the data is requested F times per simulated hour' },
+  { flag: 'decline', value: 'P', def: '0.1', meaning: 'probability that a driver declines an offer, 0-1' },
+  { flag: 'eta', value: 'M', def: 'baseline', meaning: 'ETA model: baseline (distance at the trips\' mean speed) or learned (fitted on the trips)' },
+  { flag: 'json', value: '', def: 'off', meaning: 'print one JSON object {policies: [...]} instead of the tables' },
+];
+
+export const SIM_USAGE = `usage: taxiway sim [--city porto|nyc] [--policy P ...] [--drivers N] [--hours H] [--seed S]
+                  [--scale F] [--decline P] [--eta baseline|learned] [--json]
+
+The marketplace simulator: runs the real matching code (JobService, Dispatcher, memory job repository and
+timers, fleet index, an ETA model) in virtual time, without sockets. The hours of day the city's real
+trips cover are folded into every simulated hour (keeping the day's shape), scaled by F.
+Drivers answer offers after 2-8 s and decline with probability P, drive straight lines at the ETA's
+durations, spend 60 s boarding; riders cancel when no car has arrived after 4-12 min (uniform). Prints per
+policy: jobs, fulfilment (completed / jobs), pickup wait (request to driver arrived: mean, p50, p90),
+offers per job, utilisation (driver time with a job / supply) and wall time.
+
+options:
+${formatFlags(SIM_FLAGS)}
+  -h, --help                this text`;
+
 export const USAGE = `usage: taxiway <command> [options]     (taxiway <command> --help: every option of a command)
 
 commands:
@@ -111,6 +139,9 @@ commands:
   migrate   create/update the Cassandra keyspace and tables (CASSANDRA_* settings)
   replay    stream real Porto taxi traces through the driver protocol as drivers porto-<TAXI_ID>
                 [--url ws://HOST:PORT] [--speed N] [--available] [--data-dir DIR] [--file CSV]
+  sim       marketplace simulator: dispatch policies on real demand in virtual time
+                [--city porto|nyc] [--policy P ...] [--drivers N] [--hours H] [--seed S] [--scale F]
+                [--decline P] [--eta baseline|learned] [--json]
   bench     load generator and benchmark scenarios (taxiway bench help)
   eta-eval  score an ETA model: --train TRAIN.csv --test TEST.csv [--model baseline|learned]
                 [--telemetry PORTO_TRACES.csv] [--json]

@@ -1,4 +1,4 @@
-// `taxiway serve | demo | token`: the command line. Prints to stdout/stderr; logs go through pino.
+// `taxiway serve | demo | token | sim | ...`: the command line. Prints to stdout/stderr; logs go through pino.
 import { ConfigError, StartError } from './config/config-error.js';
 import type { EnvSource } from './config/config-error.js';
 import { readEnvironment } from './config/environment.js';
@@ -13,10 +13,10 @@ import type { Role } from './protocol/messages.js';
 import { UwsFallbackError } from './ws/uws.js';
 import { ListenError } from './ws/server.js';
 import { intOption, parseArgs, take, wantsHelp } from './cli-args.js';
-import { DEMO_USAGE, SERVE_USAGE, TOKEN_USAGE, USAGE } from './cli-usage.js';
+import { DEMO_USAGE, SERVE_USAGE, SIM_USAGE, TOKEN_USAGE, USAGE } from './cli-usage.js';
 
 /** Commands whose usage is printed here; the others (replay, migrate, eta-eval, bench) answer --help themselves. */
-const COMMAND_USAGE: Record<string, string> = { serve: SERVE_USAGE, token: TOKEN_USAGE, demo: DEMO_USAGE };
+const COMMAND_USAGE: Record<string, string> = { serve: SERVE_USAGE, token: TOKEN_USAGE, demo: DEMO_USAGE, sim: SIM_USAGE };
 
 
 /** Runs one command; `env` is the process environment read once (see config/environment.ts). */
@@ -37,6 +37,10 @@ export async function main(argv: string[], env: EnvSource = readEnvironment()): 
       }
       case 'token':
         return await token(rest, env);
+      case 'sim': {
+        const { runMarketSim } = await import('./sim/market/market-sim-cli.js');
+        return await runMarketSim(rest);
+      }
       case 'bench':
         return await bench(rest);
       case 'migrate': {

@@ -12,7 +12,8 @@ const MAX_LINES = 400;
 /**
  * Layers, lowest first. A file may import its own layer and any lower one, never a higher one. The order
  * follows the data's path (docs/architecture.md): wire types and plain helpers at the bottom, then the
- * logger and metrics, configuration, the ports with their storage and bus adapters, the live fleet, what
+ * logger and metrics, configuration, the ports with their storage and bus adapters, the live catalog of
+ * cities and zones (read by everything above it), the live fleet, what
  * reads the fleet (ETA, ingest), matching, the sockets, the composition root, the simulator (a client of
  * the whole app) and the CLI on top. Folders on one rank know nothing of each other today; they share a
  * rank because neither is "below" the other.
@@ -20,10 +21,12 @@ const MAX_LINES = 400;
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['util'],
   ['protocol'],
+  ['client'], // the SDK for apps (taxiway/client): wire types and codec only, never server code
   ['observability'],
   ['config'],
   ['auth', 'storage'],
   ['bus'],
+  ['catalog'],
   ['fleet'],
   ['eta', 'ingest'],
   ['matching'],

@@ -88,3 +88,13 @@ t.test('products and defaultProduct: a valid list, a default it holds, every err
   const [e] = loadCities(file([{ ...monaco, defaultProduct: 'xl' }]));
   t.equal(e!.defaultProduct, 'xl', 'without a list, the default product is the one offered');
 });
+
+t.test('the file and the admin API share the checks: self-intersecting rings, driverApp intervals', async (t) => {
+  const bow = { type: 'Polygon', coordinates: [[[7.40, 43.72], [7.44, 43.76], [7.44, 43.72], [7.40, 43.76], [7.40, 43.72]]] };
+  t.match(failure([{ ...monaco, boundary: bow }]), /cities\[0\]\.boundary\.coordinates intersects itself/, 'a bow tie');
+  t.match(failure([{ ...monaco, driverApp: { fixIntervalMs: { busy: 50 } } }]), /cities\[0\]\.driverApp\.fixIntervalMs\.busy=50/, 'below the range');
+  t.match(failure([{ ...monaco, driverApp: { fixIntervalMs: { parked: 1000 } } }]), /driverApp\.fixIntervalMs\.parked is not a driver state/, 'unknown state');
+  const cities = loadCities(file([{ ...monaco, driverApp: { fixIntervalMs: { available: 4000, busy: 1000 } } }]));
+  t.same(cities[0]!.driverApp, { fixIntervalMs: { available: 4000, busy: 1000 } });
+  t.throws(() => loadConfig({ TAXIWAY_CITIES: file([{ ...monaco, driverApp: { fixIntervalMs: { busy: 100 } } }]), TAXIWAY_DATA_DIR: dir }), /busy=100: below 200 ms, the interval TAXIWAY_FIX_BUDGET_RATE covers/, 'the fix budget (5/s) must cover it');
+});

@@ -1,15 +1,56 @@
 #!/usr/bin/env bash
-# Starts a single Cassandra 5.0 node from Maven Central jars (fetched once, cached) and waits until CQL answers.
-# Prints the contact point (host:port) on stdout once the native protocol answers; progress goes to stderr.
+# Starts a single Cassandra 5.0 node (or, with --dcs 2, a two-data-centre cluster) from Maven Central jars
+# (fetched once, cached) and waits until CQL answers.
+# Prints the contact point(s) (host:port[,host:port]) on stdout once the native protocol answers; progress goes to stderr.
 # Reuses a node that already answers on the port. `start.sh --clean` wipes the node's data first.
 # Env (all optional): CASSANDRA_PORT (CQL, 9042), CASSANDRA_STORAGE_PORT (7000), CASSANDRA_DIR (node folder,
 # <repo>/.cassandra/node), CASSANDRA_LIB_DIR (jars, <repo>/.cassandra/lib-<version>), CASSANDRA_VERSION (5.0.8),
 # CASSANDRA_HEAP (1g), CASSANDRA_START_TIMEOUT_S (180), CASSANDRA_JAVA (a Java 17 or 11 binary).
+#
+# `start.sh --dcs 2` (or CASSANDRA_DCS=2): two nodes, one per data centre, GossipingPropertyFileSnitch:
+# 127.0.0.1 is dc1 (the seed), 127.0.0.2 is dc2, both on CQL port CASSANDRA_2DC_PORT (9142) and storage
+# port CASSANDRA_2DC_STORAGE_PORT (7100), so the cluster runs beside the single dev/CI node on 127.0.0.1:9042.
+# Folders <repo>/.cassandra/two-dc/dc1 and dc2 (CASSANDRA_2DC_DIR), heap CASSANDRA_HEAP (default 640m
+# each), hinted handoff on, JMX on 127.0.0.1:7299 (dc1) and 7399 (dc2) for scripts/cassandra/nodetool.sh.
+# Prints "127.0.0.1:9142,127.0.0.2:9142". Per-node knobs used for it (also usable alone): CASSANDRA_HOST,
+# CASSANDRA_DC (sets the snitch), CASSANDRA_RACK, CASSANDRA_SEEDS, CASSANDRA_CLUSTER_NAME,
+# CASSANDRA_INITIAL_TOKEN, CASSANDRA_JMX_PORT, CASSANDRA_HINTS=1.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 version="${CASSANDRA_VERSION:-5.0.8}"
-host=127.0.0.1
+
+clean=""
+dcs="${CASSANDRA_DCS:-1}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --clean) clean=--clean ;;
+    --dcs) dcs="${2:-}"; shift ;;
+    --dcs=*) dcs="${1#--dcs=}" ;;
+    *) echo "cassandra: unknown argument $1 (expected --clean, --dcs 1|2)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ "$dcs" = 2 ]; then
+  # The seed (dc1) first: dc2 joins by gossiping with it. One node per DC, distinct tokens.
+  two="${CASSANDRA_2DC_DIR:-$repo/.cassandra/two-dc}"
+  p2="${CASSANDRA_2DC_PORT:-9142}"
+  sp2="${CASSANDRA_2DC_STORAGE_PORT:-7100}"
+  out=()
+  for i in 1 2; do
+    token=0; [ "$i" = 2 ] && token=4611686018427387904
+    cp=$(CASSANDRA_DCS=1 CASSANDRA_HOST="127.0.0.$i" CASSANDRA_DC="dc$i" CASSANDRA_RACK=rack1 CASSANDRA_DIR="$two/dc$i" \
+      CASSANDRA_PORT="$p2" CASSANDRA_STORAGE_PORT="$sp2" CASSANDRA_SEEDS="127.0.0.1:$sp2" CASSANDRA_CLUSTER_NAME=taxiway-2dc \
+      CASSANDRA_INITIAL_TOKEN="$token" CASSANDRA_JMX_PORT="$((7199 + 100 * i))" CASSANDRA_HINTS=1 \
+      CASSANDRA_HEAP="${CASSANDRA_HEAP:-640m}" bash "$0" $clean) || exit 1
+    out+=("$cp")
+  done
+  (IFS=,; echo "${out[*]}")
+  exit 0
+fi
+[ "$dcs" = 1 ] || { echo "cassandra: --dcs must be 1 or 2, got \"$dcs\"" >&2; exit 2; }
+
+host="${CASSANDRA_HOST:-127.0.0.1}"
 port="${CASSANDRA_PORT:-9042}"
 storage_port="${CASSANDRA_STORAGE_PORT:-7000}"
 base="${CASSANDRA_DIR:-$repo/.cassandra/node}"
@@ -56,12 +97,24 @@ else
     say "fetching Cassandra $version jars with Maven into $lib (cached in ~/.m2 too)"
     mvn -q -B -f "$here/pom.xml" package -Dcassandra.version="$version" -Dlib.dir="$lib" >&2
   fi
-  if [ "${1:-}" = "--clean" ]; then say "wiping $base/data"; rm -rf "$base/data"; fi
+  if [ "$clean" = "--clean" ]; then say "wiping $base/data"; rm -rf "$base/data"; fi
   mkdir -p "$base/data" "$base/logs" "$base/tmp" "$base/triggers" "$base/conf"
   # One template, per-node ports: a second node (the outage test's) must not collide with the dev node.
   sed -e "s/^native_transport_port: .*/native_transport_port: $port/" \
       -e "s/^storage_port: .*/storage_port: $storage_port/" \
       -e "s/127\.0\.0\.1:7000/127.0.0.1:$storage_port/" "$here/cassandra.yaml" >"$base/conf/cassandra.yaml"
+  # Multi-node knobs (start.sh --dcs 2 sets them); unset, the single node's yaml is exactly the template's.
+  yaml="$base/conf/cassandra.yaml"
+  [ "$host" = 127.0.0.1 ] || sed -i -e "s/^listen_address: .*/listen_address: $host/" -e "s/^rpc_address: .*/rpc_address: $host/" "$yaml"
+  [ -z "${CASSANDRA_SEEDS:-}" ] || sed -i "s/- seeds: .*/- seeds: \"$CASSANDRA_SEEDS\"/" "$yaml"
+  [ -z "${CASSANDRA_CLUSTER_NAME:-}" ] || sed -i "s/^cluster_name: .*/cluster_name: $CASSANDRA_CLUSTER_NAME/" "$yaml"
+  [ -z "${CASSANDRA_INITIAL_TOKEN:-}" ] || sed -i "s/^initial_token: .*/initial_token: $CASSANDRA_INITIAL_TOKEN/" "$yaml"
+  # Hints: a write a down replica missed is kept by the coordinator (max_hint_window 3 h) and replayed when it returns.
+  [ "${CASSANDRA_HINTS:-0}" != 1 ] || sed -i "s/^hinted_handoff_enabled: .*/hinted_handoff_enabled: true/" "$yaml"
+  if [ -n "${CASSANDRA_DC:-}" ]; then
+    sed -i "s/^endpoint_snitch: .*/endpoint_snitch: GossipingPropertyFileSnitch/" "$yaml"
+    printf 'dc=%s\nrack=%s\n' "$CASSANDRA_DC" "${CASSANDRA_RACK:-rack1}" >"$base/conf/cassandra-rackdc.properties"
+  fi
   heap="${CASSANDRA_HEAP:-1g}"
   # JVM flags from Cassandra's conf/jvm-server.options and conf/jvm17-server.options.
   opts=(-ea -da:net.openhft... -Xss256k -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError "-Xms256m" "-Xmx$heap"
@@ -92,6 +145,10 @@ else
     "-Dcassandra.storagedir=$base/data" "-Dcassandra.logdir=$base/logs" "-Dlogback.configurationFile=$here/logback.xml"
     "-Djava.io.tmpdir=$base/tmp" "-Dcassandra.triggers_dir=$base/triggers" -Dcassandra.skip_wait_for_gossip_to_settle=0
     -Dcassandra.unsafesystem=true -Dcassandra.superuser_setup_delay_ms=0)
+  # The snitch reads its data centre from this file (a URL), else from the classpath.
+  [ -z "${CASSANDRA_DC:-}" ] || opts+=("-Dcassandra-rackdc.properties=file://$base/conf/cassandra-rackdc.properties")
+  # JMX on 127.0.0.1 only, for nodetool (repair); off unless asked for, as before.
+  [ -z "${CASSANDRA_JMX_PORT:-}" ] || opts+=("-Dcassandra.jmx.local.port=$CASSANDRA_JMX_PORT")
   say "starting Cassandra $version on $host:$port with $java_bin (data in $base/data, log $base/logs/system.log)"
   # setsid: the node outlives this script and ignores the caller's Ctrl-C; stop.sh ends it. Lock fd 9 is not inherited.
   setsid "$java_bin" "${opts[@]}" -cp "$lib/*" org.apache.cassandra.service.CassandraDaemon \

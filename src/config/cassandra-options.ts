@@ -36,7 +36,8 @@ export function parseReplication(raw: string, key = 'CASSANDRA_REPLICATION'): Re
   if (parts.length === 0) bad('empty');
   const pairs = parts.map((p) => {
     const i = p.lastIndexOf(':');
-    if (i <= 0) bad(`"${p}" has no factor`);
+    if (i === 0) bad(`"${p}" names no data centre`);
+    if (i < 0) bad(`"${p}" has no factor`);
     const name = p.slice(0, i).trim();
     const factor = Number(p.slice(i + 1));
     if (!Number.isInteger(factor) || factor < 1 || factor > 15) bad(`factor of "${name}" must be an integer from 1 to 15`);

@@ -38,10 +38,18 @@ export interface Config {
   /** Folder of the cities file (ETA seed paths are relative to it). */
   citiesDir: string;
   dispatch: DispatchSettings;
+  /** TAXIWAY_DISPATCH_POLICY: the policy of cities whose `dispatch.policy` names none (checked against the policy names when the node starts). */
+  dispatchPolicy: string;
   /** How often the server wants fixes from drivers, ms (sent in `hello`). */
   fixIntervalMs: number;
   /** Per-driver fix budget (sustained rate and burst); undefined: none. */
   fixBudget?: FixBudget;
+  /** Largest admin API body, bytes. */
+  adminMaxBodyBytes: number;
+  /** Cluster: how often the catalog version is polled, ms. */
+  catalogPollMs: number;
+  /** Shortest fix interval a city may ask of its drivers (the fix budget covers it), ms; 0 without a budget. */
+  minFixIntervalMs: number;
   /** A driver silent this long is removed from the live fleet, ms. */
   expireMs: number;
   /** How often kdbush snapshots are rebuilt when positions changed, ms. */
@@ -78,6 +86,8 @@ export interface Config {
   jobLimits: JobLimitSettings;
   /** How long and how many final jobs the job repository keeps beside the live ones. */
   finishedJobs: FinishedRetention;
+  /** Memory bounds of the switchback experiments' outcomes (matching/experiment-outcomes.ts). */
+  experimentLimits: { windowsKept: number; jobsTracked: number };
   mode: 'embedded' | 'cluster';
 }
 
@@ -101,6 +111,8 @@ export function loadConfig(src: EnvSource): Config {
   if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL=${level}: expected ${LOG_LEVELS.join('|')}`);
   const fixIntervalMs = numberSetting(src, 'TAXIWAY_FIX_INTERVAL_MS');
   const dataDir = path.resolve(src.TAXIWAY_DATA_DIR || SETTINGS.TAXIWAY_DATA_DIR.def);
+  const fixBudget = fixBudgetFromEnv(src, fixIntervalMs);
+  const minFixIntervalMs = fixBudget ? Math.ceil(1000 / fixBudget.ratePerS) : 0;
   return {
     host: src.HOST || SETTINGS.HOST.def,
     port: numberSetting(src, 'PORT'),
@@ -109,7 +121,7 @@ export function loadConfig(src: EnvSource): Config {
     idp,
     dataDir,
     logLevel: level,
-    cities: src.TAXIWAY_CITIES ? loadCities(src.TAXIWAY_CITIES) : [WORLD_CITY],
+    cities: src.TAXIWAY_CITIES ? loadCities(src.TAXIWAY_CITIES, { minFixIntervalMs }) : [WORLD_CITY],
     opsSnapshotMaxJobs: numberSetting(src, 'TAXIWAY_OPS_SNAPSHOT_MAX_JOBS'),
     dashboardRoads: dashboardRoads(src.TAXIWAY_DASHBOARD_ROADS),
     citiesDir: src.TAXIWAY_CITIES ? path.dirname(path.resolve(src.TAXIWAY_CITIES)) : process.cwd(),
@@ -119,9 +131,16 @@ export function loadConfig(src: EnvSource): Config {
       maxAttempts: numberSetting(src, 'TAXIWAY_MAX_ATTEMPTS'),
       staleMs: numberSetting(src, 'TAXIWAY_STALE_MS'),
       speedMps: numberSetting(src, 'TAXIWAY_ETA_SPEED_MPS'),
+      searchWindowMs: numberSetting(src, 'TAXIWAY_SEARCH_WINDOW_MS'),
+      maxRadiusM: numberSetting(src, 'TAXIWAY_MAX_RADIUS_M'),
+      batchWindowMs: numberSetting(src, 'TAXIWAY_BATCH_WINDOW_MS'),
     },
+    dispatchPolicy: src.TAXIWAY_DISPATCH_POLICY || SETTINGS.TAXIWAY_DISPATCH_POLICY.def,
     fixIntervalMs,
-    fixBudget: fixBudgetFromEnv(src, fixIntervalMs),
+    fixBudget,
+    minFixIntervalMs,
+    adminMaxBodyBytes: numberSetting(src, 'TAXIWAY_ADMIN_MAX_BODY_BYTES'),
+    catalogPollMs: numberSetting(src, 'TAXIWAY_CATALOG_POLL_MS'),
     expireMs: numberSetting(src, 'TAXIWAY_EXPIRE_MS'),
     indexRebuildMs: numberSetting(src, 'TAXIWAY_INDEX_REBUILD_MS'),
     maxBackpressureBytes: numberSetting(src, 'TAXIWAY_MAX_BACKPRESSURE_BYTES'),
@@ -145,6 +164,7 @@ export function loadConfig(src: EnvSource): Config {
       maxOpenPerRider: numberSetting(src, 'TAXIWAY_MAX_OPEN_JOBS_PER_RIDER'),
     },
     finishedJobs: { ttlMs: numberSetting(src, 'TAXIWAY_FINISHED_JOB_TTL_MS'), maxKept: numberSetting(src, 'TAXIWAY_FINISHED_JOBS_KEPT') },
+    experimentLimits: { windowsKept: numberSetting(src, 'TAXIWAY_EXPERIMENT_WINDOWS_KEPT'), jobsTracked: numberSetting(src, 'TAXIWAY_EXPERIMENT_JOBS_TRACKED') },
     mode,
   };
 }

@@ -6,6 +6,8 @@ export interface CityEtaOptions {
   locate: (lat: number, lng: number) => string | null;
   models: ReadonlyMap<string, EtaModel>;
   fallback: EtaModel;
+  /** A city's own baseline (its `speedMps` setting), answering while its learned model is not fitted; undefined: the learned model's prior answers. */
+  baselineOf?: (city: string) => EtaModel | undefined;
 }
 
 export class CityEta implements EtaModel {
@@ -19,7 +21,10 @@ export class CityEta implements EtaModel {
 
   private modelAt(lat: number, lng: number): EtaModel | undefined {
     const name = this.o.locate(lat, lng);
-    return name === null ? undefined : this.o.models.get(name);
+    if (name === null) return undefined;
+    const m = this.o.models.get(name);
+    if (this.o.baselineOf && !(m as { fitted?: boolean } | undefined)?.fitted) return this.o.baselineOf(name) ?? m;
+    return m;
   }
 
   /** The model for a request: ranking asks many times for one destination, so its lookup is cached. */

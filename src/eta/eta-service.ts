@@ -16,12 +16,14 @@ import { openLearnedEta, saveLearnedEta } from './eta-state-store.js';
 import type { EtaStateStore } from './eta-state-store.js';
 
 export interface EtaServiceOptions {
-  cities: CityDef[];
+  cities: readonly CityDef[];
   locator: CityLocator;
   store: EtaStateStore;
   logger: Logger;
   /** Baseline speed, m/s, for places outside every modelled city. */
   fallbackSpeedMps: number;
+  /** A city's own baseline speed (its `dispatch.speedMps`), m/s, used until its learned model is fitted; undefined: none set. */
+  citySpeedMps?: (city: string) => number | undefined;
   /** Seed paths in the cities file are relative to this folder. */
   baseDir: string;
   /** Whether this node writes the shared state (one writer per cluster). */
@@ -43,6 +45,19 @@ const unpackr = new Unpackr({ useRecords: false });
 const MAINTAIN_MS = 60_000;
 const SAVE_MS = 5 * 60_000;
 
+async function openCityModel(o: EtaServiceOptions, c: CityDef): Promise<LearnedEta> {
+  const seed = c.eta ?? {};
+  const t0 = Date.now();
+  const m = await openLearnedEta(o.store, {
+    city: c.name,
+    timeZone: c.timezone,
+    seedTripsCsv: seed.seedTrips ? path.resolve(o.baseDir, seed.seedTrips) : undefined,
+    seedTracesCsv: seed.seedTraces ? path.resolve(o.baseDir, seed.seedTraces) : undefined,
+  });
+  o.logger.info({ city: c.name, trips: m.tripCount, fitted: m.fitted, ms: Date.now() - t0 }, 'eta model ready');
+  return m;
+}
+
 export class EtaService {
   readonly model: EtaModel;
   private timers: NodeJS.Timeout[] = [];
@@ -52,27 +67,43 @@ export class EtaService {
   private stopped = false;
 
   private constructor(private readonly o: EtaServiceOptions, private readonly models: Map<string, LearnedEta>) {
-    this.model = new CityEta({ locate: (lat, lng) => o.locator.locate(lat, lng), models, fallback: new BaselineEta(o.fallbackSpeedMps) });
+    const baselines = new Map<number, BaselineEta>();
+    const baselineOf = (city: string): BaselineEta | undefined => {
+      const mps = o.citySpeedMps?.(city);
+      if (mps === undefined) return undefined;
+      let b = baselines.get(mps);
+      if (!b) baselines.set(mps, (b = new BaselineEta(mps)));
+      return b;
+    };
+    this.model = new CityEta({ locate: (lat, lng) => o.locator.locate(lat, lng), models, fallback: new BaselineEta(o.fallbackSpeedMps), baselineOf });
   }
 
   /** Load each city's saved model, or train it from the city's seed files, or start it untrained. */
   static async open(o: EtaServiceOptions): Promise<EtaService> {
     const models = new Map<string, LearnedEta>();
-    for (const c of o.cities) {
-      const seed = c.eta ?? {};
-      const t0 = Date.now();
-      const m = await openLearnedEta(o.store, {
-        city: c.name,
-        timeZone: c.timezone,
-        seedTripsCsv: seed.seedTrips ? path.resolve(o.baseDir, seed.seedTrips) : undefined,
-        seedTracesCsv: seed.seedTraces ? path.resolve(o.baseDir, seed.seedTraces) : undefined,
-      });
-      o.logger.info({ city: c.name, trips: m.tripCount, fitted: m.fitted, ms: Date.now() - t0 }, 'eta model ready');
-      models.set(c.name, m);
-    }
+    for (const c of o.cities) models.set(c.name, await openCityModel(o, c));
     const svc = new EtaService(o, models);
     if (o.bus) await o.bus.subscribe(ETA_TRIPS_CHANNEL, (p) => svc.onTripMessage(p));
     return svc;
+  }
+
+  /**
+   * A city was added or changed at run time (the catalog): a new city's model is opened (its saved state
+   * or untrained; answers come from the fallback baseline until it is ready), a removed city's dropped.
+   * A changed timezone applies from the next start.
+   */
+  cityChanged(name: string, def: CityDef | undefined): void {
+    if (!def) {
+      this.models.delete(name);
+      return;
+    }
+    if (this.models.has(name) || this.stopped) return;
+    openCityModel(this.o, def).then(
+      (m) => {
+        if (!this.stopped) this.models.set(name, m);
+      },
+      (err) => this.o.logger.warn({ err, city: name }, 'eta model of a new city not opened: the baseline answers'),
+    );
   }
 
   start(): void {

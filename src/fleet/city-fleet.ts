@@ -43,8 +43,8 @@ const BOX_EPSILON_DEG = 1e-9;
  */
 export class CityFleet extends FleetColumns {
   readonly name: string;
-  /** Product name ↔ bit of this city (bits of the `products` column). */
-  readonly offered: CityProducts;
+  /** Product name ↔ bit of this city (bits of the `products` column); replaced by `setOffered` when the city's products change. */
+  offered: CityProducts;
   private readonly ix: FleetSnapshot;
   /** Reused query record for kdNearest (no allocation per query). */
   private readonly query = new KdQuery();
@@ -54,6 +54,16 @@ export class CityFleet extends FleetColumns {
     this.name = opts.name;
     this.offered = opts.products ?? new CityProducts(undefined);
     this.ix = new FleetSnapshot(this.capacity);
+  }
+
+  /**
+   * The city's products changed: from now on bits mean `next`'s products. Each driver's bits are
+   * recomputed by `bitsOf(id, oldNames)` (its names under the old registry) so no bit keeps an old meaning.
+   */
+  setOffered(next: CityProducts, bitsOf: (id: string, oldNames: string[]) => number): void {
+    const prev = this.offered;
+    this.offered = next;
+    for (const [id, slot] of this.slotById) this._products[slot] = bitsOf(id, prev.namesOf(this._products[slot]!));
   }
 
   protected grown(n: number): void {

@@ -18,23 +18,32 @@ interface BoundedCity {
  * Boundaries crossing the antimeridian are not supported (turf treats longitudes as planar).
  */
 export class CityLocator {
-  private readonly bounded: BoundedCity[] = [];
-  private readonly worldCity: string | null = null;
+  private bounded: BoundedCity[] = [];
+  private worldCity: string | null = null;
 
-  constructor(cities: CityDef[]) {
+  constructor(cities: readonly CityDef[]) {
+    this.replace(cities);
+  }
+
+  /** Answer from now on with `cities` (the live catalog changed); holders of this locator see it at once. */
+  replace(cities: readonly CityDef[]): void {
+    const bounded: BoundedCity[] = [];
+    let world: string | null = null;
     const names = new Set<string>();
     for (const c of cities) {
       if (names.has(c.name)) throw new Error(`city ${c.name} is defined twice`);
       names.add(c.name);
       if (c.boundary === null) {
         // Two catch-all cities would make every unbounded position ambiguous.
-        if (this.worldCity !== null) throw new Error(`cities ${this.worldCity} and ${c.name} both have a null (whole-world) boundary`);
-        this.worldCity = c.name;
+        if (world !== null) throw new Error(`cities ${world} and ${c.name} both have a null (whole-world) boundary`);
+        world = c.name;
         continue;
       }
       const [minLng, minLat, maxLng, maxLat] = bbox(c.boundary);
-      this.bounded.push({ name: c.name, boundary: c.boundary, minLng: minLng!, minLat: minLat!, maxLng: maxLng!, maxLat: maxLat! });
+      bounded.push({ name: c.name, boundary: c.boundary, minLng: minLng!, minLat: minLat!, maxLng: maxLng!, maxLat: maxLat! });
     }
+    this.bounded = bounded;
+    this.worldCity = world;
   }
 
   /** Name of the city containing (lat, lng) degrees, or null when none does (or the position is not a valid lat/lng). */

@@ -10,11 +10,14 @@ import type { CityDef } from '../config/cities.js';
 export type ExpireListener = (ids: readonly string[]) => void;
 /** Called after a local change of a driver's position or status: once per fix, so keep it cheap. */
 export type LocalChangeListener = (id: string) => void;
+/** Called when a driver's city changed on this node (a fix placed it in another city, out of every city, or its city was removed): null means none. */
+export type CityChangeListener = (id: string, city: string | null) => void;
 /** Called after another node's newer position of a driver was applied (degrees, ms since the epoch). */
 export type RemoteMoveListener = (id: string, city: string, lat: number, lng: number, ts: number) => void;
 
 export interface FleetRegistryOptions {
-  cities: CityDef[];
+  /** The cities at start; later lists come through `applyCities`. */
+  cities: readonly CityDef[];
   /** How often dirty snapshots are rebuilt, ms. */
   rebuildMs: number;
   /** Drivers silent this long are removed, ms. */
@@ -37,9 +40,10 @@ export class FleetRegistry {
   private readonly fleets = new Map<string, CityFleet>();
   /**
    * The city fleets as a list, for `fleetOf`: no driver → city map is kept (each city fleet's own id → slot
-   * map answers; a separate map cost ~40 B per driver at 1,000,000 drivers, issue #18).
+   * map answers, a driver being in at most one; a separate map cost ~29 B per driver at 1,000,000 drivers,
+   * issue #18). Rebuilt when the city list changes.
    */
-  private readonly fleetList: CityFleet[] = [];
+  private fleetList: CityFleet[] = [];
   /** Status set before the driver's first fix, or kept while it is outside every city. */
   private readonly pendingStatus = new Map<string, DriverStatusCode>();
   /**
@@ -54,15 +58,59 @@ export class FleetRegistry {
   private readonly expireListeners: ExpireListener[] = [];
   private readonly localChangeListeners: LocalChangeListener[] = [];
   private readonly remoteMoveListeners: RemoteMoveListener[] = [];
+  private readonly cityChangeListeners: CityChangeListener[] = [];
+  /** Each city's product list as last applied (joined), to tell a products change from another change. */
+  private readonly productsKey = new Map<string, string>();
 
   constructor(private readonly opts: FleetRegistryOptions) {
     this.locator = new CityLocator(opts.cities);
-    for (const c of opts.cities) {
-      const products = new CityProducts(c.products, c.defaultProduct);
-      const f = new CityFleet({ name: c.name, initialCapacity: opts.initialCapacity, products });
-      this.fleets.set(c.name, f);
-      this.fleetList.push(f);
+    this.applyCities(opts.cities);
+  }
+
+  /**
+   * The live city list changed (the catalog): new cities get a fleet, removed ones lose theirs (their
+   * drivers leave the live fleet until a fix places them in another city), a changed boundary applies
+   * from each driver's next fix, changed products re-map every driver's product bits at once.
+   */
+  applyCities(cities: readonly CityDef[]): void {
+    this.locator.replace(cities);
+    const names = new Set(cities.map((c) => c.name));
+    for (const [name, fleet] of [...this.fleets]) {
+      if (names.has(name)) continue;
+      fleet.cancelAsyncRebuild();
+      // Detach the fleet first: its drivers are in no city while the listeners hear of it.
+      this.fleets.delete(name);
+      this.fleetList = [...this.fleets.values()];
+      fleet.forEachAlive((slot) => {
+        const id = fleet.idAt(slot);
+        this.pendingStatus.set(id, fleet.status[slot] as DriverStatusCode);
+        this.cityChanged(id, null);
+      });
+      this.productsKey.delete(name);
     }
+    for (const c of cities) {
+      const key = `${(c.products ?? []).join(',')}|${c.defaultProduct ?? ''}`;
+      const fleet = this.fleets.get(c.name);
+      if (!fleet) {
+        const products = new CityProducts(c.products, c.defaultProduct);
+        this.fleets.set(c.name, new CityFleet({ name: c.name, initialCapacity: this.opts.initialCapacity, products }));
+        this.fleetList = [...this.fleets.values()];
+      } else if (this.productsKey.get(c.name) !== key) {
+        const next = new CityProducts(c.products, c.defaultProduct);
+        // Local drivers: from their token's list; mirrored ones: their old names still offered (their node re-sends on its next change).
+        fleet.setOffered(next, (id, oldNames) => next.bitsOf(this.productsOf.get(id) ?? (oldNames.length > 0 ? oldNames : undefined)));
+      }
+      this.productsKey.set(c.name, key);
+    }
+  }
+
+  /** Add a listener of drivers changing city on this node (their `config` frame). Never replaces earlier ones. */
+  addCityChangeListener(l: CityChangeListener): void {
+    this.cityChangeListeners.push(l);
+  }
+
+  private cityChanged(id: string, city: string | null): void {
+    for (const l of this.cityChangeListeners) l(id, city);
   }
 
   /** Add a listener of expiry (e.g. forget per-driver state elsewhere). Never replaces earlier ones. */
@@ -179,10 +227,12 @@ export class FleetRegistry {
       fleet = target;
       if (!fleet) {
         if (status !== undefined) this.pendingStatus.set(id, status);
+        this.cityChanged(id, null);
         return undefined;
       }
       this.pendingStatus.delete(id);
       fleet.upsert(id, lat, lng, ts, hdg, spd, status ?? DriverStatus.offline, fleet.offered.bitsOf(this.productsOf.get(id)));
+      this.cityChanged(id, fleet.name);
       return fleet;
     }
     if (fleet) fleet.upsert(id, lat, lng, ts, hdg, spd);

@@ -11,11 +11,18 @@ import { haversineMetres } from './geo.js';
  * itself: good enough to tell "just outside town" from "another continent".
  */
 export class ServedArea {
-  private readonly catchAll: boolean;
+  private catchAll = false;
   /** Bounding boxes of bounded cities, 4 numbers each: minLat, minLng, maxLat, maxLng (degrees). */
-  private readonly boxes: Float64Array;
+  private boxes = new Float64Array(0);
+  private seen: readonly CityDef[] | null = null;
 
-  constructor(cities: readonly CityDef[], private readonly locator: CityLocator) {
+  /** `cities` gives the live list (the same array until a city changes: the boxes are rebuilt only then). */
+  constructor(private readonly cities: () => readonly CityDef[], private readonly locator: CityLocator) {}
+
+  private refresh(): void {
+    const cities = this.cities();
+    if (cities === this.seen) return;
+    this.seen = cities;
     this.catchAll = cities.some((c) => c.boundary === null);
     const bounded = cities.filter((c) => c.boundary !== null);
     this.boxes = new Float64Array(bounded.length * 4);
@@ -27,6 +34,7 @@ export class ServedArea {
 
   /** Metres from (lat, lng) degrees to the served area: 0 inside it, Infinity when nothing is served. */
   distanceM(lat: number, lng: number): number {
+    this.refresh();
     if (this.catchAll || this.locator.locate(lat, lng) !== null) return 0;
     let best = Infinity;
     const b = this.boxes;

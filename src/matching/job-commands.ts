@@ -16,6 +16,7 @@ import { offerRevokedFrame } from './job-frames.js';
 import type { JobLedger } from './job-ledger.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { ActiveJobs } from './active-jobs.js';
+import type { PolicySelector } from './dispatch-policy.js';
 
 export interface JobCommandsDeps {
   ledger: JobLedger;
@@ -31,6 +32,8 @@ export interface JobCommandsDeps {
   clock: Clock;
   /** Most live jobs one rider may hold (across every node); unlimited when absent. */
   maxOpenJobsPerRider?: number;
+  /** The policy choice of a new job: its experiment arm, if any, is recorded on the job. */
+  policyFor?: PolicySelector;
 }
 
 /** A rider at its open-jobs cap asked for another job: 409 `conflict` (waiting helps only once a job ends). */
@@ -65,6 +68,9 @@ export class JobCommands {
       id: 'j_' + crypto.randomUUID(), state: 'dispatching', rider, driver: null, pickup, dropoff, product, city,
       created_ts: now, updated_ts: now, times: { dispatching: now },
     };
+    // Decided once, at creation, from (city, created_ts) alone: every node and every later event agree.
+    const arm = this.d.policyFor?.(city, now).arm;
+    if (arm !== undefined) rec.arm = arm;
     const doc: JobDoc = { rec, seq: 1, attempts: 0, offer: null, offerExpires: 0, tried: [], version: 1 };
     const max = this.d.maxOpenJobsPerRider;
     const [created] = await Promise.all([this.d.ledger.insert(doc, max), this.d.dispatcher.watchNew(rec.id)]);
@@ -72,7 +78,6 @@ export class JobCommands {
       await this.d.dispatcher.unwatch(rec.id);
       throw new OpenJobsCapError(max!);
     }
-    this.d.dispatcher.searching(rec.id, now);
     this.d.ledger.recorded(doc, 'rider');
     await this.d.dispatcher.dispatch(rec.id);
     return (await this.d.ledger.get(rec.id))?.rec ?? rec;
@@ -99,6 +104,7 @@ export class JobCommands {
       throw new ProtocolError('not_found', `no job ${id} for this rider`);
     });
     const { before, after } = r!;
+    this.d.dispatcher.searchEnded(id);
     if (before.offer) {
       this.d.dispatcher.cancelOfferTimer(id, before.attempts);
       this.d.notifier.toDriver(before.offer, offerRevokedFrame(id, 'cancelled'));
@@ -185,6 +191,7 @@ export class JobCommands {
     }, undefined, 'driver already has an active job');
     await watch;
     this.d.dispatcher.cancelOfferTimer(id, r!.before.attempts);
+    this.d.dispatcher.offerEnded(driver);
     if (kind === 'decline') {
       this.d.dispatcher.searching(id);
       this.d.dispatcher.dispatchLater(id);

@@ -1,4 +1,5 @@
 // Jobs facade: composes the ledger, the dispatcher, the active-job cache and the commands behind one object for the sockets and routes.
+import crypto from 'node:crypto';
 import type { DispatchSettings } from '../config/dispatch-settings.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import type { EtaModel } from '../eta/eta-model.js';
@@ -9,6 +10,8 @@ import type { DriverStatusName, LatLng } from '../protocol/messages.js';
 import type { JobStore } from '../storage/ports.js';
 import type { Timers } from '../bus/timers.js';
 import type { JobNotifier } from '../bus/deliveries.js';
+import { MemoryLease } from '../bus/lease.js';
+import type { Lease } from '../bus/lease.js';
 import { systemClock } from '../util/clock.js';
 import type { Clock } from '../util/clock.js';
 import type { JobListQuery, JobPage, JobRepo } from './job-repo.js';
@@ -18,6 +21,7 @@ import { Dispatcher } from './dispatcher.js';
 import { ActiveJobs } from './active-jobs.js';
 import { JobCommands } from './job-commands.js';
 import type { DriverKind } from './job-commands.js';
+import type { PolicySelector } from './dispatch-policy.js';
 
 export { DISPATCH_CHECK_TIMER } from './dispatcher.js';
 export type { RecordedListener };
@@ -32,14 +36,23 @@ export interface JobServiceDeps {
   metrics: Metrics;
   logger: Logger;
   dispatch: DispatchSettings;
-  /** Per-city dispatch overrides from the cities file. */
-  cityDispatch: Map<string, Partial<DispatchSettings>>;
+  /** Per-city dispatch overrides, read at each use (the live catalog, or a fixed Map in tests). */
+  cityDispatch: { get(city: string): Partial<DispatchSettings> | undefined };
   /** Each called once per committed state change, on the node that made it (e.g. to learn from trips, to log). */
   recordedListeners?: readonly RecordedListener[];
   /** Time source; the system clock unless a test moves time by hand. */
   clock?: Clock;
   /** Most live jobs one rider may hold; unlimited when absent. */
   maxOpenJobsPerRider?: number;
+  /**
+   * The policy (and experiment arm) of a job from its city and creation time: the arm is recorded on the
+   * job and its params apply to the job's dispatch. Absent: greedy everywhere, no experiments.
+   */
+  policyFor?: PolicySelector;
+  /** Per-city batch-solver lease shared by the cluster; one of this process when absent. */
+  lease?: Lease;
+  /** This node's name (its lease token); a random one when absent. */
+  nodeId?: string;
 }
 
 /**
@@ -61,21 +74,27 @@ export class JobService {
     });
     this.dispatcher = new Dispatcher({
       ledger: this.ledger, fleet: d.fleet, eta: d.eta, timers: d.timers, notifier: d.notifier, metrics: d.metrics,
-      logger: d.logger, clock, settings: (city) => this.settings(city),
+      logger: d.logger, clock, settings: (city) => this.settings(city), repo: d.repo,
+      policyFor: d.policyFor ?? (() => ({ policy: 'greedy' })), lease: d.lease ?? new MemoryLease(clock),
+      nodeId: `${d.nodeId ?? 'node'}-${crypto.randomUUID()}`,
     });
     this.active = new ActiveJobs(d.notifier, d.eta, clock);
     this.commands = new JobCommands({
       ledger: this.ledger, dispatcher: this.dispatcher, active: this.active, repo: d.repo, store: d.store,
-      fleet: d.fleet, eta: d.eta, notifier: d.notifier, clock, maxOpenJobsPerRider: d.maxOpenJobsPerRider,
+      fleet: d.fleet, eta: d.eta, notifier: d.notifier, clock, maxOpenJobsPerRider: d.maxOpenJobsPerRider, policyFor: d.policyFor,
     });
   }
 
+  /** Register the timer handlers; driver events (local, and mirrored from other nodes) wake jobs waiting for a driver. */
   start(): void {
     this.dispatcher.start();
+    this.d.fleet.addLocalChangeListener((id) => this.dispatcher.driverChanged(id));
+    this.d.fleet.addRemoteMoveListener((id) => this.dispatcher.driverChanged(id));
   }
 
-  stop(): void {
+  stop(): Promise<void> {
     this.active.stop();
+    return this.dispatcher.stop();
   }
 
   /** Add a listener of committed state changes (never replaces one added before). */
@@ -83,10 +102,16 @@ export class JobService {
     this.ledger.addRecordedListener(l);
   }
 
-  /** The dispatch settings of `city`: the defaults with the cities file's overrides. */
-  settings(city: string): DispatchSettings {
+  /**
+   * The dispatch settings of `city` now: the defaults with the city's overrides (the live catalog's, so a
+   * change applies to the next use), and, for a job created at `createdMs` in an experiment window, its
+   * arm's params on top.
+   */
+  settings(city: string, createdMs?: number): DispatchSettings {
     const o = this.d.cityDispatch.get(city);
-    return o ? { ...this.d.dispatch, ...o } : this.d.dispatch;
+    const base = o ? { ...this.d.dispatch, ...o } : this.d.dispatch;
+    const params = createdMs === undefined ? undefined : this.d.policyFor?.(city, createdMs).params;
+    return params ? { ...base, ...params } : base;
   }
 
   create(rider: string, pickup: LatLng, dropoff: LatLng | null, product?: string): Promise<JobRecord> {

@@ -3,6 +3,8 @@ import type { StateTable } from '../storage/live-state.js';
 import type { ClaimOp, CommitResult, CreateResult, FinishedRetention, JobDoc, JobListQuery, JobPage, JobRepo } from './job-repo.js';
 import { DEFAULT_FINISHED_RETENTION, OFFER_CLAIM_GRACE_MS, listMatch } from './job-repo.js';
 import { FINAL_STATES } from '../protocol/job-record.js';
+import { systemClock } from '../util/clock.js';
+import type { Clock } from '../util/clock.js';
 
 /** Durable copies of the repository's maps (embedded mode: `LmdbState` tables in the data dir). */
 export interface JobRepoTables {
@@ -36,11 +38,15 @@ export class MemoryJobRepo implements JobRepo {
   private readonly retention: FinishedRetention;
   private sweeper: NodeJS.Timeout;
 
-  /** @param retention how long and how many final jobs stay readable here (default: DEFAULT_FINISHED_RETENTION) */
-  constructor(retention: Partial<FinishedRetention> = {}, private readonly tables: JobRepoTables | null = null) {
+  /**
+   * @param retention how long and how many final jobs stay readable here (default: DEFAULT_FINISHED_RETENTION)
+   * @param clock time source of offer claims and retention: the system clock, or the simulator's virtual one
+   * (offer deadlines are written in the dispatcher's time, so both must read the same clock)
+   */
+  constructor(retention: Partial<FinishedRetention> = {}, private readonly tables: JobRepoTables | null = null, private readonly clock: Clock = systemClock) {
     this.retention = { ...DEFAULT_FINISHED_RETENTION, ...retention };
-    if (tables) this.load(tables, Date.now());
-    this.sweeper = setInterval(() => this.sweep(Date.now()), Math.min(60_000, this.retention.ttlMs));
+    if (tables) this.load(tables, this.clock.now());
+    this.sweeper = setInterval(() => this.sweep(this.clock.now()), Math.min(60_000, this.retention.ttlMs));
     this.sweeper.unref();
   }
 
@@ -89,7 +95,7 @@ export class MemoryJobRepo implements JobRepo {
     const id = doc.rec.id;
     const cur = this.docs.get(id);
     if (!cur || cur.version !== expectedVersion) return 'conflict';
-    const now = Date.now();
+    const now = this.clock.now();
     for (const c of claims) {
       if (c.op === 'claimOffer' && (this.offerJob(c.driver, now) !== undefined || this.active.has(c.driver))) return 'claim_failed';
       if (c.op === 'promote' && (this.offerJob(c.driver, now) !== id || this.active.has(c.driver))) return 'claim_failed';
@@ -119,7 +125,7 @@ export class MemoryJobRepo implements JobRepo {
   }
 
   async offerOf(driver: string): Promise<string | undefined> {
-    return this.offerJob(driver, Date.now());
+    return this.offerJob(driver, this.clock.now());
   }
 
   async activeOf(driver: string): Promise<string | undefined> {

@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client): one registry per app instance, so tests can run several apps.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CloseCodes } from '../protocol/errors.js';
+import { ExperimentMetrics } from './experiment-metrics.js';
 import { asyncOpenFds } from './open-fds.js';
 import { TalliedHistogram } from './tallied-histogram.js';
 
@@ -45,6 +46,15 @@ export class Metrics {
     labelNames: ['result'] as const, registers: [this.registry],
   });
   readonly jwksKeys = new Gauge({ name: 'taxiway_jwks_keys', help: 'Usable RS256/ES256 keys in the identity provider key set', registers: [this.registry] });
+  readonly catalogVersion = new Gauge({ name: 'taxiway_catalog_version', help: 'Version of the newest city/zone catalog change applied on this node', registers: [this.registry] });
+  readonly catalogChanges = new Counter({
+    name: 'taxiway_catalog_changes_total', help: 'City and zone changes applied on this node (made here or on another node), by kind: city, zone',
+    labelNames: ['kind'] as const, registers: [this.registry],
+  });
+  readonly driverConfigFrames = new Counter({
+    name: 'taxiway_driver_config_frames_total', help: 'config frames sent to driver sockets (after hello, on a city change of the driver, on a change of its city)',
+    registers: [this.registry],
+  });
   readonly jobRequestsRefused = new Counter({
     name: 'taxiway_job_requests_refused_total', help: 'Rider job requests (create, cancel) refused by a limit: rider_rate, ip_rate, open_jobs',
     labelNames: ['reason'] as const, registers: [this.registry],
@@ -72,10 +82,17 @@ export class Metrics {
   readonly jobs = new Counter({ name: 'taxiway_jobs_total', help: 'Job state changes, by the state entered', labelNames: ['state'] as const, registers: [this.registry] });
   readonly offerLatency = new Histogram({
     name: 'taxiway_dispatch_offer_latency_seconds',
-    help: 'Time from job request (or the previous offer ending) to the next offer being sent',
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    help: 'Time from job creation (first offer) or the previous offer ending to the next offer being sent, by policy (includes the batch window and any search-window wait)',
+    labelNames: ['policy'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+  readonly searchWaiting = new Gauge({ name: 'taxiway_dispatch_board_jobs', help: 'Jobs dispatching (waiting in their search window, queued for a batch, or holding an offer) as this node knows them from job deliveries', registers: [this.registry] });
+  readonly batchSolve = new Histogram({
+    name: 'taxiway_dispatch_batch_seconds', help: 'Time of one batched-policy tick on the lease holder: load the pending jobs, find candidates, solve the assignment',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [this.registry],
+  });
+  readonly batchJobs = new Counter({ name: 'taxiway_dispatch_batch_jobs_total', help: 'Jobs in batched-policy assignments, by outcome (offered, unassigned, claim_failed)', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly opsSnapshots = new Counter({
     name: 'taxiway_ops_snapshots_total', help: 'Live-job snapshots (jobs frames) sent after an ops sub, by result: complete, truncated (more than TAXIWAY_OPS_SNAPSHOT_MAX_JOBS), failed (job repository unreadable)',
     labelNames: ['result'] as const, registers: [this.registry],
@@ -136,6 +153,8 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  /** Switchback experiments' outcomes, by arm. */
+  readonly experiments = new ExperimentMetrics(this.registry);
   private bus: BusTraffic | null = null;
 
   /** Export a bus's traffic counters (read at scrape time). */

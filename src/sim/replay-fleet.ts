@@ -1,8 +1,6 @@
-// Streams a recorded fleet through the driver protocol: one socket per taxi, fixes re-timed to now at N x speed.
-import WebSocket from 'ws';
+// Streams a recorded fleet through the driver protocol: one SDK DriverClient per taxi, fixes re-timed to now at N x speed.
 import { signToken } from '../auth/tokens.js';
-import { decodeFrame, encodeFrame } from '../protocol/codec.js';
-import { ClientCloseCodes } from '../protocol/errors.js';
+import { DriverClient } from '../client/driver-client.js';
 import type { PortoFleet } from './replay-porto.js';
 
 export interface ReplayOptions {
@@ -32,76 +30,29 @@ export interface ReplayResult {
   seconds: number;
 }
 
-type Frame = Record<string, unknown>;
+/** How long one taxi may take to connect (the SDK waits out 429s and retries refused connections), ms. */
+const CONNECT_TIMEOUT_MS = 60_000;
 
-/** One taxi's driver socket: hello received, err frames counted, request/ack by id. */
-class TaxiSocket {
-  errors = 0;
-  private waiting = new Map<number, (f: Frame) => void>();
-  private constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer, binary: boolean) => {
-      if (!binary) return;
-      const f = decodeFrame(new Uint8Array(data)) as Frame;
-      const id = typeof f.id === 'number' ? f.id : undefined;
-      if (id !== undefined && this.waiting.has(id)) {
-        this.waiting.get(id)!(f);
-        this.waiting.delete(id);
-      } else if (f.t === 'err') this.errors++;
-    });
-  }
-
-  static open(endpoint: string, token: string): Promise<TaxiSocket> {
-    const ws = new WebSocket(endpoint, { headers: { authorization: `Bearer ${token}` } });
-    return new Promise((resolve, reject) => {
-      const s = new TaxiSocket(ws);
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => {
-        const retryAfterS = Number(res.headers['retry-after']);
-        reject(Object.assign(new Error(`driver socket refused: HTTP ${res.statusCode}`), { status: res.statusCode, retryAfterS }));
-      });
-      ws.on('message', function hello(data: Buffer) {
-        if ((decodeFrame(new Uint8Array(data)) as Frame).t !== 'hello') return;
-        ws.off('message', hello);
-        resolve(s);
-      });
-    });
-  }
-
-  /**
-   * Open, waiting out `429 rate_limited` refusals as the protocol asks (the node limits upgrades per
-   * second and per address, and a replay opens hundreds of sockets from one address): `Retry-After`
-   * seconds (1 s when absent), at most `tries` times.
-   */
-  static async openPolitely(endpoint: string, token: string, tries = 20): Promise<TaxiSocket> {
-    for (let i = 1; ; i++) {
-      try {
-        return await TaxiSocket.open(endpoint, token);
-      } catch (e) {
-        const { status, retryAfterS } = e as { status?: number; retryAfterS?: number };
-        if (status !== 429 || i >= tries) throw e;
-        await new Promise((r) => setTimeout(r, (retryAfterS && retryAfterS > 0 ? retryAfterS : 1) * 1000));
-      }
-    }
-  }
-
-  send(frame: Frame): void {
-    this.ws.send(encodeFrame(frame));
-  }
-
-  /** Sends with an id; resolves with the ack/err (frames are handled in order, so it also marks "all before it done"). */
-  request(frame: Frame, id: number, timeoutMs = 30_000): Promise<Frame> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no reply from the server')), timeoutMs);
-      this.waiting.set(id, (f) => {
-        clearTimeout(timer);
-        resolve(f);
-      });
-      this.send({ ...frame, id });
-    });
-  }
-
-  close(): void {
-    this.ws.close(ClientCloseCodes.normal, 'replay done');
+/** One taxi's DriverClient, connected (hello received) within CONNECT_TIMEOUT_MS, else closed and failed. */
+async function openTaxi(endpoint: string, token: string): Promise<DriverClient> {
+  const c = new DriverClient({ url: endpoint, token, requestTimeoutMs: 30_000 });
+  let timer: NodeJS.Timeout | undefined;
+  let lastError = '';
+  c.on('error', (err) => (lastError = err.message));
+  c.on('close', ({ code, reason }) => (lastError = `socket closed (${code}${reason ? `: ${reason}` : ''})`));
+  try {
+    await Promise.race([
+      c.connect(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`could not connect to ${endpoint} within ${CONNECT_TIMEOUT_MS / 1000} s: ${lastError}`)), CONNECT_TIMEOUT_MS);
+      }),
+    ]);
+    return c;
+  } catch (err) {
+    await c.close();
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -121,17 +72,19 @@ export async function replayFleet(o: ReplayOptions): Promise<ReplayResult> {
   const endpoint = driverEndpoint(o.url);
   const prefix = o.idPrefix ?? 'porto-';
   const { taxis, firstTs, lastTs } = o.fleet;
-  const sockets: TaxiSocket[] = new Array(taxis.length);
+  const sockets: DriverClient[] = new Array(taxis.length);
   const t0 = Date.now();
   try {
     // Connect 32 at a time: a burst of hundreds of handshakes is not what is being replayed.
     for (let i = 0; i < taxis.length; i += 32) {
       await Promise.all(taxis.slice(i, i + 32).map(async (tx, j) => {
-        const s = await TaxiSocket.openPolitely(endpoint, await signToken(o.secret, prefix + tx.taxi, 'driver', 86_400));
+        // A fixed token (a day long): a refused one (wrong secret) stops the client at once instead of asking again.
+        const s = await openTaxi(endpoint, await signToken(o.secret, prefix + tx.taxi, 'driver', 86_400));
         sockets[i + j] = s;
         if (o.available) {
-          const reply = await s.request({ t: 'status', s: 'available' }, 2_000_000 + i + j);
-          if (reply.t !== 'ack') throw new Error(`status available refused for ${prefix + tx.taxi}: ${String(reply.code)} ${String(reply.msg)}`);
+          await s.setStatus('available').catch((err: Error) => {
+            throw new Error(`status available refused for ${prefix + tx.taxi}: ${err.message}`);
+          });
         }
       }));
     }
@@ -148,7 +101,7 @@ export async function replayFleet(o: ReplayOptions): Promise<ReplayResult> {
         while (sent < order.length && start + (order[sent]![0] - firstTs) / o.speed <= now) {
           const [ts, k, i] = order[sent]!;
           const tx = taxis[k]!;
-          sockets[k]!.send({ t: 'loc', lat: tx.lat[i], lng: tx.lng[i], ts: Math.round(ts + shift) });
+          sockets[k]!.sendFix({ lat: tx.lat[i]!, lng: tx.lng[i]!, ts: Math.round(ts + shift) });
           sent++;
         }
         if (o.onProgress && now - lastProgress >= 1000) {
@@ -162,9 +115,11 @@ export async function replayFleet(o: ReplayOptions): Promise<ReplayResult> {
       step();
     });
     // A request per socket after its last fix: its reply means the server has judged every fix before it.
-    await Promise.all(sockets.map((s, k) => s.request({ t: 'status', s: 'offline' }, 1_000_000 + k)));
-    return { taxis: taxis.length, sent, rejected: sockets.reduce((n, s) => n + s.errors, 0), seconds: (Date.now() - t0) / 1000 };
+    await Promise.all(sockets.map((s) => s.setStatus('offline')));
+    // Refused fixes: `bad_location` and invalid ones, and any the fix budget refused (`limited`).
+    const rejected = sockets.reduce((n, s) => n + s.fixes.rejected + s.fixes.limited, 0);
+    return { taxis: taxis.length, sent, rejected, seconds: (Date.now() - t0) / 1000 };
   } finally {
-    for (const s of sockets) s?.close();
+    await Promise.all(sockets.map((s) => s?.close()));
   }
 }

@@ -1,8 +1,10 @@
-// Simulated drivers: one real WebSocket each, cruising Monaco roads, answering offers and driving trips.
-import WebSocket from 'ws';
+// Simulated drivers: one SDK DriverClient each (taxiway/client), cruising Monaco roads, answering offers and driving trips.
+import { DriverClient } from '../client/driver-client.js';
+import type { ClientError } from '../client/client-error.js';
+import type { TokenProvider } from '../client/token-source.js';
 import { haversineMetres } from '../fleet/geo.js';
-import { decodeFrame, encodeFrame } from '../protocol/codec.js';
-import { ClientCloseCodes, CloseCodes } from '../protocol/errors.js';
+import { CloseCodes } from '../protocol/errors.js';
+import type { AckFrame, JobFrame, OfferFrame } from '../protocol/messages.js';
 import type { Route } from './road-graph.js';
 import { RouteWalker } from './road-walker.js';
 import type { SimWorld } from './sim-world.js';
@@ -17,24 +19,20 @@ const BOARDING_MS = 3000;
 export const FIX_INTERVAL_MS = 1000;
 
 type Phase = 'connecting' | 'cruising' | 'to_pickup' | 'boarding' | 'to_dropoff' | 'closed';
-type Frame = Record<string, unknown>;
-type Reply = (ok: boolean, f: Frame) => void;
 
 /** `arrived`: the server already knows the car is at the pickup (a trip resumed after a reconnect). */
 interface Trip { job: string; pickup: number; dropoff: number; arrived?: boolean }
 
 export class SimDriver {
   phase: Phase = 'connecting';
-  private ws: WebSocket | null = null;
+  private client: DriverClient | null = null;
+  /** The phase the car was in when its socket dropped: resumed after the SDK reconnects. */
+  private phaseBeforeClose: Phase = 'cruising';
   private walker: RouteWalker;
   private route: Route;
   private trip: Trip | null = null;
   private offer: { job: string; timer: NodeJS.Timeout } | null = null;
   private boarding: NodeJS.Timeout | null = null;
-  private nextId = 1;
-  private readonly pending = new Map<number, Reply>();
-  /** Request ids whose err with this code is an expected answer, not an error. */
-  private readonly expectedErr = new Map<number, string>();
 
   constructor(readonly id: string, private readonly w: SimWorld) {
     const start = w.randomAreaNode();
@@ -66,47 +64,55 @@ export class SimDriver {
     return this.phase !== 'connecting' && this.phase !== 'closed';
   }
 
-  /** Open the driver socket; resolves once it is open (the `hello` comes after). */
-  connect(token: string): Promise<void> {
-    const ws = new WebSocket(`${this.w.settings.wsBase}/v1/driver/ws`, { headers: { authorization: `Bearer ${token}` } });
-    this.ws = ws;
-    ws.on('message', (data: Buffer, binary: boolean) => {
-      if (!binary) return this.error('text frame from server');
-      let f: Frame;
-      try {
-        f = decodeFrame(new Uint8Array(data));
-      } catch (err) {
-        return this.error(`undecodable frame: ${(err as Error).message}`);
-      }
-      this.onFrame(f);
+  /** Connect through the SDK; resolves once the socket is open (the `hello` comes after, then the driver goes available). */
+  connect(token: TokenProvider): Promise<void> {
+    const c = new DriverClient({ url: this.w.settings.wsBase, token });
+    this.client = c;
+    c.on('offer', (f) => this.onOffer(f));
+    c.on('offer_revoked', (f) => {
+      if (this.offer?.job !== f.job) return;
+      this.w.counters.revoked++;
+      this.dropOffer();
     });
-    ws.on('close', (code: number) => {
+    c.on('job', (f) => this.onJob(f));
+    c.on('err', (f) => this.error(`err ${f.code}: ${f.msg}`));
+    c.on('fix_refused', (f) => this.error(`fix refused, ${f.code}: ${f.msg}`));
+    c.on('error', (err) => this.error(`client: ${err.message}`));
+    c.on('close', ({ code }) => {
       // Going away is the server shutting down; anything else while the sim runs is worth counting.
       if (!this.w.stopped && code !== CloseCodes.goingAway) this.error(`socket closed with ${code}`);
+      if (this.phase !== 'closed' && this.phase !== 'connecting') this.phaseBeforeClose = this.phase;
       this.phase = 'closed';
       this.dropOffer();
     });
+    c.on('hello', () => {
+      if (this.phase === 'connecting') {
+        this.phase = 'cruising';
+        c.sendFix({ ts: Date.now(), lat: this.walker.lat, lng: this.walker.lng });
+        void this.act(c.setStatus('available'));
+        this.cruise();
+        return;
+      }
+      // A reconnect: the SDK sends `status available` again (refused with `conflict` while we hold a job,
+      // whose `job` frame follows the hello and resumes the trip: onJob).
+      this.phase = this.trip ? this.phaseBeforeClose : 'cruising';
+      if (!this.trip) this.cruise();
+    });
     return new Promise((resolve, reject) => {
-      let open = false;
-      ws.once('open', () => {
-        open = true;
-        resolve();
-      });
-      // Always listening: an 'error' without a listener would crash the whole demo.
-      ws.on('error', (err) => (open ? this.error(`socket: ${err.message}`) : reject(err)));
+      c.once('open', () => resolve());
+      c.connect().catch(reject);
     });
   }
 
   /** Close the socket (normal closure) and resolve when it is closed, or after `maxMs`. */
   close(maxMs = 1000): Promise<void> {
-    const ws = this.ws;
     this.dropOffer();
     this.w.cancel(this.boarding);
-    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    const c = this.client;
+    if (!c) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(() => { ws.terminate(); resolve(); }, maxMs);
-      ws.once('close', () => { clearTimeout(t); resolve(); });
-      ws.close(ClientCloseCodes.normal, 'demo stopping');
+      const t = setTimeout(resolve, maxMs);
+      void c.close().then(() => { clearTimeout(t); resolve(); });
     });
   }
 
@@ -114,62 +120,27 @@ export class SimDriver {
   tick(now: number, dtS: number): void {
     if (!this.online) return;
     if (this.phase !== 'boarding') this.walker.advance(dtS);
-    this.send({ t: 'loc', ts: now, lat: this.walker.lat, lng: this.walker.lng, hdg: this.walker.headingDeg, spd: this.walker.speedMps });
+    this.client?.sendFix({ ts: now, lat: this.walker.lat, lng: this.walker.lng, hdg: this.walker.headingDeg, spd: this.walker.speedMps });
     this.w.counters.fixesSent++;
     if (this.walker.done) this.arrivedAtEnd();
   }
 
-  private onFrame(f: Frame): void {
-    switch (f.t) {
-      case 'hello':
-        this.phase = 'cruising';
-        this.send({ t: 'loc', ts: Date.now(), lat: this.walker.lat, lng: this.walker.lng });
-        // With an active job (a server restart or reconnect) this is refused with `conflict`, and the
-        // `job` frame that follows the hello resumes the trip (onJob).
-        this.request({ t: 'status', s: 'available' }, undefined, 'conflict');
-        this.cruise();
-        return;
-      case 'ack':
-      case 'err': {
-        const reply = typeof f.id === 'number' ? this.pending.get(f.id) : undefined;
-        const expected = typeof f.id === 'number' ? this.expectedErr.get(f.id) : undefined;
-        if (reply) this.pending.delete(f.id as number);
-        if (expected !== undefined) this.expectedErr.delete(f.id as number);
-        if (f.t === 'err' && f.code !== expected) this.error(`err ${String(f.code)}: ${String(f.msg)}`);
-        reply?.(f.t === 'ack', f);
-        return;
-      }
-      case 'offer':
-        return this.onOffer(f);
-      case 'offer_revoked':
-        if (this.offer?.job === f.job) {
-          this.w.counters.revoked++;
-          this.dropOffer();
-        }
-        return;
-      case 'job':
-        return this.onJob(f);
-      default:
-        return; // future server frames: ignore, like a real app would
-    }
-  }
-
-  private onOffer(f: Frame): void {
-    const job = String(f.job);
+  private onOffer(f: OfferFrame): void {
+    const job = f.job;
     this.w.counters.offers++;
     this.dropOffer();
     const timer = this.w.later(this.w.between(ANSWER_MS[0], ANSWER_MS[1]), () => {
       this.offer = null;
       if (this.phase !== 'cruising' || this.w.rand() >= ACCEPT_P) {
         this.w.counters.declined++;
-        this.request({ t: 'decline', job });
+        void this.act(this.client!.decline(job));
         return;
       }
-      this.request({ t: 'accept', job }, (ok) => {
+      void this.act(this.client!.accept(job)).then((ok) => {
         if (!ok || this.phase !== 'cruising') return;
         this.w.counters.accepted++;
-        const p = f.pickup as { lat: number; lng: number };
-        const d = (f.dropoff as { lat: number; lng: number } | null) ?? null;
+        const p = f.pickup;
+        const d = f.dropoff ?? null;
         const pickup = this.w.graph.nearestNode(p.lat, p.lng);
         const dropoff = d ? this.w.graph.nearestNode(d.lat, d.lng) : this.w.randomAreaNode();
         this.trip = { job, pickup, dropoff };
@@ -181,7 +152,7 @@ export class SimDriver {
   }
 
   /** A job frame about our trip: the rider may have cancelled it. Without a trip: our active job after a reconnect, resumed. */
-  private onJob(f: Frame): void {
+  private onJob(f: JobFrame): void {
     if (!this.trip) return this.resume(f);
     if (f.job !== this.trip.job) return;
     if (f.state === 'cancelled' || f.state === 'unfulfilled' || f.state === 'dispatching') {
@@ -193,11 +164,10 @@ export class SimDriver {
   }
 
   /** Pick up where the server says our job is (a real driver app does the same after a reconnect). */
-  private resume(f: Frame): void {
-    const drv = f.driver as { id?: string } | undefined;
-    const p = f.pickup as { lat: number; lng: number } | undefined;
-    if (drv?.id !== this.id || typeof f.job !== 'string' || !p || !['accepted', 'arrived', 'in_progress'].includes(String(f.state))) return;
-    const d = (f.dropoff as { lat: number; lng: number } | null) ?? null;
+  private resume(f: JobFrame): void {
+    const p = f.pickup;
+    if (f.driver?.id !== this.id || !p || !['accepted', 'arrived', 'in_progress'].includes(f.state)) return;
+    const d = f.dropoff ?? null;
     const pickup = this.w.graph.nearestNode(p.lat, p.lng);
     const dropoff = d ? this.w.graph.nearestNode(d.lat, d.lng) : this.w.randomAreaNode();
     this.dropOffer();
@@ -213,11 +183,11 @@ export class SimDriver {
     if (!trip) return;
     if (this.phase === 'to_pickup') {
       this.phase = 'boarding';
-      if (!trip.arrived) this.request({ t: 'arrived', job: trip.job });
+      if (!trip.arrived) void this.act(this.client!.arrived(trip.job));
       this.boarding = this.w.later(BOARDING_MS / this.w.settings.speed, () => {
         this.boarding = null;
         if (this.trip !== trip) return;
-        this.request({ t: 'start', job: trip.job }, (ok) => {
+        void this.act(this.client!.start(trip.job)).then((ok) => {
           if (!ok || this.trip !== trip) return;
           this.phase = 'to_dropoff';
           this.driveTo(trip.dropoff);
@@ -225,7 +195,7 @@ export class SimDriver {
       });
     } else if (this.phase === 'to_dropoff') {
       this.trip = null;
-      this.request({ t: 'complete', job: trip.job }, (ok) => {
+      void this.act(this.client!.complete(trip.job)).then((ok) => {
         if (ok) this.w.counters.tripsCompleted++;
       });
       this.cruise();
@@ -275,16 +245,16 @@ export class SimDriver {
     this.offer = null;
   }
 
-  /** Send with an `id`; `then` gets the ack (true) or err (false); an err with code `expect` is not counted as an error. */
-  private request(msg: Frame, then?: Reply, expect?: string): void {
-    const id = this.nextId++;
-    if (then) this.pending.set(id, then);
-    if (expect !== undefined) this.expectedErr.set(id, expect);
-    this.send({ ...msg, id });
-  }
-
-  private send(msg: Frame): void {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeFrame(msg));
+  /** Await an action's reply: true for its ack; false for an err (counted as an error) or a lost reply. */
+  private async act(reply: Promise<AckFrame>): Promise<boolean> {
+    try {
+      await reply;
+      return true;
+    } catch (err) {
+      const e = err as ClientError;
+      if (e.code !== 'disconnected' && e.code !== 'not_connected' && e.code !== 'stopped') this.error(`err ${e.code}: ${e.message}`);
+      return false;
+    }
   }
 
   private error(msg: string): void {
@@ -305,7 +275,7 @@ export class SimFleet {
   /** Connect `n` drivers (sub `sim-d<i>`), with tokens from `tokenFor`. */
   async connect(n: number, tokenFor: (sub: string) => Promise<string>): Promise<void> {
     for (let i = 0; i < n; i++) this.drivers.push(new SimDriver(`sim-d${i}`, this.w));
-    await Promise.all(this.drivers.map(async (d) => d.connect(await tokenFor(d.id))));
+    await Promise.all(this.drivers.map((d) => d.connect(() => tokenFor(d.id))));
     this.last = Date.now();
     this.timer = setInterval(() => {
       const now = Date.now();

@@ -1,10 +1,9 @@
-// Simulated riders: Poisson arrivals that request a job over HTTP and follow it on a rider socket.
-import WebSocket from 'ws';
-import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+// Simulated riders: Poisson arrivals that request a job and follow it with the SDK's RiderClient (taxiway/client).
+import type { ClientError } from '../client/client-error.js';
+import { RiderClient } from '../client/rider-client.js';
 import { isFinalState } from '../protocol/job-record.js';
 import { ClientCloseCodes, CloseCodes } from '../protocol/errors.js';
 import type { SimFleet } from './sim-driver.js';
-import { simHeaders } from './sim-world.js';
 import type { SimWorld } from './sim-world.js';
 
 /** Share of riders who cancel their job after a few seconds. */
@@ -34,13 +33,12 @@ const WARMUP_RIDE_S: [number, number] = [8, 15];
 /** Dropoff candidates tried before settling for the shortest trip found. */
 const DROPOFF_TRIES = 12;
 
-type Frame = Record<string, unknown>;
 type LatLng = { lat: number; lng: number };
 
 export class SimRiders {
   private n = 0;
   private spawnTimer: NodeJS.Timeout | null = null;
-  private readonly sockets = new Set<WebSocket>();
+  private readonly riders = new Set<RiderClient>();
 
   constructor(private readonly w: SimWorld, private readonly fleet: SimFleet, private readonly tokenFor: (sub: string) => Promise<string>) {}
 
@@ -66,76 +64,62 @@ export class SimRiders {
   /** Stop arrivals and close every rider socket (resolves when closed, or after `maxMs`). */
   async stop(maxMs = 1000): Promise<void> {
     this.w.cancel(this.spawnTimer);
-    await Promise.all([...this.sockets].map((ws) => new Promise<void>((resolve) => {
-      if (ws.readyState === WebSocket.CLOSED) return resolve();
-      const t = setTimeout(() => { ws.terminate(); resolve(); }, maxMs);
-      ws.once('close', () => { clearTimeout(t); resolve(); });
-      ws.close(ClientCloseCodes.normal, 'demo stopping');
+    await Promise.all([...this.riders].map((r) => new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, maxMs);
+      void r.close().then(() => { clearTimeout(t); resolve(); });
     })));
   }
 
-  /** One rider (`warmUp`: a short hop near a free car): pick a trip, POST /v1/jobs, follow it until it is final. */
+  /** One rider (`warmUp`: a short hop near a free car): pick a trip, create the job, follow it until it is final. */
   private async spawn(warmUp = false): Promise<void> {
     const sub = `sim-r${this.n++}`;
     this.w.counters.ridersSpawned++;
     const { pickup, dropoff } = warmUp ? this.pickWarmUpTrip() : this.pickTrip();
-    const token = await this.tokenFor(sub);
-    const res = await fetch(`${this.w.settings.httpBase}/v1/jobs`, {
-      method: 'POST',
-      headers: simHeaders(token),
-      body: JSON.stringify({ pickup, dropoff }),
-    });
-    const body = (await res.json()) as { id?: string; state?: string; error?: { code: string; message: string } };
-    if (res.status !== 201 || !body.id || !body.state) return this.error(`POST /v1/jobs ${res.status}: ${body.error?.message ?? ''}`);
+    const rider = new RiderClient({ url: this.w.settings.wsBase, httpUrl: this.w.settings.httpBase, token: () => this.tokenFor(sub) });
+    let body;
+    try {
+      body = await rider.createJob({ pickup, dropoff });
+    } catch (err) {
+      const e = err as ClientError;
+      return this.error(`POST /v1/jobs ${e.status ?? ''}: ${e.message}`);
+    }
     const job = body.id;
     this.w.jobState(job, body.state, true);
     if (isFinalState(body.state) || this.w.stopped) return;
     // Warm-up riders never cancel: they are there to show a whole trip early.
-    if (!warmUp && this.w.rand() < CANCEL_P) this.w.later(this.w.between(CANCEL_AFTER_MS[0], CANCEL_AFTER_MS[1]), () => void this.cancel(job, token));
-    this.follow(job, token);
+    if (!warmUp && this.w.rand() < CANCEL_P) this.w.later(this.w.between(CANCEL_AFTER_MS[0], CANCEL_AFTER_MS[1]), () => void this.cancel(job, rider));
+    this.follow(job, rider);
   }
 
-  /** Open a rider socket, `sub` to the job, and close it once the job is final. */
-  private follow(job: string, token: string): void {
-    const ws = new WebSocket(`${this.w.settings.wsBase}/v1/rider/ws`, { headers: { authorization: `Bearer ${token}` } });
-    this.sockets.add(ws);
-    ws.on('open', () => ws.send(encodeFrame({ t: 'sub', job, id: 1 })));
-    ws.on('message', (data: Buffer) => {
-      let f: Frame;
-      try {
-        f = decodeFrame(new Uint8Array(data));
-      } catch (err) {
-        return this.error(`rider frame: ${(err as Error).message}`);
-      }
-      if (f.t === 'err') this.error(`rider err ${String(f.code)}: ${String(f.msg)}`);
-      else if (f.t === 'pos') this.w.counters.posFrames++;
-      else if (f.t === 'job' && f.job === job && typeof f.state === 'string') {
-        this.w.jobState(job, f.state);
-        if (isFinalState(f.state)) ws.close(ClientCloseCodes.normal, 'job finished');
-      }
+  /** Follow the job on the rider's socket (the SDK re-follows it after a reconnect), and close it once the job is final. */
+  private follow(job: string, rider: RiderClient): void {
+    this.riders.add(rider);
+    rider.on('err', (f) => this.error(`rider err ${f.code}: ${f.msg}`));
+    rider.on('error', (err) => this.error(`rider: ${err.message}`));
+    rider.on('pos', () => this.w.counters.posFrames++);
+    rider.on('job', (f) => {
+      if (f.job !== job) return;
+      this.w.jobState(job, f.state);
+      if (isFinalState(f.state)) void rider.close();
     });
-    let failed = false;
-    ws.on('error', (err) => {
-      failed = true; // the close that follows is the same failure: count it once
-      this.error(`rider socket: ${err.message}`);
+    rider.on('close', ({ code }) => {
+      if (code !== ClientCloseCodes.normal && code !== ClientCloseCodes.noStatus && code !== CloseCodes.goingAway) this.error(`rider socket closed with ${code}`);
     });
-    ws.on('close', (code: number) => {
-      this.sockets.delete(ws);
-      if (!failed && code !== ClientCloseCodes.normal && code !== ClientCloseCodes.noStatus && code !== CloseCodes.goingAway) this.error(`rider socket closed with ${code}`);
-    });
+    rider.on('stopped', () => this.riders.delete(rider));
+    rider.follow(job).catch((err: ClientError) => this.error(`rider sub: ${err.code} ${err.message}`));
   }
 
   /** Cancel while the job is still dispatching or accepted; a 409 just means the driver was quicker. */
-  private async cancel(job: string, token: string): Promise<void> {
+  private async cancel(job: string, rider: RiderClient): Promise<void> {
     const state = this.w.jobStates.get(job);
     if (state !== 'dispatching' && state !== 'accepted') return;
     this.w.counters.riderCancels++;
-    const res = await fetch(`${this.w.settings.httpBase}/v1/jobs/${job}/cancel`, {
-      method: 'POST', headers: simHeaders(token), body: '{}',
-    }).catch((err: Error) => err);
-    if (res instanceof Error) return this.error(`cancel: ${res.message}`);
-    await res.body?.cancel();
-    if (res.status !== 200 && res.status !== 409) this.error(`POST cancel ${res.status}`);
+    try {
+      await rider.cancelJob(job);
+    } catch (err) {
+      const e = err as ClientError;
+      if (e.status !== 409) this.error(`cancel: ${e.status ?? ''} ${e.message}`);
+    }
   }
 
   /**

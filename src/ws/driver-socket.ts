@@ -13,6 +13,7 @@ import { IdFrame } from '../protocol/id-frame.js';
 import { LocsPeek, peekLocs } from '../protocol/locs-peek.js';
 import { Limits } from '../protocol/messages.js';
 import type { Sock } from './delivery.js';
+import type { DriverConfig } from './driver-config.js';
 import { errFrame, replyOk } from './sockets.js';
 import type { RoleHandler, SocketDeps } from './sockets.js';
 
@@ -21,7 +22,8 @@ const OVERLOADED = new IdFrame({ t: 'err', code: 'unavailable', msg: OVERLOADED_
 const LIMITED_MSG = 'fix budget spent: fix not stored, send it again later';
 const LIMITED = new IdFrame({ t: 'err', code: 'rate_limited', msg: LIMITED_MSG });
 
-export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService, fleet: FleetRegistry, fixIntervalMs: number): RoleHandler {
+/** `config`: the driver app's settings, sent as a `config` frame right after `hello` (docs/protocol.md). */
+export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService, fleet: FleetRegistry, fixIntervalMs: number, config: DriverConfig): RoleHandler {
   const { hub } = deps;
   const reasonOf = (v: number, fix: Fix): string =>
     v === FixVerdict.overloaded
@@ -90,6 +92,7 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       // The newest socket's token says what the driver serves (set before any of its fixes is ingested).
       fleet.setDriverProducts(driver, ud.products);
       hub.delivery.reliable(ws, encodeFrame({ t: 'hello', driver, interval_ms: fixIntervalMs, server_ts: msInt(Date.now()) }));
+      config.send(ws, fleet.cityNameOf(driver));
       ud.chain = (async () => {
         if (old) {
           old.getUserData().closed = true;

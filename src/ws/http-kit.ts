@@ -56,8 +56,10 @@ export interface RouteSpec {
   roles: readonly Role[] | null;
   /** Parameter count in the pattern (`:id` etc.). */
   params?: number;
-  /** Read a JSON body (POST). */
+  /** Read a JSON body (POST, PUT). */
   body?: boolean;
+  /** Largest body read, bytes (default Limits.maxBodyBytes, 64 KiB); past it 413 `too_large`. */
+  maxBodyBytes?: number;
   /** Read the client's address into `ip` (rate limits per address). */
   ip?: boolean;
   handler: (ctx: RouteContext) => Reply | Promise<Reply>;
@@ -71,6 +73,7 @@ const JSON_TYPE = 'application/json';
 export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, req: HttpRequest) => void {
   const record = routeRecorder(deps.metrics, spec.name);
   const cors = deps.cors;
+  const maxBody = spec.maxBodyBytes ?? Limits.maxBodyBytes;
   return (res, req) => {
     const t0 = requestStart();
     const info: RequestInfo = {
@@ -143,7 +146,7 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
       if (paramError) throw paramError;
       if (spec.roles) principal = deps.verifier.verifyNow(extractToken(info.authorization, undefined));
       if (principal && !spec.roles!.includes(principal.role)) throw new ProtocolError('forbidden', `role ${principal.role} may not use ${spec.name}`);
-      if (info.contentLength !== '' && !(Number(info.contentLength) <= Limits.maxBodyBytes)) throw tooLarge();
+      if (info.contentLength !== '' && !(Number(info.contentLength) <= maxBody)) throw tooLarge(maxBody);
     } catch (err) {
       const reply = errorReply(err, deps.logger);
       record(reply.status, info.method, t0);
@@ -154,9 +157,9 @@ export function route(deps: HttpKitDeps, spec: RouteSpec): (res: HttpResponse, r
       replyThenClose(res, state, reply, cors, info);
       return;
     }
-    readJsonBody(res, info.contentType, () => {
+    readJsonBody(res, info.contentType, maxBody, () => {
       // Past the limit: answer now and close, without reading the rest.
-      const reply = errorReply(tooLarge(), deps.logger);
+      const reply = errorReply(tooLarge(maxBody), deps.logger);
       record(reply.status, info.method, t0);
       return replyThenClose(res, state, reply, cors, info);
     }).then(
@@ -187,8 +190,8 @@ function replyThenClose(res: HttpResponse, state: { aborted: boolean }, reply: R
   return () => undefined;
 }
 
-function tooLarge(): ProtocolError {
-  return new ProtocolError('too_large', `body over ${Limits.maxBodyBytes} bytes`);
+function tooLarge(maxBody: number): ProtocolError {
+  return new ProtocolError('too_large', `body over ${maxBody} bytes`);
 }
 
 function context(spec: RouteSpec, info: RequestInfo, principal: Principal | null, body: unknown): RouteContext {
@@ -236,11 +239,11 @@ export function errorReply(err: unknown, logger: Logger): Reply {
 }
 
 /**
- * Read a JSON body of at most Limits.maxBodyBytes; 400 for bad JSON. Past the limit `onTooLarge` runs
+ * Read a JSON body of at most `maxBody` bytes; 400 for bad JSON. Past the limit `onTooLarge` runs
  * once, from inside uWS's data callback (it answers and returns where the rest of the body goes), and
  * the returned promise never settles.
  */
-function readJsonBody(res: HttpResponse, contentType: string, onTooLarge: () => (bytes: number, isLast: boolean) => void): Promise<unknown> {
+function readJsonBody(res: HttpResponse, contentType: string, maxBody: number, onTooLarge: () => (bytes: number, isLast: boolean) => void): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -248,7 +251,7 @@ function readJsonBody(res: HttpResponse, contentType: string, onTooLarge: () => 
     res.onData((ab, isLast) => {
       if (discard) return discard(ab.byteLength, isLast);
       size += ab.byteLength;
-      if (size > Limits.maxBodyBytes) {
+      if (size > maxBody) {
         chunks.length = 0;
         discard = onTooLarge();
         return discard(0, isLast);

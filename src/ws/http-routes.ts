@@ -5,6 +5,7 @@ import { haversineMetres } from '../fleet/geo.js';
 import type { ServedArea } from '../fleet/served-area.js';
 import { ANY_PRODUCT, DriverStatus, NearestResult, statusName } from '../fleet/city-fleet.js';
 import type { CityFleet } from '../fleet/city-fleet.js';
+import type { DispatchSettings } from '../config/dispatch-settings.js';
 import type { EtaModel } from '../eta/eta-model.js';
 import type { JobService } from '../matching/job-service.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -26,8 +27,11 @@ export interface RouteDeps extends HttpKitDeps {
   history: HistoryStore;
   /** Each configured backend's health, for /readyz. */
   health: () => Promise<Record<string, boolean>>;
+  /** Outside every city: nearby's stale time and default radius (inside one, its `settings`), ms and metres. */
   staleMs: number;
   defaultRadiusM: number;
+  /** A city's dispatch settings now (the live catalog's): nearby's default radius and stale time. */
+  settings: (city: string) => DispatchSettings;
   /** Where the cities are, for the ETA points' sanity check. */
   served: ServedArea;
   /** Farthest an ETA point may be from the served area, and `from` from `to`, metres. */
@@ -104,16 +108,18 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
     handler: ({ principal, query }) => {
       const lat = queryNumber(query, 'lat', undefined, -90, 90);
       const lng = queryNumber(query, 'lng', undefined, -180, 180);
-      const radius = queryNumber(query, 'radius_m', d.defaultRadiusM, 1, MAX_NEARBY_RADIUS_M);
+      const city = d.fleet.locator.locate(lat, lng);
+      // The city's own radius and stale time, as dispatch uses them.
+      const s = city === null ? undefined : d.settings(city);
+      const radius = queryNumber(query, 'radius_m', Math.min(s?.radiusM ?? d.defaultRadiusM, MAX_NEARBY_RADIUS_M), 1, MAX_NEARBY_RADIUS_M);
       const limit = queryNumber(query, 'limit', 10, 1, MAX_NEARBY, true);
       const isOps = principal!.role === 'ops';
-      const city = d.fleet.locator.locate(lat, lng);
       const fleet = city === null ? undefined : d.fleet.city(city);
       const mask = productMask(query.get('product'), fleet);
       const drivers: Array<Record<string, unknown>> = [];
       if (fleet) {
         const now = Date.now();
-        const freshAfter = now - d.staleMs;
+        const freshAfter = now - (s?.staleMs ?? d.staleMs);
         const n = fleet.nearest(lat, lng, limit, radius, (s) => fleet.status[s] === DriverStatus.available && fleet.ts[s]! >= freshAfter, near, mask);
         for (let i = 0; i < n; i++) {
           const s = near.slots[i]!;

@@ -57,6 +57,16 @@ export class Hub implements JobNotifier {
     return old;
   }
 
+  /** The driver's socket on this node, if it has one. */
+  driverSocket(id: string): Sock | undefined {
+    return this.drivers.get(id);
+  }
+
+  /** Ids of the drivers connected to this node (cold paths: a catalog change). */
+  driverIds(): IterableIterator<string> {
+    return this.drivers.keys();
+  }
+
   /** Unregister if `ws` is still the driver's current socket; true when it was. */
   removeDriver(id: string, ws: Sock): boolean {
     if (this.drivers.get(id) !== ws) return false;

@@ -4,8 +4,8 @@ import { cassandraSettingsFromEnv } from '../../config/cassandra-settings.js';
 import { ConfigError } from '../../config/config-error.js';
 import type { EnvSource } from '../../config/config-error.js';
 import { readEnvironment } from '../../config/environment.js';
-import { createClient } from './cassandra-client.js';
-import { migrate, replicationCql } from './cassandra-schema.js';
+import { connectClient, createClient } from './cassandra-client.js';
+import { checkLocalDc, migrate, replicationCql } from './cassandra-schema.js';
 
 export const MIGRATE_USAGE = `usage: taxiway migrate [--contact-points H:P,...] [--keyspace K] [--local-dc DC] [--replication R]
 
@@ -44,7 +44,8 @@ export async function runMigrate(argv: string[], env: EnvSource = readEnvironmen
   }
   const client = createClient(settings);
   try {
-    await client.connect();
+    await connectClient(client, settings.localDataCenter);
+    await checkLocalDc(client, settings.localDataCenter);
     const r = await migrate(client, settings.keyspace, settings.replication);
     const out = [
       `keyspace ${settings.keyspace}: ${r.keyspaceCreated ? 'created' : r.replicationChanged ? 'replication changed' : 'exists'}, replication ${replicationCql(settings.replication)}`,
@@ -55,7 +56,8 @@ export async function runMigrate(argv: string[], env: EnvSource = readEnvironmen
     return 0;
   } catch (e) {
     process.stderr.write(`taxiway migrate: ${(e as Error).message}\n`);
-    return 1;
+    // A setting the cluster contradicts (a data centre it does not have) is bad usage, like a malformed one.
+    return e instanceof ConfigError ? 2 : 1;
   } finally {
     await client.shutdown().catch(() => undefined);
   }

@@ -1,6 +1,7 @@
 // Keyspace and table layout for Cassandra, with idempotent, versioned migrations (`taxiway migrate`).
 import type { Client } from './cassandra-client.js';
 import type { Replication } from '../../config/cassandra-options.js';
+import { ConfigError } from '../../config/config-error.js';
 
 /**
  * Tables, each designed for one query:
@@ -63,8 +64,36 @@ export interface MigrateReport {
   applied: string[];
 }
 
+/** The data centres of the cluster's nodes as this client sees them (system.local + system.peers). */
+export async function clusterDataCentres(client: Client): Promise<string[]> {
+  const local = await client.execute('SELECT data_center FROM system.local');
+  const peers = await client.execute('SELECT data_center FROM system.peers');
+  return [...new Set([...local.rows, ...peers.rows].map((r) => String(r.get('data_center'))))].sort();
+}
+
+/**
+ * ConfigError naming `key` when a NetworkTopologyStrategy replication names a data centre the cluster
+ * does not have: Cassandra would accept it and then refuse every LOCAL_QUORUM write there ("unavailable").
+ */
+export async function checkReplicationDcs(client: Client, replication: Replication, key = 'CASSANDRA_REPLICATION'): Promise<void> {
+  if (replication.class !== 'NetworkTopologyStrategy') return;
+  const have = await clusterDataCentres(client);
+  const unknown = Object.keys(replication.dcs).filter((dc) => !have.includes(dc));
+  if (unknown.length) throw new ConfigError(`${key}: data centre ${unknown.join(', ')} is not in the cluster (its data centres: ${have.join(', ')})`);
+}
+
+/**
+ * ConfigError naming CASSANDRA_LOCAL_DC when no node of the cluster is in it: the driver would connect
+ * and then fail every query with "no host available" (it only uses the local data centre's nodes).
+ */
+export async function checkLocalDc(client: Client, localDataCenter: string): Promise<void> {
+  const have = await clusterDataCentres(client);
+  if (!have.includes(localDataCenter)) throw new ConfigError(`CASSANDRA_LOCAL_DC=${localDataCenter}: not a data centre of the cluster (its data centres: ${have.join(', ')})`);
+}
+
 /** Creates or updates the keyspace (replication from config) and applies pending table migrations. */
 export async function migrate(client: Client, keyspace: string, replication: Replication): Promise<MigrateReport> {
+  await checkReplicationDcs(client, replication);
   const report: MigrateReport = { keyspaceCreated: false, replicationChanged: false, applied: [] };
   const ks = await client.execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [keyspace]);
   const rep = replicationCql(replication);

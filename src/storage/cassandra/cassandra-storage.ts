@@ -1,14 +1,15 @@
 // Cluster storage adapter: history and job events in Cassandra, through a bounded queue and a local spool.
 import { fixBatch, type FixInput } from '../fix-batch.js';
 import type { Registry } from 'prom-client';
-import { consistencyOf, createClient, type Client } from './cassandra-client.js';
+import { connectClient, consistencyOf, createClient, type Client } from './cassandra-client.js';
 import { FixChunker } from './cassandra-chunker.js';
 import { eventItem } from './cassandra-items.js';
 import { CassandraMetrics } from './cassandra-metrics.js';
 import type { CassandraSettings } from '../../config/cassandra-options.js';
+import { ConfigError } from '../../config/config-error.js';
 import { WritePipeline, type PipelineLogger, type PipelineOptions } from './cassandra-pipeline.js';
 import { CassandraReader } from './cassandra-reader.js';
-import { migrate, missingTables } from './cassandra-schema.js';
+import { checkLocalDc, migrate, missingTables } from './cassandra-schema.js';
 import { ItemWriter } from './cassandra-writer.js';
 import { checkJobEvent } from '../job-codec.js';
 import type { JobEvent, JobParty, JobRecord, Storage, TrackPage } from '../ports.js';
@@ -62,14 +63,15 @@ export async function openCassandraStorage(opts: CassandraStorageOptions): Promi
   let offline = false;
   try {
     try {
-      await client.connect();
+      await connectClient(client, s.localDataCenter);
     } catch (err) {
       // Opt-in: a node restarted during a Cassandra outage serves and spools instead of failing its start.
-      if (!s.startOffline || opts.migrate || opts.client) throw err;
+      if (!s.startOffline || opts.migrate || opts.client || err instanceof ConfigError) throw err;
       offline = true;
       log.warn({ err: String(err), contactPoints: s.contactPoints }, 'storage: Cassandra unreachable at start: serving with writes spooled until it answers');
     }
     if (!offline) {
+      await checkLocalDc(client, s.localDataCenter);
       if (opts.migrate) await migrate(client, s.keyspace, s.replication);
       await assertSchema(client, s.keyspace);
     }

@@ -1,0 +1,200 @@
+// Chaos load: a steady fleet of fix-streaming drivers, bot drivers that accept and complete offers, and a stream
+// of rider jobs; every socket reconnects to a live node after a failure; records what each node acknowledged.
+import { isFinalState } from '../../src/protocol/job-record.js';
+import type { Cluster, Node } from '../helpers/cluster.js';
+import { Client, http, sleep } from '../helpers/server.js';
+import type { Frame } from '../helpers/server.js';
+
+/** A fix a node acknowledged: who, its ts, which node, when (ms). */
+export interface AckedFix {
+  driver: string;
+  ts: number;
+  node: string;
+  at: number;
+}
+
+export interface CreatedJob {
+  id: string;
+  rt: string;
+  at: number;
+}
+
+/** Porto (the replayed city's area): drivers on a small grid around the centre, degrees. */
+const LAT0 = 41.15;
+const LNG0 = -8.61;
+
+export class ChaosLoad {
+  readonly fixes: AckedFix[] = [];
+  readonly jobs: CreatedJob[] = [];
+  refused = 0;
+  /** Offers to a driver holding another offer or job, and jobs accepted by two drivers. */
+  readonly doubles: Array<{ what: string; at: number }> = [];
+  private readonly acceptedBy = new Map<string, string>();
+  private running = true;
+  private creating = true;
+  private readonly sockets = new Set<Client>();
+  private readonly loops: Array<Promise<void>> = [];
+  connected = 0;
+
+  constructor(private readonly c: Cluster, private readonly live: () => Node[]) {}
+
+  /** A live node, round robin from `i`. */
+  private node(i: number): Node {
+    const l = this.live();
+    return l[i % l.length]!;
+  }
+
+  /** Keeps one socket for `id` open (reconnecting to the next live node), running `session` on each. */
+  private keep(id: string, role: 'driver', i: number, session: (d: Client, node: Node) => Promise<void>): void {
+    this.loops.push((async () => {
+      let k = i;
+      while (this.running) {
+        const node = this.node(k++);
+        let d: Client | undefined;
+        try {
+          d = await Client.open(`${node.wsUrl}/v1/${role}/ws`, await this.c.token(role, id));
+          this.sockets.add(d);
+          await d.waitFor((f) => f.t === 'hello', 5000);
+          this.connected++;
+          try {
+            await session(d, node);
+          } finally {
+            this.connected--;
+          }
+        } catch {
+          /* node gone or Redis between primaries: try the next node */
+        } finally {
+          if (d) {
+            this.sockets.delete(d);
+            d.close();
+          }
+        }
+        if (this.running) await sleep(300 + Math.random() * 400);
+      }
+    })());
+  }
+
+  /** `n` drivers streaming one fix a second (offline: never dispatch candidates), starting spread over 1 s. */
+  fleet(n: number): void {
+    for (let i = 0; i < n; i++) {
+      const id = `chaos-f${i}`;
+      const lat = LAT0 + (i % 20) * 0.002;
+      const lng = LNG0 + Math.floor(i / 20) * 0.002;
+      this.keep(id, 'driver', i, async (d, node) => {
+        await sleep(Math.random() * 1000);
+        while (this.running && d.closeCode === null) {
+          const ts = Math.floor(Date.now() / 1000) * 1000; // one fix per whole second: a resend is a duplicate
+          const r = await d.request({ t: 'loc', lat: lat + (ts % 60_000) * 1e-8, lng, ts }, 5000).catch(() => null);
+          if (r === null) return; // no answer: the node is gone, reconnect
+          if (r.t === 'ack') this.fixes.push({ driver: id, ts, node: node.name, at: Date.now() });
+          await sleep(1000 - (Date.now() % 1000) + 5);
+        }
+      });
+    }
+  }
+
+  /** `n` available drivers that accept every offer and complete the trip at once, and resume a job given back after a reconnect. */
+  bots(n: number): void {
+    for (let i = 0; i < n; i++) {
+      const id = `chaos-b${i}`;
+      const lat = LAT0 + (i % 10) * 0.001;
+      const lng = LNG0 + Math.floor(i / 10) * 0.001;
+      this.keep(id, 'driver', i, async (d) => {
+        let holding: string | null = null;
+        let active: string | null = null;
+        const step = async (job: string, t: string): Promise<boolean> => {
+          for (let k = 0; k < 10 && d.closeCode === null; k++) {
+            const r = await d.request({ t, job }, 8000).catch(() => null);
+            if (r?.t === 'ack') return true;
+            if (r && (r.code === 'conflict' || r.code === 'not_found')) return false;
+            await sleep(300);
+          }
+          return false;
+        };
+        const drive = async (job: string, from: string): Promise<void> => {
+          const rest = ['arrived', 'start', 'complete'];
+          for (const s of rest.slice(from === 'arrived' ? 1 : from === 'in_progress' ? 2 : 0)) if (!(await step(job, s))) break;
+          if (active === job) active = null;
+        };
+        // A driver socket receives `job` frames of its own job only (its `driver` field is a position, maybe absent).
+        const onFrame = (f: Frame): void => {
+          if (f.t === 'job' && ['accepted', 'arrived', 'in_progress'].includes(String(f.state)) && active === null && holding === null) {
+            active = f.job as string; // given back after a reconnect
+            void drive(active, String(f.state));
+          } else if (f.t === 'offer' && f.job !== holding) {
+            if (holding) this.doubles.push({ what: `${id} offered ${f.job} while holding ${holding}`, at: Date.now() });
+            if (active && active !== f.job) this.doubles.push({ what: `${id} offered ${f.job} while active on ${active}`, at: Date.now() });
+            const job = (holding = f.job as string);
+            setTimeout(async () => {
+              if (holding !== job) return;
+              holding = null;
+              if (!(await step(job, 'accept'))) return;
+              const other = this.acceptedBy.get(job);
+              if (other && other !== id) this.doubles.push({ what: `${job} accepted by ${other} and ${id}`, at: Date.now() });
+              this.acceptedBy.set(job, id);
+              active = job;
+              await drive(job, 'accepted');
+            }, 50 + Math.random() * 100);
+          } else if (f.t === 'offer_revoked' && f.job === holding) holding = null;
+        };
+        // The job given back right after `hello` may have arrived before this session's listener.
+        for (const f of d.frames) onFrame(f);
+        d.ws.on('message', () => onFrame(d.frames.at(-1) as Frame));
+        await d.request({ t: 'loc', lat, lng, ts: Date.now() });
+        await d.request({ t: 'status', s: 'available' });
+        while (this.running && d.closeCode === null) {
+          await sleep(2000);
+          await d.request({ t: 'loc', lat, lng, ts: Date.now() }, 5000).catch(() => null);
+        }
+      });
+    }
+  }
+
+  /** A job every `everyMs` from a new rider on a live node, near the bots. */
+  jobStream(everyMs: number): void {
+    this.loops.push((async () => {
+      for (let i = 0; this.running && this.creating; i++) {
+        const rt = await this.c.token('rider', `chaos-r${i}`);
+        const node = this.node(i);
+        void http('POST', `${node.url}/v1/jobs`, rt, { pickup: { lat: LAT0 + (i % 10) * 0.001, lng: LNG0 + 0.0005 } })
+          .then((res) => (res.status === 201 ? this.jobs.push({ id: res.body.id as string, rt, at: Date.now() }) : this.refused++))
+          .catch(() => this.refused++);
+        await sleep(everyMs);
+      }
+    })());
+  }
+
+  /** Stops creating jobs (the drivers go on). */
+  stopJobs(): void {
+    this.creating = false;
+  }
+
+  /** Stops creating jobs and closes every socket. */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const s of this.sockets) s.close();
+    await Promise.race([Promise.all(this.loops), sleep(15_000)]);
+  }
+
+  /** Each created job's state, asked of a live node ('?' when no node answered). */
+  async states(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    let i = 0;
+    for (const j of this.jobs) {
+      const r = await Promise.race([http('GET', `${this.node(i++).url}/v1/jobs/${j.id}`, j.rt), sleep(5000).then(() => ({ status: 0, body: {} }))])
+        .catch(() => ({ status: 0, body: {} }));
+      out.set(j.id, r.status === 200 ? String(r.body.state) : '?');
+    }
+    return out;
+  }
+
+  /** Waits until every created job is final (or `ms` passed); returns the states. */
+  async settle(ms: number): Promise<Map<string, string>> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const s = await this.states();
+      if ([...s.values()].every(isFinalState) || Date.now() > end) return s;
+      await sleep(1000);
+    }
+  }
+}
