@@ -1,6 +1,7 @@
 // Composition root: picks adapters from config, wires ingest → fleet → matching → sockets, starts and stops.
 import type { Config } from './config/load-config.js';
 import { CityCatalog } from './catalog/city-catalog.js';
+import { ZoneIndex } from './catalog/zone-index.js';
 import { JwksKeys } from './auth/jwks.js';
 import { IDP_CLOCK_SKEW_S, TokenVerifier } from './auth/tokens.js';
 import { nodeSecret } from './auth/secret-file.js';
@@ -18,6 +19,8 @@ import { ExperimentOutcomes } from './matching/experiment-outcomes.js';
 import { checkExperimentPolicies, experimentSelector, schedulesOf } from './matching/switchback.js';
 import { systemClock } from './util/clock.js';
 import { LiveJobSnapshots } from './matching/live-job-snapshot.js';
+import { ZoneWatch } from './matching/zone-watch.js';
+import { zoneEventsOut } from './matching/zone-events.js';
 import { fixTelemetry, mirroredFixTelemetry, tripLearning } from './matching/trip-telemetry.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
@@ -94,6 +97,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     await catalogStore.close();
     throw e;
   }
+  const zoneIndex = new ZoneIndex(catalog);
   const fleet = new FleetRegistry({ cities: catalog.cities(), rebuildMs: config.indexRebuildMs, expireMs: config.expireMs });
   let shared: SharedState;
   try {
@@ -128,6 +132,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch: { get: (city) => catalog.city(city)?.dispatch },
     maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider, policyFor, lease: shared.lease, nodeId: shared.nodeId,
+    checkPickup: zoneIndex.checkPickup,
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
   const outcomes = new ExperimentOutcomes({
@@ -137,7 +142,11 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   await attachDeliveries(shared.bus, DELIVERY_CHANNEL, [hub, jobs, outcomes], (err) => logger.warn({ err }, 'malformed delivery message dropped'));
   ingest.addMoveListener(fixTelemetry(jobs, etaService));
   fleet.addRemoteMoveListener(mirroredFixTelemetry(jobs, etaService));
-  fleet.addExpireListener(forgetExpired([ingest, etaService]));
+  // Zones: enter/exit from the fix stream; events to ops (every node), metrics and the log.
+  const zoneWatch = new ZoneWatch(zoneIndex, config.zoneExitFixes);
+  ingest.addMoveListener(zoneWatch.moveListener);
+  zoneWatch.addZoneListener(zoneEventsOut(notifier, metrics, logger.child({ c: 'zones' })));
+  fleet.addExpireListener(forgetExpired([ingest, etaService, zoneWatch]));
   await shared.mirror.start();
   // Catalog changes apply here in version order: the fleet's cities first, then what reads them.
   const driverConfig = new DriverConfig({

@@ -22,6 +22,7 @@ function setup(start = 1_800_000_000_000): { clock: ManualClock; relay: PosRelay
       sent.push({ at: clock.now(), ts: m.ts as number, lat: m.lat as number, eta_s: m.eta_s as number | undefined });
     },
     toDriver() {}, jobChanged() {}, jobPosEnd() {}, driverOpened() {},
+    toOps() {},
   } satisfies JobNotifier;
   return { clock, relay: new PosRelay(notifier, new BaselineEta(8.3), clock), sent };
 }

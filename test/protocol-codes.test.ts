@@ -35,6 +35,7 @@ t.test('the error-code table is pinned: code ↔ HTTP status', async (t) => {
     bad_frame: 400,
     bad_request: 400,
     bad_location: 400,
+    pickup_not_allowed: 400,
     unauthorized: 401,
     forbidden: 403,
     not_found: 404,

@@ -29,6 +29,8 @@ export interface JobNotifier {
    * closes it (one connection per driver across the cluster).
    */
   driverOpened(driver: string, node: string, openedAt: number): void;
+  /** A frame for every ops dashboard subscribed to `city` (or to all cities), on every node (zone events). */
+  toOps(city: string, frame: Buffer): void;
 }
 
 type Envelope =
@@ -36,7 +38,8 @@ type Envelope =
   | { k: 'j'; rec: JobRecord; f: Buffer }
   | { k: 'p'; job: string; f: Buffer }
   | { k: 'e'; job: string }
-  | { k: 'o'; to: string; n: string; at: number };
+  | { k: 'o'; to: string; n: string; at: number }
+  | { k: 'z'; city: string; f: Buffer };
 
 const packr = new Packr({ useRecords: false, moreTypes: false, skipValues: [undefined] } as ConstructorParameters<typeof Packr>[0]);
 const unpackr = new Unpackr({ mapsAsObjects: true, useRecords: false, int64AsType: 'number' });
@@ -59,6 +62,10 @@ export class BusNotifier implements JobNotifier {
   driverOpened(driver: string, node: string, openedAt: number): void {
     this.send({ k: 'o', to: driver, n: node, at: openedAt });
   }
+  toOps(city: string, frame: Buffer): void {
+    this.send({ k: 'z', city, f: frame });
+  }
+
   private send(e: Envelope): void {
     this.bus.publish(this.channel, packr.pack(e));
   }
@@ -88,6 +95,9 @@ export async function attachDeliveries(bus: Bus, channel: string, targets: Array
           break;
         case 'e':
           t.jobPosEnd?.(e.job);
+          break;
+        case 'z':
+          if (typeof e.city === 'string') t.toOps?.(e.city, f!);
           break;
         case 'o':
           if (typeof e.to === 'string' && typeof e.n === 'string' && typeof e.at === 'number') t.driverOpened?.(e.to, e.n, e.at);

@@ -48,6 +48,8 @@ export interface Config {
   adminMaxBodyBytes: number;
   /** Cluster: how often the catalog version is polled, ms. */
   catalogPollMs: number;
+  /** Consecutive fixes outside its zone before a driver exits it. */
+  zoneExitFixes: number;
   /** Shortest fix interval a city may ask of its drivers (the fix budget covers it), ms; 0 without a budget. */
   minFixIntervalMs: number;
   /** A driver silent this long is removed from the live fleet, ms. */
@@ -141,6 +143,7 @@ export function loadConfig(src: EnvSource): Config {
     minFixIntervalMs,
     adminMaxBodyBytes: numberSetting(src, 'TAXIWAY_ADMIN_MAX_BODY_BYTES'),
     catalogPollMs: numberSetting(src, 'TAXIWAY_CATALOG_POLL_MS'),
+    zoneExitFixes: numberSetting(src, 'TAXIWAY_ZONE_EXIT_FIXES'),
     expireMs: numberSetting(src, 'TAXIWAY_EXPIRE_MS'),
     indexRebuildMs: numberSetting(src, 'TAXIWAY_INDEX_REBUILD_MS'),
     maxBackpressureBytes: numberSetting(src, 'TAXIWAY_MAX_BACKPRESSURE_BYTES'),

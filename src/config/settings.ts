@@ -61,6 +61,7 @@ export const SETTINGS = {
   TAXIWAY_WS_UPGRADES_PER_SEC_PER_IP: { kind: 'int', def: 200, min: 0, max: 10_000_000, doc: 'WebSocket upgrades per client address per second (0: no limit); past it 429' },
   TAXIWAY_ADMIN_MAX_BODY_BYTES: { kind: 'int', def: 1024 * 1024, min: 1024, max: 64 * 1024 * 1024, doc: 'largest body of an admin API PUT (a city boundary or zone polygon), bytes' },
   TAXIWAY_CATALOG_POLL_MS: { kind: 'int', def: 500, min: 50, max: 60_000, doc: 'cluster: how often a node checks the catalog version in Redis (catches a lost change announcement), ms' },
+  TAXIWAY_ZONE_EXIT_FIXES: { kind: 'int', def: 3, min: 1, max: 1000, doc: 'consecutive fixes outside its zone before a driver exits it (hysteresis against GPS jitter at the edge)' },
   TAXIWAY_CORS_ORIGINS: { kind: 'text', def: 'unset (no cross-origin calls)', doc: 'browser origins allowed to call the HTTP API: * or scheme://host[:port],...' },
   TAXIWAY_ETA_MAX_DISTANCE_M: { kind: 'int', def: 200_000, min: 1000, max: 20_100_000, doc: 'farthest a /v1/eta point may lie from a served city (and from the other point), metres' },
   TAXIWAY_JOB_RATE_PER_RIDER: { kind: 'float', def: 0.2, min: 0, max: 1_000_000, doc: 'job creations and cancellations one rider may make, per second, sustained (0: no limit)' },

@@ -34,6 +34,8 @@ export interface JobCommandsDeps {
   maxOpenJobsPerRider?: number;
   /** The policy choice of a new job: its experiment arm, if any, is recorded on the job. */
   policyFor?: PolicySelector;
+  /** Refuses (throws PickupNotAllowedError) a pickup at (lat, lng) degrees in `city` where jobs may not start; absent: none refused. */
+  checkPickup?: (city: string, lat: number, lng: number) => void;
 }
 
 /** A rider at its open-jobs cap asked for another job: 409 `conflict` (waiting helps only once a job ends). */
@@ -57,6 +59,7 @@ export class JobCommands {
   async create(rider: string, pickup: LatLng, dropoff: LatLng | null, product?: string): Promise<JobRecord> {
     const city = this.d.fleet.locator.locate(pickup.lat, pickup.lng);
     if (city === null) throw new ProtocolError('bad_request', 'pickup is outside every served city');
+    this.d.checkPickup?.(city, pickup.lat, pickup.lng);
     const offered = this.d.fleet.city(city)?.offered;
     if (offered) {
       product ??= offered.defaultProduct;

@@ -49,6 +49,8 @@ export interface JobServiceDeps {
    * job and its params apply to the job's dispatch. Absent: greedy everywhere, no experiments.
    */
   policyFor?: PolicySelector;
+  /** Refuses a pickup where jobs may not start (a `no_pickup` zone); absent: none refused. */
+  checkPickup?: (city: string, lat: number, lng: number) => void;
   /** Per-city batch-solver lease shared by the cluster; one of this process when absent. */
   lease?: Lease;
   /** This node's name (its lease token); a random one when absent. */
@@ -81,7 +83,7 @@ export class JobService {
     this.active = new ActiveJobs(d.notifier, d.eta, clock);
     this.commands = new JobCommands({
       ledger: this.ledger, dispatcher: this.dispatcher, active: this.active, repo: d.repo, store: d.store,
-      fleet: d.fleet, eta: d.eta, notifier: d.notifier, clock, maxOpenJobsPerRider: d.maxOpenJobsPerRider, policyFor: d.policyFor,
+      fleet: d.fleet, eta: d.eta, notifier: d.notifier, clock, maxOpenJobsPerRider: d.maxOpenJobsPerRider, policyFor: d.policyFor, checkPickup: d.checkPickup,
     });
   }
 

@@ -51,6 +51,10 @@ export class Metrics {
     name: 'taxiway_catalog_changes_total', help: 'City and zone changes applied on this node (made here or on another node), by kind: city, zone',
     labelNames: ['kind'] as const, registers: [this.registry],
   });
+  readonly zoneEvents = new Counter({
+    name: 'taxiway_zone_events_total', help: 'Drivers entering or leaving zones, detected on this node from their fixes, by zone kind and ev: enter, exit',
+    labelNames: ['kind', 'ev'] as const, registers: [this.registry],
+  });
   readonly driverConfigFrames = new Counter({
     name: 'taxiway_driver_config_frames_total', help: 'config frames sent to driver sockets (after hello, on a city change of the driver, on a change of its city)',
     registers: [this.registry],

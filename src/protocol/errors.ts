@@ -8,6 +8,7 @@ export const ErrorCodes = {
   bad_frame: 400,
   bad_request: 400,
   bad_location: 400,
+  pickup_not_allowed: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -86,5 +87,12 @@ export class ProtocolError extends Error {
   }
   get httpStatus(): number {
     return ErrorCodes[this.code];
+  }
+}
+
+/** A job's pickup lies in a `no_pickup` zone: 400 `pickup_not_allowed`, the JSON error naming the zone (`zone`). */
+export class PickupNotAllowedError extends ProtocolError {
+  constructor(readonly zone: string, zoneName: string | undefined) {
+    super('pickup_not_allowed', `pickup is inside no_pickup zone ${zone}${zoneName ? ` (${zoneName})` : ''}: choose a pickup outside it`);
   }
 }

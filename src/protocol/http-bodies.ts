@@ -83,6 +83,8 @@ export interface ErrorBody {
     code: ErrorCode;
     /** Names the offending field or parameter. */
     message: string;
+    /** With `pickup_not_allowed`: the id of the `no_pickup` zone holding the pickup (extension, 2026-12-04). */
+    zone?: string;
   };
 }
 

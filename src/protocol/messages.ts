@@ -310,6 +310,19 @@ export interface JobsSnapshotFrame {
   more: boolean;
 }
 
+/** Ops (taxiway extension, 2026-12-04): a driver entered or left a zone (docs/protocol.md, "Zone events"). */
+export interface ZoneFrame {
+  t: 'zone';
+  driver: string;
+  /** The zone id. */
+  zone: string;
+  city: string;
+  kind: 'airport_queue' | 'no_pickup' | 'info';
+  ev: 'enter' | 'exit';
+  /** The fix that decided it (the server's time for an exit by deletion or expiry). */
+  ts: EpochMs;
+}
+
 /** Newest live position of a followed job's driver; latest-only, at most one per second per job. */
 export interface PosFrame {
   t: 'pos';
@@ -348,7 +361,7 @@ export type RiderServerFrame = AckFrame | ErrFrame | JobFrame | PosFrame;
 /** What an ops client sends on /v1/ops/ws. */
 export type OpsClientFrame = OpsSubFrame | OpsUnsubFrame;
 /** What the server sends on /v1/ops/ws. */
-export type OpsServerFrame = AckFrame | ErrFrame | JobFrame | FleetFrame | JobsSnapshotFrame;
+export type OpsServerFrame = AckFrame | ErrFrame | JobFrame | FleetFrame | JobsSnapshotFrame | ZoneFrame;
 
 // Names the client SDK (src/client) uses for the unions above.
 /** Driver → server frames, wire form. */

@@ -1,6 +1,6 @@
 // Small uWS HTTP toolkit: copy the request up front, abort-safe async handling, JSON replies, body limits.
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { ErrorCodes, HttpStatusText, ProtocolError } from '../protocol/errors.js';
+import { ErrorCodes, HttpStatusText, PickupNotAllowedError, ProtocolError } from '../protocol/errors.js';
 import { Limits } from '../protocol/messages.js';
 import type { Principal, TokenVerifier } from '../auth/tokens.js';
 import { extractToken } from '../auth/tokens.js';
@@ -232,6 +232,7 @@ export function errorReply(err: unknown, logger: Logger): Reply {
   if (err instanceof ProtocolError) {
     const reply: Reply = { status: ErrorCodes[err.code], body: { error: { code: err.code, message: err.message } } };
     if (err instanceof RetryLaterError) reply.headers = { 'retry-after': String(err.retryAfterS) };
+    if (err instanceof PickupNotAllowedError) (reply.body as { error: Record<string, unknown> }).error.zone = err.zone;
     return reply;
   }
   logger.error({ err }, 'unhandled error in HTTP route');

@@ -196,6 +196,13 @@ export class Hub implements JobNotifier {
     }
   }
 
+  toOps(city: string, frame: Buffer): void {
+    for (const ws of this.ops) {
+      const c = ws.getUserData().opsCity;
+      if (c === null || c === city) this.delivery.reliable(ws, frame);
+    }
+  }
+
   jobPos(job: string, frame: Buffer): void {
     const set = this.jobFollowers.get(job);
     if (!set) return;

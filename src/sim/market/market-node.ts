@@ -69,6 +69,7 @@ export class MarketNode {
       jobPos: () => {},
       jobPosEnd: () => {},
       driverOpened: () => {},
+      toOps: () => {},
     };
     const logger = createLogger('silent');
     this.timers.onError = (err, kind) => logger.error({ err, kind }, 'timer handler failed');
