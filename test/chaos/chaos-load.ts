@@ -29,6 +29,10 @@ export class ChaosLoad {
   refused = 0;
   /** Offers to a driver holding another offer or job, and jobs accepted by two drivers. */
   readonly doubles: Array<{ what: string; at: number }> = [];
+  /** The job records last read by `states()`. */
+  readonly records = new Map<string, Record<string, unknown>>();
+  /** Bot steps that did not get an ack: which, the answer, when (ms). */
+  readonly refusedSteps: Array<{ bot: string; job: string; step: string; answer: string; at: number }> = [];
   private readonly acceptedBy = new Map<string, string>();
   private running = true;
   private creating = true;
@@ -103,12 +107,15 @@ export class ChaosLoad {
         let holding: string | null = null;
         let active: string | null = null;
         const step = async (job: string, t: string): Promise<boolean> => {
+          let answer = 'socket closed';
           for (let k = 0; k < 10 && d.closeCode === null; k++) {
             const r = await d.request({ t, job }, 8000).catch(() => null);
             if (r?.t === 'ack') return true;
-            if (r && (r.code === 'conflict' || r.code === 'not_found')) return false;
+            answer = r ? `${String(r.code)}: ${String(r.msg ?? r.message ?? '')}` : 'no answer in 8 s';
+            if (r && (r.code === 'conflict' || r.code === 'not_found')) break;
             await sleep(300);
           }
+          this.refusedSteps.push({ bot: id, job, step: t, answer, at: Date.now() });
           return false;
         };
         const drive = async (job: string, from: string): Promise<void> => {
@@ -179,11 +186,13 @@ export class ChaosLoad {
   /** Each created job's state, asked of a live node ('?' when no node answered). */
   async states(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
+    this.records.clear();
     let i = 0;
     for (const j of this.jobs) {
       const r = await Promise.race([http('GET', `${this.node(i++).url}/v1/jobs/${j.id}`, j.rt), sleep(5000).then(() => ({ status: 0, body: {} }))])
         .catch(() => ({ status: 0, body: {} }));
       out.set(j.id, r.status === 200 ? String(r.body.state) : '?');
+      if (r.status === 200) this.records.set(j.id, r.body);
     }
     return out;
   }
