@@ -38,7 +38,16 @@ export class ChaosLoad {
   private creating = true;
   private readonly sockets = new Set<Client>();
   private readonly loops: Array<Promise<void>> = [];
-  connected = 0;
+  /** Open sockets past `hello`, with their node. */
+  private readonly opened = new Map<Client, Node>();
+
+  /** Sockets past `hello` that are still open, on a node that is still alive (a killed node's count at once). */
+  get connected(): number {
+    const live = new Set(this.live());
+    let n = 0;
+    for (const [c, node] of this.opened) if (c.closeCode === null && live.has(node)) n++;
+    return n;
+  }
 
   constructor(private readonly c: Cluster, private readonly live: () => Node[]) {}
 
@@ -59,11 +68,11 @@ export class ChaosLoad {
           d = await Client.open(`${node.wsUrl}/v1/${role}/ws`, await this.c.token(role, id));
           this.sockets.add(d);
           await d.waitFor((f) => f.t === 'hello', 5000);
-          this.connected++;
+          this.opened.set(d, node);
           try {
             await session(d, node);
           } finally {
-            this.connected--;
+            this.opened.delete(d);
           }
         } catch {
           /* node gone or Redis between primaries: try the next node */
@@ -108,12 +117,15 @@ export class ChaosLoad {
         let active: string | null = null;
         const step = async (job: string, t: string): Promise<boolean> => {
           let answer = 'socket closed';
-          for (let k = 0; k < 10 && d.closeCode === null; k++) {
+          // Like a driver app: retry a refused or unanswered step (Redis between primaries takes up to ~30 s at load 30)
+          // until it is acknowledged, refused for good (conflict, not_found), or the socket closes (the node the bot
+          // reconnects to gives the job back after `hello`). Ten tries 300 ms apart gave up within a failover.
+          for (const end = Date.now() + 120_000; d.closeCode === null && this.running && Date.now() < end;) {
             const r = await d.request({ t, job }, 8000).catch(() => null);
             if (r?.t === 'ack') return true;
             answer = r ? `${String(r.code)}: ${String(r.msg ?? r.message ?? '')}` : 'no answer in 8 s';
             if (r && (r.code === 'conflict' || r.code === 'not_found')) break;
-            await sleep(300);
+            await sleep(500);
           }
           this.refusedSteps.push({ bot: id, job, step: t, answer, at: Date.now() });
           return false;
@@ -135,11 +147,16 @@ export class ChaosLoad {
             setTimeout(async () => {
               if (holding !== job) return;
               holding = null;
-              if (!(await step(job, 'accept'))) return;
+              // Active from the accept on: the `job` frame the accept causes comes before its ack and must not look
+              // like a job given back (that started a second, racing drive of the same trip).
+              active = job;
+              if (!(await step(job, 'accept'))) {
+                if (active === job) active = null;
+                return;
+              }
               const other = this.acceptedBy.get(job);
               if (other && other !== id) this.doubles.push({ what: `${job} accepted by ${other} and ${id}`, at: Date.now() });
               this.acceptedBy.set(job, id);
-              active = job;
               await drive(job, 'accepted');
             }, 50 + Math.random() * 100);
           } else if (f.t === 'offer_revoked' && f.job === holding) holding = null;
