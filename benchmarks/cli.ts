@@ -12,6 +12,7 @@ import type { HttpScenario } from './scenarios/http.js';
 import { runIngest, runNaiveLadder, INGEST_DEFAULTS } from './scenarios/ingest.js';
 import { runMemory } from './scenarios/memory.js';
 import { runNearest, NEAREST_DEFAULTS } from './scenarios/nearest.js';
+import { runAssignment, ASSIGNMENT_DEFAULTS } from './scenarios/assignment.js';
 
 export const BENCH_USAGE = `usage: taxiway bench <scenario> [options]
 
@@ -26,6 +27,9 @@ scenarios (defaults in brackets):
   nearest    k nearest within a radius, in-process: taxiway vs geokdbush vs Redis GEOSEARCH
              --drivers N [100000]  --k K [10]  --radius-m M [5000]  --queries N [20000]  --passes P [5]
              --redis-queries N [1000]  --redis-url URL [redis://127.0.0.1:6379]
+  assignment batched dispatch, in-process: assignment_ms (jobs × their 16 best drivers, one min-cost assignment)
+             and request → offer latency of the batched policy  --drivers N [50000]  --jobs N [500]  --trials N [40]
+             --duration S [10]  --rate JOBS_PER_S [50]  --batch-window-ms MS [1000]  --seed N [1]
   memory     bytes of live state per driver   --drivers N [1000000]
   http       autocannon scenarios on a preloaded fleet: nearby (also fastify), eta, healthz, jobs
              --scenarios nearby,eta,healthz,jobs  --duration S [10]  --connections C [64]  --pipelining P [1]
@@ -90,6 +94,13 @@ export async function runBenchCli(argv: string[]): Promise<number> {
           ...NEAREST_DEFAULTS, drivers: num(o, 'drivers', NEAREST_DEFAULTS.drivers), k: num(o, 'k', 10), radiusM: num(o, 'radius-m', 5000),
           queries: num(o, 'queries', NEAREST_DEFAULTS.queries), passes: num(o, 'passes', NEAREST_DEFAULTS.passes),
           redisQueries: num(o, 'redis-queries', NEAREST_DEFAULTS.redisQueries), redisUrl: o['redis-url'] ?? NEAREST_DEFAULTS.redisUrl, seed: num(o, 'seed', 1),
+        });
+        break;
+      case 'assignment':
+        result = await runAssignment({
+          ...ASSIGNMENT_DEFAULTS, drivers: num(o, 'drivers', ASSIGNMENT_DEFAULTS.drivers), jobs: num(o, 'jobs', ASSIGNMENT_DEFAULTS.jobs),
+          trials: num(o, 'trials', ASSIGNMENT_DEFAULTS.trials), latencyS: num(o, 'duration', ASSIGNMENT_DEFAULTS.latencyS), rate: num(o, 'rate', ASSIGNMENT_DEFAULTS.rate),
+          batchWindowMs: num(o, 'batch-window-ms', ASSIGNMENT_DEFAULTS.batchWindowMs), seed: num(o, 'seed', 1),
         });
         break;
       case 'memory':

@@ -16,6 +16,7 @@ import { runHttp, HTTP_DEFAULTS } from './scenarios/http.js';
 import { runIngest, runNaiveLadder, INGEST_DEFAULTS } from './scenarios/ingest.js';
 import { runMemory } from './scenarios/memory.js';
 import { runNearest, NEAREST_DEFAULTS } from './scenarios/nearest.js';
+import { runAssignment, ASSIGNMENT_DEFAULTS } from './scenarios/assignment.js';
 
 export type SuiteMode = 'quick' | 'full' | 'smoke';
 
@@ -26,7 +27,7 @@ const PLAN = {
   full: { naiveStepS: 10, naiveStart: 20_000, naiveFlat: true, ingestS: 60, warmS: 10, drivers: 10_000, naive: 10_000, nearestN: 100_000, queries: 20_000, passes: 5, redisQ: 2000, memN: 1_000_000, httpS: 30, preload: 100_000, pool: 2000, dispDrivers: 50_000, dispS: 60, jobRate: 200, trips: 10_000, fanS: 60, batched: true, coreFixes: 4_000_000 },
 } as const;
 
-const ALL = ['memory', 'nearest', 'ingest', 'naive', 'http', 'dispatch', 'fanout'] as const;
+const ALL = ['memory', 'nearest', 'assignment', 'ingest', 'naive', 'http', 'dispatch', 'fanout'] as const;
 
 /** Rewrite the charts and BENCHMARKS.md from an existing results file (no measurement). */
 export function reportOnly(file = path.join(ROOT, 'benchmarks', 'results', 'latest.json')): void {
@@ -102,6 +103,17 @@ export async function runSuite(mode: SuiteMode, argv: string[]): Promise<number>
     const vg = ratio(r.geokdbushUs, r.taxiwayUs);
     M('nearest10_vs_redis', vr, '×', { target: '≥ 500×', met: vr === null ? null : vr >= 500 });
     M('nearest10_vs_geokdbush', vg, '×', { target: '≥ 8×', met: vg === null ? null : vg >= 8 });
+  });
+
+  await step('assignment', async () => {
+    const trials = mode === 'smoke' ? 5 : mode === 'quick' ? 40 : 200;
+    const dur = mode === 'smoke' ? 2 : mode === 'quick' ? 10 : 30;
+    const drivers = mode === 'smoke' ? 5000 : ASSIGNMENT_DEFAULTS.drivers;
+    const r = await runAssignment({ ...ASSIGNMENT_DEFAULTS, drivers, trials, latencyS: dur });
+    res.runs.assignment = { command: cmd(`assignment --drivers ${drivers} --trials ${trials} --duration ${dur}`), result: r };
+    M('assignment_ms', r.solveMs.p99, 'ms', { target: '≤ 20 ms p99', met: r.solveMs.p99 <= 20, note: `${r.options.jobs} pending jobs × their 16 best drivers among ${drivers} (${r.meanColumns} distinct on average, largest component ${r.maxComponentJobs} jobs); with the candidate search p99 ${round3(r.batchMs.p99)} ms` });
+    const bound = r.options.batchWindowMs + 10;
+    M('batched_request_to_offer_ms', r.requestToOfferMs.p99, 'ms', { target: `≤ batch window + 10 ms p99 (${bound} ms)`, met: r.requestToOfferMs.p99 <= bound, note: `${r.offered} of ${r.created} jobs offered, ${r.options.rate} jobs/s, batch window ${r.options.batchWindowMs} ms, p50 ${round3(r.requestToOfferMs.p50)} ms` });
   });
 
   await step('ingest', async () => {

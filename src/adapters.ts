@@ -11,6 +11,9 @@ import { MemoryBus } from './bus/bus.js';
 import type { Timers } from './bus/timers.js';
 import { MemoryTimers, type StoredTimer } from './bus/timers.js';
 import { RedisBus } from './bus/redis-bus.js';
+import { MemoryLease } from './bus/lease.js';
+import type { Lease } from './bus/lease.js';
+import { RedisLease } from './bus/redis-lease.js';
 import { BullmqTimers } from './bus/bullmq-timers.js';
 import { redisConnection, redisHealthy, waitReady } from './bus/redis-connection.js';
 import type { FleetRegistry } from './fleet/fleet-registry.js';
@@ -43,6 +46,8 @@ export interface SharedState {
   repo: JobRepo;
   timers: Timers;
   mirror: FleetMirror;
+  /** Per-city leases (one batch solver per city). */
+  lease: Lease;
   /** Where learned ETA state lives, and whether this node writes it. */
   etaStore: EtaStateStore;
   etaWriter: () => Promise<boolean>;
@@ -68,7 +73,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
     const bus = new MemoryBus();
     metrics.watchBus(bus);
     return {
-      nodeId, bus, repo, timers, mirror: new NoopFleetMirror(), experimentWindows: state.table<StoredWindow>('experiment-windows'),
+      nodeId, bus, repo, timers, mirror: new NoopFleetMirror(), lease: new MemoryLease(), experimentWindows: state.table<StoredWindow>('experiment-windows'),
       etaStore: new FileEtaStateStore(path.join(config.dataDir, 'eta')),
       etaWriter: async () => true,
       health: async () => ({}),
@@ -113,7 +118,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
   });
   const etaStore = new RedisEtaStateStore(main, prefix, nodeId);
   return {
-    nodeId, bus, repo, timers, mirror, etaStore,
+    nodeId, bus, repo, timers, mirror, etaStore, lease: new RedisLease(main, prefix),
     etaWriter: () => etaStore.isWriter(),
     // Down while any connection is between primaries (a failover) or Redis does not answer.
     health: async () => ({ redis: conns.every((c) => c.status === 'ready') && (await redisHealthy(main)) && (await repo.healthy()) }),

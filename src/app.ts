@@ -12,8 +12,8 @@ import { FleetRegistry } from './fleet/fleet-registry.js';
 import { ServedArea } from './fleet/served-area.js';
 import { Ingest } from './ingest/ingest.js';
 import { JobService } from './matching/job-service.js';
+import { cityPolicySelector } from './matching/policy-selector.js';
 import { jobLogListener } from './matching/job-log.js';
-import { defaultPolicySelector } from './matching/default-policy.js';
 import { ExperimentOutcomes } from './matching/experiment-outcomes.js';
 import { checkExperimentPolicies, experimentSelector, schedulesOf } from './matching/switchback.js';
 import { systemClock } from './util/clock.js';
@@ -65,8 +65,10 @@ export interface TaxiwayApp {
 /** Build and start a taxiway node from validated config. */
 export async function startApp(config: Config, opts: { logger?: Logger; storage?: Storage } = {}): Promise<TaxiwayApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  // Checked first: a policy name that is none fails the start naming its field, before anything opens.
   checkExperimentPolicies(config.cities);
   const schedules = schedulesOf(config.cities);
+  const policyFor = experimentSelector(schedules, cityPolicySelector(config.cities, config.dispatchPolicy));
   // A cluster node with an identity provider and no shared secret takes the provider's tokens only.
   const secret = config.mode === 'cluster' && !config.authSecret ? '' : nodeSecret(config.authSecret, config.dataDir, logger);
   const metrics = new Metrics();
@@ -121,8 +123,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const jobs = new JobService({
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch: { get: (city) => catalog.city(city)?.dispatch },
-    maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider,
-    policyFor: experimentSelector(schedules, defaultPolicySelector),
+    maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider, policyFor, lease: shared.lease, nodeId: shared.nodeId,
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
   const outcomes = new ExperimentOutcomes({
@@ -194,7 +195,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     outcomes.stop();
     jwks?.stop();
     hub.stop();
-    jobs.stop();
+    await jobs.stop();
     fleet.stop();
     ingest.flush();
     await etaService.stop();

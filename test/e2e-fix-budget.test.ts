@@ -11,7 +11,7 @@ t.test('budget: burst, then rate_limited per point, per loc, and whole frames wh
     await s.stop();
     removeDir(s.dataDir);
   });
-  const c = await onlineDriver(s, 'bd1', 43.73, 7.42); // one fix taken
+  const c = (await onlineDriver(s, 'bd1', 43.73, 7.42)).allowInvalidSends(); // one fix taken; an out-of-range point on purpose below
   const t0 = Date.now() - 600_000;
   const pts = (from: number, n: number): number[][] => Array.from({ length: n }, (_, i) => [t0 + (from + i) * 1000, 43.73 + (from + i) * 1e-5, 7.42]);
   const a1 = await c.request({ t: 'locs', pts: pts(0, 40) });

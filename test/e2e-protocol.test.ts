@@ -41,7 +41,7 @@ t.test('bad tokens are refused: HTTP 401/403 and no socket', async (t) => {
 });
 
 t.test('text and garbage frames get err; the socket keeps working; 100 in a row closes 1008', async (t) => {
-  const c = await Client.open(`${s.wsUrl}/v1/driver/ws`, await s.token('driver', 'garbage-d'));
+  const c = (await Client.open(`${s.wsUrl}/v1/driver/ws`, await s.token('driver', 'garbage-d'))).allowInvalidSends(); // unknown t on purpose
   await c.waitFor((f) => f.t === 'hello');
   c.sendRaw('hello there', false);
   const e1 = await c.waitFor((f) => f.t === 'err');
@@ -71,7 +71,7 @@ t.test('text and garbage frames get err; the socket keeps working; 100 in a row 
 
 t.test('a frame over 64 KiB closes with 1009', async (t) => {
   for (const kib of [65, 300, 1000]) {
-    const c = await Client.open(`${s.wsUrl}/v1/rider/ws`, await s.token('rider', 'big-r'));
+    const c = (await Client.open(`${s.wsUrl}/v1/rider/ws`, await s.token('rider', 'big-r'))).allowInvalidSends();
     c.send({ t: 'sub', job: 'x', pad: 'a'.repeat(kib * 1024) });
     t.equal(await c.waitClose(), 1009, `${kib} KiB`);
   }
@@ -86,7 +86,7 @@ t.test('a malformed path never takes the node down', async (t) => {
 });
 
 t.test('fix rules: uint64/float ts, future, jump, duplicates, out of order, locs', async (t) => {
-  const c = await onlineDriver(s, 'rules-d', 43.7000, 7.4000);
+  const c = (await onlineDriver(s, 'rules-d', 43.7000, 7.4000)).allowInvalidSends(); // out-of-range points on purpose
   const t0 = Date.now();
   // uint64 and float64 encodings of ts are accepted.
   const u64 = Buffer.from([0x85, 0xa1, 0x74, 0xa3, 0x6c, 0x6f, 0x63, 0xa3, 0x6c, 0x61, 0x74, 0xcb, ...f64(43.7001), 0xa3, 0x6c, 0x6e, 0x67, 0xcb, ...f64(7.4), 0xa2, 0x74, 0x73, 0xcf, ...u64be(t0 + 1000), 0xa2, 0x69, 0x64, 0x05]);

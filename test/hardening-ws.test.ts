@@ -3,7 +3,7 @@
 import net from 'node:net';
 import t from 'tap';
 import { encodeFrame } from '../src/protocol/codec.js';
-import { Client, removeDir, sleep, startServer } from './helpers/server.js';
+import { Client, fetchChecked, removeDir, sleep, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 
 /** One raw HTTP exchange: write `head`, then `chunk()` repeatedly (when given) until the server answers and closes or `maxMs` passes. */
@@ -44,7 +44,7 @@ function rawHttp(port: number, head: string, chunk?: Buffer, maxMs = 5000): Prom
 }
 
 async function metricValue(s: TestServer, name: string, label: string): Promise<number> {
-  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const text = await (await fetchChecked(`${s.url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(name) && l.includes(label));
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
 }
@@ -123,7 +123,7 @@ t.test('HTTP bodies: an endless chunked body gets 413 at once and the connection
   t.match(declared.status, /^HTTP\/1\.1 413/, 'a declared Content-Length over the limit: 413 before reading');
   t.ok(declared.closed, 'and closed');
   // A normal request right after still works.
-  const ok = await fetch(`${s.url}/v1/jobs`, { method: 'POST', headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' }, body: JSON.stringify({ pickup: { lat: 1, lng: 1 } }) });
+  const ok = await fetchChecked(`${s.url}/v1/jobs`, { method: 'POST', headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' }, body: JSON.stringify({ pickup: { lat: 1, lng: 1 } }) });
   t.equal(ok.status, 201);
 });
 
@@ -133,7 +133,7 @@ t.test('frames: NaN in loc is bad_request as in locs; 0xc1 is bad_frame; size cl
     await s.stop();
     removeDir(s.dataDir);
   });
-  const d = await Client.open(`${s.wsUrl}/v1/driver/ws`, await s.token('driver', 'nan-d'));
+  const d = (await Client.open(`${s.wsUrl}/v1/driver/ws`, await s.token('driver', 'nan-d'))).allowInvalidSends(); // NaN fields on purpose
   await d.waitFor((f) => f.t === 'hello');
   const ts = Date.now();
   for (const k of ['hdg', 'spd', 'acc']) {

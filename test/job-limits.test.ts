@@ -1,6 +1,6 @@
 // Limits on riders' job requests over real HTTP: per-rider and per-address rates (429 + Retry-After), the open-jobs cap (409).
 import t from 'tap';
-import { Client, onlineDriver, rebuild, removeDir, startServer } from './helpers/server.js';
+import { Client, fetchChecked, onlineDriver, rebuild, removeDir, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 
 const MC = { lat: 43.7384, lng: 7.4246 }; // Monaco
@@ -8,7 +8,7 @@ const MC = { lat: 43.7384, lng: 7.4246 }; // Monaco
 interface Answer { status: number; retryAfter: string | null; body: any }
 
 async function call(method: string, url: string, token: string, body?: unknown): Promise<Answer> {
-  const res = await fetch(url, {
+  const res = await fetchChecked(url, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -19,7 +19,7 @@ async function call(method: string, url: string, token: string, body?: unknown):
 const createJob = (s: TestServer, token: string): Promise<Answer> => call('POST', `${s.url}/v1/jobs`, token, { pickup: MC });
 
 async function refusals(s: TestServer, reason: string): Promise<number> {
-  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const text = await (await fetchChecked(`${s.url}/metrics`)).text();
   const m = new RegExp(`^taxiway_job_requests_refused_total\\{reason="${reason}"\\} (\\d+)`, 'm').exec(text);
   return m ? Number(m[1]) : 0;
 }

@@ -1,6 +1,6 @@
 // GET /v1/jobs for ops over real HTTP (paged, filtered), and a restart that never reloads every finished job.
 import t from 'tap';
-import { http, removeDir, startServer } from './helpers/server.js';
+import { fetchChecked, http, removeDir, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { MemoryJobRepo } from '../src/matching/memory-job-repo.js';
 
@@ -62,7 +62,7 @@ t.test('GET /v1/jobs: ops only, newest first, paged by cursor, filtered by state
     t.equal(r.status, 400, bad);
     t.equal(r.body.error.code, 'bad_request');
   }
-  const head = await fetch(`${s.url}/v1/jobs`, { method: 'HEAD', headers: { authorization: `Bearer ${ops}` } });
+  const head = await fetchChecked(`${s.url}/v1/jobs`, { method: 'HEAD', headers: { authorization: `Bearer ${ops}` } });
   t.equal(head.status, 200, 'HEAD twin');
 });
 

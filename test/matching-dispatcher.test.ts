@@ -1,77 +1,13 @@
 // Dispatcher on the memory adapters (job repo, timers, bus, storage) with a hand-moved clock: offers, answers, expiry, watchdog.
 import t from 'tap';
-import { MemoryBus } from '../src/bus/bus.js';
-import { BusNotifier, attachDeliveries } from '../src/bus/deliveries.js';
-import { MemoryTimers } from '../src/bus/timers.js';
-import type { DispatchSettings } from '../src/config/dispatch-settings.js';
-import { BaselineEta } from '../src/eta/baseline.js';
 import { DriverStatus } from '../src/fleet/driver-status.js';
-import { FleetRegistry } from '../src/fleet/fleet-registry.js';
 import { DISPATCH_CHECK_MS } from '../src/matching/dispatcher.js';
-import { JobService } from '../src/matching/job-service.js';
-import { MemoryJobRepo } from '../src/matching/memory-job-repo.js';
-import { createLogger } from '../src/observability/logger.js';
-import { Metrics } from '../src/observability/metrics.js';
-import { decodeFrame } from '../src/protocol/codec.js';
 import type { JobRecord } from '../src/protocol/job-record.js';
-import { MemoryStorage } from '../src/storage/memory-storage.js';
-import { ManualClock } from './helpers/manual-clock.js';
+import type { DispatchSettings } from '../src/config/dispatch-settings.js';
+import { PICKUP, SETTINGS, world as makeWorld } from './helpers/dispatch-world.js';
 import type { TapTest } from './contract/storage-contract.js';
 
-const PICKUP = { lat: 43.7384, lng: 7.4246 };
-/** Degrees of latitude per metre. */
-const DEG_PER_M = 1 / 111_195;
-const SETTINGS: DispatchSettings = { radiusM: 5000, offerTimeoutMs: 10_000, maxAttempts: 3, staleMs: 30_000, speedMps: 10 };
-
-type Frame = Record<string, unknown>;
-
-/** One node's job side over in-process adapters, and what its deliveries carried. */
-async function world(t: TapTest, settings: Partial<DispatchSettings> = {}, products?: string[]) {
-  const clock = new ManualClock();
-  const fleet = new FleetRegistry({ cities: [{ name: 'world', timezone: 'UTC', boundary: null, products }], rebuildMs: 3_600_000, expireMs: 3_600_000 });
-  const repo = new MemoryJobRepo();
-  const timers = new MemoryTimers(null, 0, clock);
-  const bus = new MemoryBus();
-  const notifier = new BusNotifier(bus, 'deliver');
-  const jobs = new JobService({
-    fleet, repo, timers, store: new MemoryStorage(), eta: new BaselineEta(SETTINGS.speedMps), notifier, metrics: new Metrics(),
-    logger: createLogger('silent'), dispatch: { ...SETTINGS, ...settings }, cityDispatch: new Map(), clock,
-  });
-  const toDriver = new Map<string, Frame[]>();
-  const changes: JobRecord[] = [];
-  await attachDeliveries(bus, 'deliver', [jobs, {
-    toDriver: (d, f) => {
-      const list = toDriver.get(d) ?? [];
-      list.push(decodeFrame(f));
-      toDriver.set(d, list);
-    },
-    jobChanged: (rec) => changes.push(structuredClone(rec)),
-  }], (err) => t.fail(String(err)));
-  jobs.start();
-  t.teardown(async () => {
-    jobs.stop();
-    await timers.close();
-    await repo.close();
-  });
-  /** An available driver `metres` north of the pickup, with a fix from now. */
-  const driver = (id: string, metres: number): void => {
-    fleet.update(id, PICKUP.lat + metres * DEG_PER_M, PICKUP.lng, clock.now(), NaN, NaN);
-    fleet.setStatus(id, DriverStatus.available);
-  };
-  const offers = (d: string): Frame[] => (toDriver.get(d) ?? []).filter((f) => f.t === 'offer');
-  const revoked = (d: string): Frame[] => (toDriver.get(d) ?? []).filter((f) => f.t === 'offer_revoked');
-  /** Let pending promise chains (repository, timers, later dispatch steps) run. */
-  const settle = async (): Promise<void> => {
-    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-  };
-  /** Move time by `ms`, firing due timers, then settle. */
-  const tick = async (ms: number): Promise<void> => {
-    clock.advance(ms);
-    await settle();
-  };
-  const create = (rider = 'r1'): Promise<JobRecord> => jobs.create(rider, PICKUP, null, 'taxi');
-  return { clock, fleet, repo, jobs, driver, offers, revoked, settle, tick, create, changes };
-}
+const world = (t: TapTest, settings: Partial<DispatchSettings> = {}, products?: string[]) => makeWorld(t, { settings, products });
 
 t.test('the offer goes to the driver with the lowest ETA to the pickup', async (t) => {
   const w = await world(t);

@@ -36,7 +36,7 @@ t.test('one info line per committed change, with job, state, city, driver and wh
     fleet: new FleetRegistry({ cities: [{ name: 'world', timezone: 'UTC', boundary: null }], rebuildMs: 3_600_000, expireMs: 3_600_000 }),
     repo, timers, store: new MemoryStorage(), eta: new BaselineEta(10), notifier: new BusNotifier(new MemoryBus(), 'deliver'),
     metrics: new Metrics(), logger: capture('silent').logger,
-    dispatch: { radiusM: 5000, offerTimeoutMs: 10_000, maxAttempts: 3, staleMs: 30_000, speedMps: 10 }, cityDispatch: new Map(),
+    dispatch: { radiusM: 5000, offerTimeoutMs: 10_000, maxAttempts: 3, staleMs: 30_000, speedMps: 10, searchWindowMs: 0, maxRadiusM: 5000, batchWindowMs: 2000 }, cityDispatch: new Map(),
     recordedListeners: [() => {
       throw new Error('a broken listener');
     }, jobLogListener(logger)],

@@ -35,7 +35,7 @@ async function rig() {
   const timers = new MemoryTimers();
   const jobs = new JobService({
     fleet, repo: new MemoryJobRepo(), timers, store: storage, eta: eta.model, notifier: new BusNotifier(bus, DELIVER), metrics, logger,
-    dispatch: { radiusM: 5000, offerTimeoutMs: 10_000, maxAttempts: 3, staleMs: 30_000, speedMps: 8.3 }, cityDispatch: new Map(),
+    dispatch: { radiusM: 5000, offerTimeoutMs: 10_000, maxAttempts: 3, staleMs: 30_000, speedMps: 8.3, searchWindowMs: 0, maxRadiusM: 5000, batchWindowMs: 2000 }, cityDispatch: new Map(),
     recordedListeners: [tripLearning(fleet, eta)],
   });
   const pos: string[] = [];

@@ -49,6 +49,9 @@ export async function startTaxiway(o: TaxiwayServerOptions = {}): Promise<Runnin
       // Load generators send flat out from each simulated driver: the per-driver fix budget would measure
       // itself, not the pipeline, so it is off here (ingest-core.ts measures its cost per fix).
       TAXIWAY_FIX_BUDGET_RATE: '0',
+      // The scenarios recorded before the search window (2026-12-04) end a job nobody can take at once;
+      // kept so their numbers stay comparable (dispatch-batch.ts measures the window and the batches).
+      TAXIWAY_SEARCH_WINDOW_MS: '0',
       ...BENCH_JOB_LIMITS, ...(o.env ?? {}),
     },
   });

@@ -1,5 +1,5 @@
 // DriverClient: the driver socket with fixes buffered while offline, offers, job actions and status restored on reconnect.
-import type { AckFrame, DriverStatusName, HelloFrame, JobFrame, LocsPoint, OfferFrame, OfferRevokedFrame } from '../protocol/messages.js';
+import type { AckFrame, DriverStatusName, HelloFrame, JobFrame, LocsAckFrame, LocsPoint, OfferFrame, OfferRevokedFrame } from '../protocol/messages.js';
 import { Limits } from '../protocol/messages.js';
 import type { ClientError } from './client-error.js';
 import { Connection } from './connection.js';
@@ -227,7 +227,8 @@ export class DriverClient extends Connection<DriverEvents> {
     try {
       while (this.connected && this.buffer.size > 0) {
         const batch = this.buffer.take(this.locsBatch);
-        let ack: AckFrame;
+        // A `locs` with an id is answered with the four counts (LocsAckFrame).
+        let ack: Partial<LocsAckFrame>;
         try {
           ack = await this.request({ t: 'locs', pts: batch });
         } catch {

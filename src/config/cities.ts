@@ -18,8 +18,8 @@ export interface CityDef {
   timezone: string;
   /** GeoJSON geometry in [lng, lat] degrees; null means "everywhere" and is checked after all bounded cities. */
   boundary: Polygon | MultiPolygon | null;
-  /** Per-city dispatch overrides, each within the range of its global setting. */
-  dispatch?: Partial<DispatchSettings>;
+  /** Per-city dispatch overrides, each within the range of its global setting, and the city's dispatch policy. */
+  dispatch?: CityDispatch;
   /** Files the city's learned ETA starts from when it has no saved state (paths relative to the cities file). */
   eta?: { seedTrips?: string; seedTraces?: string };
   /**
@@ -54,6 +54,13 @@ export interface CityParseOptions {
    */
   minFixIntervalMs?: number;
 }
+
+/**
+ * A city's `dispatch` object: numeric overrides of the dispatch settings, and `policy`, the name of its
+ * dispatch policy (TAXIWAY_DISPATCH_POLICY when absent; the name is checked against the policies when the
+ * node starts, which names this field).
+ */
+export type CityDispatch = Partial<DispatchSettings> & { policy?: string };
 
 /** Without a cities file: one catch-all city in UTC. */
 export const WORLD_CITY: CityDef = { name: 'world', timezone: 'UTC', boundary: null };
@@ -197,11 +204,16 @@ export function checkPolygon(rings: unknown, where: string): void {
   if (k) throw new ConfigError(`${where} intersects itself (at [${k[0]}, ${k[1]}])`);
 }
 
-function parseDispatch(d: unknown, where: string): Partial<DispatchSettings> {
+function parseDispatch(d: unknown, where: string): CityDispatch {
   if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new ConfigError(`${where} must be an object`);
-  const out: Partial<DispatchSettings> = {};
+  const out: CityDispatch = {};
   for (const [k, v] of Object.entries(d)) {
-    if (!(k in DISPATCH_ENV)) throw new ConfigError(`${where}.${k} is not a dispatch setting (${Object.keys(DISPATCH_ENV).join(', ')})`);
+    if (k === 'policy') {
+      if (typeof v !== 'string' || v === '') throw new ConfigError(`${where}.policy must be the name of a dispatch policy`);
+      out.policy = v;
+      continue;
+    }
+    if (!(k in DISPATCH_ENV)) throw new ConfigError(`${where}.${k} is not a dispatch setting (policy, ${Object.keys(DISPATCH_ENV).join(', ')})`);
     const key = k as keyof DispatchSettings;
     const s: NumberSetting = SETTINGS[DISPATCH_ENV[key]];
     checkNumber(v, s, () => `${where}.${k}=${JSON.stringify(v)}`);
@@ -222,9 +234,13 @@ function parseEta(eta: unknown, where: string, dir: string): NonNullable<CityDef
   return out;
 }
 
-/** Per-city dispatch overrides from the cities file, by city name (cities without any are left out). */
+/** Per-city numeric dispatch overrides from the cities file, by city name (cities without any are left out). */
 export function cityDispatchOverrides(cities: readonly CityDef[]): Map<string, Partial<DispatchSettings>> {
   const m = new Map<string, Partial<DispatchSettings>>();
-  for (const c of cities) if (c.dispatch) m.set(c.name, c.dispatch);
+  for (const c of cities) {
+    if (!c.dispatch) continue;
+    const { policy: _policy, ...numbers } = c.dispatch;
+    if (Object.keys(numbers).length) m.set(c.name, numbers);
+  }
   return m;
 }

@@ -11,6 +11,15 @@ export interface DispatchSettings {
   staleMs: number;
   /** Average road speed for the baseline ETA, m/s. */
   speedMps: number;
+  /**
+   * How long a job that finds no eligible driver keeps waiting for one (`dispatching`) before it is
+   * `unfulfilled`, ms from when its search began; 0: unfulfilled at once.
+   */
+  searchWindowMs: number;
+  /** The search radius grows in steps from `radiusM` to this over the search window, metres (below `radiusM`: no growth). */
+  maxRadiusM: number;
+  /** Batched policy: how long a city's pending jobs are collected before one assignment is solved, ms. */
+  batchWindowMs: number;
 }
 
 /** Each dispatch setting's environment name: its default and range (also for per-city overrides) live in the flag table. */
@@ -20,4 +29,7 @@ export const DISPATCH_ENV = {
   maxAttempts: 'TAXIWAY_MAX_ATTEMPTS',
   staleMs: 'TAXIWAY_STALE_MS',
   speedMps: 'TAXIWAY_ETA_SPEED_MPS',
+  searchWindowMs: 'TAXIWAY_SEARCH_WINDOW_MS',
+  maxRadiusM: 'TAXIWAY_MAX_RADIUS_M',
+  batchWindowMs: 'TAXIWAY_BATCH_WINDOW_MS',
 } as const satisfies Record<keyof DispatchSettings, string>;

@@ -36,6 +36,8 @@ export interface Config {
   /** Folder of the cities file (ETA seed paths are relative to it). */
   citiesDir: string;
   dispatch: DispatchSettings;
+  /** TAXIWAY_DISPATCH_POLICY: the policy of cities whose `dispatch.policy` names none (checked against the policy names when the node starts). */
+  dispatchPolicy: string;
   /** How often the server wants fixes from drivers, ms (sent in `hello`). */
   fixIntervalMs: number;
   /** Per-driver fix budget (sustained rate and burst); undefined: none. */
@@ -126,7 +128,11 @@ export function loadConfig(src: EnvSource): Config {
       maxAttempts: numberSetting(src, 'TAXIWAY_MAX_ATTEMPTS'),
       staleMs: numberSetting(src, 'TAXIWAY_STALE_MS'),
       speedMps: numberSetting(src, 'TAXIWAY_ETA_SPEED_MPS'),
+      searchWindowMs: numberSetting(src, 'TAXIWAY_SEARCH_WINDOW_MS'),
+      maxRadiusM: numberSetting(src, 'TAXIWAY_MAX_RADIUS_M'),
+      batchWindowMs: numberSetting(src, 'TAXIWAY_BATCH_WINDOW_MS'),
     },
+    dispatchPolicy: src.TAXIWAY_DISPATCH_POLICY || SETTINGS.TAXIWAY_DISPATCH_POLICY.def,
     fixIntervalMs,
     fixBudget,
     minFixIntervalMs,

@@ -1,5 +1,6 @@
 // Dispatch policy choice: which policy (and which experiment arm) dispatches a city's job, decided when the job is created.
 import type { DispatchSettings } from '../config/dispatch-settings.js';
+import type { JobDoc } from './job-repo.js';
 
 /** Names of the dispatch policies (docs/architecture.md, "Dispatch"). */
 export const POLICY_NAMES = ['greedy', 'batched'] as const;
@@ -22,3 +23,18 @@ export interface PolicyChoice {
  * function of its arguments and configuration, so every node of a cluster chooses the same.
  */
 export type PolicySelector = (city: string, createdMs: number) => PolicyChoice;
+
+/**
+ * A dispatch policy: how a job of its kind gets its next offer. Whatever the policy, offers go through the
+ * same path (`OfferMaker`: compare-and-set commit with the driver's claim, durable expiry timer, `offer`
+ * frame), so the guarantees of one offer per job and per driver hold for every policy.
+ */
+export interface DispatchPolicy {
+  readonly name: PolicyName;
+  /**
+   * `doc` is `dispatching` without an offer (created, declined, expired, given back, woken by a driver,
+   * or by its search timer): make its next offer now (greedy) or at the city's next batch (batched), or
+   * leave it waiting in its search window, or end it `unfulfilled`. Lost races are retried, not thrown.
+   */
+  dispatch(doc: JobDoc, s: DispatchSettings): Promise<void>;
+}

@@ -1,23 +1,36 @@
-// Dispatcher: offers a job to its best candidate (claim plus offer timer), ends expired offers, and watches for stranded jobs.
+// Dispatcher: runs each job's dispatch policy, wakes waiting jobs on driver events, ends expired offers and searches, and watches for stranded jobs.
 import type { DispatchSettings } from '../config/dispatch-settings.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
+import { DriverStatus } from '../fleet/driver-status.js';
+import { haversineMetres } from '../fleet/geo.js';
 import type { EtaModel } from '../eta/eta-model.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { JobRecord } from '../protocol/job-record.js';
 import type { Timers, TimerPayload } from '../bus/timers.js';
 import type { JobNotifier } from '../bus/deliveries.js';
+import type { Lease } from '../bus/lease.js';
 import type { Clock } from '../util/clock.js';
-import type { ClaimOp, JobDoc } from './job-repo.js';
+import type { JobDoc, JobRepo } from './job-repo.js';
 import { OFFER_CLAIM_GRACE_MS } from './job-repo.js';
-import { ASSIGNED_STATES } from './job-states.js';
-import { offerFrame, offerRevokedFrame } from './job-frames.js';
+import { offerRevokedFrame } from './job-frames.js';
 import { CandidateFinder } from './dispatch.js';
-import { MAX_CAS_RETRIES } from './job-ledger.js';
 import type { JobLedger } from './job-ledger.js';
+import type { DispatchPolicy, PolicyName, PolicySelector } from './dispatch-policy.js';
+import { OFFER_TIMER, OfferMaker, SEARCH_TIMER, offerKey } from './offer-maker.js';
+import { SearchBoard } from './search-board.js';
+import type { BoardEntry } from './search-board.js';
+import { searchOver, searchRadiusM, searchStart } from './search-window.js';
+import { GreedyPolicy } from './greedy-policy.js';
+import { BatchedPolicy } from './batched-policy.js';
+import { BatchLoop } from './batch-loop.js';
+
+export { OFFER_TIMER, SEARCH_TIMER } from './offer-maker.js';
 
 export interface DispatcherDeps {
   ledger: JobLedger;
+  /** For listing a city's dispatching jobs when this node takes its batch lease. */
+  repo: JobRepo;
   fleet: FleetRegistry;
   eta: EtaModel;
   timers: Timers;
@@ -25,12 +38,16 @@ export interface DispatcherDeps {
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
-  /** The dispatch settings of a city (defaults merged with the cities file's overrides), for a job created at `createdMs` (its experiment arm's params). */
+  /** The dispatch settings of a city (defaults merged with the cities file's overrides; the policy's params are merged here, by `settingsOf`). */
   settings: (city: string, createdMs?: number) => DispatchSettings;
+  /** Which policy (and parameters) dispatches a job, by its city and creation time. */
+  policyFor: PolicySelector;
+  /** Per-city lease: one batch solver per city across the cluster. */
+  lease: Lease;
+  /** This node's lease token (unique per process). */
+  nodeId: string;
 }
 
-/** Timer kind of an offer's expiry. */
-export const OFFER_TIMER = 'offer';
 /**
  * Durable watchdog of a job that must get its next offer: armed with the commit that leaves a job without
  * one (before a creation, alongside a decline or driver cancel), so a node dying between that commit and the next offer
@@ -41,35 +58,110 @@ export const OFFER_TIMER = 'offer';
 export const DISPATCH_CHECK_TIMER = 'dispatch-check';
 /** Delay of the dispatch watchdog, ms: far beyond a normal dispatch step (milliseconds). */
 export const DISPATCH_CHECK_MS = 10_000;
+/** A waiting job woken by a driver event is not woken again by this node for this long, ms (the driver's next fix retries). */
+export const WAKE_QUIET_MS = 100;
 
 /**
  * Guarantees (with the repository's claims): one offer per job at a time, at most one offer per driver,
  * every offer ends (answer, expiry timer, or the watchdog for one that outlived its claim), and a job
- * `dispatching` without an offer gets its next step or ends `unfulfilled`.
+ * `dispatching` without an offer gets its next offer, or waits in its search window (woken by driver
+ * events and its durable search timer), or ends `unfulfilled`.
  */
 export class Dispatcher {
-  private readonly finder: CandidateFinder;
-  /** When the search for a job's next offer began on this node, ms: for the offer latency metric. */
-  private readonly searchFrom = new Map<string, number>();
+  readonly board = new SearchBoard();
+  readonly maker: OfferMaker;
+  readonly greedy: GreedyPolicy;
+  readonly batched: BatchedPolicy;
+  readonly batches: BatchLoop;
+  private readonly policies: Record<PolicyName, DispatchPolicy>;
+  private readonly near: BoardEntry[] = [];
 
   constructor(private readonly d: DispatcherDeps) {
-    this.finder = new CandidateFinder(d.fleet, d.eta);
+    const finder = new CandidateFinder(d.fleet, d.eta);
+    this.maker = new OfferMaker({ ledger: d.ledger, timers: d.timers, notifier: d.notifier, metrics: d.metrics, clock: d.clock, board: this.board });
+    const settingsOf = (rec: JobRecord): DispatchSettings => this.settingsOf(rec);
+    this.greedy = new GreedyPolicy({ ledger: d.ledger, finder, maker: this.maker, clock: d.clock, logger: d.logger, settingsOf, stuck: (id) => this.watch(id) });
+    this.batches = new BatchLoop({
+      lease: d.lease, token: d.nodeId, clock: d.clock, logger: d.logger,
+      windowMs: (city) => ({ ...d.settings(city), ...d.policyFor(city, d.clock.now()).params }).batchWindowMs,
+      hasWork: (city) => this.batched.hasWork(city),
+      tick: async (city, resync) => {
+        if (resync) await this.batched.resync(city);
+        return this.batched.tick(city);
+      },
+    });
+    this.batched = new BatchedPolicy({
+      ledger: d.ledger, finder, maker: this.maker, board: this.board, clock: d.clock, logger: d.logger, metrics: d.metrics, settingsOf,
+      policyOf: (rec) => d.policyFor(rec.city, rec.created_ts).policy,
+      ensureLoop: (city) => this.batches.ensure(city),
+      listDispatching: (city, limit, cursor) => d.repo.list({ state: 'dispatching', city, limit, cursor }),
+    });
+    this.policies = { greedy: this.greedy, batched: this.batched };
   }
 
   /** Register the timer handlers (every node does, at start-up). */
   start(): void {
     this.d.timers.handle(OFFER_TIMER, (p) => this.offerExpired(p));
     this.d.timers.handle(DISPATCH_CHECK_TIMER, (p) => this.dispatchCheck(String(p.job), Number(p.n ?? 0)));
+    this.d.timers.handle(SEARCH_TIMER, (p) => this.searchStep(String(p.job)));
   }
 
-  /** The search for the job's next offer begins now (or at `fromMs`): the offer latency is counted from here. */
+  /** Stop the batch loops (and hand their leases back). */
+  stop(): Promise<void> {
+    return this.batches.stop();
+  }
+
+  /** The settings of a job: its city's, with the parameters its policy choice sets. */
+  settingsOf(rec: JobRecord): DispatchSettings {
+    const p = this.d.policyFor(rec.city, rec.created_ts).params;
+    const s = this.d.settings(rec.city);
+    return p ? { ...s, ...p } : s;
+  }
+
+  /** The search for the job's next offer (not its first) begins now: the offer latency is counted from here. */
   searching(id: string, fromMs = this.d.clock.now()): void {
-    this.searchFrom.set(id, fromMs);
+    this.maker.searchFrom.set(id, fromMs);
   }
 
-  /** Delivery hook: a job that no longer waits for a driver (as every node hears it) is forgotten. */
+  /** Delivery hook (every node hears every job change): the board learns which jobs are dispatching. */
   jobChanged(rec: JobRecord): void {
-    if (!(rec.driver && ASSIGNED_STATES.has(rec.state))) this.searchFrom.delete(rec.id);
+    if (rec.state === 'dispatching') {
+      const choice = this.d.policyFor(rec.city, rec.created_ts);
+      this.board.add(rec, choice.policy, this.settingsOf(rec));
+      if (choice.policy === 'batched') this.batches.ensure(rec.city);
+    } else {
+      this.board.remove(rec.id);
+      this.maker.ended(rec.id);
+    }
+    this.d.metrics.searchWaiting.set(this.board.size);
+  }
+
+  /**
+   * Fleet hook (local changes and positions mirrored from other nodes): an available, fresh driver now
+   * within the current radius of a waiting greedy job of its city, serving its product, wakes that job.
+   * Cheap when nobody waits (a size check) and otherwise a box test per waiting job of the city.
+   * Batched jobs need no wake-up: their next batch sees the driver.
+   */
+  driverChanged(id: string): void {
+    if (this.board.size === 0) return;
+    const fleet = this.d.fleet.fleetOf(id);
+    if (!fleet) return;
+    const slot = fleet.slotOf(id);
+    if (slot < 0 || fleet.status[slot] !== DriverStatus.available) return;
+    const lat = fleet.lat[slot]!;
+    const lng = fleet.lng[slot]!;
+    const near = this.board.near(fleet.name, lat, lng, this.near);
+    if (near.length === 0) return;
+    const now = this.d.clock.now();
+    const wake: string[] = [];
+    for (const e of near) {
+      if (e.policy !== 'greedy' || e.quietUntil > now || fleet.ts[slot]! < now - e.s.staleMs) continue;
+      if ((fleet.products[slot]! & fleet.offered.maskOf(e.product)) === 0) continue;
+      if (haversineMetres(lat, lng, e.lat, e.lng) > searchRadiusM(e.s, now - e.start)) continue;
+      e.quietUntil = now + WAKE_QUIET_MS;
+      wake.push(e.id);
+    }
+    for (const j of wake) this.dispatchLater(j);
   }
 
   /** End the expiry timer of the job's offer number `attempt` (answered offers). */
@@ -77,48 +169,34 @@ export class Dispatcher {
     void this.d.timers.cancel(OFFER_TIMER, offerKey(id, attempt));
   }
 
+  /** `driver`'s offer ended here (declined, accepted, expired): this node's batches may choose it again at once (another node's after the offer timeout). */
+  offerEnded(driver: string): void {
+    this.batched.driverFree(driver);
+  }
+
+  /** The job's search ended on this node's command (a rider cancel): its search timer goes at once. */
+  searchEnded(id: string): void {
+    this.board.remove(id);
+    this.maker.ended(id);
+    void this.d.timers.cancel(SEARCH_TIMER, id).catch((err: unknown) => this.d.logger.warn({ err, job: id }, 'search timer not cancelled'));
+  }
+
   /** Run the next dispatch step without holding up the caller's reply (the driver's ack comes first). */
   dispatchLater(id: string): void {
     this.dispatch(id).catch((err) => this.d.logger.error({ err, job: id }, 'dispatch failed'));
   }
 
-  /** Offer the job to the best candidate, or end it `unfulfilled` when there is none. */
+  /** The job needs its next offer: its policy makes it (or queues it for a batch), waits, or ends it `unfulfilled`. */
   async dispatch(id: string): Promise<void> {
-    const skip = new Set<string>();
-    for (let i = 0; i < MAX_CAS_RETRIES * 4; i++) {
-      const doc = await this.d.ledger.get(id);
-      if (!doc || doc.rec.state !== 'dispatching' || doc.offer) return;
-      const s = this.d.settings(doc.rec.city, doc.rec.created_ts);
-      const now = this.d.clock.now();
-      const best = doc.attempts < s.maxAttempts ? this.finder.best(doc, s, now, skip) : null;
-      const next = structuredClone(doc);
-      let claims: ClaimOp[] = [];
-      if (best) {
-        next.offer = best.id;
-        next.attempts++;
-        next.tried.push(best.id);
-        next.offerExpires = now + s.offerTimeoutMs;
-        next.rec.eta_s ??= best.eta;
-        claims = [{ op: 'claimOffer', driver: best.id }];
-      } else this.d.ledger.transition(next, 'give_up');
-      // The offer's expiry timer goes out with the commit, not after it: a node dying between the two must
-      // not leave an offer nobody ends. A timer for a commit that then fails finds no such offer: a no-op.
-      const [r] = await Promise.all([
-        this.d.ledger.commit(doc, next, claims, 'dispatch'),
-        best ? this.d.timers.schedule(OFFER_TIMER, offerKey(id, next.attempts), s.offerTimeoutMs, { job: id, driver: best.id, n: next.attempts }) : undefined,
-      ]);
-      if (r === 'claim_failed') {
-        skip.add(best!.id); // claimed by another job meanwhile
-        continue;
-      }
-      if (r === 'conflict') continue;
-      if (!best) return; // unfulfilled, recorded by the ledger
-      this.d.notifier.toDriver(best.id, offerFrame(next.rec, best.eta, next.offerExpires));
-      this.d.metrics.offerLatency.observe((this.d.clock.now() - (this.searchFrom.get(id) ?? now)) / 1000);
+    const doc = await this.d.ledger.get(id);
+    if (!doc || doc.rec.state !== 'dispatching') return;
+    if (doc.offer) {
+      const e = this.board.get(id);
+      if (e) e.quietUntil = doc.offerExpires; // woken while its offer is out: quiet until it ends
       return;
     }
-    this.d.logger.warn({ job: id }, 'dispatch gave up after repeated conflicts; the dispatch watchdog retries');
-    await this.watch(id);
+    const choice = this.d.policyFor(doc.rec.city, doc.rec.created_ts);
+    await this.policies[choice.policy].dispatch(doc, this.settingsOf(doc.rec));
   }
 
   /** Arm the watchdog for a job about to be created; never rejects (a failure is logged: the watchdog is a safety net). */
@@ -159,12 +237,29 @@ export class Dispatcher {
     if (!doc || doc.rec.state !== 'dispatching') return;
     await this.watch(id, n + 1);
     if (doc.offer === null) {
-      this.d.logger.info({ job: id }, 'job found without an offer: dispatching it again');
-      this.searching(id);
+      // A waiting job has its search timer; one a node lost between commit and offer has only this.
+      if (!this.board.get(id)) this.d.logger.info({ job: id }, 'job found without an offer: dispatching it again');
       return this.dispatch(id);
     }
     // Normally the durable offer timer ends an offer; this only catches one that outlived its claim.
     if (this.d.clock.now() > doc.offerExpires + OFFER_CLAIM_GRACE_MS) await this.offerExpired({ job: id, driver: doc.offer, n: doc.attempts });
+  }
+
+  /** A waiting job's search timer fired: search again at the next radius, or end it at the window's end. */
+  private async searchStep(id: string): Promise<void> {
+    this.maker.searchFired(id);
+    const doc = await this.d.ledger.get(id);
+    if (!doc || doc.rec.state !== 'dispatching' || doc.offer) return;
+    const s = this.settingsOf(doc.rec);
+    const over = searchOver(s, this.d.clock.now() - searchStart(doc.rec));
+    const policy = this.d.policyFor(doc.rec.city, doc.rec.created_ts).policy;
+    // Greedy looks a last time at the widest radius; a batched job had its chance in every batch.
+    if (over && policy === 'batched') {
+      if ((await this.maker.giveUp(doc)) === 'ok') this.board.remove(id);
+      else await this.dispatch(id);
+      return;
+    }
+    await this.dispatch(id);
   }
 
   private async offerExpired(p: TimerPayload): Promise<void> {
@@ -184,12 +279,10 @@ export class Dispatcher {
       return;
     }
     this.d.notifier.toDriver(driver, offerRevokedFrame(id, 'expired'));
+    this.offerEnded(driver);
     this.searching(id);
+    const e = this.board.get(id);
+    if (e) e.quietUntil = 0;
     await this.dispatch(id);
   }
-}
-
-/** Timer key of one offer: BullMQ job ids may not contain ':'. */
-function offerKey(job: string, attempt: number): string {
-  return `${job}_${attempt}`;
 }

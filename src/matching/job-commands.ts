@@ -78,7 +78,6 @@ export class JobCommands {
       await this.d.dispatcher.unwatch(rec.id);
       throw new OpenJobsCapError(max!);
     }
-    this.d.dispatcher.searching(rec.id, now);
     this.d.ledger.recorded(doc, 'rider');
     await this.d.dispatcher.dispatch(rec.id);
     return (await this.d.ledger.get(rec.id))?.rec ?? rec;
@@ -105,6 +104,7 @@ export class JobCommands {
       throw new ProtocolError('not_found', `no job ${id} for this rider`);
     });
     const { before, after } = r!;
+    this.d.dispatcher.searchEnded(id);
     if (before.offer) {
       this.d.dispatcher.cancelOfferTimer(id, before.attempts);
       this.d.notifier.toDriver(before.offer, offerRevokedFrame(id, 'cancelled'));
@@ -191,6 +191,7 @@ export class JobCommands {
     }, undefined, 'driver already has an active job');
     await watch;
     this.d.dispatcher.cancelOfferTimer(id, r!.before.attempts);
+    this.d.dispatcher.offerEnded(driver);
     if (kind === 'decline') {
       this.d.dispatcher.searching(id);
       this.d.dispatcher.dispatchLater(id);

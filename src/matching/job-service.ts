@@ -1,4 +1,5 @@
 // Jobs facade: composes the ledger, the dispatcher, the active-job cache and the commands behind one object for the sockets and routes.
+import crypto from 'node:crypto';
 import type { DispatchSettings } from '../config/dispatch-settings.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import type { EtaModel } from '../eta/eta-model.js';
@@ -9,6 +10,8 @@ import type { DriverStatusName, LatLng } from '../protocol/messages.js';
 import type { JobStore } from '../storage/ports.js';
 import type { Timers } from '../bus/timers.js';
 import type { JobNotifier } from '../bus/deliveries.js';
+import { MemoryLease } from '../bus/lease.js';
+import type { Lease } from '../bus/lease.js';
 import { systemClock } from '../util/clock.js';
 import type { Clock } from '../util/clock.js';
 import type { JobListQuery, JobPage, JobRepo } from './job-repo.js';
@@ -43,9 +46,13 @@ export interface JobServiceDeps {
   maxOpenJobsPerRider?: number;
   /**
    * The policy (and experiment arm) of a job from its city and creation time: the arm is recorded on the
-   * job and its params apply to the job's dispatch. Absent: no experiments, the city's settings.
+   * job and its params apply to the job's dispatch. Absent: greedy everywhere, no experiments.
    */
   policyFor?: PolicySelector;
+  /** Per-city batch-solver lease shared by the cluster; one of this process when absent. */
+  lease?: Lease;
+  /** This node's name (its lease token); a random one when absent. */
+  nodeId?: string;
 }
 
 /**
@@ -67,7 +74,9 @@ export class JobService {
     });
     this.dispatcher = new Dispatcher({
       ledger: this.ledger, fleet: d.fleet, eta: d.eta, timers: d.timers, notifier: d.notifier, metrics: d.metrics,
-      logger: d.logger, clock, settings: (city, createdMs) => this.settings(city, createdMs),
+      logger: d.logger, clock, settings: (city) => this.settings(city), repo: d.repo,
+      policyFor: d.policyFor ?? (() => ({ policy: 'greedy' })), lease: d.lease ?? new MemoryLease(clock),
+      nodeId: `${d.nodeId ?? 'node'}-${crypto.randomUUID()}`,
     });
     this.active = new ActiveJobs(d.notifier, d.eta, clock);
     this.commands = new JobCommands({
@@ -76,12 +85,16 @@ export class JobService {
     });
   }
 
+  /** Register the timer handlers; driver events (local, and mirrored from other nodes) wake jobs waiting for a driver. */
   start(): void {
     this.dispatcher.start();
+    this.d.fleet.addLocalChangeListener((id) => this.dispatcher.driverChanged(id));
+    this.d.fleet.addRemoteMoveListener((id) => this.dispatcher.driverChanged(id));
   }
 
-  stop(): void {
+  stop(): Promise<void> {
     this.active.stop();
+    return this.dispatcher.stop();
   }
 
   /** Add a listener of committed state changes (never replaces one added before). */

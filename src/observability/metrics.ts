@@ -82,10 +82,17 @@ export class Metrics {
   readonly jobs = new Counter({ name: 'taxiway_jobs_total', help: 'Job state changes, by the state entered', labelNames: ['state'] as const, registers: [this.registry] });
   readonly offerLatency = new Histogram({
     name: 'taxiway_dispatch_offer_latency_seconds',
-    help: 'Time from job request (or the previous offer ending) to the next offer being sent',
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    help: 'Time from job creation (first offer) or the previous offer ending to the next offer being sent, by policy (includes the batch window and any search-window wait)',
+    labelNames: ['policy'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+  readonly searchWaiting = new Gauge({ name: 'taxiway_dispatch_board_jobs', help: 'Jobs dispatching (waiting in their search window, queued for a batch, or holding an offer) as this node knows them from job deliveries', registers: [this.registry] });
+  readonly batchSolve = new Histogram({
+    name: 'taxiway_dispatch_batch_seconds', help: 'Time of one batched-policy tick on the lease holder: load the pending jobs, find candidates, solve the assignment',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [this.registry],
+  });
+  readonly batchJobs = new Counter({ name: 'taxiway_dispatch_batch_jobs_total', help: 'Jobs in batched-policy assignments, by outcome (offered, unassigned, claim_failed)', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly opsSnapshots = new Counter({
     name: 'taxiway_ops_snapshots_total', help: 'Live-job snapshots (jobs frames) sent after an ops sub, by result: complete, truncated (more than TAXIWAY_OPS_SNAPSHOT_MAX_JOBS), failed (job repository unreadable)',
     labelNames: ['result'] as const, registers: [this.registry],

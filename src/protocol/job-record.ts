@@ -1,25 +1,29 @@
 // The job as the protocol shows it (docs/protocol.md, "Jobs"): the record, its events, and which states are final.
-import type { JobState, LatLng } from './messages.js';
+import type { EpochMs, EtaSeconds, JobId, JobState, LatLng, PrincipalId, ProductName } from './messages.js';
 
 /** For each state the job entered, the last time it entered it, ms since the epoch (taxiway extension). */
-export type JobTimes = Partial<Record<JobState, number>>;
+export type JobTimes = Partial<Record<JobState, EpochMs>>;
 
-/** A job record as HTTP bodies and storage carry it. Times in ms since the epoch, coordinates in degrees. */
+/**
+ * A job record as HTTP bodies and storage carry it. Times in ms since the epoch, coordinates in degrees.
+ * Its schema in docs/openapi.json is generated from this type (`npm run specs`).
+ */
 export interface JobRecord {
-  id: string;
+  id: JobId;
   state: JobState;
-  rider: string;
+  rider: PrincipalId;
   /** The assigned driver's id, or null. */
-  driver: string | null;
+  driver: PrincipalId | null;
   pickup: LatLng;
   dropoff: LatLng | null;
-  product: string;
+  product: ProductName;
   /** The served city containing the pickup (taxiway extension). */
   city: string;
-  created_ts: number;
-  updated_ts: number;
+  created_ts: EpochMs;
+  updated_ts: EpochMs;
   /** Seconds; absent when there is no estimate (see docs/protocol.md for when it is which ETA). */
-  eta_s?: number;
+  eta_s?: EtaSeconds;
+  /** For each state the job entered, the last time it entered it (taxiway extension). */
   times: JobTimes;
   /**
    * The switchback experiment arm the job was created in, `<experiment>/<arm>` (taxiway extension);

@@ -1,4 +1,5 @@
 // Wire message types (docs/protocol.md): what clients send and what the server sends back.
+import type { ErrorCode } from './errors.js';
 
 /** Driver statuses as the wire names them (the fleet stores them as codes: fleet/driver-status.ts). */
 export const DRIVER_STATUS_NAMES = ['offline', 'available', 'busy'] as const;
@@ -6,7 +7,11 @@ export type DriverStatusName = (typeof DRIVER_STATUS_NAMES)[number];
 export const JOB_STATES = ['dispatching', 'accepted', 'arrived', 'in_progress', 'completed', 'cancelled', 'unfulfilled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-export interface LatLng { lat: number; lng: number }
+/** A point, decimal degrees (WGS84). */
+export interface LatLng {
+  lat: Latitude;
+  lng: Longitude;
+}
 
 /** A validated fix. Optional values are NaN when absent, so a fix is a fixed shape. */
 export interface Fix { ts: number; lat: number; lng: number; hdg: number; spd: number; acc: number }
@@ -50,59 +55,341 @@ export const Limits = {
 /** `sub` claim and job id pattern: 1 to 64 of A-Z a-z 0-9 _ . : - */
 export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
-// ---- Frames as they travel (docs/protocol.md), shared by the client SDK (src/client) and the API documents. ----
-// Times are ms since the Unix epoch (the server sends them as int64; decoded as numbers), coordinates in
-// degrees (WGS84), `eta_s` in seconds, `spd` in m/s, `acc` in metres, `hdg` in degrees [0, 360).
+// ===================================================================================================
+// The frames as they travel, both directions, per socket: the single source of docs/asyncapi.json.
+//
+// Unlike the parsed forms above (DriverMessage, ...), these are what a client encodes and decodes:
+// `npm run specs` turns them into JSON Schemas, and the test helpers hold every frame of the end-to-end
+// suites to them. To add a frame: declare its interface here, add it to its socket's union at the end,
+// run `npm run specs`. The TSDoc annotations (@minimum, @pattern, ...) become schema keywords: keep them
+// true to validate.ts.
 
-/** A fix inside `locs`: `[ts, lat, lng, hdg?, spd?, acc?]`, missing optionals omitted or `null`. */
-export type LocsPoint =
-  | [ts: number, lat: number, lng: number]
-  | [ts: number, lat: number, lng: number, hdg: number | null]
-  | [ts: number, lat: number, lng: number, hdg: number | null, spd: number | null]
-  | [ts: number, lat: number, lng: number, hdg: number | null, spd: number | null, acc: number | null];
+/**
+ * An integer time in ms since 1970-01-01T00:00Z. The server sends every time field as a msgpack int64.
+ * @asType integer
+ * @minimum 0
+ * @maximum 8640000000000000
+ */
+export type EpochMs = number;
 
-/** Driver → server frames, wire form. */
-export type DriverFrame =
-  | { t: 'loc'; id?: number; lat: number; lng: number; ts: number; hdg?: number | null; spd?: number | null; acc?: number | null }
-  | { t: 'locs'; id?: number; pts: LocsPoint[] }
-  | { t: 'status'; id?: number; s: DriverStatusName }
-  | { t: 'accept' | 'decline' | 'arrived' | 'start' | 'complete'; id?: number; job: string }
-  | { t: 'cancel'; id?: number; job: string; reason?: string };
+/**
+ * Correlation id of a client frame: the reply (`ack` or `err`) carries it back.
+ * @asType integer
+ * @minimum -9007199254740991
+ * @maximum 9007199254740991
+ */
+export type FrameId = number;
 
-/** Rider → server frames, wire form. */
-export type RiderFrame = RiderMessage;
-/** Ops → server frames, wire form. */
-export type OpsFrame = OpsMessage;
+/**
+ * A job id: opaque, 1-64 characters of A-Z a-z 0-9 _ . : -
+ * @pattern ^[A-Za-z0-9_.:-]{1,64}$
+ */
+export type JobId = string;
 
-/** First frame on a driver socket. */
-export interface HelloFrame { t: 'hello'; driver: string; interval_ms: number; server_ts: number }
-/** A job offered to the driver; answer before `expires_ts`. */
+/**
+ * A driver, rider or ops id (the token's `sub`): 1-64 characters of A-Z a-z 0-9 _ . : -
+ * @pattern ^[A-Za-z0-9_.:-]{1,64}$
+ */
+export type PrincipalId = string;
+
+/**
+ * A product name such as `taxi` or `xl`.
+ * @pattern ^[a-z0-9_-]{1,32}$
+ */
+export type ProductName = string;
+
+/**
+ * Latitude, decimal degrees (WGS84).
+ * @minimum -90
+ * @maximum 90
+ */
+export type Latitude = number;
+
+/**
+ * Longitude, decimal degrees (WGS84).
+ * @minimum -180
+ * @maximum 180
+ */
+export type Longitude = number;
+
+/**
+ * Heading, degrees clockwise from north, in [0, 360).
+ * @minimum 0
+ * @exclusiveMaximum 360
+ */
+export type Heading = number;
+
+/**
+ * A non-negative number (speed in m/s, accuracy in metres).
+ * @minimum 0
+ */
+export type NonNegative = number;
+
+/**
+ * Seconds of an estimated time of arrival.
+ * @minimum 0
+ */
+export type EtaSeconds = number;
+
+// ---------------------------------------------------------------------------------------------------
+// Client -> server
+
+/** One GPS fix. `hdg`, `spd`, `acc` may be left out or nil. */
+export interface LocFrame {
+  t: 'loc';
+  id?: FrameId;
+  ts: EpochMs;
+  lat: Latitude;
+  lng: Longitude;
+  hdg?: Heading | null;
+  spd?: NonNegative | null;
+  acc?: NonNegative | null;
+}
+
+/** One point of `locs`: [ts, lat, lng, hdg?, spd?, acc?]. */
+export type LocsPoint = [EpochMs, Latitude, Longitude, (Heading | null)?, (NonNegative | null)?, (NonNegative | null)?];
+
+/** A batch of 0-1000 fixes, oldest first (a backlog flushed after being offline). */
+export interface LocsFrame {
+  t: 'locs';
+  id?: FrameId;
+  /**
+   * Oldest first.
+   * @maxItems 1000
+   */
+  pts: LocsPoint[];
+}
+
+/** The driver's status: only `available` drivers get offers. */
+export interface StatusFrame {
+  t: 'status';
+  id?: FrameId;
+  s: DriverStatusName;
+}
+
+/** Answer an offer (`accept`, `decline`) or move the active job on (`arrived`, `start`, `complete`). */
+export interface DriverJobActionFrame {
+  t: 'accept' | 'decline' | 'arrived' | 'start' | 'complete';
+  id?: FrameId;
+  job: JobId;
+}
+
+/** Give back an accepted job (it returns to `dispatching`). */
+export interface DriverCancelFrame {
+  t: 'cancel';
+  id?: FrameId;
+  job: JobId;
+  /**
+   * Informational.
+   * @maxLength 500
+   */
+  reason?: string | null;
+}
+
+/** Rider: follow one of your jobs (`ack`, then a `job` snapshot). */
+export interface RiderSubFrame {
+  t: 'sub';
+  id?: FrameId;
+  job: JobId;
+}
+
+/** Rider: stop following a job. */
+export interface RiderUnsubFrame {
+  t: 'unsub';
+  id?: FrameId;
+  job: JobId;
+}
+
+/** Ops: start (or re-target) the stream of fleet snapshots and job changes, optionally for one city. */
+export interface OpsSubFrame {
+  t: 'sub';
+  id?: FrameId;
+  /**
+   * A served city's name.
+   * @maxLength 100
+   */
+  city?: string | null;
+}
+
+/** Ops: stop the stream (taxiway extension). */
+export interface OpsUnsubFrame {
+  t: 'unsub';
+  id?: FrameId;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Server -> client
+
+/** Always the driver socket's first frame. */
+export interface HelloFrame {
+  t: 'hello';
+  driver: PrincipalId;
+  /**
+   * Send a fix every this many ms.
+   * @asType integer
+   * @minimum 1
+   */
+  interval_ms: number;
+  server_ts: EpochMs;
+}
+
+/** The client frame carrying `id` was handled. */
+export interface AckFrame {
+  t: 'ack';
+  id?: FrameId;
+}
+
+/**
+ * Count of fixes.
+ * @asType integer
+ * @minimum 0
+ */
+export type FixCount = number;
+
+/** The reply to a `locs` with `id`: the four counts add up to the number of points. */
+export interface LocsAckFrame {
+  t: 'ack';
+  id: FrameId;
+  /** Fixes stored. */
+  accepted: FixCount;
+  /** Invalid points and `bad_location` verdicts: do not send them again. */
+  rejected: FixCount;
+  /** Dropped duplicates of recent fixes (taxiway extension). */
+  duplicates: FixCount;
+  /** Refused by the driver's fix budget, not stored: send them again later (taxiway extension). */
+  limited: FixCount;
+}
+
+/** A refused frame (`id` when the frame had a readable one). */
+export interface ErrFrame {
+  t: 'err';
+  id?: FrameId;
+  code: ErrorCode;
+  /** Names the offending field. */
+  msg: string;
+}
+
+/** A job offered to this driver; answer with `accept` or `decline` before `expires_ts`. */
 export interface OfferFrame {
-  t: 'offer'; job: string; pickup: LatLng; dropoff: LatLng | null; eta_s: number; expires_ts: number; product?: string;
+  t: 'offer';
+  job: JobId;
+  pickup: LatLng;
+  dropoff: LatLng | null;
+  eta_s: EtaSeconds;
+  expires_ts: EpochMs;
+  /** Taxiway extension. */
+  product: ProductName;
 }
-/** The driver's offer ended without its answer. */
-export interface OfferRevokedFrame { t: 'offer_revoked'; job: string; reason: 'expired' | 'cancelled' }
-/** A job changed state (`ts` is the job's `updated_ts`). */
-export interface JobFrame {
-  t: 'job'; job: string; state: JobState; driver?: { id: string; lat: number; lng: number }; eta_s?: number; ts: number;
-  rider?: string; pickup?: LatLng; dropoff?: LatLng | null; product?: string; created_ts?: number;
-  /** The served city of the pickup (ops frames; taxiway extension). */
-  city?: string;
-}
-/** One live job in an ops snapshot: a `job` frame without `t`; `driver` may lack a position. */
-export type JobsSnapshotEntry = Omit<JobFrame, 't' | 'driver'> & { driver?: { id: string; lat?: number; lng?: number } };
-/** Ops live-job snapshot, after every ops `sub` (taxiway extension); `more`: not every live job is listed. */
-export interface JobsSnapshotFrame { t: 'jobs'; ts: number; city?: string; jobs: JobsSnapshotEntry[]; more: boolean }
-/** Newest live position of a followed job's driver (latest-only). */
-export interface PosFrame { t: 'pos'; job: string; lat: number; lng: number; hdg?: number; ts: number; eta_s?: number }
-/** Ops fleet snapshot: `[id, lat, lng, status]` per live driver (latest-only). */
-export interface FleetFrame { t: 'fleet'; ts: number; city?: string; drivers: Array<[id: string, lat: number, lng: number, status: DriverStatusName]> }
-/** A handled frame's reply; the counts are present for a `locs` sent with an `id`. */
-export interface AckFrame { t: 'ack'; id?: number; accepted?: number; rejected?: number; duplicates?: number; limited?: number }
-/** A refused frame's reply: `code` is an error code of src/protocol/errors.ts, `msg` names the field. */
-export interface ErrFrame { t: 'err'; id?: number; code: string; msg: string }
 
-/** Frames the server sends on each socket. */
-export type DriverServerFrame = HelloFrame | OfferFrame | OfferRevokedFrame | JobFrame | AckFrame | ErrFrame;
-export type RiderServerFrame = JobFrame | PosFrame | AckFrame | ErrFrame;
-export type OpsServerFrame = FleetFrame | JobFrame | JobsSnapshotFrame | AckFrame | ErrFrame;
+/** Taxiway extension: the offer this driver held ended without its answer. */
+export interface OfferRevokedFrame {
+  t: 'offer_revoked';
+  job: JobId;
+  reason: 'expired' | 'cancelled';
+}
+
+/** The assigned driver's live position in a `job` frame. */
+export interface JobFrameDriver {
+  id: PrincipalId;
+  lat: Latitude;
+  lng: Longitude;
+}
+
+/** A job changed state (or a snapshot: after `sub`, after a driver's `hello`). `ts` is the job's `updated_ts`. */
+export interface JobFrame {
+  t: 'job';
+  job: JobId;
+  state: JobState;
+  /** Absent when no driver is assigned or its position is unknown. */
+  driver?: JobFrameDriver;
+  eta_s?: EtaSeconds;
+  ts: EpochMs;
+  /** Taxiway extension, as `rider`, `pickup`, `dropoff`, `product`, `created_ts` below. */
+  rider: PrincipalId;
+  pickup: LatLng;
+  dropoff: LatLng | null;
+  product: ProductName;
+  created_ts: EpochMs;
+  /** The served city containing the pickup (taxiway extension). */
+  city: string;
+}
+
+/** One job of an ops `jobs` snapshot: the fields of its `job` frame, without `t`. */
+export interface JobSnapshotEntry {
+  job: JobId;
+  state: JobState;
+  /** `{id, lat, lng}`, or `{id}` alone when the node does not know the driver's position; absent when none is assigned. */
+  driver?: JobFrameDriver | { id: PrincipalId };
+  eta_s?: EtaSeconds;
+  /** The job's `updated_ts`. */
+  ts: EpochMs;
+  rider: PrincipalId;
+  pickup: LatLng;
+  dropoff: LatLng | null;
+  product: ProductName;
+  created_ts: EpochMs;
+  city: string;
+}
+
+/** Ops (taxiway extension): the live jobs, sent after every `sub`, before the stream's frames matter. */
+export interface JobsSnapshotFrame {
+  t: 'jobs';
+  /** When the node read the snapshot. */
+  ts: EpochMs;
+  /** Echoed when the `sub` named a city. */
+  city?: string;
+  /** Newest created first. */
+  jobs: JobSnapshotEntry[];
+  /** True when more live jobs exist than the frame holds (page them with `GET /v1/jobs?state=live`). */
+  more: boolean;
+}
+
+/** Newest live position of a followed job's driver; latest-only, at most one per second per job. */
+export interface PosFrame {
+  t: 'pos';
+  job: JobId;
+  lat: Latitude;
+  lng: Longitude;
+  hdg?: Heading;
+  /** The fix time. */
+  ts: EpochMs;
+  eta_s?: EtaSeconds;
+}
+
+/** One live driver in a `fleet` frame: [id, lat, lng, status]. */
+export type FleetDriver = [id: PrincipalId, lat: Latitude, lng: Longitude, status: DriverStatusName];
+
+/** Ops: every driver in the live fleet (of `city` when the subscription names one); latest-only, every 500 ms. */
+export interface FleetFrame {
+  t: 'fleet';
+  ts: EpochMs;
+  /** Echoed when the subscription names a city (taxiway extension). */
+  city?: string;
+  drivers: FleetDriver[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Per socket and direction: the unions docs/asyncapi.json is built from (each member becomes a message).
+
+/** What a driver app sends on /v1/driver/ws. */
+export type DriverClientFrame = LocFrame | LocsFrame | StatusFrame | DriverJobActionFrame | DriverCancelFrame;
+/** What the server sends on /v1/driver/ws. */
+export type DriverServerFrame = HelloFrame | AckFrame | LocsAckFrame | ErrFrame | OfferFrame | OfferRevokedFrame | JobFrame;
+/** What a rider app sends on /v1/rider/ws. */
+export type RiderClientFrame = RiderSubFrame | RiderUnsubFrame;
+/** What the server sends on /v1/rider/ws. */
+export type RiderServerFrame = AckFrame | ErrFrame | JobFrame | PosFrame;
+/** What an ops client sends on /v1/ops/ws. */
+export type OpsClientFrame = OpsSubFrame | OpsUnsubFrame;
+/** What the server sends on /v1/ops/ws. */
+export type OpsServerFrame = AckFrame | ErrFrame | JobFrame | FleetFrame | JobsSnapshotFrame;
+
+// Names the client SDK (src/client) uses for the unions above.
+/** Driver → server frames, wire form. */
+export type DriverFrame = DriverClientFrame;
+/** Rider → server frames, wire form. */
+export type RiderFrame = RiderClientFrame;
+/** Ops → server frames, wire form. */
+export type OpsFrame = OpsClientFrame;
+/** One live job in an ops snapshot. */
+export type JobsSnapshotEntry = JobSnapshotEntry;

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { signToken } from '../../src/auth/tokens.js';
 import type { Role } from '../../src/protocol/messages.js';
 import { decodeFrame, encodeFrame } from '../../src/protocol/codec.js';
+import { checkFrame, checkHttpReply, reported, socketOf } from './spec-check.js';
 
 export const SECRET = 'test-secret-0123456789abcdef';
 
@@ -32,7 +33,9 @@ export interface TestServer {
 /** Start a node. `env` overrides config (e.g. TAXIWAY_OFFER_TIMEOUT_MS). Reuse `dataDir` to test restarts. */
 export async function startServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'taxiway-test-'));
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', TAXIWAY_AUTH_SECRET: SECRET, TAXIWAY_DATA_DIR: dir, LOG_LEVEL: 'silent', ...env });
+  // Suites written before the search window (2026-12-04) expect a job nobody can take to end at once;
+  // the search window's own tests set TAXIWAY_SEARCH_WINDOW_MS.
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', TAXIWAY_AUTH_SECRET: SECRET, TAXIWAY_DATA_DIR: dir, LOG_LEVEL: 'silent', TAXIWAY_SEARCH_WINDOW_MS: '0', ...env });
   const app = await startApp(config);
   return {
     app,
@@ -50,17 +53,38 @@ export function removeDir(dir: string): void {
 
 export type Frame = Record<string, unknown>;
 
-/** A WebSocket client that decodes every frame and lets tests wait for the one they expect. */
+/** Throw a spec violation at the test (marked as shown, so the exit report does not repeat it). */
+function specError(violation: string): Error {
+  reported(violation);
+  return new Error(violation);
+}
+
+/**
+ * A WebSocket client that decodes every frame and lets tests wait for the one they expect. On the three
+ * sockets every frame it sends or receives is held to docs/asyncapi.json: a sent frame that violates it
+ * throws from `send`/`request` (tests sending invalid frames on purpose call `allowInvalidSends()`), a
+ * received one makes `waitFor`/`request` reject, naming the frame and the schema path.
+ */
 export class Client {
   readonly frames: Frame[] = [];
   closeCode: number | null = null;
-  private waiters: Array<{ pred: (f: Frame) => boolean; resolve: (f: Frame) => void; from: number }> = [];
+  /** Received frames that violate docs/asyncapi.json. */
+  readonly violations: string[] = [];
+  private checkSends = true;
+  private waiters: Array<{ pred: (f: Frame) => boolean; resolve: (f: Frame) => void; reject: (e: Error) => void; from: number }> = [];
   private closeWaiters: Array<(code: number) => void> = [];
 
-  private constructor(readonly ws: WebSocket) {
+  private constructor(readonly ws: WebSocket, private readonly socket: string | null) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const f = isBinary ? decodeFrame(new Uint8Array(data)) : { t: '__text__', text: data.toString() };
       this.frames.push(f);
+      const violation = this.socket === null ? null : checkFrame(this.socket, 'received', f);
+      if (violation !== null) {
+        this.violations.push(violation);
+        for (const w of this.waiters) w.reject(specError(violation));
+        this.waiters = [];
+        return;
+      }
       this.waiters = this.waiters.filter((w) => {
         if (w.pred(f)) {
           w.resolve(f);
@@ -79,14 +103,31 @@ export class Client {
     const full = token && viaQuery ? `${url}?token=${encodeURIComponent(token)}` : url;
     const ws = new WebSocket(full, { headers: token && !viaQuery ? { authorization: `Bearer ${token}` } : {} });
     return new Promise((resolve, reject) => {
-      const c = new Client(ws);
+      const c = new Client(ws, socketOf(url));
       ws.once('open', () => resolve(c));
       ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));
+      ws.once('unexpected-response', (_req, res) => {
+        const violation = checkHttpReply('GET', url, res.statusCode ?? 0, String(res.headers['content-type'] ?? ''), '');
+        if (violation !== null) return reject(specError(violation));
+        reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode }));
+      });
     });
   }
 
+  /**
+   * Opt out of checking sent frames against docs/asyncapi.json, for tests that send invalid frames on
+   * purpose (hardening, fuzzing, error replies). Received frames are still checked.
+   */
+  allowInvalidSends(): this {
+    this.checkSends = false;
+    return this;
+  }
+
   send(msg: object): void {
+    if (this.checkSends && this.socket !== null) {
+      const violation = checkFrame(this.socket, 'sent', msg);
+      if (violation !== null) throw specError(violation);
+    }
     this.ws.send(encodeFrame(msg));
   }
 
@@ -96,10 +137,11 @@ export class Client {
 
   /** Wait for a frame (already received since `fromIndex`, or future) matching `pred`. */
   waitFor(pred: (f: Frame) => boolean, timeoutMs = 5000, fromIndex = 0): Promise<Frame> {
+    if (this.violations.length > 0) return Promise.reject(specError(this.violations[0]!));
     for (let i = fromIndex; i < this.frames.length; i++) if (pred(this.frames[i]!)) return Promise.resolve(this.frames[i]!);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for a frame; got ${JSON.stringify(this.frames.slice(-5))}`)), timeoutMs);
-      this.waiters.push({ pred, resolve: (f) => { clearTimeout(timer); resolve(f); }, from: fromIndex });
+      this.waiters.push({ pred, resolve: (f) => { clearTimeout(timer); resolve(f); }, reject: (e) => { clearTimeout(timer); reject(e); }, from: fromIndex });
     });
   }
 
@@ -124,9 +166,18 @@ export class Client {
   }
 }
 
-/** JSON over HTTP with an optional bearer token. */
+/** `fetch`, with the reply held to docs/openapi.json (a violation rejects, naming the route and the schema path). */
+export async function fetchChecked(url: string, init: RequestInit = {}): Promise<Response> {
+  const res = await fetch(url, init);
+  const text = await res.clone().text();
+  const violation = checkHttpReply(init.method ?? 'GET', url, res.status, res.headers.get('content-type') ?? '', text);
+  if (violation !== null) throw specError(violation);
+  return res;
+}
+
+/** JSON over HTTP with an optional bearer token; the reply is held to docs/openapi.json. */
 export async function http(method: string, url: string, token?: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
+  const res = await fetchChecked(url, {
     method,
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),

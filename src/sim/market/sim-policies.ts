@@ -2,12 +2,8 @@
 import { POLICY_NAMES } from '../../matching/dispatch-policy.js';
 import type { PolicyName, PolicySelector } from '../../matching/dispatch-policy.js';
 
-/**
- * Policies the Dispatcher of this build runs. Only `greedy` until the policy port of issue #13 (item 3,
- * `batched`) is on main: then this line becomes `POLICY_NAMES`, and nothing else in the simulator changes
- * (it already hands the JobService a `policyFor` selector, see market-node.ts).
- */
-export const SIM_POLICIES: readonly PolicyName[] = ['greedy'];
+/** Policies the Dispatcher of this build runs: all of them (the policy port, issue #13 item 3, since 2026-12-04). */
+export const SIM_POLICIES: readonly PolicyName[] = POLICY_NAMES;
 
 /** The policy named `name`, or an Error saying why the simulator cannot run it. */
 export function checkPolicy(name: string): PolicyName | Error {

@@ -1,0 +1,86 @@
+// The JSON bodies of the HTTP API (requests and replies): the source of the schemas in docs/openapi.json.
+//
+// `npm run specs` turns these types into JSON Schemas; the test helpers hold every HTTP reply of the
+// end-to-end suites to them. A new route's bodies are declared here (the job record lives in job-record.ts),
+// its operation in scripts/specs/openapi-paths.ts.
+import type { ErrorCode } from './errors.js';
+import type { JobRecord } from './job-record.js';
+import type { DriverStatusName, EpochMs, EtaSeconds, LatLng, Latitude, Longitude, PrincipalId, ProductName } from './messages.js';
+
+/** `POST /v1/jobs` body. */
+export interface JobCreateRequest {
+  pickup: LatLng;
+  dropoff?: LatLng | null;
+  /** Absent or null: the pickup city's default product. */
+  product?: ProductName | null;
+}
+
+/** `GET /v1/jobs` reply (ops, taxiway extension). */
+export interface JobListPage {
+  jobs: JobRecord[];
+  /** Cursor of the next page; null on the last page. */
+  next: string | null;
+}
+
+/** One driver of `GET /v1/drivers/nearby`; `id`, `status` and `products` for ops only. */
+export interface NearbyDriver {
+  lat: Latitude;
+  lng: Longitude;
+  /**
+   * Metres from the asked point.
+   * @asType integer
+   * @minimum 0
+   */
+  distance_m: number;
+  eta_s: EtaSeconds;
+  id?: PrincipalId;
+  status?: DriverStatusName;
+  products?: ProductName[];
+}
+
+/** `GET /v1/drivers/nearby` reply: nearest first. */
+export interface NearbyReply {
+  drivers: NearbyDriver[];
+  /** The served city holding the point, or null outside every city (taxiway extension). */
+  city: string | null;
+}
+
+/** `GET /v1/eta` reply. */
+export interface EtaReply {
+  eta_s: EtaSeconds;
+  /**
+   * Estimated road distance, metres.
+   * @minimum 0
+   */
+  distance_m: number;
+}
+
+/** One stored fix: [ts, lat, lng, hdg, spd, acc], missing optional values null. */
+export type TrackPoint = [ts: EpochMs, lat: Latitude, lng: Longitude, hdg: number | null, spd: number | null, acc: number | null];
+
+/** `GET /v1/drivers/:id/track` reply, oldest first. */
+export interface TrackReply {
+  points: TrackPoint[];
+  /** `from` of the following page, when there is one. */
+  next?: EpochMs;
+}
+
+/** `GET /healthz` reply. */
+export interface HealthReply {
+  ok: true;
+}
+
+/** `GET /readyz` reply: one boolean per configured backend (`storage`, `redis` in a cluster). */
+export interface ReadyReply {
+  ok: boolean;
+  checks: { [backend: string]: boolean };
+}
+
+/** Every HTTP error body. */
+export interface ErrorBody {
+  error: {
+    code: ErrorCode;
+    /** Names the offending field or parameter. */
+    message: string;
+  };
+}
