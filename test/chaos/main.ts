@@ -86,6 +86,9 @@ async function main(): Promise<number> {
       nodes.push(await newNode('', prefix, `n${i}`, {
         ...redis.env, ...NO_JOB_LIMITS, CASSANDRA_CONTACT_POINTS: cass.contactPoints[dc], CASSANDRA_LOCAL_DC: dc,
         CASSANDRA_KEYSPACE: keyspace, CASSANDRA_REPLICATION: 'dc1:1,dc2:1', TAXIWAY_OFFER_TIMEOUT_MS: '3000', TAXIWAY_MAX_ATTEMPTS: '100',
+        // Every simulated driver connects from 127.0.0.1: the per-address upgrade limit (200/s) turned the reconnect of a
+        // killed node's sockets into a storm of refusals that never settled (a real fleet comes from many addresses).
+        TAXIWAY_WS_UPGRADES_PER_SEC_PER_IP: '0', TAXIWAY_WS_MAX_SOCKETS_PER_IP: '0',
       }));
     }
     await Promise.all(nodes.map((n) => n.start()));
