@@ -38,6 +38,8 @@ export class ChaosLoad {
   private creating = true;
   private readonly sockets = new Set<Client>();
   private readonly loops: Array<Promise<void>> = [];
+  /** Distinct reasons a driver session ended with an error (connection refusals and timeouts left out). */
+  readonly sessionErrors = new Set<string>();
   /** Open sockets past `hello`, with their node. */
   private readonly opened = new Map<Client, Node>();
 
@@ -65,7 +67,7 @@ export class ChaosLoad {
         const node = this.node(k++);
         let d: Client | undefined;
         try {
-          d = await Client.open(`${node.wsUrl}/v1/${role}/ws`, await this.c.token(role, id));
+          d = await Client.open(`${node.wsUrl}/v1/${role}/ws`, await this.c.token(role, id), false, false);
           this.sockets.add(d);
           await d.waitFor((f) => f.t === 'hello', 5000);
           this.opened.set(d, node);
@@ -74,8 +76,10 @@ export class ChaosLoad {
           } finally {
             this.opened.delete(d);
           }
-        } catch {
-          /* node gone or Redis between primaries: try the next node */
+        } catch (e) {
+          // Node gone or Redis between primaries: try the next node. The first few distinct reasons are kept for the report.
+          const why = String((e as Error).message ?? e).slice(0, 300);
+          if (this.sessionErrors.size < 5 && !/ECONNREFUSED|timed out|socket hang up/.test(why)) this.sessionErrors.add(why);
         } finally {
           if (d) {
             this.sockets.delete(d);

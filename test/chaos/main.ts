@@ -121,6 +121,7 @@ async function main(): Promise<number> {
         const probe = ready.every(Boolean) && (await httpT('POST', `${live()[0]!.url}/v1/jobs`, await cluster.token('rider', 'chaos-probe'), { pickup: { lat: 41.15, lng: -8.6095 } }).then((r) => r.status === 201, () => false));
         if (probe && load.connected >= P.fleet + P.bots) return Date.now() - t0;
         if (Date.now() - t0 > 180_000) return NaN;
+        if (load.sessionErrors.size) log(`driver sessions ended by: ${[...load.sessionErrors].join(' | ')}`), load.sessionErrors.clear();
         await sleep(200);
       }
     };
