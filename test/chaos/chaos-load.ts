@@ -19,6 +19,9 @@ export interface CreatedJob {
   at: number;
 }
 
+/** The state each bot step leads to. */
+const REACHES: Record<string, string> = { accept: 'accepted', arrived: 'arrived', start: 'in_progress', complete: 'completed' };
+
 /** Porto (the replayed city's area): drivers on a small grid around the centre, degrees. */
 const LAT0 = 41.15;
 const LNG0 = -8.61;
@@ -128,6 +131,8 @@ export class ChaosLoad {
             const r = await d.request({ t, job }, 8000).catch(() => null);
             if (r?.t === 'ack') return true;
             answer = r ? `${String(r.code)}: ${String(r.msg ?? r.message ?? '')}` : 'no answer in 8 s';
+            // A retried step whose first try committed unanswered (a failover) finds the job already there: done.
+            if (r?.code === 'conflict' && String(r.msg ?? r.message ?? '').endsWith(`that is ${REACHES[t] ?? '?'}`)) return true;
             if (r && (r.code === 'conflict' || r.code === 'not_found')) break;
             await sleep(500);
           }
