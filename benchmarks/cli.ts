@@ -6,6 +6,7 @@ import { parseArgs } from '../src/cli-args.js';
 import { flameGraphSvg, newestProfile, summarizeProfile } from './lib/cpuprofile.js';
 import { ROOT } from './lib/procs.js';
 import { runDispatch, DISPATCH_DEFAULTS } from './scenarios/dispatch.js';
+import { runMixed, MIXED_DEFAULTS } from './scenarios/mixed.js';
 import { runFanout, FANOUT_DEFAULTS } from './scenarios/fanout.js';
 import { runHttp, HTTP_DEFAULTS } from './scenarios/http.js';
 import type { HttpScenario } from './scenarios/http.js';
@@ -35,7 +36,8 @@ scenarios (defaults in brackets):
              --scenarios nearby,eta,healthz,jobs  --duration S [10]  --connections C [64]  --pipelining P [1]
              --cannons N [1] (autocannon processes sharing the connections)
              --preload N [100000]  --pool N [2000] (drivers accepting jobs)  --no-fastify
-  dispatch   request→offer latency at a job rate with the fleet streaming
+  dispatch   request→offer latency at a job rate with the fleet streaming (--windows N: N consecutive runs, each reported)
+  mixed      GET nearby at a fixed rate (--req-rate 20000) while sockets stream --fix-rate 200000 fixes/s
              --drivers N [50000]  --job-rate R [200]  --duration S [20]  --warmup S [5]  --max-sockets N
   fanout     fix→rider pos latency with many active trips   --trips N [10000]  --duration S [20]
   profile    summarise a .cpuprofile and write its flame graph   profile FILE [--svg OUT]
@@ -61,7 +63,7 @@ export async function runBenchCli(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseArgs(rest, new Set(['no-probe', 'no-fastify', 'cpu-prof', 'quick', 'full', 'ladder']));
+    parsed = parseArgs(rest, new Set(['no-probe', 'no-health', 'no-fastify', 'cpu-prof', 'quick', 'full', 'ladder']));
   } catch (e) {
     process.stderr.write(`taxiway bench: ${(e as Error).message}\n`);
     return 2;
@@ -85,7 +87,7 @@ export async function runBenchCli(argv: string[]): Promise<number> {
           mode: (o.mode ?? INGEST_DEFAULTS.mode) as 'flat' | 'rate', rate: num(o, 'rate', INGEST_DEFAULTS.rate),
           batch: num(o, 'batch', INGEST_DEFAULTS.batch), durationS: num(o, 'duration', INGEST_DEFAULTS.durationS),
           warmupS: num(o, 'warmup', INGEST_DEFAULTS.warmupS), ackEvery: num(o, 'ack-every', INGEST_DEFAULTS.ackEvery),
-          window: num(o, 'window', INGEST_DEFAULTS.window), backoffMs: num(o, 'backoff-ms', INGEST_DEFAULTS.backoffMs), probe: !o['no-probe'], seed: num(o, 'seed', 1), cpuProfDir: profDir,
+          window: num(o, 'window', INGEST_DEFAULTS.window), backoffMs: num(o, 'backoff-ms', INGEST_DEFAULTS.backoffMs), probe: !o['no-probe'], healthProbe: !o['no-health'], seed: num(o, 'seed', 1), cpuProfDir: profDir,
         });
         if (!['flat', 'rate'].includes(String(o.mode ?? 'flat'))) throw new Error('--mode must be flat or rate');
         break;
@@ -120,6 +122,14 @@ export async function runBenchCli(argv: string[]): Promise<number> {
           ...DISPATCH_DEFAULTS, drivers: num(o, 'drivers', DISPATCH_DEFAULTS.drivers), jobRate: num(o, 'job-rate', DISPATCH_DEFAULTS.jobRate),
           durationS: num(o, 'duration', DISPATCH_DEFAULTS.durationS), warmupS: num(o, 'warmup', DISPATCH_DEFAULTS.warmupS),
           maxSockets: num(o, 'max-sockets', 0), loaders: num(o, 'loaders', DISPATCH_DEFAULTS.loaders), seed: num(o, 'seed', 1), cpuProfDir: profDir,
+          windows: num(o, 'windows', DISPATCH_DEFAULTS.windows),
+        });
+        break;
+      case 'mixed':
+        result = await runMixed({
+          ...MIXED_DEFAULTS, reqRate: num(o, 'req-rate', MIXED_DEFAULTS.reqRate), fixRate: num(o, 'fix-rate', MIXED_DEFAULTS.fixRate),
+          drivers: num(o, 'drivers', MIXED_DEFAULTS.drivers), preload: num(o, 'preload', MIXED_DEFAULTS.preload), connections: num(o, 'connections', MIXED_DEFAULTS.connections),
+          durationS: num(o, 'duration', MIXED_DEFAULTS.durationS), warmupS: num(o, 'warmup', MIXED_DEFAULTS.warmupS), seed: num(o, 'seed', 1),
         });
         break;
       case 'fanout':

@@ -14,6 +14,9 @@ import { runDispatch, DISPATCH_DEFAULTS } from './scenarios/dispatch.js';
 import { runFanout, FANOUT_DEFAULTS } from './scenarios/fanout.js';
 import { runHttp, HTTP_DEFAULTS } from './scenarios/http.js';
 import { runIngest, runNaiveLadder, INGEST_DEFAULTS } from './scenarios/ingest.js';
+import type { IngestResult } from './scenarios/ingest.js';
+import { appendHistory, writeHistoryChart } from './lib/history.js';
+import { runMixed, MIXED_DEFAULTS } from './scenarios/mixed.js';
 import { runMemory } from './scenarios/memory.js';
 import { runNearest, NEAREST_DEFAULTS } from './scenarios/nearest.js';
 import { runAssignment, ASSIGNMENT_DEFAULTS } from './scenarios/assignment.js';
@@ -22,12 +25,12 @@ export type SuiteMode = 'quick' | 'full' | 'smoke';
 
 /** Sizes and durations per mode. Quick keeps the target sizes and shortens the windows. */
 const PLAN = {
-  smoke: { naiveStepS: 1, naiveStart: 2000, naiveFlat: false, ingestS: 2, warmS: 1, drivers: 200, naive: 200, nearestN: 5000, queries: 500, passes: 1, redisQ: 50, memN: 20_000, httpS: 1, preload: 5000, pool: 50, dispDrivers: 300, dispS: 2, jobRate: 50, trips: 100, fanS: 2, batched: true, coreFixes: 50_000 },
-  quick: { naiveStepS: 4, naiveStart: 20_000, naiveFlat: false, ingestS: 15, warmS: 5, drivers: 10_000, naive: 10_000, nearestN: 100_000, queries: 5000, passes: 3, redisQ: 500, memN: 1_000_000, httpS: 10, preload: 100_000, pool: 2000, dispDrivers: 50_000, dispS: 20, jobRate: 200, trips: 10_000, fanS: 20, batched: true, coreFixes: 2_000_000 },
-  full: { naiveStepS: 10, naiveStart: 20_000, naiveFlat: true, ingestS: 60, warmS: 10, drivers: 10_000, naive: 10_000, nearestN: 100_000, queries: 20_000, passes: 5, redisQ: 2000, memN: 1_000_000, httpS: 30, preload: 100_000, pool: 2000, dispDrivers: 50_000, dispS: 60, jobRate: 200, trips: 10_000, fanS: 60, batched: true, coreFixes: 4_000_000 },
+  smoke: { naiveStepS: 1, naiveStart: 2000, naiveFlat: false, ingestS: 2, warmS: 1, drivers: 200, naive: 200, nearestN: 5000, queries: 500, passes: 1, redisQ: 50, memN: 20_000, httpS: 1, preload: 5000, pool: 50, dispDrivers: 300, dispS: 2, jobRate: 50, trips: 100, fanS: 2, batched: true, coreFixes: 50_000, pacedRuns: 1, dispWindows: 2, mixedS: 2 },
+  quick: { naiveStepS: 4, naiveStart: 20_000, naiveFlat: false, ingestS: 15, warmS: 5, drivers: 10_000, naive: 10_000, nearestN: 100_000, queries: 5000, passes: 3, redisQ: 500, memN: 1_000_000, httpS: 10, preload: 100_000, pool: 2000, dispDrivers: 50_000, dispS: 8, jobRate: 200, trips: 10_000, fanS: 20, batched: true, coreFixes: 2_000_000, pacedRuns: 3, dispWindows: 5, mixedS: 10 },
+  full: { naiveStepS: 10, naiveStart: 20_000, naiveFlat: true, ingestS: 60, warmS: 10, drivers: 10_000, naive: 10_000, nearestN: 100_000, queries: 20_000, passes: 5, redisQ: 2000, memN: 1_000_000, httpS: 30, preload: 100_000, pool: 2000, dispDrivers: 50_000, dispS: 60, jobRate: 200, trips: 10_000, fanS: 60, batched: true, coreFixes: 4_000_000, pacedRuns: 3, dispWindows: 5, mixedS: 30 },
 } as const;
 
-const ALL = ['memory', 'nearest', 'assignment', 'ingest', 'naive', 'http', 'dispatch', 'fanout'] as const;
+const ALL = ['memory', 'nearest', 'assignment', 'ingest', 'naive', 'http', 'mixed', 'dispatch', 'fanout'] as const;
 
 /** Rewrite the charts and BENCHMARKS.md from an existing results file (no measurement). */
 export function reportOnly(file = path.join(ROOT, 'benchmarks', 'results', 'latest.json')): void {
@@ -41,6 +44,9 @@ export function reportOnly(file = path.join(ROOT, 'benchmarks', 'results', 'late
 
 /** Ratios between scenarios (also right after a partial re-run). */
 function addRatios(res: Results): void {
+  // The 3× fastify target is retired (issue #18): results of older commits lose it here too.
+  const vf = res.metrics.http_nearby_vs_fastify;
+  if (vf && vf.target) res.metrics.http_nearby_vs_fastify = { value: vf.value, unit: vf.unit, note: 'ratio only (the 3× target was retired: the route is kernel-bound); see http_nearby_mixed_p99_ms' };
   const val = (k: string): number | null => res.metrics[k]?.value ?? null;
   if (val('ingest_fixes_per_s') !== null && val('ingest_naive_fixes_per_s') !== null) {
     const v = ratio(val('ingest_fixes_per_s'), val('ingest_naive_fixes_per_s'));
@@ -122,6 +128,11 @@ export async function runSuite(mode: SuiteMode, argv: string[]): Promise<number>
     M('ingest_fixes_per_s', flat.fixesPerS, 'fixes/s', { target: '≥ 600,000/s', met: flat.fixesPerS >= 600_000, note: `flat out, ${p.drivers} sockets, server CPU ${flat.server.cpuPct}%, generators ${flat.loaders.map((l) => l.cpuPct + '%').join('+')}, refused ${flat.rejectedPerS}/s ${JSON.stringify(flat.rejectedPerSByReason ?? {})}; other processes used ${flat.machine.foreignCores} cores` });
     M('ingest_server_rss_mb', flat.server.rssPeakMb, 'MB', { note: 'peak RSS of the server during the flat-out run (bounded memory under overload)' });
     M('ingest_flush_ms', flat.flushMs ?? null, 'ms', { note: 'storage catch-up after the load stopped' });
+    // Health routes timed during the flat-out window: on the health port (worker thread) and, for contrast, the main port.
+    const hp = flat.health?.[1]; // [main port, health port]
+    const mp = flat.health?.[0];
+    const hf = (h?: NonNullable<IngestResult['health']>[number]): string => h ? Object.entries(h.routes).map(([r, v]) => `${r} p99 ${round3(v.p99)} ms${v.failed ? ` (${v.failed}/${v.n} not 200)` : ''}`).join(', ') : 'not measured';
+    M('health_p99_under_load_ms', hp?.allP99, 'ms', { target: '≤ 100 ms', met: hp ? hp.allP99 <= 100 : null, note: `GET /healthz, /readyz, /metrics on the health port (TAXIWAY_HEALTH_PORT, worker thread), each on a new connection every ~100 ms during flat-out ingest: ${hf(hp)}; oldest main-loop heartbeat ${hp?.maxHeartbeatAgeMs ?? '?'} ms; main port: ${hf(mp)}; other processes used ${flat.machine.foreignCores} cores` });
     // The ceiling with the same generator and options: uWS + decode + typed arrays, nothing else.
     const floor = await runIngest({ ...INGEST_DEFAULTS, target: 'floor', drivers: p.drivers, durationS: p.ingestS, warmupS: p.warmS, probe: false });
     res.runs.ingest_floor = { command: cmd(`ingest --target floor --drivers ${p.drivers} --duration ${p.ingestS} --warmup ${p.warmS}`), result: floor };
@@ -140,10 +151,14 @@ export async function runSuite(mode: SuiteMode, argv: string[]): Promise<number>
     // saturates far below the flat-out rate (32 frames a read); 100k/s (or half of flat out if lower) is the
     // level where latency means something here.
     const rate = Math.max(1000, Math.min(100_000, Math.round(flat.fixesPerS / 2 / 1000) * 1000));
-    const paced = await runIngest({ ...INGEST_DEFAULTS, drivers: p.drivers, mode: 'rate', rate, durationS: Math.max(2, Math.round(p.ingestS * 0.66)), warmupS: p.warmS });
-    res.runs.ingest_paced = { command: cmd(`ingest --drivers ${p.drivers} --mode rate --rate ${rate} --duration ${Math.max(2, Math.round(p.ingestS * 0.66))}`), result: paced };
-    M('ingest_visible_p99_ms', paced.probe?.visible.p99, 'ms', { note: `fix→visible in GET nearby at ${rate}/s, one frame per socket read; p50 ${round3(paced.probe?.visible.p50 ?? NaN)} ms; other processes used ${paced.machine.foreignCores} cores` });
-    M('ingest_paced_cpu_pct', paced.server.cpuPct, '% of a core', { note: `server CPU at ${rate} fixes/s` });
+    const pacedS = Math.max(2, Math.round(p.ingestS * 0.66));
+    const paced: IngestResult[] = [];
+    for (let k = 0; k < p.pacedRuns; k++) paced.push(await runIngest({ ...INGEST_DEFAULTS, drivers: p.drivers, mode: 'rate', rate, durationS: pacedS, warmupS: p.warmS, healthProbe: false }));
+    res.runs.ingest_paced = { command: cmd(`ingest --drivers ${p.drivers} --mode rate --rate ${rate} --duration ${pacedS}`) + ` (${p.pacedRuns} consecutive runs)`, result: paced };
+    const p99s = paced.map((x) => x.probe?.visible.p99 ?? NaN);
+    const worst = p99s.some((v) => !Number.isFinite(v)) ? NaN : Math.max(...p99s);
+    M('ingest_visible_p99_ms', worst, 'ms', { target: `≤ 25 ms in each of ${p.pacedRuns} runs`, met: Number.isFinite(worst) ? worst <= 25 : null, note: `worst of ${p.pacedRuns} consecutive runs (p99 ${p99s.map((v) => round3(v)).join(', ')} ms; p50 ${paced.map((x) => round3(x.probe?.visible.p50 ?? NaN)).join(', ')} ms): fix→visible in GET nearby at ${rate}/s, one frame per socket read; server CPU ${paced.map((x) => x.server.cpuPct + '%').join(', ')}; other processes used ${paced.map((x) => x.machine.foreignCores).join(', ')} cores` });
+    M('ingest_paced_cpu_pct', Math.max(...paced.map((x) => x.server.cpuPct)), '% of a core', { note: `server CPU at ${rate} fixes/s, highest of the ${p.pacedRuns} runs` });
     if (p.batched) {
       const b = await runIngest({ ...INGEST_DEFAULTS, drivers: p.drivers, batch: 10, ackEvery: 4, durationS: Math.max(2, Math.round(p.ingestS * 0.66)), warmupS: p.warmS, probe: false });
       res.runs.ingest_batched = { command: cmd(`ingest --drivers ${p.drivers} --batch 10 --ack-every 4 --duration ${Math.max(2, Math.round(p.ingestS * 0.66))}`), result: b };
@@ -177,13 +192,23 @@ export async function runSuite(mode: SuiteMode, argv: string[]): Promise<number>
     M('http_nearby_fastify_rps', get('fastify', 'nearby')?.rps, 'req/s', { note: perCore(get('fastify', 'nearby')) });
     M('http_healthz_fastify_rps', get('fastify', 'healthz')?.rps, 'req/s', { note: perCore(get('fastify', 'healthz')) });
     const v = ratio(get('taxiway', 'nearby')?.rps, get('fastify', 'nearby')?.rps);
-    M('http_nearby_vs_fastify', v, '×', { target: '≥ 3×', met: v === null ? null : v >= 3 });
+    // The 3× target is retired (issue #18): both servers pay ~20 µs a request in the kernel; kept as a ratio, mixed load is the target now.
+    M('http_nearby_vs_fastify', v, '×', { note: 'ratio only (the 3× target was retired: the route is kernel-bound); see http_nearby_mixed_p99_ms' });
+  });
+
+  await step('mixed', async () => {
+    const r = await runMixed({ ...MIXED_DEFAULTS, durationS: p.mixedS, warmupS: Math.min(3, p.warmS), preload: p.preload, drivers: p.drivers });
+    res.runs.mixed = { command: cmd(`mixed --req-rate ${MIXED_DEFAULTS.reqRate} --fix-rate ${MIXED_DEFAULTS.fixRate} --duration ${p.mixedS}`), result: r };
+    M('http_nearby_mixed_p99_ms', r.nearby.total > 0 ? r.nearby.p99 : null, 'ms', { target: '≤ 5 ms', met: r.nearby.total > 0 ? r.nearby.p99 <= 5 && r.nearby.timeouts === 0 : false, note: `${r.nearby.total} answered, ${r.nearby.timeouts} timed out; GET nearby at ${r.nearby.rps} req/s (asked ${MIXED_DEFAULTS.reqRate}/s, p50 ${r.nearby.p50} ms, non-2xx ${r.nearby.non2xx}) while ${r.fixesPerS} fixes/s were accepted (asked ${MIXED_DEFAULTS.fixRate}/s on ${p.drivers} sockets, one frame per read); server CPU ${r.server.cpuPct}%; other processes used ${r.machine.foreignCores} cores` });
   });
 
   await step('dispatch', async () => {
-    const r = await runDispatch({ ...DISPATCH_DEFAULTS, drivers: p.dispDrivers, jobRate: p.jobRate, durationS: p.dispS, warmupS: Math.min(5, p.warmS), cpuProfDir: profDir });
-    res.runs.dispatch = { command: cmd(`dispatch --drivers ${p.dispDrivers} --job-rate ${p.jobRate} --duration ${p.dispS}`), result: r };
-    M('dispatch_p99_ms', r.requestToOfferMs.p99, 'ms', { target: '≤ 10 ms', met: r.requestToOfferMs.p99 <= 10, note: `p50 ${round3(r.requestToOfferMs.p50)} ms, ${r.offered} offers, server CPU ${r.server.cpuPct}%, event-loop delay p99 ${r.loopDelayMs?.p99} ms; other processes used ${r.machine.foreignCores} cores; ${r.notes.join('; ')}` });
+    const r = await runDispatch({ ...DISPATCH_DEFAULTS, drivers: p.dispDrivers, jobRate: p.jobRate, durationS: p.dispS, windows: p.dispWindows, warmupS: Math.min(5, p.warmS), cpuProfDir: profDir });
+    res.runs.dispatch = { command: cmd(`dispatch --drivers ${p.dispDrivers} --job-rate ${p.jobRate} --duration ${p.dispS} --windows ${p.dispWindows}`), result: r };
+    const wp = r.windows.map((w) => w.p99);
+    const wmax = wp.some((v) => !Number.isFinite(v)) ? NaN : Math.max(...wp);
+    M('dispatch_p99_max_ms', wmax, 'ms', { target: `≤ 10 ms in each of ${p.dispWindows} runs`, met: Number.isFinite(wmax) ? wmax <= 10 : null, note: `worst of ${p.dispWindows} consecutive ${p.dispS} s runs on one node (p99 ${wp.join(', ')} ms) at ${p.jobRate} jobs/s with ${p.dispDrivers} drivers streaming; other processes used ${r.machine.foreignCores} cores` });
+    M('dispatch_p99_ms', r.requestToOfferMs.p99, 'ms', { note: `all ${p.dispWindows} runs together; p50 ${round3(r.requestToOfferMs.p50)} ms, ${r.offered} offers, server CPU ${r.server.cpuPct}%, event-loop delay p99 ${r.loopDelayMs?.p99} ms; other processes used ${r.machine.foreignCores} cores; ${r.notes.join('; ')}` });
     M('dispatch_p50_ms', r.requestToOfferMs.p50, 'ms');
   });
 
@@ -218,6 +243,11 @@ export async function runSuite(mode: SuiteMode, argv: string[]): Promise<number>
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, JSON.stringify(res, null, 1) + '\n');
   log(`results: ${outFile}`);
+  // History holds whole suite runs only: a partial re-run mixes results of two commits.
+  if (!options.out && !options.only && mode !== 'smoke') {
+    appendHistory(path.join(resultsDir, 'history.jsonl'), res);
+    writeHistoryChart(path.join(resultsDir, 'history.jsonl'), path.join(resultsDir, 'chart-history.svg'));
+  }
   if (!options['no-report'] && mode !== 'smoke') {
     const charts = writeCharts(res, resultsDir, ROOT);
     updateBenchmarksMd(path.join(ROOT, 'BENCHMARKS.md'), res, charts);

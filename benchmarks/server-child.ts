@@ -160,4 +160,4 @@ process.on('message', (c: ServerCmd) => {
 process.on('disconnect', () => {
   void app.stop().finally(() => process.exit(0));
 });
-send({ ev: 'ready', port: app.port, pid: process.pid, secret: app.secret });
+send({ ev: 'ready', port: app.port, healthPort: app.healthPort, pid: process.pid, secret: app.secret });

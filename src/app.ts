@@ -21,6 +21,8 @@ import { LiveJobSnapshots } from './matching/live-job-snapshot.js';
 import { fixTelemetry, mirroredFixTelemetry, tripLearning } from './matching/trip-telemetry.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
+import { startHealthServer } from './observability/health-server.js';
+import type { HealthServer } from './observability/health-server.js';
 import { Metrics } from './observability/metrics.js';
 import { CloseCodes } from './protocol/errors.js';
 import type { Storage } from './storage/ports.js';
@@ -58,6 +60,8 @@ export interface TaxiwayApp {
   catalog: CityCatalog;
   /** The HS256 secret in use (configured or generated); empty when HS256 tokens are off (a cluster with only TAXIWAY_JWKS_URL). */
   secret: string;
+  /** Port of the health listener (TAXIWAY_HEALTH_PORT), when configured. */
+  healthPort?: number;
   /** Stop accepting, close sockets with 1001, flush storage. Idempotent. */
   stop(): Promise<void>;
 }
@@ -173,9 +177,10 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     verifier, logger, metrics, cors, catalog, fleet, jobs, maxBodyBytes: config.adminMaxBodyBytes, minFixIntervalMs: config.minFixIntervalMs,
   });
   registerSdkFiles(app);
+  const health = async (): Promise<Record<string, boolean>> => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) });
   registerRoutes(app, {
     verifier, logger, metrics, fleet, jobs, eta, history: storage, cors,
-    health: async () => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) }),
+    health,
     staleMs: config.dispatch.staleMs, defaultRadiusM: config.dispatch.radiusM, settings: (city) => jobs.settings(city),
     served: new ServedArea(() => catalog.cities(), fleet.locator), etaMaxDistanceM: config.etaMaxDistanceM,
     jobLimits: new JobRequestLimits(config.jobLimits, (reason) => metrics.jobRequestsRefused.inc({ reason })),
@@ -210,20 +215,31 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     await stopParts();
     throw e;
   }
-  logger.info({ port: l.port, mode: config.mode, node: shared.nodeId, dataDir: config.dataDir, cities: catalog.cities().map((c) => c.name), catalogVersion: catalog.version }, 'taxiway listening');
+  let healthServer: HealthServer | null = null;
+  if (config.health) {
+    try {
+      healthServer = await startHealthServer({ host: config.host, ...config.health, metrics, health });
+    } catch (e) {
+      l.close();
+      await stopParts();
+      throw e;
+    }
+  }
+  logger.info({ port: l.port, healthPort: healthServer?.port, mode: config.mode, node: shared.nodeId, dataDir: config.dataDir, cities: catalog.cities().map((c) => c.name), catalogVersion: catalog.version }, 'taxiway listening');
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       accepting = false;
       l.close();
+      await healthServer?.close();
       hub.closeAll(CloseCodes.goingAway, 'server shutting down');
       await stopParts();
       logger.info('taxiway stopped');
     })());
 
   const port = l.port;
-  return { port, config, logger, metrics, fleet, jobs, ingest, storage, shared, hub, catalog, secret, stop };
+  return { port, healthPort: healthServer?.port, config, logger, metrics, fleet, jobs, ingest, storage, shared, hub, catalog, secret, stop };
 }
 
 /** Fetch the identity provider's key set before listening (the start fails naming TAXIWAY_JWKS_URL), then keep it fresh. */

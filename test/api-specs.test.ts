@@ -36,7 +36,7 @@ t.test('every HTTP route the source registers is in docs/openapi.json', async (t
   for (const [file, text] of sources()) {
     // route(d, { name: 'POST /v1/jobs', ... }): the metric name every JSON route carries.
     for (const m of text.matchAll(/name: '(GET|HEAD|POST|PUT|DELETE|PATCH) (\/[^' ]*)'/g)) add(m[1]!, m[2]!, file);
-    for (const m of text.matchAll(/\bapp\.(get|post|head|put|del|patch|ws)\(\s*['`](\/[^'`]*)['`]/g)) add(m[1] === 'ws' ? 'get' : m[1]!, m[2]!, file);
+    for (const m of text.matchAll(/\bapp\.(get|post|head|put|del|patch|ws)\(\s*['`](\/[^'`]*)['`]/g)) add(m[1] === 'ws' ? 'get' : m[1] === 'del' ? 'delete' : m[1]!, m[2]!, file); // uWS names DELETE `del`
     for (const m of text.matchAll(/\bgetAndHead\(\s*'(\/[^']*)'/g)) {
       add('get', m[1]!, file);
       add('head', m[1]!, file);

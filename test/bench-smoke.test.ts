@@ -14,6 +14,8 @@ import { runHttp, HTTP_DEFAULTS } from '../benchmarks/scenarios/http.js';
 import { runIngest, INGEST_DEFAULTS } from '../benchmarks/scenarios/ingest.js';
 import { runMemory } from '../benchmarks/scenarios/memory.js';
 import { runNearest, NEAREST_DEFAULTS } from '../benchmarks/scenarios/nearest.js';
+import { runMixed, MIXED_DEFAULTS } from '../benchmarks/scenarios/mixed.js';
+import { appendHistory, readHistory, writeHistoryChart } from '../benchmarks/lib/history.js';
 import { decodeFrame } from '../src/protocol/codec.js';
 
 t.test('pre-encoded fix frames decode as the protocol says', async (t) => {
@@ -40,6 +42,31 @@ t.test('ingest: sockets stream, the server counts, the probe sees fixes', async 
   t.same(r.loader.errs, {}, 'no fix refused');
   t.ok(r.probe && r.probe.visible.n > 0, 'fix→visible measured');
   t.ok(r.server.rssPeakMb > 0);
+  t.equal(r.health?.length, 2, 'health routes timed on the main port and the health port');
+  const hp = r.health![1]!;
+  for (const route of ['/healthz', '/readyz', '/metrics']) t.ok(hp.routes[route]!.n > 0 && hp.routes[route]!.failed === 0, `health port ${route} answered 200`);
+  t.ok(hp.maxHeartbeatAgeMs !== undefined, 'heartbeat age read from /healthz');
+});
+
+t.test('mixed: GET nearby at a set rate while sockets stream', async (t) => {
+  const r = await runMixed({ ...MIXED_DEFAULTS, reqRate: 200, fixRate: 500, drivers: 50, preload: 2000, durationS: 1, warmupS: 0.5, loaders: 1, connections: 4 });
+  t.ok(r.nearby.total > 0 && r.nearby.non2xx === 0, `${r.nearby.total} nearby answered, all 2xx`);
+  t.ok(r.fixesPerS > 0, `${r.fixesPerS} fixes/s`);
+});
+
+t.test('history: one JSON line per suite run and an SVG over them', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-history-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const res = (commit: string, v: number): Results => ({ machine: { cpu: 'x', cores: 2, ram_gb: 1, os: 'x', load_avg: [0, 0, 0] }, node: 'v20', commit, mode: 'quick', started: '2026-12-04T00:00:00Z', finished: '', metrics: { dispatch_p99_max_ms: { value: v, unit: 'ms' } }, runs: {}, notes: [] });
+  const file = path.join(dir, 'h.jsonl');
+  appendHistory(file, res('aaaaaaa1', 4));
+  appendHistory(file, res('bbbbbbb2', 12));
+  t.equal(readHistory(file).length, 2);
+  writeHistoryChart(file, path.join(dir, 'h.svg'));
+  const svg = fs.readFileSync(path.join(dir, 'h.svg'), 'utf8');
+  t.match(svg, /<polyline/, 'a line over the runs');
+  t.match(svg, /aaaaaaa/, 'runs labelled by commit');
+  t.match(svg, /fill="#c33"/, 'a run past its target stands out');
 });
 
 t.test('nearest: taxiway and geokdbush agree, and taxiway matches brute force', async (t) => {
@@ -64,8 +91,9 @@ t.test('http: autocannon on nearby (taxiway and fastify) and jobs', async (t) =>
 });
 
 t.test('dispatch: offers reach driver sockets', async (t) => {
-  const r = await runDispatch({ ...DISPATCH_DEFAULTS, drivers: 200, jobRate: 20, durationS: 1.5, warmupS: 0.5, loaders: 1 });
+  const r = await runDispatch({ ...DISPATCH_DEFAULTS, drivers: 200, jobRate: 20, durationS: 1.5, warmupS: 0.5, loaders: 1, windows: 2 });
   t.ok(r.offered > 0, `${r.offered} offers`);
+  t.equal(r.windows.length, 2, 'each consecutive window reported');
   t.ok(r.requestToOfferMs.p50 > 0);
 });
 

@@ -15,6 +15,8 @@ export interface RunningServer {
   pid: number;
   url: string;
   secret: string;
+  /** taxiway with TAXIWAY_HEALTH_PORT: the health listener's port. */
+  healthPort?: number;
   stop(): Promise<void>;
 }
 
@@ -52,12 +54,14 @@ export async function startTaxiway(o: TaxiwayServerOptions = {}): Promise<Runnin
       // The scenarios recorded before the search window (2026-12-04) end a job nobody can take at once;
       // kept so their numbers stay comparable (dispatch-batch.ts measures the window and the batches).
       TAXIWAY_SEARCH_WINDOW_MS: '0',
+      // The health listener on its worker thread: the suite times it beside the main port's health routes.
+      TAXIWAY_HEALTH_PORT: '0',
       ...BENCH_JOB_LIMITS, ...(o.env ?? {}),
     },
   });
-  const ready = await child.wait<{ port: number; pid: number; secret: string }>('ready', 60_000);
+  const ready = await child.wait<{ port: number; pid: number; secret: string; healthPort?: number }>('ready', 60_000);
   return {
-    name: 'taxiway', child, port: ready.port, pid: child.pid, url: `http://127.0.0.1:${ready.port}`, secret: BENCH_SECRET,
+    name: 'taxiway', child, port: ready.port, healthPort: ready.healthPort, pid: child.pid, url: `http://127.0.0.1:${ready.port}`, secret: BENCH_SECRET,
     stop: async () => {
       try {
         await child.call({ cmd: 'stop' }, 'stopped', 60_000);

@@ -20,10 +20,12 @@ export interface DispatchOptions {
   warmupS: number;
   loaders: number;
   seed: number;
+  /** Consecutive measurement windows of `durationS` each on the same node and fleet, reported one by one. */
+  windows: number;
   cpuProfDir?: string;
 }
 
-export const DISPATCH_DEFAULTS: DispatchOptions = { drivers: 50_000, maxSockets: 0, jobRate: 200, durationS: 20, warmupS: 5, loaders: 2, seed: 1 };
+export const DISPATCH_DEFAULTS: DispatchOptions = { drivers: 50_000, maxSockets: 0, jobRate: 200, durationS: 20, warmupS: 5, loaders: 2, seed: 1, windows: 1 };
 
 export interface DispatchResult {
   options: DispatchOptions;
@@ -34,6 +36,8 @@ export interface DispatchResult {
   /** Jobs that got no offer (no available driver in range): `unfulfilled`. */
   noOffer: number;
   requestToOfferMs: Summary;
+  /** Request → offer in each consecutive window (`windows` of them). */
+  windows: Array<{ offered: number; noOffer: number; p50: number; p99: number; max: number }>;
   httpMs: Summary;
   serverOfferLatencyP99Ms: number;
   server: { cpuPct: number; rssPeakMb: number };
@@ -80,12 +84,18 @@ export async function runDispatch(o: DispatchOptions): Promise<DispatchResult> {
     const sampler = new ProcSampler([tw.pid, ...pool.pids]).start();
     const riders = 1000;
     const tokens = Array.from({ length: riders }, (_, i) => signHs256(tw.secret, 'r' + i, 'rider', 6 * 3600));
-    const picks = cityPoints(Math.round(o.jobRate * o.durationS) + 1, o.seed + 3000);
-    const posted = await postJobsAtRate({
-      port: tw.port, rate: o.jobRate, durationS: o.durationS,
-      body: (i) => ({ pickup: { lat: round6(picks[2 * i]!), lng: round6(picks[2 * i + 1]!) }, dropoff: null }),
-      token: (i) => tokens[i % riders]!, rider: (i) => 'r' + (i % riders),
-    });
+    const picks = cityPoints(Math.round(o.jobRate * o.durationS * Math.max(1, o.windows)) + 1, o.seed + 3000);
+    const perWindow: Array<Awaited<ReturnType<typeof postJobsAtRate>>> = [];
+    for (let w = 0; w < Math.max(1, o.windows); w++) {
+      const base = w * Math.round(o.jobRate * o.durationS);
+      const pk = picks.subarray(2 * base);
+      perWindow.push(await postJobsAtRate({
+        port: tw.port, rate: o.jobRate, durationS: o.durationS,
+        body: (i) => ({ pickup: { lat: round6(pk[2 * i]!), lng: round6(pk[2 * i + 1]!) }, dropoff: null }),
+        token: (i) => tokens[(base + i) % riders]!, rider: (i) => 'r' + ((base + i) % riders),
+      }));
+    }
+    const posted = perWindow.flat();
     await sleep(1000 * settle);
     const usage = sampler.stop();
     const info = await tw.child.call<{ loopDelayMs: { p50: number; p99: number; max: number } }>({ cmd: 'info' }, 'info');
@@ -100,22 +110,31 @@ export async function runDispatch(o: DispatchOptions): Promise<DispatchResult> {
     for (const [job, t] of col.offers) if (!offerAt.has(job) || offerAt.get(job)! > t) offerAt.set(job, t);
     const lat: number[] = [];
     let noOffer = 0;
-    for (const p of posted) {
-      if (!p.id) continue;
-      const t = offerAt.get(p.id);
-      if (t === undefined) noOffer++;
-      else lat.push(t - p.sentAt);
+    const windows: DispatchResult['windows'] = [];
+    for (const win of perWindow) {
+      const wl: number[] = [];
+      let wn = 0;
+      for (const p of win) {
+        if (!p.id) continue;
+        const t = offerAt.get(p.id);
+        if (t === undefined) wn++;
+        else wl.push(t - p.sentAt);
+      }
+      const ws = summarize(wl);
+      windows.push({ offered: wl.length, noOffer: wn, p50: round(ws.p50), p99: round(ws.p99), max: round(ws.max) });
+      lat.push(...wl);
+      noOffer += wn;
     }
     const res: DispatchResult = {
       options: o, socketDrivers: opened.ok, inProcessDrivers: synthetic, jobs: posted.length, offered: lat.length, noOffer,
-      requestToOfferMs: summarize(lat), httpMs: summarize(posted.filter((p) => p.status === 201).map((p) => p.doneAt - p.sentAt)),
+      requestToOfferMs: summarize(lat), windows, httpMs: summarize(posted.filter((p) => p.status === 201).map((p) => p.doneAt - p.sentAt)),
       serverOfferLatencyP99Ms: histQuantile(hist, 0.99) * 1000,
       server: { cpuPct: usage[tw.pid]?.cpuPct ?? NaN, rssPeakMb: usage[tw.pid]?.rssPeakMb ?? NaN },
       loaders: pool.pids.map((p) => ({ cpuPct: usage[p]?.cpuPct ?? NaN })), fixesPerS, loopDelayMs: info.loopDelayMs, machine: sampler.machine, notes,
     };
     const bad = posted.filter((p) => p.status !== 201).length;
     if (bad) notes.push(`${bad} POSTs did not return 201`);
-    log(`  request→offer p50 ${round(res.requestToOfferMs.p50)} ms p99 ${round(res.requestToOfferMs.p99)} ms (n=${lat.length}, no offer ${noOffer}); server cpu ${res.server.cpuPct}%, ${fixesPerS} fixes/s, loop delay p99 ${info.loopDelayMs.p99} ms max ${info.loopDelayMs.max} ms; POST p50 ${round(res.httpMs.p50)} ms; other work ${sampler.machine.foreignCores} cores`);
+    log(`  request→offer p50 ${round(res.requestToOfferMs.p50)} ms p99 ${round(res.requestToOfferMs.p99)} ms${windows.length > 1 ? ` (window p99s ${windows.map((w) => w.p99).join(', ')})` : ''} (n=${lat.length}, no offer ${noOffer}); server cpu ${res.server.cpuPct}%, ${fixesPerS} fixes/s, loop delay p99 ${info.loopDelayMs.p99} ms max ${info.loopDelayMs.max} ms; POST p50 ${round(res.httpMs.p50)} ms; other work ${sampler.machine.foreignCores} cores`);
     await pool.stopStream();
     if (synthetic > 0) {
       const st = await tw.child.call<{ dropped: number }>({ cmd: 'synthetic-stop' }, 'synthetic-stopped');

@@ -3,6 +3,8 @@
 // fix-to-visible latency from a probe driver polling GET /v1/drivers/nearby.
 import { LoaderPool } from '../lib/loaders.js';
 import { ProcSampler, promValue, scrape } from '../lib/procs.js';
+import { startHealthProbe } from '../lib/health-probe.js';
+import type { HealthProbeResult } from '../lib/health-probe.js';
 import { startProbe } from '../lib/probe.js';
 import type { ProbeResult } from '../lib/probe.js';
 import { startFloor, startNaive, startTaxiway } from '../lib/servers.js';
@@ -29,13 +31,15 @@ export interface IngestOptions {
   warmupS: number;
   durationS: number;
   probe: boolean;
+  /** taxiway: time GET /healthz, /readyz, /metrics through the window (main port, and the health port if any). */
+  healthProbe?: boolean;
   seed: number;
   cpuProfDir?: string;
 }
 
 export const INGEST_DEFAULTS: IngestOptions = {
   target: 'taxiway', drivers: 10_000, loaders: 2, mode: 'flat', rate: 100_000, batch: 1, ackEvery: 32, window: 2, backoffMs: 250,
-  warmupS: 5, durationS: 15, probe: true, seed: 1,
+  warmupS: 5, durationS: 15, probe: true, healthProbe: true, seed: 1,
 };
 
 export interface IngestResult {
@@ -56,6 +60,8 @@ export interface IngestResult {
   loaders: Array<{ cpuPct: number; rssPeakMb: number }>;
   loader: LoaderStats;
   probe?: ProbeResult;
+  /** taxiway with healthProbe: the health routes' latency on the main port and (if any) on the health port. */
+  health?: HealthProbeResult[];
   /** taxiway: server event-loop delay during the window (beyond the 5 ms sampling resolution). */
   loopDelayMs?: { p50: number; p99: number; max: number };
   /** taxiway: time for storage to commit what was accepted, after the load stopped. */
@@ -102,6 +108,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
     await sleep(o.warmupS * 1000);
     const sampler = new ProcSampler([server.pid, ...pool.pids]).start();
     if (o.target === 'taxiway') await server.child.call({ cmd: 'info', reset: true }, 'info');
+    const healthProbes = o.healthProbe && o.target === 'taxiway' ? [server.port, ...(server.healthPort ? [server.healthPort] : [])].map((port) => startHealthProbe(port)) : [];
     const sent0 = (await pool.collect({ reset: false })).stats.sentFixes;
     const s0 = performance.now();
     const before = await read();
@@ -120,6 +127,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
       crashed = server.child.exited !== null;
       notes.push(`the server stopped answering during the run${crashed ? ` (exit ${server.child.exited})` : ''}`);
     }
+    const health = await Promise.all(healthProbes.map((h) => h.stop()));
     const loaderStats = await pool.stopStream();
     const sentS = (performance.now() - s0) / 1000;
     const usage = sampler.stop();
@@ -134,7 +142,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
       loopDelayMs: info?.loopDelayMs,
       server: usage[server.pid] ?? { cpuPct: NaN, sysPct: NaN, rssPeakMb: NaN, rssLastMb: NaN, rssFirstMb: NaN },
       loaders: pool.pids.map((p) => ({ cpuPct: usage[p]?.cpuPct ?? NaN, rssPeakMb: usage[p]?.rssPeakMb ?? NaN })),
-      loader: loaderStats, crashed, notes, machine: sampler.machine, serverRssSeriesMb: sampler.rssSeries.get(server.pid) ?? [],
+      loader: loaderStats, crashed, notes, machine: sampler.machine, ...(health.length ? { health } : {}), serverRssSeriesMb: sampler.rssSeries.get(server.pid) ?? [],
     };
     if (o.target === 'naive') {
       res.processedPerS = Math.round((after.proc - before.proc) / dt);
@@ -151,6 +159,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
     }
     log(`  accepted ${res.fixesPerS}/s (sent ${res.sentPerS}/s${res.rejectedPerS ? `, refused ${res.rejectedPerS}/s ${JSON.stringify(res.rejectedPerSByReason ?? {})}` : ''}) server cpu ${res.server.cpuPct}% (kernel ${res.server.sysPct}%) rss ${res.server.rssPeakMb} MB, other work ${res.machine.foreignCores} cores` +
       (res.loopDelayMs ? `, loop delay p99 ${res.loopDelayMs.p99} ms max ${res.loopDelayMs.max} ms` : '') +
+      health.map((h, i) => `; ${i === 0 ? 'main port' : 'health port'} /healthz+/readyz+/metrics p99 ${round(h.allP99)} ms`).join('') +
       (res.probe ? `; fix→visible p50 ${round(res.probe.visible.p50)} ms p99 ${round(res.probe.visible.p99)} ms` : '') +
       (res.processedPerS !== undefined ? `; processed ${res.processedPerS}/s, redis pending ${res.redisPending}` : ''));
     return res;

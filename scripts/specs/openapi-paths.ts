@@ -24,7 +24,7 @@ export interface Success {
 }
 
 export interface Operation {
-  method: 'get' | 'head' | 'post';
+  method: 'get' | 'head' | 'post' | 'put' | 'delete';
   path: string;
   operationId: string;
   summary: string;
@@ -110,6 +110,43 @@ const experiments = (method: 'get' | 'head'): Operation => ({
   errors: [400, ...AUTH, ...FAULT],
 });
 
+
+const nameParam: Param = { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' }, description: 'City name.' };
+const zoneParam: Param = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' }, description: 'Zone id.' };
+const ADMIN_NOTE = 'docs/protocol.md, "Admin API: cities and zones". Every change takes the next catalog version and is applied on every node within about a second.';
+
+/** The admin API (src/ws/admin-routes.ts): cities and zones at run time, ops only. */
+const adminRoutes = (): Operation[] => {
+  const admin = (o: Omit<Operation, 'tags' | 'roles' | 'extension'>): Operation => ({ ...o, tags: ['admin'], roles: ['ops'], extension: true });
+  return [
+    admin({ method: 'get', path: '/v1/admin/cities', operationId: 'adminListCities', summary: 'Every city of the catalog, oldest first', description: ADMIN_NOTE,
+      ok: [{ status: 200, description: 'The catalog version and each city with its own.', body: 'AdminCityList' }], errors: [...AUTH, ...FAULT] }),
+    admin({ method: 'get', path: '/v1/admin/cities/{name}', operationId: 'adminGetCity', summary: 'Read a city', params: [nameParam],
+      ok: [{ status: 200, description: 'The city and its version.', body: 'AdminCityReply' }], errors: [400, ...AUTH, 404, ...FAULT] }),
+    admin({ method: 'put', path: '/v1/admin/cities/{name}', operationId: 'adminPutCity', summary: 'Create or replace a city',
+      description: `${ADMIN_NOTE} \`eta\` seed files and a changed \`experiments\` are refused (cities file only); a boundary leaving one of its zones outside is 409.`,
+      params: [nameParam], requestBody: { type: 'AdminCityRequest', required: true },
+      ok: [{ status: 201, description: 'Created.', body: 'AdminCityReply' }, { status: 200, description: 'Replaced.', body: 'AdminCityReply' }],
+      errors: [400, ...AUTH, 409, 413, ...FAULT] }),
+    admin({ method: 'delete', path: '/v1/admin/cities/{name}', operationId: 'adminDeleteCity', summary: 'Delete a city (409 while it has zones, live drivers or live jobs)', description: ADMIN_NOTE, params: [nameParam],
+      ok: [{ status: 200, description: 'Deleted.', body: 'AdminDeleteReply' }], errors: [400, ...AUTH, 404, 409, ...FAULT] }),
+    admin({ method: 'get', path: '/v1/admin/zones', operationId: 'adminListZones', summary: 'Every zone, or one city\'s',
+      params: [{ name: 'city', in: 'query', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' }, description: 'Only this city\'s zones.' }],
+      ok: [{ status: 200, description: 'The catalog version and each zone with its own.', body: 'AdminZoneList' }], errors: [400, ...AUTH, ...FAULT] }),
+    admin({ method: 'get', path: '/v1/admin/zones/{id}', operationId: 'adminGetZone', summary: 'Read a zone', params: [zoneParam],
+      ok: [{ status: 200, description: 'The zone and its version.', body: 'AdminZoneReply' }], errors: [400, ...AUTH, 404, ...FAULT] }),
+    admin({ method: 'put', path: '/v1/admin/zones/{id}', operationId: 'adminPutZone', summary: 'Create or replace a zone (its polygon wholly inside its city)', description: ADMIN_NOTE,
+      params: [zoneParam], requestBody: { type: 'AdminZoneRequest', required: true },
+      ok: [{ status: 201, description: 'Created.', body: 'AdminZoneReply' }, { status: 200, description: 'Replaced.', body: 'AdminZoneReply' }],
+      errors: [400, ...AUTH, 409, 413, ...FAULT] }),
+    admin({ method: 'delete', path: '/v1/admin/zones/{id}', operationId: 'adminDeleteZone', summary: 'Delete a zone', description: ADMIN_NOTE, params: [zoneParam],
+      ok: [{ status: 200, description: 'Deleted.', body: 'AdminDeleteReply' }], errors: [400, ...AUTH, 404, 409, ...FAULT] }),
+    admin({ method: 'get', path: '/v1/admin/changes', operationId: 'adminChanges', summary: 'The newest catalog changes, newest first (`doc` null for a delete)',
+      params: [intParam('limit', 'Most changes (default 100).', 1, 1000)],
+      ok: [{ status: 200, description: 'The changes.', body: 'AdminChangeList' }], errors: [400, ...AUTH, ...FAULT] }),
+  ];
+};
+
 /** The routes, in the order docs/protocol.md lists them. */
 export const OPERATIONS: Operation[] = [
   wsUpgrade('driver'),
@@ -169,6 +206,7 @@ export const OPERATIONS: Operation[] = [
   },
   experiments('get'),
   experiments('head'),
+  ...adminRoutes(),
   ...health('get'),
   ...health('head'),
   {

@@ -95,7 +95,7 @@ export function buildOpenApi(root: string, version: string): Schema {
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     servers: [{ url: 'http://localhost:8080', description: 'A node; any node of a cluster answers every route.' }],
     tags: [
-      { name: 'jobs' }, { name: 'drivers' }, { name: 'eta' }, { name: 'experiments' }, { name: 'sockets', description: 'WebSocket upgrades; frames in docs/asyncapi.json.' },
+      { name: 'jobs' }, { name: 'drivers' }, { name: 'eta' }, { name: 'experiments' }, { name: 'admin', description: 'Cities and zones at run time (ops).' }, { name: 'sockets', description: 'WebSocket upgrades; frames in docs/asyncapi.json.' },
       { name: 'operations' }, { name: 'dashboard' }, { name: 'cors' },
     ],
     paths,

@@ -4,22 +4,12 @@ import type { Polygon, Position } from 'geojson';
 import { CITY_NAME_PATTERN, checkPolygon } from '../config/cities.js';
 import type { CityDef } from '../config/cities.js';
 import { ConfigError } from '../config/config-error.js';
+import { ZONE_KINDS } from '../protocol/catalog-docs.js';
+import type { ZoneDef, ZoneKind } from '../protocol/catalog-docs.js';
 
-/** What a zone is for. `airport_queue`: a FIFO of available drivers; `no_pickup`: jobs may not start there; `info`: reported only. */
-export const ZONE_KINDS = ['airport_queue', 'no_pickup', 'info'] as const;
-export type ZoneKind = (typeof ZONE_KINDS)[number];
-
-export interface ZoneDef {
-  /** 1-64 of A-Z a-z 0-9 _ - (the admin API's path). */
-  id: string;
-  /** The city whose boundary holds the whole polygon. */
-  city: string;
-  kind: ZoneKind;
-  /** Free text for people (ops views), at most 200 characters. */
-  name?: string;
-  /** GeoJSON Polygon in [lng, lat] degrees: closed rings, no self-intersection. */
-  polygon: Polygon;
-}
+/** The zone document's types live in the protocol (src/protocol/catalog-docs.ts): the admin API's bodies are these. */
+export { ZONE_KINDS };
+export type { ZoneDef, ZoneKind };
 
 const ZONE_KEYS = new Set(['id', 'city', 'kind', 'name', 'polygon']);
 

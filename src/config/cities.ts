@@ -7,42 +7,17 @@ import { DEFAULT_PRODUCT, PRODUCT_PATTERN, checkProductList } from '../protocol/
 import { ConfigError } from './config-error.js';
 import { DISPATCH_ENV } from './dispatch-settings.js';
 import { parseExperiments } from './experiments.js';
-import type { ExperimentDef } from './experiments.js';
 import type { DispatchSettings } from './dispatch-settings.js';
+import type { CityDef, CityDispatch, DriverAppOverrides } from '../protocol/catalog-docs.js';
 import { SETTINGS, checkNumber } from './settings.js';
 import type { NumberSetting } from './settings.js';
 
-export interface CityDef {
-  name: string;
-  /** IANA zone name, e.g. 'Europe/Paris'. */
-  timezone: string;
-  /** GeoJSON geometry in [lng, lat] degrees; null means "everywhere" and is checked after all bounded cities. */
-  boundary: Polygon | MultiPolygon | null;
-  /** Per-city dispatch overrides, each within the range of its global setting, and the city's dispatch policy. */
-  dispatch?: CityDispatch;
-  /** Files the city's learned ETA starts from when it has no saved state (paths relative to the cities file). */
-  eta?: { seedTrips?: string; seedTraces?: string };
-  /**
-   * Products the city offers (1-32 unique names of a-z 0-9 _ -); absent means only `defaultProduct`.
-   * A job for another product is refused; a driver serves here only the products of its own list the city offers.
-   */
-  products?: string[];
-  /** Product of a job that names none and of a driver whose token has no `products` claim; default `taxi`. Must be in `products` when that is given. */
-  defaultProduct?: string;
-  /** Switchback experiments of the city's dispatch (config/experiments.ts); at most one runs at a time. */
-  experiments?: ExperimentDef[];
-  /** What the city's drivers' apps are told in their `config` frame (docs/protocol.md); absent fields take the node's defaults. */
-  driverApp?: DriverAppOverrides;
-}
+/** The city document's types live in the protocol (src/protocol/catalog-docs.ts): the admin API's bodies are these. */
+export type { CityDef, CityDispatch, DriverAppOverrides };
 
 /** Driver states a fix interval is set for (the driver's `status`: `busy` is on an offer's job or a trip). */
 export const DRIVER_APP_STATES = ['available', 'busy', 'offline'] as const;
 export type DriverAppState = (typeof DRIVER_APP_STATES)[number];
-
-/** Per-city driver-app settings: how often the app sends a fix in each state, ms (each within TAXIWAY_FIX_INTERVAL_MS's range). */
-export interface DriverAppOverrides {
-  fixIntervalMs?: Partial<Record<DriverAppState, number>>;
-}
 
 /** How a city is checked: the cities file allows `eta` seed paths (relative to `dir`); the admin API does not. */
 export interface CityParseOptions {
@@ -54,13 +29,6 @@ export interface CityParseOptions {
    */
   minFixIntervalMs?: number;
 }
-
-/**
- * A city's `dispatch` object: numeric overrides of the dispatch settings, and `policy`, the name of its
- * dispatch policy (TAXIWAY_DISPATCH_POLICY when absent; the name is checked against the policies when the
- * node starts, which names this field).
- */
-export type CityDispatch = Partial<DispatchSettings> & { policy?: string };
 
 /** Without a cities file: one catch-all city in UTC. */
 export const WORLD_CITY: CityDef = { name: 'world', timezone: 'UTC', boundary: null };

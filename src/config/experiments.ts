@@ -1,37 +1,12 @@
 // Switchback experiments of a city (the cities file's `experiments`): their schema and validation, every error naming the field.
 import { ConfigError } from './config-error.js';
 import { DISPATCH_ENV } from './dispatch-settings.js';
-import type { DispatchSettings } from './dispatch-settings.js';
+import type { ArmDef, DispatchSettings, ExperimentDef } from '../protocol/catalog-docs.js';
 import { SETTINGS, checkNumber } from './settings.js';
 import type { NumberSetting } from './settings.js';
 
-/** One arm: the dispatch policy and settings the whole city runs in the windows assigned to it. */
-export interface ArmDef {
-  /** 1-64 of A-Z a-z 0-9 _ -, unique in its experiment. */
-  name: string;
-  /** A dispatch policy name; checked against the policies (matching/dispatch-policy.ts) when the node starts. */
-  policy: string;
-  /** Dispatch settings this arm overrides on top of the city's, each within its flag-table range. */
-  params?: Partial<DispatchSettings>;
-  /** Share of the windows, in (0, 1); when given for one arm it is given for all and they sum to 1. Default: equal shares. */
-  share?: number;
-}
-
-/** A switchback experiment: the city alternates between arms in windows of `windowMs`, in an order drawn from `seed`. */
-export interface ExperimentDef {
-  /** 1-64 of A-Z a-z 0-9 _ -, unique in its city. */
-  name: string;
-  /** 2 to MAX_ARMS arms. */
-  arms: ArmDef[];
-  /** Window length, ms (WINDOW_MIN_MS to WINDOW_MAX_MS). Windows are aligned on `startMs` (or the epoch). */
-  windowMs: number;
-  /** Seed of the arm order, an integer 0 to 2^32-1: the same seed gives the same schedule on every node. */
-  seed: number;
-  /** When the experiment starts, ms since the epoch (inclusive); absent: it has always run. */
-  startMs?: number;
-  /** When it ends, ms since the epoch (exclusive); absent: it never ends. */
-  endMs?: number;
-}
+/** The types live with the city document (src/protocol/catalog-docs.ts). */
+export type { ArmDef, ExperimentDef };
 
 /** Most arms of one experiment (the report compares every arm with the first). */
 export const MAX_ARMS = 8;

@@ -17,11 +17,13 @@ import type { FixBudget } from './fix-budget.js';
 import type { WsLimits } from './ws-limits.js';
 import { commitDurabilityFromEnv, redisTargetFromEnv } from './redis-settings.js';
 import type { CommitDurability, RedisTarget } from './redis-settings.js';
-import { SETTINGS, flagSetting, numberSetting } from './settings.js';
+import { SETTINGS, checkNumber, flagSetting, numberSetting } from './settings.js';
 
 export interface Config {
   host: string;
   port: number;
+  /** Health listener on a worker thread (TAXIWAY_HEALTH_PORT), or null when off. */
+  health: { port: number; stallMs: number; refreshMs: number } | null;
   /** HS256 secret; undefined means "generate one in the data dir" (embedded mode only). */
   authSecret?: string;
   /** RS256/ES256 tokens of an identity provider (TAXIWAY_JWKS_URL); undefined: HS256 tokens only. */
@@ -114,6 +116,7 @@ export function loadConfig(src: EnvSource): Config {
   return {
     host: src.HOST || SETTINGS.HOST.def,
     port: numberSetting(src, 'PORT'),
+    health: healthFromEnv(src),
     authSecret: secret,
     idp,
     dataDir,
@@ -164,4 +167,13 @@ export function loadConfig(src: EnvSource): Config {
     experimentLimits: { windowsKept: numberSetting(src, 'TAXIWAY_EXPERIMENT_WINDOWS_KEPT'), jobsTracked: numberSetting(src, 'TAXIWAY_EXPERIMENT_JOBS_TRACKED') },
     mode,
   };
+}
+
+/** TAXIWAY_HEALTH_PORT (unset: off) with its stall bound and snapshot period. */
+function healthFromEnv(src: EnvSource): Config['health'] {
+  const raw = src.TAXIWAY_HEALTH_PORT;
+  if (raw === undefined || raw === '') return null;
+  const port = Number(raw);
+  checkNumber(port, SETTINGS.PORT, () => `TAXIWAY_HEALTH_PORT=${JSON.stringify(raw)}`);
+  return { port, stallMs: numberSetting(src, 'TAXIWAY_HEALTH_STALL_MS'), refreshMs: numberSetting(src, 'TAXIWAY_HEALTH_METRICS_MS') };
 }

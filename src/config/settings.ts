@@ -26,6 +26,9 @@ export type Setting = NumberSetting | TextSetting;
 export const SETTINGS = {
   PORT: { flag: 'port', kind: 'int', def: 8080, min: 0, max: 65535, doc: 'HTTP and WebSocket port (0 picks a free one)' },
   HOST: { flag: 'host', kind: 'text', def: '0.0.0.0', doc: 'listen address' },
+  TAXIWAY_HEALTH_PORT: { kind: 'text', def: 'unset (off)', doc: 'a second port answering /healthz, /readyz, /metrics from a worker thread, so probes get a reply while the main loop is saturated (0 picks a free one)' },
+  TAXIWAY_HEALTH_STALL_MS: { kind: 'int', def: 30_000, min: 100, max: 600_000, doc: "health port: /healthz and /readyz answer 503 once the main thread's heartbeat is older than this, ms" },
+  TAXIWAY_HEALTH_METRICS_MS: { kind: 'int', def: 1000, min: 100, max: 600_000, doc: 'health port: how often the main thread renders the /metrics snapshot and re-checks readiness, ms' },
   TAXIWAY_AUTH_SECRET: { flag: 'auth-secret', kind: 'text', def: 'generated (embedded)', doc: 'HS256 secret for JWTs, at least 16 characters' },
   TAXIWAY_JWKS_URL: { kind: 'text', def: 'unset (HS256 tokens only)', doc: "an identity provider's JWKS: RS256/ES256 tokens are verified with its keys (the start fails when it cannot be fetched)" },
   TAXIWAY_JWT_ISSUER: { kind: 'text', def: 'unset (not checked)', doc: 'required iss of identity-provider tokens' },

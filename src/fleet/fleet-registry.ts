@@ -38,8 +38,12 @@ export interface FleetRegistryOptions {
 export class FleetRegistry {
   readonly locator: CityLocator;
   private readonly fleets = new Map<string, CityFleet>();
-  /** driver id → its city fleet (only while it is in one). */
-  private readonly cityOf = new Map<string, CityFleet>();
+  /**
+   * The city fleets as a list, for `fleetOf`: no driver → city map is kept (each city fleet's own id → slot
+   * map answers, a driver being in at most one; a separate map cost ~29 B per driver at 1,000,000 drivers,
+   * issue #18). Rebuilt when the city list changes.
+   */
+  private fleetList: CityFleet[] = [];
   /** Status set before the driver's first fix, or kept while it is outside every city. */
   private readonly pendingStatus = new Map<string, DriverStatusCode>();
   /**
@@ -74,14 +78,14 @@ export class FleetRegistry {
     for (const [name, fleet] of [...this.fleets]) {
       if (names.has(name)) continue;
       fleet.cancelAsyncRebuild();
-      for (const [id, f] of [...this.cityOf]) {
-        if (f !== fleet) continue;
-        const slot = f.slotOf(id);
-        if (slot >= 0) this.pendingStatus.set(id, f.status[slot] as DriverStatusCode);
-        this.cityOf.delete(id);
-        this.cityChanged(id, null);
-      }
+      // Detach the fleet first: its drivers are in no city while the listeners hear of it.
       this.fleets.delete(name);
+      this.fleetList = [...this.fleets.values()];
+      fleet.forEachAlive((slot) => {
+        const id = fleet.idAt(slot);
+        this.pendingStatus.set(id, fleet.status[slot] as DriverStatusCode);
+        this.cityChanged(id, null);
+      });
       this.productsKey.delete(name);
     }
     for (const c of cities) {
@@ -90,6 +94,7 @@ export class FleetRegistry {
       if (!fleet) {
         const products = new CityProducts(c.products, c.defaultProduct);
         this.fleets.set(c.name, new CityFleet({ name: c.name, initialCapacity: this.opts.initialCapacity, products }));
+        this.fleetList = [...this.fleets.values()];
       } else if (this.productsKey.get(c.name) !== key) {
         const next = new CityProducts(c.products, c.defaultProduct);
         // Local drivers: from their token's list; mirrored ones: their old names still offered (their node re-sends on its next change).
@@ -156,7 +161,7 @@ export class FleetRegistry {
   setDriverProducts(id: string, products: readonly string[] | undefined): void {
     if (products === undefined) this.productsOf.delete(id);
     else this.productsOf.set(id, products);
-    const fleet = this.cityOf.get(id);
+    const fleet = this.fleetOf(id);
     if (fleet) {
       fleet.setProducts(id, fleet.offered.bitsOf(products));
       this.localChanged(id);
@@ -170,7 +175,9 @@ export class FleetRegistry {
 
   /** The fleet a driver is in, if any. */
   fleetOf(id: string): CityFleet | undefined {
-    return this.cityOf.get(id);
+    const fl = this.fleetList;
+    for (let i = 0; i < fl.length; i++) if (fl[i]!.slotOf(id) >= 0) return fl[i];
+    return undefined;
   }
 
   /**
@@ -190,7 +197,7 @@ export class FleetRegistry {
    * from nodes that do not send them: the city's default product).
    */
   applyRemote(id: string, city: string | null, lat: number, lng: number, ts: number, hdg: number, spd: number, status: DriverStatusCode, products?: number): void {
-    const cur = this.cityOf.get(id);
+    const cur = this.fleetOf(id);
     if (cur) {
       const s = cur.slotOf(id);
       if (s >= 0 && cur.ts[s]! > ts) return;
@@ -198,26 +205,24 @@ export class FleetRegistry {
     const target = city === null ? undefined : this.fleets.get(city);
     if (cur && cur !== target) {
       cur.remove(id);
-      this.cityOf.delete(id);
     }
     if (!target) return;
     target.upsert(id, lat, lng, ts, hdg, spd, status, products ?? target.offered.defaultBits);
-    this.cityOf.set(id, target);
     const ls = this.remoteMoveListeners;
     for (let i = 0; i < ls.length; i++) ls[i]!(id, target.name, lat, lng, ts);
   }
 
   private place(id: string, lat: number, lng: number, ts: number, hdg: number, spd: number): CityFleet | undefined {
-    let fleet = this.cityOf.get(id);
     const cityName = this.locator.locate(lat, lng);
     const target = cityName === null ? undefined : this.fleets.get(cityName);
+    // Usually the driver is already in the city its fix lies in: one id lookup.
+    let fleet = target !== undefined && target.slotOf(id) >= 0 ? target : this.fleetOf(id);
     if (fleet !== target) {
       let status: DriverStatusCode | undefined = this.pendingStatus.get(id);
       if (fleet) {
         const slot = fleet.slotOf(id);
         if (slot >= 0) status = fleet.status[slot] as DriverStatusCode;
         fleet.remove(id);
-        this.cityOf.delete(id);
       }
       fleet = target;
       if (!fleet) {
@@ -227,7 +232,6 @@ export class FleetRegistry {
       }
       this.pendingStatus.delete(id);
       fleet.upsert(id, lat, lng, ts, hdg, spd, status ?? DriverStatus.offline, fleet.offered.bitsOf(this.productsOf.get(id)));
-      this.cityOf.set(id, fleet);
       this.cityChanged(id, fleet.name);
       return fleet;
     }
@@ -237,19 +241,19 @@ export class FleetRegistry {
 
   /** Set a driver's status; remembered until its first fix in a city when it has none yet. */
   setStatus(id: string, status: DriverStatusCode): void {
-    const fleet = this.cityOf.get(id);
+    const fleet = this.fleetOf(id);
     if (!(fleet && fleet.setStatus(id, status))) this.pendingStatus.set(id, status);
     this.localChanged(id);
   }
 
   /** The city a driver is in, or null. */
   cityNameOf(id: string): string | null {
-    return this.cityOf.get(id)?.name ?? null;
+    return this.fleetOf(id)?.name ?? null;
   }
 
   /** Current status code of a driver (offline when unknown). */
   statusOf(id: string): DriverStatusCode {
-    const fleet = this.cityOf.get(id);
+    const fleet = this.fleetOf(id);
     if (fleet) {
       const slot = fleet.slotOf(id);
       if (slot >= 0) return fleet.status[slot] as DriverStatusCode;
@@ -259,7 +263,7 @@ export class FleetRegistry {
 
   /** Live position of a driver, or undefined. Allocates: for cold paths (job frames). */
   position(id: string): { lat: number; lng: number; ts: number; hdg: number } | undefined {
-    const fleet = this.cityOf.get(id);
+    const fleet = this.fleetOf(id);
     if (!fleet) return undefined;
     const s = fleet.slotOf(id);
     if (s < 0) return undefined;
@@ -292,7 +296,6 @@ export class FleetRegistry {
     const removed: string[] = [];
     for (const f of this.fleets.values()) {
       for (const id of f.expire(nowMs, this.opts.expireMs)) {
-        this.cityOf.delete(id);
         removed.push(id);
       }
     }

@@ -31,9 +31,11 @@ const CHAIN = 3 * (JUMP_RECOVERY_FIXES - 1);
 
 /**
  * The state ingest keeps per driver, in flat typed arrays by slot (no object per driver): the anchor
- * (newest accepted fix), a ring of recent accepted timestamps for duplicate detection, the chain of
- * rejected jump fixes that agree with each other, and the fix budget (8 bytes: tokens and the time of
- * the last refill). About 150 bytes per driver plus its id's map entry.
+ * (newest accepted fix), a ring of recent accepted timestamps for duplicate detection, the fix budget
+ * (8 bytes: tokens and the time of the last refill), and the length of its jump chain. About 100 bytes per
+ * driver plus its id's map entry. The chain itself (rejected jump fixes that agree with each other, 48 bytes)
+ * is held only for drivers that have one, in a map by slot: few drivers jump, so a column for every
+ * driver cost 48 B each at 1,000,000 drivers (issue #18, measured by `taxiway bench memory`).
  */
 export class DriverTracks {
   private readonly slots = new Map<string, number>();
@@ -47,7 +49,8 @@ export class DriverTracks {
   private lastLng: Float64Array;
   private recent: Float64Array;
   private recentPos: Uint8Array;
-  private chain: Float64Array;
+  /** Jump chains by slot, only while a driver has one (chainLen > 0): [ts, lat, lng] × (JUMP_RECOVERY_FIXES - 1). */
+  private readonly chains = new Map<number, Float64Array>();
   private chainLen: Uint8Array;
   /** Budget tokens left (float: refills are fractional). */
   private tokens: Float32Array;
@@ -69,7 +72,6 @@ export class DriverTracks {
     this.lastLng = new Float64Array(this.cap);
     this.recent = new Float64Array(this.cap * RECENT);
     this.recentPos = new Uint8Array(this.cap);
-    this.chain = new Float64Array(this.cap * CHAIN);
     this.chainLen = new Uint8Array(this.cap);
   }
 
@@ -89,7 +91,7 @@ export class DriverTracks {
     this.lastTs[s] = -Infinity;
     this.recent.fill(NaN, s * RECENT, (s + 1) * RECENT);
     this.recentPos[s] = 0;
-    this.chainLen[s] = 0;
+    this.clearChain(s);
     this.slots.set(driver, s);
     return s;
   }
@@ -109,6 +111,7 @@ export class DriverTracks {
     }
     this.owing.delete(driver);
     this.slots.delete(driver);
+    this.clearChain(s);
     this.free.push(s);
   }
 
@@ -200,27 +203,35 @@ export class DriverTracks {
     if (lastTs !== -Infinity && tooFast(lastTs, this.lastLat[slot]!, this.lastLng[slot]!, ts, lat, lng)) {
       // Only fixes newer than the anchor may build a chain: old fixes must never move the position back.
       if (ts <= lastTs) return FixVerdict.jump;
-      const c = this.chain;
-      const b = slot * CHAIN;
       const n = this.chainLen[slot]!;
-      const l = b + 3 * (n - 1);
-      const extends_ = n > 0 && ts > c[l]! && !tooFast(c[l]!, c[l + 1]!, c[l + 2]!, ts, lat, lng);
+      let c = n > 0 ? this.chains.get(slot) : undefined;
+      const l = 3 * (n - 1);
+      const extends_ = c !== undefined && ts > c[l]! && !tooFast(c[l]!, c[l + 1]!, c[l + 2]!, ts, lat, lng);
       if (extends_ && n + 1 >= JUMP_RECOVERY_FIXES) {
-        this.chainLen[slot] = 0;
+        this.clearChain(slot);
         this.accept(slot, ts, lat, lng, true);
         return FixVerdict.live;
       }
-      const at = b + 3 * (extends_ ? n : 0);
+      if (c === undefined) {
+        c = this.chains.get(slot) ?? new Float64Array(CHAIN);
+        this.chains.set(slot, c);
+      }
+      const at = 3 * (extends_ ? n : 0);
       c[at] = ts;
       c[at + 1] = lat;
       c[at + 2] = lng;
       this.chainLen[slot] = extends_ ? n + 1 : 1;
       return FixVerdict.jump;
     }
-    this.chainLen[slot] = 0;
+    if (this.chainLen[slot] !== 0) this.clearChain(slot);
     const newer = ts > lastTs;
     this.accept(slot, ts, lat, lng, newer);
     return newer ? FixVerdict.live : FixVerdict.history;
+  }
+
+  private clearChain(slot: number): void {
+    this.chainLen[slot] = 0;
+    if (this.chains.size !== 0) this.chains.delete(slot);
   }
 
   private accept(slot: number, ts: number, lat: number, lng: number, moveAnchor: boolean): void {
@@ -250,7 +261,6 @@ export class DriverTracks {
     this.lastLat = f64(this.lastLat, 1);
     this.lastLng = f64(this.lastLng, 1);
     this.recent = f64(this.recent, RECENT);
-    this.chain = f64(this.chain, CHAIN);
     this.recentPos = u8(this.recentPos);
     this.chainLen = u8(this.chainLen);
     const tokens = new Float32Array(cap);

@@ -3,6 +3,7 @@
 // `npm run specs` turns these types into JSON Schemas; the test helpers hold every HTTP reply of the
 // end-to-end suites to them. A new route's bodies are declared here (the job record lives in job-record.ts),
 // its operation in scripts/specs/openapi-paths.ts.
+import type { CityDef, ZoneDef } from './catalog-docs.js';
 import type { ErrorCode } from './errors.js';
 import type { JobRecord } from './job-record.js';
 import type { DriverStatusName, EpochMs, EtaSeconds, LatLng, Latitude, Longitude, PrincipalId, ProductName } from './messages.js';
@@ -83,4 +84,72 @@ export interface ErrorBody {
     /** Names the offending field or parameter. */
     message: string;
   };
+}
+
+/**
+ * A catalog version: every admin change takes the next one (1, 2, ...).
+ * @asType integer
+ * @minimum 0
+ */
+export type CatalogVersion = number;
+
+/** One city of `GET /v1/admin/cities`: `version` is its last change. */
+export interface VersionedCity {
+  version: CatalogVersion;
+  city: CityDef;
+}
+
+/** `GET /v1/admin/cities` reply (ops, taxiway extension): oldest first. */
+export interface AdminCityList {
+  version: CatalogVersion;
+  cities: VersionedCity[];
+}
+
+/** `GET` and `PUT /v1/admin/cities/:name` reply: the city and its version (for PUT: the change's). */
+export type AdminCityReply = VersionedCity;
+
+/** `PUT /v1/admin/cities/:name` body: a city as in the cities file; `name` may be left out (the path's). */
+export type AdminCityRequest = Omit<CityDef, 'name'> & { name?: string };
+
+/** One zone of `GET /v1/admin/zones`: `version` is its last change. */
+export interface VersionedZone {
+  version: CatalogVersion;
+  zone: ZoneDef;
+}
+
+/** `GET /v1/admin/zones` reply (ops, taxiway extension). */
+export interface AdminZoneList {
+  version: CatalogVersion;
+  zones: VersionedZone[];
+}
+
+/** `GET` and `PUT /v1/admin/zones/:id` reply. */
+export type AdminZoneReply = VersionedZone;
+
+/** `PUT /v1/admin/zones/:id` body; `id` may be left out (the path's). */
+export type AdminZoneRequest = Omit<ZoneDef, 'id'> & { id?: string };
+
+/** `DELETE /v1/admin/cities/:name` and `/v1/admin/zones/:id` reply: the change's version and what was deleted. */
+export interface AdminDeleteReply {
+  version: CatalogVersion;
+  deleted: string;
+}
+
+/** One change of the catalog history: a put (`doc` the new document) or a delete (`doc` null). */
+export interface AdminChange {
+  version: CatalogVersion;
+  kind: 'city' | 'zone';
+  /** The city's name or the zone's id. */
+  key: string;
+  /** Version that created the entry (for a delete: of the entry deleted). */
+  created: CatalogVersion;
+  doc: CityDef | ZoneDef | null;
+  /** When the change was written (the writer's clock). */
+  ts: EpochMs;
+}
+
+/** `GET /v1/admin/changes` reply: newest first. */
+export interface AdminChangeList {
+  version: CatalogVersion;
+  changes: AdminChange[];
 }

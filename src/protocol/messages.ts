@@ -1,5 +1,6 @@
 // Wire message types (docs/protocol.md): what clients send and what the server sends back.
 import type { ErrorCode } from './errors.js';
+import type { EpochMs, FrameId, JobId, PrincipalId, ProductName, Latitude, Longitude, Heading, NonNegative, EtaSeconds } from './wire-scalars.js';
 
 /** Driver statuses as the wire names them (the fleet stores them as codes: fleet/driver-status.ts). */
 export const DRIVER_STATUS_NAMES = ['offline', 'available', 'busy'] as const;
@@ -64,72 +65,8 @@ export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 // run `npm run specs`. The TSDoc annotations (@minimum, @pattern, ...) become schema keywords: keep them
 // true to validate.ts.
 
-/**
- * An integer time in ms since 1970-01-01T00:00Z. The server sends every time field as a msgpack int64.
- * @asType integer
- * @minimum 0
- * @maximum 8640000000000000
- */
-export type EpochMs = number;
-
-/**
- * Correlation id of a client frame: the reply (`ack` or `err`) carries it back.
- * @asType integer
- * @minimum -9007199254740991
- * @maximum 9007199254740991
- */
-export type FrameId = number;
-
-/**
- * A job id: opaque, 1-64 characters of A-Z a-z 0-9 _ . : -
- * @pattern ^[A-Za-z0-9_.:-]{1,64}$
- */
-export type JobId = string;
-
-/**
- * A driver, rider or ops id (the token's `sub`): 1-64 characters of A-Z a-z 0-9 _ . : -
- * @pattern ^[A-Za-z0-9_.:-]{1,64}$
- */
-export type PrincipalId = string;
-
-/**
- * A product name such as `taxi` or `xl`.
- * @pattern ^[a-z0-9_-]{1,32}$
- */
-export type ProductName = string;
-
-/**
- * Latitude, decimal degrees (WGS84).
- * @minimum -90
- * @maximum 90
- */
-export type Latitude = number;
-
-/**
- * Longitude, decimal degrees (WGS84).
- * @minimum -180
- * @maximum 180
- */
-export type Longitude = number;
-
-/**
- * Heading, degrees clockwise from north, in [0, 360).
- * @minimum 0
- * @exclusiveMaximum 360
- */
-export type Heading = number;
-
-/**
- * A non-negative number (speed in m/s, accuracy in metres).
- * @minimum 0
- */
-export type NonNegative = number;
-
-/**
- * Seconds of an estimated time of arrival.
- * @minimum 0
- */
-export type EtaSeconds = number;
+// The scalars (EpochMs, JobId, Latitude, ...) live in wire-scalars.ts; re-exported here for the frame types' users.
+export type { EpochMs, FrameId, JobId, PrincipalId, ProductName, Latitude, Longitude, Heading, NonNegative, EtaSeconds };
 
 // ---------------------------------------------------------------------------------------------------
 // Client -> server
@@ -269,6 +206,35 @@ export interface ErrFrame {
   msg: string;
 }
 
+/**
+ * A fix interval, ms.
+ * @asType integer
+ * @minimum 1
+ */
+export type IntervalMs = number;
+
+/**
+ * Taxiway extension: the driver app's settings, right after `hello` and again whenever they change
+ * (another city, or its city changed by an operator); the newest replaces the previous.
+ */
+export interface ConfigFrame {
+  t: 'config';
+  /** The city the driver's newest fix lies in, or null (no fix yet, or outside every city). */
+  city: string | null;
+  /** Send a fix every so many ms while your `status` is that state. */
+  fix_interval_ms: { available: IntervalMs; busy: IntervalMs; offline: IntervalMs };
+  /** How long you have to answer an offer in this city, ms. */
+  offer_timeout_ms: IntervalMs;
+  /** The products you serve in this city. */
+  products: ProductName[];
+  /**
+   * Catalog version of the city's settings (0 with `city` null); never decreases.
+   * @asType integer
+   * @minimum 0
+   */
+  v: number;
+}
+
 /** A job offered to this driver; answer with `accept` or `decline` before `expires_ts`. */
 export interface OfferFrame {
   t: 'offer';
@@ -374,7 +340,7 @@ export interface FleetFrame {
 /** What a driver app sends on /v1/driver/ws. */
 export type DriverClientFrame = LocFrame | LocsFrame | StatusFrame | DriverJobActionFrame | DriverCancelFrame;
 /** What the server sends on /v1/driver/ws. */
-export type DriverServerFrame = HelloFrame | AckFrame | LocsAckFrame | ErrFrame | OfferFrame | OfferRevokedFrame | JobFrame;
+export type DriverServerFrame = HelloFrame | ConfigFrame | AckFrame | LocsAckFrame | ErrFrame | OfferFrame | OfferRevokedFrame | JobFrame;
 /** What a rider app sends on /v1/rider/ws. */
 export type RiderClientFrame = RiderSubFrame | RiderUnsubFrame;
 /** What the server sends on /v1/rider/ws. */

@@ -1,10 +1,10 @@
 // The driver app's server configuration: the `config` frame after `hello` and whenever a driver's effective settings change.
 import type { CityCatalog, CatalogEvent } from '../catalog/city-catalog.js';
 import { DRIVER_APP_STATES } from '../config/cities.js';
-import type { DriverAppState } from '../config/cities.js';
 import type { DispatchSettings } from '../config/dispatch-settings.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import { encodeFrame } from '../protocol/codec.js';
+import type { ConfigFrame } from '../protocol/messages.js';
 import type { Sock } from './delivery.js';
 import type { Hub } from './hub.js';
 
@@ -68,10 +68,10 @@ export class DriverConfig {
     return f;
   }
 
-  private build(city: string | null, products: readonly string[] | undefined): Record<string, unknown> {
+  private build(city: string | null, products: readonly string[] | undefined): ConfigFrame {
     const def = city === null ? undefined : this.d.catalog.city(city);
     const iv = def?.driverApp?.fixIntervalMs;
-    const intervals = {} as Record<DriverAppState, number>;
+    const intervals = {} as ConfigFrame['fix_interval_ms'];
     for (const s of DRIVER_APP_STATES) intervals[s] = iv?.[s] ?? this.d.defaultFixIntervalMs;
     const fleet = city === null ? undefined : this.d.fleet.city(city);
     // What the driver serves here: the city's products of its list (the city's default without a list).
