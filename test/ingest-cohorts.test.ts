@@ -67,3 +67,19 @@ t.test('flush() hands over every cohort at once; a full cohort goes without wait
   t.equal(ingest.bufferedFixes, 0);
   t.equal(store.handovers.reduce((n, h) => n + h.rows.length, 0), 18);
 });
+
+t.test('a starved event loop does not stretch the wait past sealMs: a late tick hands over every due cohort', async (t) => {
+  // The chaos run of 2026-12-04 at load 30 lost fixes acknowledged over 10 s before a SIGKILL: with late
+  // 250 ms ticks, 16 turns of the cohorts took far longer than sealMs.
+  const store = new RecordingStore();
+  const fleet = new FleetRegistry({ cities: world, rebuildMs: 1000, expireMs: 60_000 });
+  const ingest = new Ingest(fleet, store, new Metrics(), { sealMs: 400, cohorts: 16 });
+  const t0 = Date.now() - 60_000;
+  for (let d = 0; d < 32; d++) ingest.accept('s' + d, { ts: t0 + d, lat: 41 + d * 1e-3, lng: -8, hdg: NaN, spd: NaN, acc: NaN }, Date.now());
+  const busyUntil = Date.now() + 600; // the event loop starved past sealMs: no tick runs meanwhile
+  while (Date.now() < busyUntil) { /* starve */ }
+  await new Promise((r) => setTimeout(r, 30)); // the first (late) tick runs
+  t.equal(store.handovers.reduce((n, h) => n + h.rows.length, 0), 32, 'every cohort whose fixes waited sealMs was handed over by the first late tick');
+  t.equal(ingest.bufferedFixes, 0);
+  ingest.flush();
+});

@@ -16,6 +16,9 @@ import type { TimerHandler, TimerPayload, Timers } from './timers.js';
  */
 const MAX_BLOCK_S = 1;
 
+/** Attempts of a timer whose handler throws (handlers are idempotent: each re-reads the job first). */
+export const TIMER_ATTEMPTS = 8;
+
 /** A BullMQ worker that never blocks longer than MAX_BLOCK_S. */
 class PromptWorker extends Worker {
   protected override getBlockTimeout(blockUntil: number): number {
@@ -26,7 +29,8 @@ class PromptWorker extends Worker {
 /**
  * Durable: a timer scheduled by a node that then dies still fires on another node (the job sits in
  * Redis). Job ids are `kind|key`, so rescheduling replaces and cancelling removes the delayed job.
- * A handler that throws is retried by BullMQ (3 attempts, 500 ms backoff). A timer whose node died fires
+ * A handler that throws is retried by BullMQ (TIMER_ATTEMPTS attempts, backoff 0.5, 1, 2 … 32 s: 63.5 s in all,
+ * longer than a Sentinel failover, whose failing commands would otherwise use up the retries and lose the timer). A timer whose node died fires
  * on another node within about a second of its due time (see MAX_BLOCK_S).
  */
 export class BullmqTimers implements Timers {
@@ -76,8 +80,8 @@ export class BullmqTimers implements Timers {
     await this.queue.add(kind, payload, {
       jobId,
       delay: Math.max(0, delayMs),
-      attempts: 3,
-      backoff: { type: 'fixed', delay: 500 },
+      attempts: TIMER_ATTEMPTS,
+      backoff: { type: 'exponential', delay: 500 },
       removeOnComplete: true,
       removeOnFail: 1000,
     });

@@ -65,6 +65,13 @@ export class Ingest {
   /** Fixes in all cohorts. */
   private buffered = 0;
   private nextCohort = 0;
+  /**
+   * Per cohort, when its oldest buffered fix was accepted (server clock, ms; 0 when empty). The turn-taking
+   * alone bounds a fix's wait by 16 timer ticks, not by `sealMs`: with the event loop starved (a machine at
+   * load 30) each 250 ms tick ran late and fixes waited over 10 s (chaos run of 2026-12-04); a tick
+   * therefore also hands over every cohort whose oldest fix is `sealMs` old.
+   */
+  private readonly oldestAt: Float64Array;
   private timer: NodeJS.Timeout | null = null;
   private readonly tally: Record<FixTallyKey, number>;
   private readonly opts: IngestOptions;
@@ -80,6 +87,7 @@ export class Ingest {
     this.opts = { ...INGEST_DEFAULTS, ...opts };
     this.tracks = new DriverTracks(1024, this.opts.budget);
     this.cohorts = Array.from({ length: Math.max(1, Math.floor(this.opts.cohorts)) }, () => new FixBatch(1024));
+    this.oldestAt = new Float64Array(this.cohorts.length);
     this.tally = metrics.fixTally;
   }
 
@@ -131,6 +139,7 @@ export class Ingest {
       this.tally.accepted++;
       const c = slot % this.cohorts.length;
       const batch = this.cohorts[c]!;
+      if (batch.length === 0) this.oldestAt[c] = nowMs;
       batch.push(driver, slot, fix.ts, fix.lat, fix.lng, fix.hdg, fix.spd, fix.acc);
       this.buffered++;
       if (batch.length >= this.opts.maxCohortFixes) this.handOver(c);
@@ -165,6 +174,9 @@ export class Ingest {
     this.timer = null;
     this.handOver(this.nextCohort);
     this.nextCohort = (this.nextCohort + 1) % this.cohorts.length;
+    // Late timers: whatever waited `sealMs` goes now, so the crash window stays `sealMs` plus one tick's lateness.
+    const due = Date.now() - this.opts.sealMs;
+    for (let c = 0; c < this.cohorts.length; c++) if (this.cohorts[c]!.length > 0 && this.oldestAt[c]! <= due) this.handOver(c);
     if (this.buffered > 0) this.timer = setTimeout(this.tick, this.opts.sealMs / this.cohorts.length);
   };
 

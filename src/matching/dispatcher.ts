@@ -51,7 +51,9 @@ export interface DispatcherDeps {
 /**
  * Durable watchdog of a job that must get its next offer: armed with the commit that leaves a job without
  * one (before a creation, alongside a decline or driver cancel), so a node dying between that commit and the next offer
- * does not leave the job `dispatching` forever; when it fires, a job still without an offer is dispatched.
+ * does not leave the job `dispatching` forever; when it fires, a job still without an offer is dispatched, and
+ * while the job stays `dispatching` it arms itself again (every DISPATCH_CHECK_MS), so an offer whose expiry
+ * timer was lost (a Redis failover, a handler that failed every retry) is still ended.
  */
 export const DISPATCH_CHECK_TIMER = 'dispatch-check';
 /** Delay of the dispatch watchdog, ms: far beyond a normal dispatch step (milliseconds). */
@@ -100,7 +102,7 @@ export class Dispatcher {
   /** Register the timer handlers (every node does, at start-up). */
   start(): void {
     this.d.timers.handle(OFFER_TIMER, (p) => this.offerExpired(p));
-    this.d.timers.handle(DISPATCH_CHECK_TIMER, (p) => this.dispatchCheck(String(p.job)));
+    this.d.timers.handle(DISPATCH_CHECK_TIMER, (p) => this.dispatchCheck(String(p.job), Number(p.n ?? 0)));
     this.d.timers.handle(SEARCH_TIMER, (p) => this.searchStep(String(p.job)));
   }
 
@@ -218,15 +220,22 @@ export class Dispatcher {
     return this.d.timers.cancel(DISPATCH_CHECK_TIMER, id).catch((err: unknown) => this.d.logger.warn({ err, job: id }, 'dispatch watchdog not disarmed'));
   }
 
-  /** (Re)arm the job's dispatch watchdog (replaces an earlier one). */
-  private watch(id: string): Promise<void> {
-    return this.d.timers.schedule(DISPATCH_CHECK_TIMER, id, DISPATCH_CHECK_MS, { job: id });
+  /**
+   * (Re)arm the job's dispatch watchdog (replaces an earlier one). Re-arming from the watchdog itself uses a new
+   * key per round (`<job>_w<n>`): a durable timer cannot replace itself while it runs (BullMQ keeps the running job).
+   */
+  private watch(id: string, n = 0): Promise<void> {
+    return this.d.timers.schedule(DISPATCH_CHECK_TIMER, n ? `${id}_w${n}` : id, DISPATCH_CHECK_MS, { job: id, n });
   }
 
-  /** The watchdog fired: a job still `dispatching` without an offer is dispatched; one whose offer was never expired, expired. */
-  private async dispatchCheck(id: string): Promise<void> {
+  /**
+   * The watchdog fired: a job still `dispatching` without an offer is dispatched; one whose offer was never expired,
+   * expired; either way the next round is armed first, so the watch lasts until the job leaves `dispatching`.
+   */
+  private async dispatchCheck(id: string, n: number): Promise<void> {
     const doc = await this.d.ledger.get(id);
     if (!doc || doc.rec.state !== 'dispatching') return;
+    await this.watch(id, n + 1);
     if (doc.offer === null) {
       // A waiting job has its search timer; one a node lost between commit and offer has only this.
       if (!this.board.get(id)) this.d.logger.info({ job: id }, 'job found without an offer: dispatching it again');

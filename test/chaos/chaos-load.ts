@@ -19,6 +19,9 @@ export interface CreatedJob {
   at: number;
 }
 
+/** The state each bot step leads to. */
+const REACHES: Record<string, string> = { accept: 'accepted', arrived: 'arrived', start: 'in_progress', complete: 'completed' };
+
 /** Porto (the replayed city's area): drivers on a small grid around the centre, degrees. */
 const LAT0 = 41.15;
 const LNG0 = -8.61;
@@ -29,12 +32,27 @@ export class ChaosLoad {
   refused = 0;
   /** Offers to a driver holding another offer or job, and jobs accepted by two drivers. */
   readonly doubles: Array<{ what: string; at: number }> = [];
+  /** The job records last read by `states()`. */
+  readonly records = new Map<string, Record<string, unknown>>();
+  /** Bot steps that did not get an ack: which, the answer, when (ms). */
+  readonly refusedSteps: Array<{ bot: string; job: string; step: string; answer: string; at: number }> = [];
   private readonly acceptedBy = new Map<string, string>();
   private running = true;
   private creating = true;
   private readonly sockets = new Set<Client>();
   private readonly loops: Array<Promise<void>> = [];
-  connected = 0;
+  /** Distinct reasons a driver session ended with an error (connection refusals and timeouts left out). */
+  readonly sessionErrors = new Set<string>();
+  /** Open sockets past `hello`, with their node. */
+  private readonly opened = new Map<Client, Node>();
+
+  /** Sockets past `hello` that are still open, on a node that is still alive (a killed node's count at once). */
+  get connected(): number {
+    const live = new Set(this.live());
+    let n = 0;
+    for (const [c, node] of this.opened) if (c.closeCode === null && live.has(node)) n++;
+    return n;
+  }
 
   constructor(private readonly c: Cluster, private readonly live: () => Node[]) {}
 
@@ -52,17 +70,19 @@ export class ChaosLoad {
         const node = this.node(k++);
         let d: Client | undefined;
         try {
-          d = await Client.open(`${node.wsUrl}/v1/${role}/ws`, await this.c.token(role, id));
+          d = await Client.open(`${node.wsUrl}/v1/${role}/ws`, await this.c.token(role, id), false, false);
           this.sockets.add(d);
           await d.waitFor((f) => f.t === 'hello', 5000);
-          this.connected++;
+          this.opened.set(d, node);
           try {
             await session(d, node);
           } finally {
-            this.connected--;
+            this.opened.delete(d);
           }
-        } catch {
-          /* node gone or Redis between primaries: try the next node */
+        } catch (e) {
+          // Node gone or Redis between primaries: try the next node. The first few distinct reasons are kept for the report.
+          const why = String((e as Error).message ?? e).slice(0, 300);
+          if (this.sessionErrors.size < 5 && !/ECONNREFUSED|timed out|socket hang up/.test(why)) this.sessionErrors.add(why);
         } finally {
           if (d) {
             this.sockets.delete(d);
@@ -103,12 +123,20 @@ export class ChaosLoad {
         let holding: string | null = null;
         let active: string | null = null;
         const step = async (job: string, t: string): Promise<boolean> => {
-          for (let k = 0; k < 10 && d.closeCode === null; k++) {
+          let answer = 'socket closed';
+          // Like a driver app: retry a refused or unanswered step (Redis between primaries takes up to ~30 s at load 30)
+          // until it is acknowledged, refused for good (conflict, not_found), or the socket closes (the node the bot
+          // reconnects to gives the job back after `hello`). Ten tries 300 ms apart gave up within a failover.
+          for (const end = Date.now() + 120_000; d.closeCode === null && this.running && Date.now() < end;) {
             const r = await d.request({ t, job }, 8000).catch(() => null);
             if (r?.t === 'ack') return true;
-            if (r && (r.code === 'conflict' || r.code === 'not_found')) return false;
-            await sleep(300);
+            answer = r ? `${String(r.code)}: ${String(r.msg ?? r.message ?? '')}` : 'no answer in 8 s';
+            // A retried step whose first try committed unanswered (a failover) finds the job already there: done.
+            if (r?.code === 'conflict' && String(r.msg ?? r.message ?? '').endsWith(`that is ${REACHES[t] ?? '?'}`)) return true;
+            if (r && (r.code === 'conflict' || r.code === 'not_found')) break;
+            await sleep(500);
           }
+          this.refusedSteps.push({ bot: id, job, step: t, answer, at: Date.now() });
           return false;
         };
         const drive = async (job: string, from: string): Promise<void> => {
@@ -128,11 +156,16 @@ export class ChaosLoad {
             setTimeout(async () => {
               if (holding !== job) return;
               holding = null;
-              if (!(await step(job, 'accept'))) return;
+              // Active from the accept on: the `job` frame the accept causes comes before its ack and must not look
+              // like a job given back (that started a second, racing drive of the same trip).
+              active = job;
+              if (!(await step(job, 'accept'))) {
+                if (active === job) active = null;
+                return;
+              }
               const other = this.acceptedBy.get(job);
               if (other && other !== id) this.doubles.push({ what: `${job} accepted by ${other} and ${id}`, at: Date.now() });
               this.acceptedBy.set(job, id);
-              active = job;
               await drive(job, 'accepted');
             }, 50 + Math.random() * 100);
           } else if (f.t === 'offer_revoked' && f.job === holding) holding = null;
@@ -179,11 +212,13 @@ export class ChaosLoad {
   /** Each created job's state, asked of a live node ('?' when no node answered). */
   async states(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
+    this.records.clear();
     let i = 0;
     for (const j of this.jobs) {
       const r = await Promise.race([http('GET', `${this.node(i++).url}/v1/jobs/${j.id}`, j.rt), sleep(5000).then(() => ({ status: 0, body: {} }))])
         .catch(() => ({ status: 0, body: {} }));
       out.set(j.id, r.status === 200 ? String(r.body.state) : '?');
+      if (r.status === 200) this.records.set(j.id, r.body);
     }
     return out;
   }
