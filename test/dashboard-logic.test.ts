@@ -71,3 +71,14 @@ t.test('KPIs from two /metrics samples, and since the node started when the wind
   t.equal(quiet.unfulfilledRate, 1 / 8);
   t.equal(kpisJs.kpis(b, b).windowS, null);
 });
+
+t.test('labels the KPIs do not read (the offer latency\'s policy) are summed over', async (t) => {
+  const H = 'taxiway_dispatch_offer_latency_seconds';
+  const m = kpisJs.parseMetrics([
+    `${H}_bucket{le="0.01",policy="greedy"} 3`, `${H}_bucket{le="0.01",policy="batched"} 4`,
+    `${H}_count{policy="greedy"} 5`, `${H}_count{policy="batched"} 6`, 'taxiway_jobs_total{state="accepted"} 2',
+  ].join('\n'));
+  t.equal(m.get(`${H}_bucket{le="0.01"}`), 7);
+  t.equal(m.get(`${H}_count`), 11);
+  t.equal(m.get('taxiway_jobs_total{state="accepted"}'), 2);
+});

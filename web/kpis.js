@@ -9,9 +9,18 @@ export function parseMetrics(text) {
   for (const line of text.split('\n')) {
     if (!line.startsWith('taxiway_fixes_accepted_total') && !line.startsWith('taxiway_jobs_total') && !line.startsWith('taxiway_dispatch_offer_latency_seconds')) continue;
     const sp = line.lastIndexOf(' ');
-    out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+    const key = keepLabels(line.slice(0, sp));
+    out.set(key, (out.get(key) || 0) + Number(line.slice(sp + 1)));
   }
   return out;
+}
+
+/** The KPIs read only `state` and `le`: other labels (e.g. the offer latency's `policy`) are summed over. */
+function keepLabels(series) {
+  const b = series.indexOf('{');
+  if (b < 0) return series;
+  const kept = series.slice(b + 1, -1).split(/,(?=[a-z_]+=")/).filter((l) => l.startsWith('state=') || l.startsWith('le='));
+  return kept.length ? `${series.slice(0, b)}{${kept.join(',')}}` : series.slice(0, b);
 }
 
 const get = (m, k) => m.get(k) || 0;
