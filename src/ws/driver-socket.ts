@@ -170,7 +170,7 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       if (!hub.removeDriver(driver, ws)) return; // replaced: the newer socket's products stand
       fleet.forgetDriverProducts(driver);
       if (deps.accepting()) {
-        jobs.driverDisconnected(driver).catch((err) => deps.logger.error({ err, driver }, 'driver disconnect handling failed'));
+        jobs.driverDisconnected(driver, () => hub.driverSocket(driver) !== undefined).catch((err) => deps.logger.error({ err, driver }, 'driver disconnect handling failed'));
       }
     },
   };
