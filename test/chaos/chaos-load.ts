@@ -4,6 +4,8 @@ import { isFinalState } from '../../src/protocol/job-record.js';
 import type { Cluster, Node } from '../helpers/cluster.js';
 import { Client, http, sleep } from '../helpers/server.js';
 import type { Frame } from '../helpers/server.js';
+import { BotClaims } from './chaos-claims.js';
+import type { AcceptedBy, Double } from './chaos-claims.js';
 
 /** A fix a node acknowledged: who, its ts, which node, when (ms). */
 export interface AckedFix {
@@ -27,14 +29,14 @@ export class ChaosLoad {
   readonly fixes: AckedFix[] = [];
   readonly jobs: CreatedJob[] = [];
   refused = 0;
-  /** Double assignments the server confirmed (see `bots`): what, when (ms), and when the earlier claim began (ms). */
-  readonly doubles: Array<{ what: string; at: number; first: number }> = [];
+  /** Double assignments the server confirmed (see `BotClaims`). */
+  readonly doubles: Double[] = [];
   /** The job records last read by `states()`. */
   readonly records = new Map<string, Record<string, unknown>>();
   /** Bot steps that did not get an ack: which, the answer, when (ms). */
   readonly refusedSteps: Array<{ bot: string; job: string; step: string; answer: string; at: number }> = [];
   /** The bot each job was confirmed to, and when (ms). */
-  private readonly acceptedBy = new Map<string, { bot: string; at: number }>();
+  private readonly acceptedBy: AcceptedBy = new Map();
   private running = true;
   private creating = true;
   private readonly sockets = new Set<Client>();
@@ -113,13 +115,7 @@ export class ChaosLoad {
 
   /**
    * `n` available drivers that accept every offer and drive the trip at once, and resume a job given back after a
-   * reconnect. What they count as a double assignment is what the server confirmed, never what a bot only tried:
-   * - a job two bots were each told is theirs (its `job` frame in an assigned state, or the accept's ack);
-   * - a bot told of a second job while the server still gave it another (no final frame, no refusal between);
-   * - an offer to a bot while another offer it holds is still open: not expired (`expires_ts`), not revoked, not
-   *   answered (an offer whose accept is in flight after its expiry may legitimately have ended: not counted);
-   * - an offer to a bot while the server gives it a job.
-   * Each is recorded with the time of its earlier claim (`first`), which the report judges against the failover.
+   * reconnect. Double assignments are what the server confirmed (`BotClaims`), never what a bot only tried.
    */
   bots(n: number): void {
     for (let i = 0; i < n; i++) {
@@ -127,29 +123,27 @@ export class ChaosLoad {
       const lat = LAT0 + (i % 10) * 0.001;
       const lng = LNG0 + Math.floor(i / 10) * 0.001;
       this.keep(id, 'driver', i, async (d) => {
-        /** Offers of this session not seen to end (revoked, or the accept answered): job → expires_ts, and when received. */
-        const open = new Map<string, { expires: number; at: number }>();
-        /** The job the server says is this bot's, and since when (ms), until a final frame or a refusal ends it. */
-        let active: { job: string; at: number } | null = null;
+        const claims = new BotClaims(id, this.acceptedBy, this.doubles);
         /** Jobs whose accept is in flight: their own `job` frame is the accept's, not a job given back. */
         const accepting = new Set<string>();
         /** The job a drive loop runs for. */
         let driving: string | null = null;
         const step = async (job: string, t: string): Promise<boolean> => {
           let answer = 'socket closed';
+          let code = '';
           // Like a driver app: retry a refused or unanswered step (Redis between primaries takes up to ~30 s at load 30)
           // until it is acknowledged, refused for good (conflict, not_found), or the socket closes (the node the bot
           // reconnects to gives the job back after `hello`). A step already done is acknowledged again by the server.
           for (const end = Date.now() + 120_000; d.closeCode === null && this.running && Date.now() < end;) {
             const r = await d.request({ t, job }, 8000).catch(() => null);
             if (r?.t === 'ack') return true;
-            answer = r ? `${String(r.code)}: ${String(r.msg ?? r.message ?? '')}` : 'no answer in 8 s';
-            if (r && (r.code === 'conflict' || r.code === 'not_found')) break;
+            code = r ? String(r.code) : '';
+            answer = r ? `${code}: ${String(r.msg ?? r.message ?? '')}` : 'no answer in 8 s';
+            if (code === 'conflict' || code === 'not_found') break;
             await sleep(500);
           }
           this.refusedSteps.push({ bot: id, job, step: t, answer, at: Date.now() });
-          // The server says the job is not (or no longer) this bot's: a lost accept (a failover) shows up here.
-          if (active?.job === job && answer.startsWith('not_found')) active = null;
+          claims.refused(job, code); // not_found: the job is not (or no longer) this bot's, e.g. an accept a failover lost
           return false;
         };
         const drive = async (job: string, from: string): Promise<void> => {
@@ -159,42 +153,26 @@ export class ChaosLoad {
           for (const s of rest.slice(from === 'arrived' ? 1 : from === 'in_progress' ? 2 : 0)) if (!(await step(job, s))) break;
           if (driving === job) driving = null;
         };
-        /** The server says `job` is this bot's (a `job` frame in an assigned state, or the accept's ack). */
-        const mine = (job: string): void => {
-          const now = Date.now();
-          if (active && active.job !== job) this.doubles.push({ what: `${id} given ${job} while the server still gave it ${active.job}`, at: now, first: active.at });
-          if (active?.job !== job) active = { job, at: now };
-          const other = this.acceptedBy.get(job);
-          if (other && other.bot !== id) this.doubles.push({ what: `${job} accepted by ${other.bot} and ${id}`, at: now, first: other.at });
-          if (!other || other.bot !== id) this.acceptedBy.set(job, { bot: id, at: now });
-        };
         // A driver socket receives `job` frames of its own job only (its `driver` field is a position, maybe absent),
         // in the order the server sent them (the frame an action causes comes before its ack).
         const onFrame = (f: Frame): void => {
           const job = String(f.job);
           if (f.t === 'job') {
-            if (['accepted', 'arrived', 'in_progress'].includes(String(f.state))) {
-              mine(job);
-              if (!accepting.has(job)) void drive(job, String(f.state)); // given back after a reconnect
-            } else if (active?.job === job) active = null; // final, or back to dispatching
+            claims.jobFrame(job, String(f.state), Date.now());
+            if (claims.active?.job === job && !accepting.has(job)) void drive(job, String(f.state)); // given back after a reconnect
           } else if (f.t === 'offer') {
-            const now = Date.now();
-            for (const [j, o] of open) {
-              if (j !== job && o.expires > now) this.doubles.push({ what: `${id} offered ${job} while holding ${j} (open until ${new Date(o.expires).toISOString()})`, at: now, first: o.at });
-            }
-            if (active && active.job !== job) this.doubles.push({ what: `${id} offered ${job} while the server gives it ${active.job}`, at: now, first: active.at });
-            open.set(job, { expires: Number(f.expires_ts), at: now });
+            claims.offered(job, Number(f.expires_ts), Date.now());
             setTimeout(async () => {
-              if (!open.has(job)) return; // revoked meanwhile
+              if (!claims.holds(job)) return; // revoked meanwhile
               accepting.add(job);
               const ok = await step(job, 'accept');
-              open.delete(job);
+              claims.offerEnded(job);
               accepting.delete(job);
               if (!ok) return;
-              mine(job); // its `job` frame said so already, unless that frame was lost with a connection
+              claims.mine(job, Date.now()); // its `job` frame said so already, unless that frame was lost with a connection
               await drive(job, 'accepted');
             }, 50 + Math.random() * 100);
-          } else if (f.t === 'offer_revoked') open.delete(job);
+          } else if (f.t === 'offer_revoked') claims.offerEnded(job);
         };
         // The job given back right after `hello` may have arrived before this session's listener.
         for (const f of d.frames) onFrame(f);

@@ -17,6 +17,8 @@ import { NO_JOB_LIMITS, SECRET, http, sleep } from '../helpers/server.js';
 import { signToken } from '../../src/auth/tokens.js';
 import { ChaosLoad } from './chaos-load.js';
 import { ChaosRedis } from './chaos-redis.js';
+import { doubleAllowed, overlappingJobs } from './chaos-claims.js';
+import type { Double, Failover } from './chaos-claims.js';
 
 const SHORT = process.argv.includes('--short');
 /** The faults to inject, in this order (`--faults kill-node,kill-redis,freeze-dc,stall`; default all four). */
@@ -140,7 +142,7 @@ async function main(): Promise<number> {
     let unreplBeforeFailover = 0;
     /** Unreplicated job writes counted in the 5 s before the primary's kill: what a failover can lose (docs/reliability.md). */
     let unreplAtKill = 0;
-    let failover: { at: number; promoted: number; until: number } | null = null;
+    let failover: { at: number; promoted: number } | null = null;
     /** Primaries the Sentinels named other than after the planned kill (a stall mistaken for a death): when, from, to. */
     const unplanned: string[] = [];
     for (const fault of CHOSEN) {
@@ -162,7 +164,7 @@ async function main(): Promise<number> {
         log('fault: SIGKILL of the Redis primary');
         const k = await redis.killPrimary();
         phases.push({ fault: `SIGKILL Redis primary (promoted after ${(k.ms / 1000).toFixed(1)} s)`, at: t1, recoverMs: await recovered(t1) });
-        failover = { at: t1, promoted: t1 + k.ms, until: t1 + phases.at(-1)!.recoverMs };
+        failover = { at: t1, promoted: t1 + k.ms };
         log(`recovered after ${phases.at(-1)!.recoverMs} ms`);
         await redis.rejoin(k.index);
       } else if (fault === 'freeze-dc') {
@@ -223,16 +225,8 @@ async function main(): Promise<number> {
       if (p) return `${p.fault} +${((at - p.at) / 1000).toFixed(1)} s`;
       return phases[0] ? `${((at - phases[0].at) / 1000).toFixed(1)} s before ${phases[0].fault}` : `${((at - runStart) / 1000).toFixed(1)} s into the run`;
     };
-    /**
-     * The documented guarantee for job writes (docs/reliability.md): only a Redis primary failover may lose job writes,
-     * those no replica confirmed within TAXIWAY_REDIS_WAIT_MS. A double assignment is within it only when it is one:
-     * its earlier claim (an accept or offer the server confirmed) was made on the old primary in the 5 s before its
-     * kill (or answered between the kill and the promotion) while job writes stood unreplicated, and the later claim
-     * came after the kill. Whenever the later one comes: a lost accept's offer can outlive its claim until the
-     * watchdog ends it (30 s past its expiry).
-     */
-    const doubleAllowed = (d: { at: number; first: number }): boolean =>
-      failover !== null && unreplAtKill > 0 && d.first >= failover.at - 5000 && d.first <= failover.promoted && d.at >= failover.at;
+    const fo: Failover | null = failover && { at: failover.at, promoted: failover.promoted, unreplicatedBefore: unreplAtKill };
+    const withinGuarantee = (d: Double): boolean => doubleAllowed(d, fo);
 
     const rows: string[][] = [];
     let bad = 0;
@@ -258,30 +252,17 @@ async function main(): Promise<number> {
       const js = jobsIn(from, to);
       const strandedJs = js.filter((j) => !isFinalState(states.get(j.id) as never));
       const ds = load.doubles.filter((d) => d.at >= from && d.at < to);
-      const dsBad = ds.filter((d) => !doubleAllowed(d));
+      const dsBad = ds.filter((d) => !withinGuarantee(d));
       bad += unexplained.length + strandedJs.length + dsBad.length;
       rows.push([p.fault, w === 0 ? '-' : Number.isNaN(p.recoverMs) ? 'not within 180 s' : `${(p.recoverMs / 1000).toFixed(1)} s`,
         String(fx.length), String(fx.length - lost.length), `${lost.length}${allowed.length ? ` (${allowed.length} allowed)` : ''}`,
         String(js.length), String(js.length - strandedJs.length), String(strandedJs.length), `${ds.length}${ds.length > dsBad.length ? ` (${ds.length - dsBad.length} allowed)` : ''}`]);
     });
-    for (const d of load.doubles) anomalies.push(`double assignment at ${rel(d.at)} (earlier claim at ${rel(d.first)}): ${d.what}; ${doubleAllowed(d) ? 'within' : 'BEYOND'} the failover guarantee`);
+    for (const d of load.doubles) anomalies.push(`double assignment at ${rel(d.at)} (earlier claim at ${rel(d.first)}): ${d.what}; ${withinGuarantee(d) ? 'within' : 'BEYOND'} the failover guarantee`);
     // The server's own records, read at the end: no driver held two jobs at once (accepted until its final state).
-    const held = new Map<string, Array<{ job: string; from: number; to: number }>>();
-    for (const [job, r] of load.records) {
-      const times = (r.times ?? {}) as Record<string, number>;
-      if (typeof r.driver !== 'string' || times.accepted === undefined) continue;
-      const end = Math.min(...['completed', 'cancelled', 'unfulfilled'].map((k) => times[k] ?? Infinity));
-      held.set(r.driver, [...(held.get(r.driver) ?? []), { job, from: Number(times.accepted), to: end }]);
-    }
-    let overlaps = 0;
-    for (const [driver, js] of held) {
-      js.sort((a, b) => a.from - b.from);
-      for (let k = 1; k < js.length; k++) {
-        if (js[k]!.from >= js[k - 1]!.to) continue;
-        overlaps++;
-        anomalies.push(`server records: ${driver} held ${js[k - 1]!.job} and ${js[k]!.job} at once (from ${rel(js[k]!.from)})`);
-      }
-    }
+    const overlapping = overlappingJobs([...load.records].map(([job, r]) => ({ job, driver: r.driver, times: r.times as Record<string, number> | undefined })));
+    for (const o of overlapping) anomalies.push(`server records: ${o.driver} held ${o.a} and ${o.b} at once (from ${rel(o.from)})`);
+    const overlaps = overlapping.length;
     bad += overlaps;
     anomalies.push(...unplanned);
     for (const j of load.jobs.filter((x) => !isFinalState(states.get(x.id) as never))) {
