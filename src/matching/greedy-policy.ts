@@ -20,7 +20,7 @@ export interface GreedyDeps {
   /** The settings of a job (its city's, with its policy's parameters). */
   settingsOf: (rec: JobRecord) => DispatchSettings;
   /** Called when a job could not be moved on after repeated conflicts (the caller arms the watchdog). */
-  stuck: (id: string) => Promise<void>;
+  stuck: (id: string, city: string) => Promise<void>;
 }
 
 export class GreedyPolicy implements DispatchPolicy {
@@ -57,6 +57,6 @@ export class GreedyPolicy implements DispatchPolicy {
       return;
     }
     this.d.logger.warn({ job: id }, 'dispatch gave up after repeated conflicts; the dispatch watchdog retries');
-    await this.d.stuck(id);
+    await this.d.stuck(id, first.rec.city);
   }
 }
