@@ -58,11 +58,12 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
   app.post('/v1/jobs', route(d, {
     name: 'POST /v1/jobs', roles: ['rider'], body: true, ip: true,
     handler: async ({ principal, body, ip }) => {
-      d.jobLimits.check(principal!.sub, ip, Date.now());
       if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ProtocolError('bad_request', 'body must be a JSON object');
       const b = body as Record<string, unknown>;
       const pickup = parseLatLng(b.pickup, 'pickup');
+      // Before the rate limits: a request for another node's city (fetch() sends a 421'd request twice) spends none.
       d.routing.check(d.fleet.locator.locate(pickup.lat, pickup.lng));
+      d.jobLimits.check(principal!.sub, ip, Date.now());
       const dropoff = b.dropoff === undefined || b.dropoff === null ? null : parseLatLng(b.dropoff, 'dropoff');
       // Absent (or null, as before products existed): the city's default product.
       const product = b.product ?? undefined;
