@@ -125,8 +125,10 @@ export class Dispatcher {
     this.maker.searchFrom.set(id, fromMs);
   }
 
-  /** Delivery hook (every node hears every job change): the board learns which jobs are dispatching. */
+  /** Delivery hook (every node hears every job change): the board learns which jobs of its cities are dispatching. */
   jobChanged(rec: JobRecord): void {
+    // Another city's jobs are searched and batched by the nodes serving it (TAXIWAY_SERVE_CITIES).
+    if (this.d.serves && !this.d.serves(rec.city)) return;
     if (rec.state === 'dispatching') {
       const choice = this.d.policyFor(rec.city, rec.created_ts);
       this.board.add(rec, choice.policy, this.settingsOf(rec));
