@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { encodeFrame } from '../protocol/codec.js';
 import type { QueueFrame } from '../protocol/messages.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock, ClockTimer } from '../util/clock.js';
 import type { QueueRef, ZoneQueue } from './zone-queue.js';
 
 /** Bus channel on which a node that changed a queue announces it (payload JSON `{c: city, z: zone}`). */
@@ -34,7 +34,7 @@ export interface QueueFramesDeps {
 }
 
 interface Sent { pos: number; len: number; at: number }
-interface QueueState { q: QueueRef; sent: Map<string, Sent>; timer: NodeJS.Timeout | null; timerAt: number; running: boolean; again: boolean; lastRun: number }
+interface QueueState { q: QueueRef; sent: Map<string, Sent>; timer: ClockTimer | null; timerAt: number; running: boolean; again: boolean; lastRun: number }
 
 /**
  * What a driver gets: `{t:"queue", zone, city, position, length}` when it joins, when its position
@@ -65,7 +65,7 @@ export class QueueFrames {
 
   stop(): void {
     this.stopped = true;
-    for (const s of this.queues.values()) if (s.timer) clearTimeout(s.timer);
+    for (const s of this.queues.values()) if (s.timer) this.d.clock.clearTimeout(s.timer);
     this.queues.clear();
   }
 
@@ -96,10 +96,10 @@ export class QueueFrames {
     // A flush armed for later (a deferred length-only frame) is brought forward by a new change.
     if (s.timer) {
       if (s.timerAt <= now + wait) return;
-      clearTimeout(s.timer);
+      this.d.clock.clearTimeout(s.timer);
     }
     s.timerAt = now + wait;
-    s.timer = setTimeout(() => {
+    s.timer = this.d.clock.setTimeout(() => {
       s.timer = null;
       void this.flush(s);
     }, wait);
