@@ -157,7 +157,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   fleet.addStatusListener(airport.keeper.statusListener);
   catalog.addChangeListener(airport.keeper.catalogListener);
   await airport.frames.start();
-  fleet.addExpireListener(forgetExpired([ingest, etaService, zoneWatch]));
+  fleet.addExpireListener(forgetExpired([ingest, etaService, zoneWatch, airport.keeper]));
   await shared.mirror.start();
   // Catalog changes apply here in version order: the fleet's cities first, then what reads them.
   const driverConfig = new DriverConfig({

@@ -44,7 +44,7 @@ export function airportQueues(d: AirportQueuesDeps): AirportQueues {
   const candidates = new QueueCandidates({
     queue: d.queue, fleet: d.fleet, eta: d.eta, metrics: d.metrics,
     airportAt: (city, lat, lng) => d.zoneIndex.find(city, lat, lng, 'airport_queue')?.def,
-    prune: (driver, q) => keeper.leave(driver, q, 'pruned'),
+    prune: (driver, q) => keeper.leave(driver, q, 'pruned'), logger: d.logger,
   });
   return { keeper, frames, candidates };
 }

@@ -4,10 +4,11 @@ import type { ZoneDef } from '../catalog/zones.js';
 import { DriverStatus } from '../fleet/driver-status.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import type { EtaModel } from '../eta/eta-model.js';
+import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Candidate } from './dispatch.js';
 import type { JobDoc } from './job-repo.js';
-import type { QueueRef, ZoneQueue } from './zone-queue.js';
+import type { QueueMember, QueueRef, ZoneQueue } from './zone-queue.js';
 
 /** Queue members read per dispatch step, from the head: beyond them the job falls back to normal dispatch. */
 export const QUEUE_SCAN = 64;
@@ -26,6 +27,7 @@ export interface QueueCandidatesDeps {
   metrics: Pick<Metrics, 'zoneQueueOffers'>;
   /** Take a member gone from the fleet out of its queue (QueueKeeper.leave with `pruned`). */
   prune: (driver: string, q: QueueRef) => void;
+  logger: Logger;
 }
 
 /**
@@ -52,7 +54,14 @@ export class QueueCandidates {
     const zone = this.d.airportAt(city, pickup.lat, pickup.lng);
     if (!zone) return undefined;
     const q: QueueRef = { city: zone.city, zone: zone.id };
-    const { members } = await this.d.queue.list(q, 0, QUEUE_SCAN);
+    let members: QueueMember[];
+    try {
+      ({ members } = await this.d.queue.list(q, 0, QUEUE_SCAN));
+    } catch (err) {
+      // The queue's store does not answer (a Redis failover): the rider is served by normal dispatch meanwhile.
+      this.d.logger.warn({ err, zone: zone.id, job: doc.rec.id }, 'airport queue unreadable: normal dispatch');
+      members = [];
+    }
     const fleet = this.d.fleet.city(city);
     const mask = fleet ? fleet.offered.maskOf(product) : 0;
     for (const m of members) {

@@ -78,6 +78,11 @@ export class QueueKeeper {
     })().catch((err: unknown) => this.d.logger.warn({ err, zone: q.zone }, 'airport queue of a removed zone not cleared'));
   };
 
+  /** Drivers left the live fleet: forget which queue this node put them in (their zone exit, if any, takes them out). */
+  forget(ids: readonly string[]): void {
+    for (const id of ids) this.member.delete(id);
+  }
+
   /** Take a driver out of a queue (also for drivers dispatch finds gone from the fleet: `pruned`). */
   leave(driver: string, q: QueueRef, reason: LeaveReason): void {
     const m = this.member.get(driver);
