@@ -218,6 +218,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const stopParts = async (): Promise<void> => {
     stopGauges();
     airport.frames.stop();
+    airport.keeper.stop();
     await catalog.stop();
     outcomes.stop();
     jwks?.stop();

@@ -181,3 +181,33 @@ t.test('queue GET: ops only, unknown zone 404, other kinds 404, bad limit 400; a
   t.match(await d.queue({ left: true }, mark), { position: 0, length: 0 });
   d.c.close();
 });
+
+t.test('offline grace: a dropped socket that reconnects within TAXIWAY_QUEUE_OFFLINE_GRACE_MS keeps its place; one that does not leaves after it', async (t) => {
+  const { s, ops } = await node({ TAXIWAY_QUEUE_OFFLINE_GRACE_MS: '1500' });
+  t.teardown(() => s.stop());
+  const ids = ['o-d1', 'o-d2', 'o-d3'];
+  const ds: Driver[] = [];
+  for (const [i, id] of ids.entries()) {
+    const d = await Driver.open(s, id);
+    await d.status('available');
+    await d.fix(WAIT);
+    await d.queue({ position: i + 1 });
+    ds.push(d);
+  }
+  const order = async (): Promise<string[]> => (await http('GET', `${s.url}/v1/admin/zones/nce-t1/queue`, ops)).body.drivers.map((x: { driver: string }) => x.driver);
+  ds[0]!.c.close();
+  await ds[0]!.c.waitClose();
+  ds[1]!.c.close(); // never comes back
+  await sleep(300);
+  t.same(await order(), ids, 'both still queued during the grace time');
+  const back = await Driver.open(s, 'o-d1');
+  back.ts = ds[0]!.ts;
+  await back.status('available');
+  await back.fix(WAIT);
+  t.match(await back.queue({ position: 1 }), { position: 1, length: 3 }, 'reconnected within the grace: still first');
+  await sleep(2000);
+  t.same(await order(), ['o-d1', 'o-d3'], 'the one that stayed away left after the grace');
+  t.match(await ds[2]!.queue({ position: 2 }), { position: 2, length: 2 });
+  back.c.close();
+  ds[2]!.c.close();
+});

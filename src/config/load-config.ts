@@ -51,7 +51,7 @@ export interface Config {
   /** Consecutive fixes outside its zone before a driver exits it. */
   zoneExitFixes: number;
   /** Airport queues: most drivers a queue holds; least ms between queue frames to a driver; least ms between length-only frames. */
-  zoneQueue: { maxLength: number; frameMs: number; lengthFrameMs: number };
+  zoneQueue: { maxLength: number; frameMs: number; lengthFrameMs: number; offlineGraceMs: number };
   /** Shortest fix interval a city may ask of its drivers (the fix budget covers it), ms; 0 without a budget. */
   minFixIntervalMs: number;
   /** A driver silent this long is removed from the live fleet, ms. */
@@ -150,6 +150,7 @@ export function loadConfig(src: EnvSource): Config {
       maxLength: numberSetting(src, 'TAXIWAY_ZONE_QUEUE_MAX'),
       frameMs: numberSetting(src, 'TAXIWAY_QUEUE_FRAME_MS'),
       lengthFrameMs: numberSetting(src, 'TAXIWAY_QUEUE_LENGTH_FRAME_MS'),
+      offlineGraceMs: numberSetting(src, 'TAXIWAY_QUEUE_OFFLINE_GRACE_MS'),
     },
     expireMs: numberSetting(src, 'TAXIWAY_EXPIRE_MS'),
     indexRebuildMs: numberSetting(src, 'TAXIWAY_INDEX_REBUILD_MS'),

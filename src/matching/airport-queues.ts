@@ -24,7 +24,7 @@ export interface AirportQueuesDeps {
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
-  settings: { maxLength: number; frameMs: number; lengthFrameMs: number };
+  settings: { maxLength: number; frameMs: number; lengthFrameMs: number; offlineGraceMs: number };
 }
 
 export interface AirportQueues {
@@ -35,10 +35,10 @@ export interface AirportQueues {
 
 /** The three parts, wired to each other; the caller adds the keeper's listeners and starts the frames. */
 export function airportQueues(d: AirportQueuesDeps): AirportQueues {
-  const { maxLength, frameMs, lengthFrameMs } = d.settings;
+  const { maxLength, frameMs, lengthFrameMs, offlineGraceMs } = d.settings;
   const frames = new QueueFrames({ queue: d.queue, bus: d.bus, local: d.local, frameMs, lengthFrameMs, maxLength, metrics: d.metrics, logger: d.logger, clock: d.clock });
   const keeper = new QueueKeeper({
-    queue: d.queue, statusOf: (id) => d.fleet.statusOf(id), zoneOf: (id) => d.zoneWatch.zoneOf(id), maxLength,
+    queue: d.queue, statusOf: (id) => d.fleet.statusOf(id), zoneOf: (id) => d.zoneWatch.zoneOf(id), maxLength, offlineGraceMs,
     metrics: d.metrics, logger: d.logger, clock: d.clock, changed: frames.changed, touched: frames.touched,
   });
   const candidates = new QueueCandidates({

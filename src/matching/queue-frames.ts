@@ -74,8 +74,11 @@ export class QueueFrames {
     this.d.bus.publish(QUEUE_CHANNEL, Buffer.from(JSON.stringify({ c: q.city, z: q.zone })));
   };
 
-  /** Re-send this node's frames of the queue (soon: at most every frameMs). */
-  readonly touched = (q: QueueRef): void => {
+  /**
+   * Re-send this node's frames of the queue whose place changed (soon: at most every frameMs); `driver`,
+   * when given, gets its place again even if unchanged (it re-joined: it may be on a new socket).
+   */
+  readonly touched = (q: QueueRef, driver?: string): void => {
     if (this.stopped) return;
     const k = `${q.city}\u0000${q.zone}`;
     let s = this.queues.get(k);
@@ -83,6 +86,7 @@ export class QueueFrames {
       if (this.d.local.count() === 0) return;
       this.queues.set(k, (s = { q, sent: new Map(), timer: null, timerAt: 0, running: false, again: false, lastRun: 0 }));
     }
+    if (driver !== undefined) s.sent.delete(driver);
     this.schedule(s, 0);
   };
 

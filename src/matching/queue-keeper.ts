@@ -6,7 +6,7 @@ import type { DriverStatusCode } from '../fleet/driver-status.js';
 import type { StatusListener } from '../fleet/fleet-registry.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock, ClockTimer } from '../util/clock.js';
 import type { ZoneListener } from './zone-watch.js';
 import type { QueueRef, ZoneQueue } from './zone-queue.js';
 
@@ -21,13 +21,15 @@ export interface QueueKeeperDeps {
   zoneOf: (driver: string) => ZoneDef | undefined;
   /** Most drivers a queue holds (TAXIWAY_ZONE_QUEUE_MAX). */
   maxLength: number;
+  /** How long a driver gone offline keeps its place for a reconnect, ms (TAXIWAY_QUEUE_OFFLINE_GRACE_MS; 0: leaves at once). */
+  offlineGraceMs: number;
   metrics: Pick<Metrics, 'zoneQueueJoins' | 'zoneQueueLeaves' | 'zoneQueueLength'>;
   logger: Logger;
   clock: Clock;
   /** A queue's order or length changed: every node re-sends its drivers' `queue` frames (QueueFrames.changed). */
   changed: (q: QueueRef) => void;
-  /** A driver re-joined a queue it was in (e.g. reconnected to this node): this node re-sends its frames (QueueFrames.touched). */
-  touched: (q: QueueRef) => void;
+  /** A driver re-joined a queue it was in (e.g. reconnected to this node): this node re-sends it its place (QueueFrames.touched). */
+  touched: (q: QueueRef, driver: string) => void;
 }
 
 export const queueOf = (z: ZoneDef): QueueRef => ({ city: z.city, zone: z.id });
@@ -43,6 +45,8 @@ export const queueOf = (z: ZoneDef): QueueRef => ({ city: z.city, zone: z.id });
 export class QueueKeeper {
   /** The queue this node last put each driver in (to take it out on a status change without a zone). */
   private readonly member = new Map<string, QueueRef>();
+  /** Drivers gone offline whose leave waits for the grace time (cleared by `available` again). */
+  private readonly grace = new Map<string, ClockTimer>();
 
   constructor(private readonly d: QueueKeeperDeps) {}
 
@@ -55,12 +59,24 @@ export class QueueKeeper {
   readonly statusListener: StatusListener = (driver, status) => {
     const z = this.d.zoneOf(driver);
     const inAirport = z !== undefined && z.kind === 'airport_queue';
+    this.endGrace(driver);
     if (status === DriverStatus.available) {
       if (inAirport) this.join(driver, queueOf(z));
       return;
     }
     const q = this.member.get(driver) ?? (inAirport ? queueOf(z) : undefined);
-    if (q) this.leave(driver, q, status === DriverStatus.offline ? 'offline' : 'busy');
+    if (!q) return;
+    if (status === DriverStatus.busy || this.d.offlineGraceMs === 0) {
+      this.leave(driver, q, status === DriverStatus.offline ? 'offline' : 'busy');
+      return;
+    }
+    // Offline (often a dropped socket): the place is kept for a reconnect within the grace time. Offline
+    // drivers are never offered jobs meanwhile. At its end the driver leaves unless it is available again
+    // (on this node, or on another node this one hears from through the fleet mirror).
+    this.grace.set(driver, this.d.clock.setTimeout(() => {
+      this.grace.delete(driver);
+      if (this.d.statusOf(driver) !== DriverStatus.available) this.leave(driver, q, 'offline');
+    }, this.d.offlineGraceMs));
   };
 
   /** A zone deleted, moved to another city or no longer an airport queue: its queue goes (on every node; idempotent). */
@@ -83,6 +99,19 @@ export class QueueKeeper {
     for (const id of ids) this.member.delete(id);
   }
 
+  /** Stop the grace timers (node shutdown: the queue, in Redis, outlives this node). */
+  stop(): void {
+    for (const t of this.grace.values()) this.d.clock.clearTimeout(t);
+    this.grace.clear();
+  }
+
+  private endGrace(driver: string): void {
+    const t = this.grace.get(driver);
+    if (t === undefined) return;
+    this.d.clock.clearTimeout(t);
+    this.grace.delete(driver);
+  }
+
   /** Take a driver out of a queue (also for drivers dispatch finds gone from the fleet: `pruned`). */
   leave(driver: string, q: QueueRef, reason: LeaveReason): void {
     const m = this.member.get(driver);
@@ -102,7 +131,7 @@ export class QueueKeeper {
       this.d.metrics.zoneQueueLength.set({ zone: q.zone }, r.length);
       if (r.added) this.d.changed(q);
       else if (r.full) this.member.delete(driver);
-      else this.d.touched(q);
+      else this.d.touched(q, driver);
     }, (err: unknown) => this.d.logger.warn({ err, driver, zone: q.zone }, 'airport queue join failed'));
   }
 }
