@@ -10,9 +10,9 @@ import type { CityDef } from '../config/cities.js';
 export type ExpireListener = (ids: readonly string[]) => void;
 /** Called after a local change of a driver's position or status: once per fix, so keep it cheap. */
 export type LocalChangeListener = (id: string) => void;
-/** Called when a driver's city changed on this node (a fix placed it in another city, out of every city, or its city was removed): null means none. */
 /** A driver's status was set on this node (by the driver, an accepted job, a job's end, a closed socket). */
 export type StatusListener = (id: string, status: DriverStatusCode) => void;
+/** Called when a driver's city changed on this node (a fix placed it in another city, out of every city, or its city was removed): null means none. */
 export type CityChangeListener = (id: string, city: string | null) => void;
 /** Called after another node's newer position of a driver was applied (degrees, ms since the epoch). */
 export type RemoteMoveListener = (id: string, city: string, lat: number, lng: number, ts: number) => void;
