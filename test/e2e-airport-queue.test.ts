@@ -82,7 +82,7 @@ async function queueThree(s: TestServer, tag: string): Promise<{ d1: Driver; d2:
 }
 
 t.test('greedy: FIFO offers, decline keeps the place, accept and exit leave, positions follow, empty queue falls back', async (t) => {
-  const { s, ops } = await node();
+  const { s, ops } = await node({ TAXIWAY_QUEUE_OFFLINE_GRACE_MS: '0' }); // offline leaves at once (the default grace is the next test's)
   t.teardown(() => s.stop());
   const { d0, d1, d2, d3 } = await queueThree(s, 'g');
   const q = await http('GET', `${s.url}/v1/admin/zones/nce-t1/queue`, ops);

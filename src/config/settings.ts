@@ -65,7 +65,7 @@ export const SETTINGS = {
   TAXIWAY_ZONE_QUEUE_MAX: { kind: 'int', def: 500, min: 1, max: 100_000, doc: 'most drivers one airport queue holds; an available driver entering a full one is not queued (counted)' },
   TAXIWAY_QUEUE_FRAME_MS: { kind: 'int', def: 500, min: 50, max: 60_000, doc: 'least time between two queue frames to one driver: changes of a queue are sent together at most this often, ms' },
   TAXIWAY_QUEUE_LENGTH_FRAME_MS: { kind: 'int', def: 10_000, min: 0, max: 3_600_000, doc: 'a change of its queue length alone (same position) reaches a driver at most this often, ms' },
-  TAXIWAY_QUEUE_OFFLINE_GRACE_MS: { kind: 'int', def: 0, min: 0, max: 600_000, doc: 'an airport-queued driver gone offline (e.g. its socket dropped) keeps its place this long for a reconnect, ms (0: leaves at once)' },
+  TAXIWAY_QUEUE_OFFLINE_GRACE_MS: { kind: 'int', def: 30_000, min: 0, max: 600_000, doc: 'an airport-queued driver gone offline (e.g. its socket dropped) keeps its place this long for a reconnect, ms (0: leaves at once)' },
   TAXIWAY_CORS_ORIGINS: { kind: 'text', def: 'unset (no cross-origin calls)', doc: 'browser origins allowed to call the HTTP API: * or scheme://host[:port],...' },
   TAXIWAY_ETA_MAX_DISTANCE_M: { kind: 'int', def: 200_000, min: 1000, max: 20_100_000, doc: 'farthest a /v1/eta point may lie from a served city (and from the other point), metres' },
   TAXIWAY_JOB_RATE_PER_RIDER: { kind: 'float', def: 0.2, min: 0, max: 1_000_000, doc: 'job creations and cancellations one rider may make, per second, sustained (0: no limit)' },
