@@ -85,6 +85,10 @@ export interface ErrorBody {
     message: string;
     /** With `pickup_not_allowed`: the id of the `no_pickup` zone holding the pickup (extension, 2026-12-04). */
     zone?: string;
+    /** With `misdirected`: the request's city, served by other nodes (extension, 2026-12-05). */
+    city?: string;
+    /** With `misdirected`: the base URL of a node serving `city`; absent when none is known now (extension, 2026-12-05). */
+    url?: string;
   };
 }
 
@@ -130,6 +134,32 @@ export type AdminZoneReply = VersionedZone;
 
 /** `PUT /v1/admin/zones/:id` body; `id` may be left out (the path's). */
 export type AdminZoneRequest = Omit<ZoneDef, 'id'> & { id?: string };
+
+/** One driver of an airport queue, in queue order. */
+export interface AdminQueuedDriver {
+  driver: string;
+  /**
+   * 1 = offered first.
+   * @asType integer
+   * @minimum 1
+   */
+  position: number;
+  /** When it joined the queue (the joining node's clock). */
+  joined_ts: EpochMs;
+}
+
+/** `GET /v1/admin/zones/:id/queue` reply (ops, taxiway extension, 2026-12-05): the zone's airport queue from `offset + 1` on. */
+export interface AdminZoneQueue {
+  zone: string;
+  city: string;
+  /**
+   * Drivers in the queue.
+   * @asType integer
+   * @minimum 0
+   */
+  length: number;
+  drivers: AdminQueuedDriver[];
+}
 
 /** `DELETE /v1/admin/cities/:name` and `/v1/admin/zones/:id` reply: the change's version and what was deleted. */
 export interface AdminDeleteReply {
