@@ -55,7 +55,7 @@ export class ZoneWatch {
       this.outside[slot!] = 0;
       this.emit(driver, z.def, 'exit', fix.ts);
     }
-    if (fleet === undefined || this.index.count(fleet.name) === 0) return;
+    if (fleet === undefined) return;
     const z = this.index.find(fleet.name, fix.lat, fix.lng);
     if (z === undefined) return;
     this.enter(driver, slot, z);
