@@ -27,6 +27,8 @@ const EDGE_SLACK = 1e-3;
  * is its zone; the last may be a zone holding the whole cell). Most fixes are answered by one read.
  */
 export interface ZoneGrid {
+  /** Unique per build (in this process): a cell number cached with it cannot be read against another grid. */
+  id: number;
   /** South-west corner of the grid, degrees. */
   gx: number;
   gy: number;
@@ -36,9 +38,17 @@ export interface ZoneGrid {
   nx: number;
   ny: number;
   cells: Int32Array;
+  /**
+   * One bit per cell, set when its value is not 0: 1/32 the size of `cells` (128 KiB at 1024²), so the
+   * common answer "no zone here" comes from a cache-resident array; a profile of the benchmark showed the
+   * `cells` read (4 MiB, random per fix) as the largest part of the zone cost.
+   */
+  bits: Uint8Array;
   starts: Int32Array;
   items: Int32Array;
 }
+
+let builds = 0;
 
 /** Growable Int32 column for the build (no per-pair objects). */
 class IntList {
@@ -145,7 +155,9 @@ export function buildZoneGrid(zones: readonly GridZone[]): ZoneGrid {
     const b = -cells[c]! - 1;
     items[starts[b]! + fill[b]!++] = cover[c]!;
   }
-  return { gx, gy, invLng, invLat, nx, ny, cells, starts, items };
+  const bits = new Uint8Array((cells.length + 7) >> 3);
+  for (let c = 0; c < cells.length; c++) if (cells[c] !== 0) bits[c >> 3]! |= 1 << (c & 7);
+  return { id: ++builds, gx, gy, invLng, invLat, nx, ny, cells, bits, starts, items };
 }
 
 function clamp(v: number, n: number): number {
@@ -176,19 +188,29 @@ function drawEdges(ring: Float64Array, gx: number, gy: number, invLng: number, i
   }
 }
 
-/** The cell value (see ZoneGrid) under (lat, lng) degrees; 0 outside the grid (and for NaN). */
-export function cellOf(g: ZoneGrid, lat: number, lng: number): number {
+/** The cell number under (lat, lng) degrees, or -1 outside the grid (and for NaN). */
+export function cellIndex(g: ZoneGrid, lat: number, lng: number): number {
   const x = Math.floor((lng - g.gx) * g.invLng), y = Math.floor((lat - g.gy) * g.invLat);
-  if (!(x >= 0 && y >= 0 && x < g.nx && y < g.ny)) return 0;
-  return g.cells[y * g.nx + x]!;
+  return x >= 0 && y >= 0 && x < g.nx && y < g.ny ? y * g.nx + x : -1;
+}
+
+/** The value (see ZoneGrid) of cell `c` (a cell number, or -1: 0); the bit array first, as most cells are 0. */
+export function valueAt(g: ZoneGrid, c: number): number {
+  if (c < 0 || (g.bits[c >> 3]! & (1 << (c & 7))) === 0) return 0;
+  return g.cells[c]!;
+}
+
+/** The cell value under (lat, lng) degrees; 0 outside the grid. */
+export function cellOf(g: ZoneGrid, lat: number, lng: number): number {
+  return valueAt(g, cellIndex(g, lat, lng));
 }
 
 /**
- * The index in `zones` (the list the grid was built from) of the preferred zone holding (lat, lng)
- * degrees, or -1: one cell read, plus exact tests of a boundary cell's candidates. Allocates nothing.
+ * The index in `zones` (the list the grid was built from) of the preferred zone holding (lat, lng),
+ * given `v`, the value of its cell: decided cells answer at once, a boundary cell's candidates are
+ * tested exactly in preference order. Allocates nothing.
  */
-export function locate(g: ZoneGrid, zones: readonly GridZone[], lat: number, lng: number): number {
-  const v = cellOf(g, lat, lng);
+export function resolve(g: ZoneGrid, zones: readonly GridZone[], v: number, lat: number, lng: number): number {
   if (v >= 0) return v - 1;
   const b = -v - 1;
   for (let k = g.starts[b]!, e = g.starts[b + 1]!; k < e; k++) {
@@ -197,6 +219,11 @@ export function locate(g: ZoneGrid, zones: readonly GridZone[], lat: number, lng
     if (lng >= z.minLng && lng <= z.maxLng && lat >= z.minLat && lat <= z.maxLat && contains(z.rings, lat, lng)) return i;
   }
   return -1;
+}
+
+/** The index in `zones` of the preferred zone holding (lat, lng) degrees, or -1 (one cell read for most points). */
+export function locate(g: ZoneGrid, zones: readonly GridZone[], lat: number, lng: number): number {
+  return resolve(g, zones, cellOf(g, lat, lng), lat, lng);
 }
 
 /**

@@ -24,13 +24,14 @@ export interface IndexedZone {
   pos: number;
 }
 
-interface CityZones {
+/** A city's zones as the per-fix path reads them (ZoneWatch keeps cell numbers of `grid` per driver). */
+export interface CityZones {
   /** Box tree for kind-filtered queries (a job's pickup: not per fix). */
-  tree: Flatbush;
+  readonly tree: Flatbush;
   /** In preference order (`order`); a zone's `pos` is its index here. */
-  zones: IndexedZone[];
+  readonly zones: readonly IndexedZone[];
   /** The per-fix answer: one cell read for most fixes (see ZoneGrid). */
-  grid: ZoneGrid;
+  readonly grid: ZoneGrid;
 }
 
 /**
@@ -107,20 +108,12 @@ export class ZoneIndex {
    * cell when that decides (wholly inside `z`, or outside every zone), else the exact polygon test.
    */
   holds(z: IndexedZone, lat: number, lng: number): boolean {
-    if (!(lng >= z.minLng && lng <= z.maxLng && lat >= z.minLat && lat <= z.maxLat)) return false;
-    if (z.live) {
-      const c = this.zonesOf(z.def.city);
-      if (c !== undefined) {
-        const v = cellOf(c.grid, lat, lng);
-        if (v === z.pos + 1) return true;
-        if (v === 0) return false;
-      }
-    }
-    return contains(z.rings, lat, lng);
+    const c = z.live ? this.zonesOf(z.def.city) : undefined;
+    return c === undefined ? holdsExactly(z, lat, lng) : holdsIn(z, cellOf(c.grid, lat, lng), lat, lng);
   }
 
-  /** The zones of `city`; the last city asked is remembered (fixes come in runs of one city), so most calls skip the map. */
-  private zonesOf(city: string): CityZones | undefined {
+  /** The zones of `city` (undefined: it has none); the last city asked is remembered (fixes come in runs of one city), so most calls skip the map. */
+  zonesOf(city: string): CityZones | undefined {
     if (city === this.lastCity) return this.lastZones;
     const c = this.cities.get(city);
     this.lastCity = city;
@@ -167,6 +160,17 @@ export class ZoneIndex {
     const rings = def.polygon.coordinates.map((r) => Float64Array.from(r.flatMap(([x, y]) => [x!, y!])));
     return { handle, def, minLng, minLat, maxLng, maxLat, rings, live: true, pos: -1 };
   }
+}
+
+/** Whether zone `z` (live) holds (lat, lng) degrees, given `v`, the value of their cell in its city's grid. */
+export function holdsIn(z: IndexedZone, v: number, lat: number, lng: number): boolean {
+  if (v === z.pos + 1) return true;
+  if (v === 0) return false;
+  return holdsExactly(z, lat, lng);
+}
+
+function holdsExactly(z: IndexedZone, lat: number, lng: number): boolean {
+  return lng >= z.minLng && lng <= z.maxLng && lat >= z.minLat && lat <= z.maxLat && contains(z.rings, lat, lng);
 }
 
 /** Smaller bounding box first, then smaller id: the preference among overlapping zones. */

@@ -1,5 +1,7 @@
 // Zone enter/exit of each driver from its fixes, with hysteresis against GPS jitter at the edge; per-driver state in flat typed columns.
-import type { IndexedZone, ZoneIndex } from '../catalog/zone-index.js';
+import { cellIndex, resolve, valueAt } from '../catalog/zone-grid.js';
+import { holdsIn } from '../catalog/zone-index.js';
+import type { CityZones, ZoneIndex } from '../catalog/zone-index.js';
 import type { ZoneDef } from '../catalog/zones.js';
 import type { MoveListener } from '../ingest/ingest.js';
 
@@ -7,23 +9,30 @@ export type ZoneEventKind = 'enter' | 'exit';
 /** A driver entered or left a zone at `ts` (ms since the epoch: the fix's time, or the server's on expiry). */
 export type ZoneListener = (driver: string, zone: ZoneDef, ev: ZoneEventKind, ts: number) => void;
 
+/** Int32s per driver slot: zone handle + 1 (0: none), fixes outside it, settled cell + 1 (0: none), that cell's grid id. */
+const STRIDE = 4;
+
 /**
  * Which zone each driver is in, from the ingest fix stream. A driver enters a zone with its first fix
  * inside it (edge included) and leaves it after `exitFixes` consecutive fixes outside it (hysteresis:
  * one jittery fix across the edge does not flap), or at once when the zone is deleted or the driver
  * leaves the live fleet (`forget`). A driver is in at most one zone: the smallest holding its fix
- * (ZoneIndex). State per driver: a slot in two typed columns (zone handle + 1, fixes outside), slots
- * reused; a driver never seen inside a zone holds no slot. Listeners run in the order added, on the
- * node that ingests the driver's fixes.
+ * (ZoneIndex). Listeners run in the order added, on the node that ingests the driver's fixes.
+ *
+ * Cost per fix (benchmarks/zone-ingest.ts): no map lookup (state is kept by ingest's slot, whose owner
+ * is checked), then its city's grid cell (a few multiplications). A driver whose last fix settled (in no zone, or inside its zone) in a
+ * cell the grid decides (no zone touches it, or its zone holds all of it), and whose fix falls in that
+ * cell again, costs one compare: the answer cannot have changed. Otherwise one bit-array read, and a
+ * cell read or an exact polygon test only near zones. State: one slot of four Int32s per driver of a
+ * city with zones (16 B) by ingest slot, and a map entry per driver in a zone; allocates nothing per fix.
  */
 export class ZoneWatch {
-  private readonly slots = new Map<string, number>();
-  private readonly freeSlots: number[] = [];
-  /** Zone handle + 1 per slot (0: in no zone). */
-  private zone = new Int32Array(256);
-  /** Consecutive fixes outside the current zone per slot. */
-  private outside = new Uint16Array(256);
-  private used = 0;
+  /** Drivers in a zone now, and their slot (for `forget` and `zoneOf`; changed on enter and exit only). */
+  private readonly inZone = new Map<string, number>();
+  /** Per ingest slot, STRIDE Int32s (see STRIDE); grown on demand. */
+  private st = new Int32Array(1024 * STRIDE);
+  /** Per ingest slot, the driver its state belongs to (ingest reuses slots of drivers it forgot). */
+  private owner: Array<string | undefined> = [];
   private readonly listeners: ZoneListener[] = [];
 
   constructor(private readonly index: ZoneIndex, private readonly exitFixes: number) {}
@@ -35,65 +44,91 @@ export class ZoneWatch {
 
   /** The zone `driver` is in now, if any (what a dispatch hook or a reconnect reads). */
   zoneOf(driver: string): ZoneDef | undefined {
-    const slot = this.slots.get(driver);
-    if (slot === undefined || this.zone[slot] === 0) return undefined;
-    return this.index.byHandleOf(this.zone[slot]! - 1)?.def;
+    const slot = this.inZone.get(driver);
+    if (slot === undefined) return undefined;
+    return this.index.byHandleOf(this.st[slot * STRIDE]! - 1)?.def;
   }
 
-  /** Ingest move listener: allocates nothing per fix for a driver whose zone does not change. */
-  readonly moveListener: MoveListener = (driver, fleet, fix) => {
-    const slot = this.slots.get(driver);
-    const cur = slot === undefined ? 0 : this.zone[slot]!;
+  /** Ingest move listener (`slot`: ingest's slot of the driver): allocates nothing per fix. */
+  readonly moveListener: MoveListener = (driver, fleet, fix, slot) => {
+    const c = fleet === undefined ? undefined : this.index.zonesOf(fleet.name);
+    if (this.owner[slot] !== driver) this.claim(driver, slot, fix.ts);
+    const st = this.st, o = slot * STRIDE;
+    const lat = fix.lat, lng = fix.lng;
+    const cell = c === undefined ? -1 : cellIndex(c.grid, lat, lng);
+    if (cell >= 0 && st[o + 2] === cell + 1 && st[o + 3] === c!.grid.id) return;
+    st[o + 2] = 0;
+    const v = c === undefined ? 0 : valueAt(c.grid, cell);
+    const cur = st[o]!;
     if (cur !== 0) {
       const z = this.index.byHandleOf(cur - 1)!;
-      if (z.live && fleet !== undefined && z.def.city === fleet.name && this.index.holds(z, fix.lat, fix.lng)) {
-        this.outside[slot!] = 0;
+      if (z.live && c !== undefined && z.def.city === fleet!.name && holdsIn(z, v, lat, lng)) {
+        st[o + 1] = 0;
+        if (v === z.pos + 1) this.settle(o, cell, c);
         return;
       }
-      if (z.live && ++this.outside[slot!]! < this.exitFixes) return;
-      this.zone[slot!] = 0;
-      this.outside[slot!] = 0;
+      if (z.live && ++st[o + 1]! < this.exitFixes) return;
+      st[o] = 0;
+      st[o + 1] = 0;
+      this.inZone.delete(driver);
       this.emit(driver, z.def, 'exit', fix.ts);
     }
-    if (fleet === undefined) return;
-    const z = this.index.find(fleet.name, fix.lat, fix.lng);
-    if (z === undefined) return;
-    this.enter(driver, slot, z);
+    if (c === undefined) return;
+    const p = resolve(c.grid, c.zones, v, lat, lng);
+    if (p < 0) {
+      if (v === 0) this.settle(o, cell, c);
+      return;
+    }
+    const z = c.zones[p]!;
+    st[o] = z.handle + 1;
+    st[o + 1] = 0;
+    this.inZone.set(driver, slot);
+    if (v === z.pos + 1) this.settle(o, cell, c);
     this.emit(driver, z.def, 'enter', fix.ts);
   };
 
-  /** Drivers left the live fleet: each still in a zone exits it now; their slots are freed. */
+  /** Drivers left the live fleet: each still in a zone exits it now. */
   forget(ids: readonly string[]): void {
     const now = Date.now();
     for (const id of ids) {
-      const slot = this.slots.get(id);
+      const slot = this.inZone.get(id);
       if (slot === undefined) continue;
-      const cur = this.zone[slot]!;
-      this.zone[slot] = 0;
-      this.outside[slot] = 0;
-      this.slots.delete(id);
-      this.freeSlots.push(slot);
+      this.inZone.delete(id);
+      const o = slot * STRIDE;
+      const cur = this.st[o]!;
+      this.st.fill(0, o, o + STRIDE);
       if (cur !== 0) this.emit(id, this.index.byHandleOf(cur - 1)!.def, 'exit', now);
     }
   }
 
-  private enter(driver: string, slot: number | undefined, z: IndexedZone): void {
-    if (slot === undefined) {
-      slot = this.freeSlots.pop() ?? this.used++;
-      if (slot >= this.zone.length) this.grow();
-      this.slots.set(driver, slot);
+  /**
+   * `slot` now belongs to `driver` (first fix, or ingest reused the slot): a previous owner still in a zone
+   * exits it (ingest forgot that driver without `forget` here).
+   */
+  private claim(driver: string, slot: number, ts: number): void {
+    const prev = this.owner[slot];
+    const o = slot * STRIDE;
+    if (prev !== undefined && o < this.st.length && this.st[o] !== 0) {
+      const cur = this.st[o]!;
+      this.st.fill(0, o, o + STRIDE);
+      if (this.inZone.get(prev) === slot) this.inZone.delete(prev);
+      this.emit(prev, this.index.byHandleOf(cur - 1)!.def, 'exit', ts);
     }
-    this.zone[slot] = z.handle + 1;
-    this.outside[slot] = 0;
+    while (o + STRIDE > this.st.length) {
+      const st = new Int32Array(this.st.length * 2);
+      st.set(this.st);
+      this.st = st;
+    }
+    while (this.owner.length <= slot) this.owner.push(undefined);
+    this.owner[slot] = driver;
+    this.st.fill(0, o, o + STRIDE);
   }
 
-  private grow(): void {
-    const zone = new Int32Array(this.zone.length * 2);
-    zone.set(this.zone);
-    const outside = new Uint16Array(this.outside.length * 2);
-    outside.set(this.outside);
-    this.zone = zone;
-    this.outside = outside;
+  /** The fix at cell `cell` (of `c`'s grid, or -1) settled the driver: the next fix in that cell needs no work. */
+  private settle(o: number, cell: number, c: CityZones): void {
+    if (cell < 0) return;
+    this.st[o + 2] = cell + 1;
+    this.st[o + 3] = c.grid.id;
   }
 
   private emit(driver: string, zone: ZoneDef, ev: ZoneEventKind, ts: number): void {
