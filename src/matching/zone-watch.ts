@@ -1,5 +1,5 @@
 // Zone enter/exit of each driver from its fixes, with hysteresis against GPS jitter at the edge; per-driver state in flat typed columns.
-import { cellIndex, resolve, valueAt } from '../catalog/zone-grid.js';
+import { BLOCK_SHIFT, blockUsed, resolve, valueAt } from '../catalog/zone-grid.js';
 import { holdsIn } from '../catalog/zone-index.js';
 import type { CityZones, ZoneIndex } from '../catalog/zone-index.js';
 import type { ZoneDef } from '../catalog/zones.js';
@@ -9,7 +9,7 @@ export type ZoneEventKind = 'enter' | 'exit';
 /** A driver entered or left a zone at `ts` (ms since the epoch: the fix's time, or the server's on expiry). */
 export type ZoneListener = (driver: string, zone: ZoneDef, ev: ZoneEventKind, ts: number) => void;
 
-/** Int32s per driver slot: zone handle + 1 (0: none), fixes outside it, settled cell + 1 (0: none), that cell's grid id. */
+/** Int32s per driver slot: zone handle + 1 (0: none), fixes outside it, where it settled (cell + 1, or -1 - empty block; 0: nowhere), that grid's id. */
 const STRIDE = 4;
 
 /**
@@ -52,13 +52,27 @@ export class ZoneWatch {
   /** Ingest move listener (`slot`: ingest's slot of the driver): allocates nothing per fix. */
   readonly moveListener: MoveListener = (driver, fleet, fix, slot) => {
     const c = fleet === undefined ? undefined : this.index.zonesOf(fleet.name);
-    if (this.owner[slot] !== driver) this.claim(driver, slot, fix.ts);
-    const st = this.st, o = slot * STRIDE;
     const lat = fix.lat, lng = fix.lng;
-    const cell = c === undefined ? -1 : cellIndex(c.grid, lat, lng);
-    if (cell >= 0 && st[o + 2] === cell + 1 && st[o + 3] === c!.grid.id) return;
+    let cell = -1, block = -1;
+    if (c !== undefined) {
+      const g = c.grid;
+      const x = Math.floor((lng - g.gx) * g.invLng), y = Math.floor((lat - g.gy) * g.invLat);
+      if (x >= 0 && y >= 0 && x < g.nx && y < g.ny) {
+        cell = y * g.nx + x;
+        block = (y >> BLOCK_SHIFT) * g.nbx + (x >> BLOCK_SHIFT);
+      }
+    }
+    let st = this.st;
+    const o = slot * STRIDE;
+    // Settled in this empty block or decided cell last time: nothing can have changed. In no zone, whoever
+    // owned the slot before (where no zone reaches, the answer is "none" for anyone); in a zone, only the same driver.
+    if (cell >= 0 && o < st.length && (st[o + 2] === cell + 1 || st[o + 2] === -1 - block) && st[o + 3] === c!.grid.id && (st[o] === 0 || this.owner[slot] === driver)) return;
+    if (this.owner[slot] !== driver) {
+      this.claim(driver, slot, fix.ts);
+      st = this.st;
+    }
     st[o + 2] = 0;
-    const v = c === undefined ? 0 : valueAt(c.grid, cell);
+    const v = cell < 0 || !blockUsed(c!.grid, block) ? 0 : valueAt(c!.grid, cell);
     const cur = st[o]!;
     if (cur !== 0) {
       const z = this.index.byHandleOf(cur - 1)!;
@@ -76,7 +90,7 @@ export class ZoneWatch {
     if (c === undefined) return;
     const p = resolve(c.grid, c.zones, v, lat, lng);
     if (p < 0) {
-      if (v === 0) this.settle(o, cell, c);
+      if (v === 0) this.settle(o, cell < 0 || blockUsed(c.grid, block) ? cell : -2 - block, c);
       return;
     }
     const z = c.zones[p]!;
@@ -124,10 +138,13 @@ export class ZoneWatch {
     this.st.fill(0, o, o + STRIDE);
   }
 
-  /** The fix at cell `cell` (of `c`'s grid, or -1) settled the driver: the next fix in that cell needs no work. */
-  private settle(o: number, cell: number, c: CityZones): void {
-    if (cell < 0) return;
-    this.st[o + 2] = cell + 1;
+  /**
+   * The fix settled the driver in cell `key` (of `c`'s grid; -1: none), or in an empty block (`key` = -2 -
+   * block): the next fix there needs no work. Stored as cell + 1, or -1 - block.
+   */
+  private settle(o: number, key: number, c: CityZones): void {
+    if (key === -1) return;
+    this.st[o + 2] = key + 1;
     this.st[o + 3] = c.grid.id;
   }
 
