@@ -9,9 +9,6 @@ export interface GridZone {
   rings: readonly Float64Array[];
 }
 
-/** Cells per block side, as a shift (8: blocks of 8 × 8 cells). */
-export const BLOCK_SHIFT = 3;
-
 /** Most cells per side (4 bytes a cell: at most 4 MiB a city). */
 export const GRID_MAX_CELLS = 1024;
 /** Smallest cell side, degrees (~5 m): a city with a few small zones gets a small grid, not 1M tiny cells. */
@@ -42,19 +39,12 @@ export interface ZoneGrid {
   ny: number;
   cells: Int32Array;
   /**
-   * One bit per cell, set when its value is not 0: 1/32 the size of `cells` (128 KiB at 1024²), so the
-   * common answer "no zone here" comes from a cache-resident array; a profile of the benchmark showed the
-   * `cells` read (4 MiB, random per fix) as the largest part of the zone cost.
+   * Per cell, the Chebyshev distance in cells to the nearest cell that is not 0 (0 for such a cell, at most
+   * 255): a driver at (x0, y0) with distance D is in no zone anywhere within |x - x0| < D and |y - y0| < D,
+   * so ZoneWatch needs no lookup until it leaves that square. 1 byte a cell (1 MiB at 1024²); read before
+   * `cells`, it also answers "no zone here" from a 4 times smaller array.
    */
-  bits: Uint8Array;
-  /**
-   * One bit per block of BLOCK × BLOCK cells, set when some cell of it is not 0 (2 KiB at 1024²: stays in
-   * the L1 cache). A driver settled in an empty block (~250 m across in a 30 km city) stays settled there
-   * for many fixes (see ZoneWatch).
-   */
-  blocks: Uint8Array;
-  /** Blocks per row. */
-  nbx: number;
+  dist: Uint8Array;
   starts: Int32Array;
   items: Int32Array;
 }
@@ -166,16 +156,46 @@ export function buildZoneGrid(zones: readonly GridZone[]): ZoneGrid {
     const b = -cells[c]! - 1;
     items[starts[b]! + fill[b]!++] = cover[c]!;
   }
-  const bits = new Uint8Array((cells.length + 7) >> 3);
-  const nbx = (nx >> BLOCK_SHIFT) + 1, nby = (ny >> BLOCK_SHIFT) + 1;
-  const blocks = new Uint8Array((nbx * nby + 7) >> 3);
-  for (let c = 0; c < cells.length; c++) {
-    if (cells[c] === 0) continue;
-    bits[c >> 3]! |= 1 << (c & 7);
-    const y = Math.floor(c / nx), b = (y >> BLOCK_SHIFT) * nbx + ((c - y * nx) >> BLOCK_SHIFT);
-    blocks[b >> 3]! |= 1 << (b & 7);
+  const dist = chebyshev(cells, nx, ny);
+  return { id: ++builds, gx, gy, invLng, invLat, nx, ny, cells, dist, starts, items };
+}
+
+/**
+ * Chebyshev distance (in cells, capped at 255) from every cell to the nearest non-0 cell: two chamfer
+ * passes over the 8 neighbours (exact for this metric); 255 everywhere when every cell is 0.
+ */
+function chebyshev(cells: Int32Array, nx: number, ny: number): Uint8Array {
+  const d = new Uint8Array(nx * ny);
+  for (let c = 0; c < d.length; c++) d[c] = cells[c] === 0 ? 255 : 0;
+  for (let y = 0; y < ny; y++) {
+    for (let x = 0; x < nx; x++) {
+      const c = y * nx + x;
+      let m = d[c]!;
+      if (m === 0) continue;
+      if (x > 0) m = Math.min(m, d[c - 1]! + 1);
+      if (y > 0) {
+        m = Math.min(m, d[c - nx]! + 1);
+        if (x > 0) m = Math.min(m, d[c - nx - 1]! + 1);
+        if (x + 1 < nx) m = Math.min(m, d[c - nx + 1]! + 1);
+      }
+      d[c] = Math.min(m, 255);
+    }
   }
-  return { id: ++builds, gx, gy, invLng, invLat, nx, ny, cells, bits, blocks, nbx, starts, items };
+  for (let y = ny - 1; y >= 0; y--) {
+    for (let x = nx - 1; x >= 0; x--) {
+      const c = y * nx + x;
+      let m = d[c]!;
+      if (m === 0) continue;
+      if (x + 1 < nx) m = Math.min(m, d[c + 1]! + 1);
+      if (y + 1 < ny) {
+        m = Math.min(m, d[c + nx]! + 1);
+        if (x + 1 < nx) m = Math.min(m, d[c + nx + 1]! + 1);
+        if (x > 0) m = Math.min(m, d[c + nx - 1]! + 1);
+      }
+      d[c] = Math.min(m, 255);
+    }
+  }
+  return d;
 }
 
 function clamp(v: number, n: number): number {
@@ -212,14 +232,9 @@ export function cellIndex(g: ZoneGrid, lat: number, lng: number): number {
   return x >= 0 && y >= 0 && x < g.nx && y < g.ny ? y * g.nx + x : -1;
 }
 
-/** Whether block `b` (see ZoneGrid.blocks) has a cell that is not 0. */
-export function blockUsed(g: ZoneGrid, b: number): boolean {
-  return (g.blocks[b >> 3]! & (1 << (b & 7))) !== 0;
-}
-
-/** The value (see ZoneGrid) of cell `c` (a cell number, or -1: 0); the bit array first, as most cells are 0. */
+/** The value (see ZoneGrid) of cell `c` (a cell number, or -1: 0); the distance array first, as most cells are 0. */
 export function valueAt(g: ZoneGrid, c: number): number {
-  if (c < 0 || (g.bits[c >> 3]! & (1 << (c & 7))) === 0) return 0;
+  if (c < 0 || g.dist[c] !== 0) return 0;
   return g.cells[c]!;
 }
 

@@ -1,5 +1,5 @@
 // Zone enter/exit of each driver from its fixes, with hysteresis against GPS jitter at the edge; per-driver state in flat typed columns.
-import { BLOCK_SHIFT, blockUsed, resolve, valueAt } from '../catalog/zone-grid.js';
+import { resolve, valueAt } from '../catalog/zone-grid.js';
 import { holdsIn } from '../catalog/zone-index.js';
 import type { CityZones, ZoneIndex } from '../catalog/zone-index.js';
 import type { ZoneDef } from '../catalog/zones.js';
@@ -9,8 +9,13 @@ export type ZoneEventKind = 'enter' | 'exit';
 /** A driver entered or left a zone at `ts` (ms since the epoch: the fix's time, or the server's on expiry). */
 export type ZoneListener = (driver: string, zone: ZoneDef, ev: ZoneEventKind, ts: number) => void;
 
-/** Int32s per driver slot: zone handle + 1 (0: none), fixes outside it, where it settled (cell + 1, or -1 - empty block; 0: nowhere), that grid's id. */
+/**
+ * Int32s per driver slot: zone handle + 1 (0: none), fixes outside it, where it settled (cell + 1 in a cell
+ * its zone wholly holds; -1 - (x | y << 11 | r << 22) in no zone, within r cells of (x, y) as zone-free; 0:
+ * not settled), that grid's id. Grids have at most 1025 cells a side (11 bits) and r ≤ 255.
+ */
 const STRIDE = 4;
+
 
 /**
  * Which zone each driver is in, from the ingest fix stream. A driver enters a zone with its first fix
@@ -20,11 +25,11 @@ const STRIDE = 4;
  * (ZoneIndex). Listeners run in the order added, on the node that ingests the driver's fixes.
  *
  * Cost per fix (benchmarks/zone-ingest.ts): no map lookup (state is kept by ingest's slot, whose owner
- * is checked), then its city's grid cell (a few multiplications). A driver whose last fix settled (in no zone, or inside its zone) in a
- * cell the grid decides (no zone touches it, or its zone holds all of it), and whose fix falls in that
- * cell again, costs one compare: the answer cannot have changed. Otherwise one bit-array read, and a
- * cell read or an exact polygon test only near zones. State: one slot of four Int32s per driver of a
- * city with zones (16 B) by ingest slot, and a map entry per driver in a zone; allocates nothing per fix.
+ * is checked when it matters), then its city's grid cell (a few multiplications). A driver whose last fix
+ * settled it costs a compare or two while it stays there: in no zone, anywhere within the square around
+ * that fix that no zone reaches (ZoneGrid.dist: often hundreds of metres); in a zone, in a cell the zone
+ * wholly holds. Otherwise one distance read, and a cell read or an exact polygon test only near zones.
+ * State: four Int32s (16 B) per ingest slot, and a map entry per driver in a zone; allocates nothing per fix.
  */
 export class ZoneWatch {
   /** Drivers in a zone now, and their slot (for `forget` and `zoneOf`; changed on enter and exit only). */
@@ -53,26 +58,32 @@ export class ZoneWatch {
   readonly moveListener: MoveListener = (driver, fleet, fix, slot) => {
     const c = fleet === undefined ? undefined : this.index.zonesOf(fleet.name);
     const lat = fix.lat, lng = fix.lng;
-    let cell = -1, block = -1;
-    if (c !== undefined) {
-      const g = c.grid;
-      const x = Math.floor((lng - g.gx) * g.invLng), y = Math.floor((lat - g.gy) * g.invLat);
-      if (x >= 0 && y >= 0 && x < g.nx && y < g.ny) {
-        cell = y * g.nx + x;
-        block = (y >> BLOCK_SHIFT) * g.nbx + (x >> BLOCK_SHIFT);
-      }
-    }
     let st = this.st;
     const o = slot * STRIDE;
-    // Settled in this empty block or decided cell last time: nothing can have changed. In no zone, whoever
-    // owned the slot before (where no zone reaches, the answer is "none" for anyone); in a zone, only the same driver.
-    if (cell >= 0 && o < st.length && (st[o + 2] === cell + 1 || st[o + 2] === -1 - block) && st[o + 3] === c!.grid.id && (st[o] === 0 || this.owner[slot] === driver)) return;
+    let x = -1, y = -1, cell = -1;
+    if (c !== undefined) {
+      const g = c.grid;
+      x = Math.floor((lng - g.gx) * g.invLng);
+      y = Math.floor((lat - g.gy) * g.invLat);
+      if (x >= 0 && y >= 0 && x < g.nx && y < g.ny) {
+        cell = y * g.nx + x;
+        // Still where it settled last time: nothing can have changed.
+        if (o < st.length && st[o + 3] === g.id) {
+          const k = st[o + 2]!;
+          if (k < 0) {
+            // In no zone, within the square around (x0, y0) that no zone reaches: "none" for anyone (whoever owned the slot).
+            const m = -1 - k, r = m >>> 22;
+            if (Math.abs(x - (m & 2047)) < r && Math.abs(y - ((m >>> 11) & 2047)) < r) return;
+          } else if (k === cell + 1 && this.owner[slot] === driver) return; // in a cell its zone wholly holds
+        }
+      }
+    }
     if (this.owner[slot] !== driver) {
       this.claim(driver, slot, fix.ts);
       st = this.st;
     }
     st[o + 2] = 0;
-    const v = cell < 0 || !blockUsed(c!.grid, block) ? 0 : valueAt(c!.grid, cell);
+    const v = cell < 0 ? 0 : valueAt(c!.grid, cell);
     const cur = st[o]!;
     if (cur !== 0) {
       const z = this.index.byHandleOf(cur - 1)!;
@@ -90,7 +101,11 @@ export class ZoneWatch {
     if (c === undefined) return;
     const p = resolve(c.grid, c.zones, v, lat, lng);
     if (p < 0) {
-      if (v === 0) this.settle(o, cell < 0 || blockUsed(c.grid, block) ? cell : -2 - block, c);
+      if (cell >= 0 && c.grid.dist[cell]! > 0) {
+        // Settled in no zone: the key holds the square (x, y, and its half-width, the distance to any zone).
+        st[o + 2] = -1 - (x | (y << 11) | (c.grid.dist[cell]! << 22));
+        st[o + 3] = c.grid.id;
+      }
       return;
     }
     const z = c.zones[p]!;
@@ -138,13 +153,10 @@ export class ZoneWatch {
     this.st.fill(0, o, o + STRIDE);
   }
 
-  /**
-   * The fix settled the driver in cell `key` (of `c`'s grid; -1: none), or in an empty block (`key` = -2 -
-   * block): the next fix there needs no work. Stored as cell + 1, or -1 - block.
-   */
-  private settle(o: number, key: number, c: CityZones): void {
-    if (key === -1) return;
-    this.st[o + 2] = key + 1;
+  /** The fix settled the driver in cell `cell` (of `c`'s grid; -1: nowhere), which its zone wholly holds: the next fix there needs no work. */
+  private settle(o: number, cell: number, c: CityZones): void {
+    if (cell < 0) return;
+    this.st[o + 2] = cell + 1;
     this.st[o + 3] = c.grid.id;
   }
 
