@@ -169,7 +169,7 @@ t.test('the grid alone: points on every cell border of a zone-dense corner agree
   t.ok(g.nx > 100 && g.ny > 100, `grid ${g.nx}×${g.ny}`);
   let wrong = 0, n = 0;
   const counts = { none: 0, whole: 0, boundary: 0 };
-  for (const v of g.cells) counts[v === 0 ? 'none' : v > 0 ? 'whole' : 'boundary']++;
+  for (const w of g.cells) counts[w >> 8 === 0 ? 'none' : w >> 8 > 0 ? 'whole' : 'boundary']++;
   t.ok(counts.whole > 0 && counts.boundary > 0, `cells: ${JSON.stringify(counts)}`);
   const rnd = mulberry32(9);
   for (let i = 0; i < 3000; i++) {

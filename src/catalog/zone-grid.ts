@@ -20,11 +20,15 @@ export const GRID_MIN_CELL_DEG = 5e-5;
 const EDGE_SLACK = 1e-3;
 
 /**
- * A uniform grid over a city's zones' extent. `cells[y * nx + x]`: 0 = no zone holds any point of the
- * cell; v > 0 = zone v - 1 (an index into the build's zone list, which is in preference order) holds
- * every point of it and no preferred zone touches it; v < 0 = boundary cell -v - 1, whose candidates
- * are `items[starts[b]]` up to `items[starts[b + 1]]`, in preference order (the first that holds a point
- * is its zone; the last may be a zone holding the whole cell). Most fixes are answered by one read.
+ * A uniform grid over a city's zones' extent. `cells[y * nx + x]` packs a value and a radius, `v << 8 | r`.
+ * Value `v` (`cells[c] >> 8`): 0 = no zone holds any point of the cell; v > 0 = zone v - 1 (an index into
+ * the build's zone list, which is in preference order) holds every point of it and no preferred zone
+ * touches it; v < 0 = boundary cell -v - 1, whose candidates are `items[starts[b]]` up to
+ * `items[starts[b + 1]]`, in preference order (the first that holds a point is its zone; the last may be
+ * a zone holding the whole cell). Radius `r` (`cells[c] & 255`, at most 255): every cell within Chebyshev
+ * distance r - 1 of this one has its value (0 for a boundary cell): a driver settled at (x0, y0) has the
+ * same answer anywhere in |x - x0| < r, |y - y0| < r (ZoneWatch needs no lookup until it leaves that
+ * square). Most fixes are answered by one read of one array.
  */
 export interface ZoneGrid {
   /** Unique per build (in this process): a cell number cached with it cannot be read against another grid. */
@@ -38,13 +42,6 @@ export interface ZoneGrid {
   nx: number;
   ny: number;
   cells: Int32Array;
-  /**
-   * Per cell, the Chebyshev distance in cells to the nearest cell that is not 0 (0 for such a cell, at most
-   * 255): a driver at (x0, y0) with distance D is in no zone anywhere within |x - x0| < D and |y - y0| < D,
-   * so ZoneWatch needs no lookup until it leaves that square. 1 byte a cell (1 MiB at 1024²); read before
-   * `cells`, it also answers "no zone here" from a 4 times smaller array.
-   */
-  dist: Uint8Array;
   starts: Int32Array;
   items: Int32Array;
 }
@@ -156,17 +153,36 @@ export function buildZoneGrid(zones: readonly GridZone[]): ZoneGrid {
     const b = -cells[c]! - 1;
     items[starts[b]! + fill[b]!++] = cover[c]!;
   }
-  const dist = chebyshev(cells, nx, ny);
-  return { id: ++builds, gx, gy, invLng, invLat, nx, ny, cells, dist, starts, items };
+  const r = radii(cells, nx, ny);
+  for (let c = 0; c < cells.length; c++) cells[c] = (cells[c]! << 8) | r[c]!;
+  return { id: ++builds, gx, gy, invLng, invLat, nx, ny, cells, starts, items };
 }
 
 /**
- * Chebyshev distance (in cells, capped at 255) from every cell to the nearest non-0 cell: two chamfer
- * passes over the 8 neighbours (exact for this metric); 255 everywhere when every cell is 0.
+ * Per cell, the radius of ZoneGrid.cells: the Chebyshev distance (capped at 255) to the nearest cell that
+ * is a boundary cell or has a neighbour (of 8) of another value, by two chamfer passes (exact for this
+ * metric); such a cell gets 1 (only itself) when decided, 0 when a boundary cell. Any cell nearer than that
+ * distance has this cell's value: a path of neighbours to one of another value passes such a cell.
  */
-function chebyshev(cells: Int32Array, nx: number, ny: number): Uint8Array {
+function radii(cells: Int32Array, nx: number, ny: number): Uint8Array {
   const d = new Uint8Array(nx * ny);
-  for (let c = 0; c < d.length; c++) d[c] = cells[c] === 0 ? 255 : 0;
+  for (let y = 0; y < ny; y++) {
+    for (let x = 0; x < nx; x++) {
+      const c = y * nx + x, v = cells[c]!;
+      let edge = v < 0;
+      for (let dy = -1; dy <= 1 && !edge; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx, yy = y + dy;
+          // Past the grid's side counts as "no zone".
+          if ((xx < 0 || yy < 0 || xx >= nx || yy >= ny ? 0 : cells[yy * nx + xx]!) !== v) {
+            edge = true;
+            break;
+          }
+        }
+      }
+      d[c] = edge ? 0 : 255;
+    }
+  }
   for (let y = 0; y < ny; y++) {
     for (let x = 0; x < nx; x++) {
       const c = y * nx + x;
@@ -195,6 +211,7 @@ function chebyshev(cells: Int32Array, nx: number, ny: number): Uint8Array {
       d[c] = Math.min(m, 255);
     }
   }
+  for (let c = 0; c < d.length; c++) if (d[c] === 0 && cells[c]! >= 0) d[c] = 1;
   return d;
 }
 
@@ -232,10 +249,9 @@ export function cellIndex(g: ZoneGrid, lat: number, lng: number): number {
   return x >= 0 && y >= 0 && x < g.nx && y < g.ny ? y * g.nx + x : -1;
 }
 
-/** The value (see ZoneGrid) of cell `c` (a cell number, or -1: 0); the distance array first, as most cells are 0. */
+/** The value (see ZoneGrid) of cell `c` (a cell number, or -1: 0). */
 export function valueAt(g: ZoneGrid, c: number): number {
-  if (c < 0 || g.dist[c] !== 0) return 0;
-  return g.cells[c]!;
+  return c < 0 ? 0 : g.cells[c]! >> 8;
 }
 
 /** The cell value under (lat, lng) degrees; 0 outside the grid. */

@@ -1,5 +1,5 @@
 // Zone enter/exit of each driver from its fixes, with hysteresis against GPS jitter at the edge; per-driver state in flat typed columns.
-import { resolve, valueAt } from '../catalog/zone-grid.js';
+import { resolve } from '../catalog/zone-grid.js';
 import { holdsIn } from '../catalog/zone-index.js';
 import type { CityZones, ZoneIndex } from '../catalog/zone-index.js';
 import type { ZoneDef } from '../catalog/zones.js';
@@ -10,9 +10,9 @@ export type ZoneEventKind = 'enter' | 'exit';
 export type ZoneListener = (driver: string, zone: ZoneDef, ev: ZoneEventKind, ts: number) => void;
 
 /**
- * Int32s per driver slot: zone handle + 1 (0: none), fixes outside it, where it settled (cell + 1 in a cell
- * its zone wholly holds; -1 - (x | y << 11 | r << 22) in no zone, within r cells of (x, y) as zone-free; 0:
- * not settled), that grid's id. Grids have at most 1025 cells a side (11 bits) and r ≤ 255.
+ * Int32s per driver slot: zone handle + 1 (0: none), fixes outside it, where it settled (-1 - (x | y << 11 |
+ * r << 22): within r cells of cell (x, y) the answer is the same, see ZoneGrid.cells; 0: not settled), that
+ * grid's id. Grids have at most 1025 cells a side (11 bits) and r ≤ 255.
  */
 const STRIDE = 4;
 
@@ -26,9 +26,9 @@ const STRIDE = 4;
  *
  * Cost per fix (benchmarks/zone-ingest.ts): no map lookup (state is kept by ingest's slot, whose owner
  * is checked when it matters), then its city's grid cell (a few multiplications). A driver whose last fix
- * settled it costs a compare or two while it stays there: in no zone, anywhere within the square around
- * that fix that no zone reaches (ZoneGrid.dist: often hundreds of metres); in a zone, in a cell the zone
- * wholly holds. Otherwise one distance read, and a cell read or an exact polygon test only near zones.
+ * settled it (in no zone, or in a cell its zone wholly holds) costs a compare or two while its fixes stay
+ * within the square around that cell where the grid's answer cannot differ (ZoneGrid.cells' radius:
+ * often hundreds of metres). Otherwise one cell read, and an exact polygon test only on boundary cells.
  * State: four Int32s (16 B) per ingest slot, and a map entry per driver in a zone; allocates nothing per fix.
  */
 export class ZoneWatch {
@@ -67,14 +67,14 @@ export class ZoneWatch {
       y = Math.floor((lat - g.gy) * g.invLat);
       if (x >= 0 && y >= 0 && x < g.nx && y < g.ny) {
         cell = y * g.nx + x;
-        // Still where it settled last time: nothing can have changed.
+        // Still within the square where it settled: nothing can have changed (see ZoneGrid.cells). In no zone,
+        // the answer is "none" for anyone (whoever owned the slot before); in a zone, only for the same driver.
         if (o < st.length && st[o + 3] === g.id) {
           const k = st[o + 2]!;
           if (k < 0) {
-            // In no zone, within the square around (x0, y0) that no zone reaches: "none" for anyone (whoever owned the slot).
             const m = -1 - k, r = m >>> 22;
-            if (Math.abs(x - (m & 2047)) < r && Math.abs(y - ((m >>> 11) & 2047)) < r) return;
-          } else if (k === cell + 1 && this.owner[slot] === driver) return; // in a cell its zone wholly holds
+            if (Math.abs(x - (m & 2047)) < r && Math.abs(y - ((m >>> 11) & 2047)) < r && (st[o] === 0 || this.owner[slot] === driver)) return;
+          }
         }
       }
     }
@@ -83,13 +83,14 @@ export class ZoneWatch {
       st = this.st;
     }
     st[o + 2] = 0;
-    const v = cell < 0 ? 0 : valueAt(c!.grid, cell);
+    const w = cell < 0 ? 0 : c!.grid.cells[cell]!;
+    const v = w >> 8;
     const cur = st[o]!;
     if (cur !== 0) {
       const z = this.index.byHandleOf(cur - 1)!;
       if (z.live && c !== undefined && z.def.city === fleet!.name && holdsIn(z, v, lat, lng)) {
         st[o + 1] = 0;
-        if (v === z.pos + 1) this.settle(o, cell, c);
+        if (v === z.pos + 1) this.settle(o, x, y, w, c);
         return;
       }
       if (z.live && ++st[o + 1]! < this.exitFixes) return;
@@ -101,18 +102,14 @@ export class ZoneWatch {
     if (c === undefined) return;
     const p = resolve(c.grid, c.zones, v, lat, lng);
     if (p < 0) {
-      if (cell >= 0 && c.grid.dist[cell]! > 0) {
-        // Settled in no zone: the key holds the square (x, y, and its half-width, the distance to any zone).
-        st[o + 2] = -1 - (x | (y << 11) | (c.grid.dist[cell]! << 22));
-        st[o + 3] = c.grid.id;
-      }
+      if (v === 0) this.settle(o, x, y, w, c);
       return;
     }
     const z = c.zones[p]!;
     st[o] = z.handle + 1;
     st[o + 1] = 0;
     this.inZone.set(driver, slot);
-    if (v === z.pos + 1) this.settle(o, cell, c);
+    if (v === z.pos + 1) this.settle(o, x, y, w, c);
     this.emit(driver, z.def, 'enter', fix.ts);
   };
 
@@ -153,10 +150,15 @@ export class ZoneWatch {
     this.st.fill(0, o, o + STRIDE);
   }
 
-  /** The fix settled the driver in cell `cell` (of `c`'s grid; -1: nowhere), which its zone wholly holds: the next fix there needs no work. */
-  private settle(o: number, cell: number, c: CityZones): void {
-    if (cell < 0) return;
-    this.st[o + 2] = cell + 1;
+  /**
+   * The fix at cell (x, y) of `c`'s grid (packed value `w`: a decided cell, with its radius) settled the
+   * driver, in no zone or in the zone holding the whole cell: until it leaves the square of that radius
+   * its fixes need no work.
+   */
+  private settle(o: number, x: number, y: number, w: number, c: CityZones): void {
+    const r = w & 255;
+    if (r === 0) return;
+    this.st[o + 2] = -1 - (x | (y << 11) | (r << 22));
     this.st[o + 3] = c.grid.id;
   }
 
