@@ -203,8 +203,8 @@ function main(): void {
     nsPerFixNoZones: Math.round(a), nsPerFixWithZones: Math.round(b),
     fixesPerSecNoZones: Math.round(1e9 / a), fixesPerSecWithZones: Math.round(1e9 / b),
     overheadPct: Math.round(((b - a) / a) * 1000) / 10,
-    // The fastest run of each side: other load on a shared machine only ever adds time, so on a busy machine
-    // the minima are the steadier comparison.
+    // The fastest run of each side: other load only ever adds time, but on the busy shared machine of
+    // 2026-12-05 the minima were no steadier than the medians (one lucky run decides them).
     minNsPerFixNoZones: Math.round(Math.min(...none)), minNsPerFixWithZones: Math.round(Math.min(...some)),
     minOverheadPct: Math.round(((Math.min(...some) - Math.min(...none)) / Math.min(...none)) * 1000) / 10,
     allNoZones: none.map(Math.round), allWithZones: some.map(Math.round),
