@@ -104,6 +104,11 @@ export class JobService {
     return this.dispatcher.stop();
   }
 
+  /** The city's dispatch settings, policy or experiments changed (live catalog): its searching jobs follow (Dispatcher.cityChanged). */
+  cityChanged(city: string): void {
+    this.dispatcher.cityChanged(city);
+  }
+
   /** Add a listener of committed state changes (never replaces one added before). */
   addRecordedListener(l: RecordedListener): void {
     this.ledger.addRecordedListener(l);
