@@ -19,6 +19,14 @@ const MAX_BLOCK_S = 1;
 /** Attempts of a timer whose handler throws (handlers are idempotent: each re-reads the job first). */
 export const TIMER_ATTEMPTS = 8;
 
+/**
+ * The BullMQ prefix of a city's timer queue (undefined: the queue of timers without a city, the one
+ * every node works). Built here only, so a Redis Cluster hash tag can be added in one place.
+ */
+export function timerQueuePrefix(prefix: string, city?: string): string {
+  return city === undefined ? prefix + 'bull' : `${prefix}bull:city:${city}`;
+}
+
 /** A BullMQ worker that never blocks longer than MAX_BLOCK_S. */
 class PromptWorker extends Worker {
   protected override getBlockTimeout(blockUntil: number): number {
@@ -42,6 +50,7 @@ export class BullmqTimers implements Timers {
 
   /**
    * @param connection a normal ioredis connection for the queue
+   * @param prefix the queue's BullMQ prefix (timerQueuePrefix)
    * @param workerConnection a dedicated blocking connection (maxRetriesPerRequest: null) for the worker
    * @param durability WAIT for replicas after scheduling (as job commits do), so a timer armed with a commit
    *   is replicated before the caller acts on the commit; default none
@@ -54,7 +63,7 @@ export class BullmqTimers implements Timers {
     durability: CommitDurability = { replicas: 0, timeoutMs: 50 },
     onUnreplicated?: UnreplicatedListener,
   ) {
-    this.queue = new Queue('timers', { connection, prefix: prefix + 'bull' });
+    this.queue = new Queue('timers', { connection, prefix });
     this.replicas = new ReplicaWait(connection, durability, onUnreplicated);
   }
 
@@ -68,11 +77,14 @@ export class BullmqTimers implements Timers {
         if (!h) throw new Error(`no handler for timer kind ${job.name}`);
         await h(job.data as TimerPayload);
       },
-      { connection: this.workerConnection, prefix: this.prefix + 'bull', concurrency: this.concurrency, drainDelay: MAX_BLOCK_S },
+      { connection: this.workerConnection, prefix: this.prefix, concurrency: this.concurrency, drainDelay: MAX_BLOCK_S },
     );
     this.worker.on('failed', (job, err) => this.onError(err, job?.name ?? '?'));
     this.worker.on('error', (err) => this.onError(err, 'worker'));
   }
+
+  /** One queue: city routing is CityTimers' (city-timers.ts). */
+  serveCities(): void {}
 
   async schedule(kind: string, key: string, delayMs: number, payload: TimerPayload): Promise<void> {
     const jobId = `${kind}|${key}`;
