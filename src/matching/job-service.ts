@@ -143,8 +143,9 @@ export class JobService {
     return this.commands.driverAction(driver, kind, id);
   }
 
-  driverDisconnected(driver: string): Promise<void> {
-    return this.commands.driverDisconnected(driver);
+  /** See JobCommands.driverDisconnected: `back()` tells whether the driver has a new socket on this node. */
+  driverDisconnected(driver: string, back?: () => boolean): Promise<void> {
+    return this.commands.driverDisconnected(driver, back);
   }
 
   declineHeldOffer(driver: string): Promise<void> {
