@@ -2,6 +2,7 @@
 // commands to preload a realistic fleet, stream extra drivers in-process, flush storage and stop cleanly
 // (so --cpu-prof profiles get written).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { DriverStatus } from '../src/fleet/city-fleet.js';
@@ -22,6 +23,15 @@ const app = await startApp(loadConfig(process.env));
 const LOOP_RES_MS = 5;
 const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RES_MS });
 loopDelay.enable();
+// The lowest JS heap seen since the last `info` reset, sampled every second: about the live heap after the
+// interval's last full collection. One sample at an arbitrary moment swings with the collector's phase (45 to
+// 141 MB from minute to minute in the 30-minute soak at e8fceef, 2026-12-05), too noisy for a slope.
+let heapFloor = Infinity;
+const heapTimer = setInterval(() => {
+  const h = getHeapStatistics().used_heap_size;
+  if (h < heapFloor) heapFloor = h;
+}, 1000);
+heapTimer.unref();
 const send = (m: unknown): void => {
   process.send?.(m);
 };
@@ -142,8 +152,13 @@ process.on('message', (c: ServerCmd) => {
         // The histogram holds timer intervals (resolution + lag): report the lag beyond the resolution.
         const ms = (v: number): number => Math.max(0, Math.round(v / 1e4 - LOOP_RES_MS * 100) / 100);
         const loop = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), mean: ms(loopDelay.mean) };
-        if (c.reset) loopDelay.reset();
-        send({ ev: 'info', drivers, available, hub: app.hub.counts(), mem: process.memoryUsage(), loopDelayMs: loop, storageBacklog: app.storage.backlog?.() ?? null, elu: performance.eventLoopUtilization().utilization, cpuS: process.cpuUsage().user / 1e6 });
+        const mem = process.memoryUsage();
+        const heapFloorBytes = Math.min(heapFloor, mem.heapUsed);
+        if (c.reset) {
+          loopDelay.reset();
+          heapFloor = Infinity;
+        }
+        send({ ev: 'info', drivers, available, hub: app.hub.counts(), mem, heapFloorBytes, loopDelayMs: loop, storageBacklog: app.storage.backlog?.() ?? null, elu: performance.eventLoopUtilization().utilization, cpuS: process.cpuUsage().user / 1e6 });
         return;
       }
       case 'stop': {

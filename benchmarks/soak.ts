@@ -132,7 +132,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         if (t !== undefined) lat.push(t - p.sentAt);
         if (p.id) offerAt.delete(p.id);
       }
-      const info = await tw.child.call<{ mem: NodeJS.MemoryUsage; loopDelayMs: { p99: number } }>({ cmd: 'info', reset: true }, 'info');
+      const info = await tw.child.call<{ mem: NodeJS.MemoryUsage; heapFloorBytes: number; loopDelayMs: { p99: number } }>({ cmd: 'info', reset: true }, 'info');
       const now = await counters(tw);
       const vis = probe.take();
       const busy1 = machineBusyS();
@@ -142,6 +142,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const r: SoakRow = {
         atMin: round((Date.now() - t0) / 60_000),
         rssMb: Math.round(info.mem.rss / 1048576), rssAnonMb: Math.round(rssAnonMb(tw.pid)), heapUsedMb: Math.round(info.mem.heapUsed / 1048576),
+        heapFloorMb: Math.round(info.heapFloorBytes / 1048576), heapTotalMb: Math.round(info.mem.heapTotal / 1048576), externalMb: Math.round(info.mem.external / 1048576),
         loopDelayP99Ms: info.loopDelayMs.p99, fixToVisibleP99Ms: round(vis.visible.p99), dispatchP99Ms: round(summarize(lat).p99),
         fixesPerS: Math.round(((now.accepted - prev.accepted) * 1000) / Math.max(1, now.t - prev.t)), jobs: posted.filter((p) => p.status === 201).length, offered: lat.length,
         serverCpuPct: Math.round(serverCores * 100), machineBusyCores: round((busy1 - busy0) / dtS),
@@ -151,7 +152,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       tRow = Date.now();
       prev = now;
       rows.push(r);
-      log(`  ${r.atMin} min: rss ${r.rssMb} MB (anon ${r.rssAnonMb}), heap ${r.heapUsedMb} MB, loop p99 ${r.loopDelayP99Ms} ms, visible p99 ${r.fixToVisibleP99Ms} ms, dispatch p99 ${r.dispatchP99Ms} ms, ${r.fixesPerS} fixes/s, ${r.offered}/${r.jobs} jobs offered`);
+      log(`  ${r.atMin} min: rss ${r.rssMb} MB (anon ${r.rssAnonMb}), heap ${r.heapUsedMb} MB (floor ${r.heapFloorMb}, total ${r.heapTotalMb}, external ${r.externalMb}), loop p99 ${r.loopDelayP99Ms} ms, visible p99 ${r.fixToVisibleP99Ms} ms, dispatch p99 ${r.dispatchP99Ms} ms, ${r.fixesPerS} fixes/s, ${r.offered}/${r.jobs} jobs offered`);
     }
     await probe.stop();
     const st = await pool.stopStream();
@@ -180,9 +181,9 @@ export function soakMarkdown(r: SoakResult): string {
     `Soak at \`${r.commit.slice(0, 7)}\` on ${r.date.slice(0, 10)} (${r.machine.cpu}, ${r.machine.cores} cores): ${o.minutes} min, ${o.drivers} drivers at ${o.rate} fixes/s, ${o.jobRate} jobs/s, ${o.riders} riders following, one ops socket; warm-up ${o.warmupMin} min.`,
     `Command: \`npm run soak -- --minutes ${o.minutes}${o.rowS !== 60 ? ` --row-s ${o.rowS}` : ''}\``,
     '',
-    '| min | RSS MB | anon MB | heap MB | loop p99 ms | fix→visible p99 ms | dispatch p99 ms | fixes/s | jobs offered | server CPU % | machine busy cores |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...r.rows.map((x) => `| ${x.atMin} | ${x.rssMb} | ${x.rssAnonMb} | ${x.heapUsedMb} | ${x.loopDelayP99Ms} | ${x.fixToVisibleP99Ms} | ${x.dispatchP99Ms} | ${x.fixesPerS} | ${x.offered}/${x.jobs} | ${x.serverCpuPct} | ${x.machineBusyCores} |`),
+    '| min | RSS MB | anon MB | heap MB | heap floor MB | heap total MB | external MB | loop p99 ms | fix→visible p99 ms | dispatch p99 ms | fixes/s | jobs offered | server CPU % | machine busy cores |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.rows.map((x) => `| ${x.atMin} | ${x.rssMb} | ${x.rssAnonMb} | ${x.heapUsedMb} | ${x.heapFloorMb ?? '–'} | ${x.heapTotalMb ?? '–'} | ${x.externalMb ?? '–'} | ${x.loopDelayP99Ms} | ${x.fixToVisibleP99Ms} | ${x.dispatchP99Ms} | ${x.fixesPerS} | ${x.offered}/${x.jobs} | ${x.serverCpuPct} | ${x.machineBusyCores} |`),
     '',
     ...r.verdict.rules.map((x) => `- ${x.ok ? 'met' : 'MISSED'}: ${x.rule}: ${x.value}`),
     `- verdict: ${r.verdict.pass ? 'pass' : 'FAIL'}${r.verdict.judged ? '' : ' (too short for trends: only the loss rule judged)'}`,

@@ -95,7 +95,9 @@ else {
   });
 
   t.test('130 `sub`s in one burst: exactly 100 acked (followed plus pending)', async (t) => {
-    const c = await startCluster(url, 2, { TAXIWAY_WS_MAX_PENDING_ACTIONS: '500', ...NO_JOB_LIMITS }); // one rider holds 130 jobs
+    // One rider holds 130 jobs, kept live (searching for 10 minutes): following ends at a job's final frame
+    // (2026-12-05), so jobs that ended at once would free their places and the cap would not be tested.
+    const c = await startCluster(url, 2, { TAXIWAY_WS_MAX_PENDING_ACTIONS: '500', TAXIWAY_SEARCH_WINDOW_MS: '600000', ...NO_JOB_LIMITS });
     t.teardown(() => c.stop());
     const [A, B] = c.nodes as [Node, Node];
     const rider = await c.token('rider', 'burst-r');

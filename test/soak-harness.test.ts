@@ -19,6 +19,13 @@ t.test('trend maths: slope, median, and the rules', async (t) => {
   const bad = judgeSoak(leak, 2, 1000, 1000);
   t.notOk(bad.pass, 'a growing heap fails');
   t.ok(bad.rules.some((r) => !r.ok && r.rule.startsWith('JS heap')));
+  // The heap rule reads each interval's floor where rows have one: a sample at the collector's whim swings
+  // (here 40 ↔ 140 MB, a rising least-squares slope) while the live heap stays flat.
+  const swinging = Array.from({ length: 12 }, (_, i) => ({ ...row(i + 1, 100, i < 8 ? 40 + 100 * (i % 2) : 140 - 100 * (i % 2), 10, 5), heapFloorMb: 35 + (i % 2) }));
+  t.ok(judgeSoak(swinging.map((r) => ({ ...r, heapFloorMb: undefined })), 2, 1000, 1000).heapSlopeMbPerMin > 0.5, 'the sampled heap alone would fail');
+  t.ok(judgeSoak(swinging, 2, 1000, 1000).pass, 'a flat heap floor passes');
+  const floorLeak = swinging.map((r, i) => ({ ...r, heapFloorMb: 35 + i }));
+  t.notOk(judgeSoak(floorLeak, 2, 1000, 1000).pass, 'a rising heap floor fails');
   const drift = Array.from({ length: 12 }, (_, i) => row(i + 1, 100, 30, 10 + 10 * i, 5));
   t.notOk(judgeSoak(drift, 2, 1000, 1000).pass, 'a p99 climbing run after run fails');
   const lost = judgeSoak(flat, 2, 1000, 999);
@@ -35,6 +42,8 @@ t.test('a two-minute soak runs, reports every interval and loses no fix', async 
   for (const x of r.rows) {
     t.ok(x.fixesPerS > 300, `fixes flow (${x.fixesPerS}/s)`);
     t.ok(x.rssAnonMb > 0 && x.heapUsedMb > 0, 'memory sampled');
+    t.ok(x.heapFloorMb! > 0 && x.heapFloorMb! <= x.heapUsedMb + 1, `heap floor sampled (${x.heapFloorMb} MB, heap ${x.heapUsedMb} MB)`);
+    t.ok(x.heapTotalMb! >= x.heapUsedMb - 1 && x.externalMb! >= 0, 'heap total and external reported');
     t.ok(x.offered > 0, 'jobs are offered');
   }
   t.ok(r.verdict.accepted > 40_000, `fixes accepted (${r.verdict.accepted})`);

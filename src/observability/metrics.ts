@@ -123,6 +123,7 @@ export class Metrics {
     labelNames: ['result'] as const, registers: [this.registry],
   });
   readonly opsSnapshotJobs = new Counter({ name: 'taxiway_ops_snapshot_jobs_total', help: 'Jobs sent in ops live-job snapshots', registers: [this.registry] });
+  readonly followedJobs = new Gauge({ name: 'taxiway_ws_followed_jobs', help: 'Jobs that rider sockets on this node follow (each is left at its final state, or on unsub or close)', registers: [this.registry] });
   readonly wsConnections = new Gauge({ name: 'taxiway_ws_connections', help: 'Open WebSocket connections, by role', labelNames: ['role'] as const, registers: [this.registry] });
   /** Driver frames refused with `unavailable` while shedding: a plain tally (fix rate), added to wsBadFrames on collect. */
   shedFrames = 0;

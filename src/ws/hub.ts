@@ -1,5 +1,6 @@
 // Who is connected where: driver sockets by id, riders by followed job, ops; implements JobNotifier.
 import type { JobNotifier } from '../bus/deliveries.js';
+import { isFinalState } from '../protocol/job-record.js';
 import type { JobRecord } from '../protocol/job-record.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import { statusName } from '../fleet/city-fleet.js';
@@ -79,6 +80,7 @@ export class Hub implements JobNotifier {
     if (!set) this.jobFollowers.set(job, (set = new Set()));
     set.add(ws);
     ws.getUserData().jobs.add(job);
+    this.metrics.followedJobs.set(this.jobFollowers.size);
   }
 
   unfollow(job: string, ws: Sock): void {
@@ -89,6 +91,17 @@ export class Hub implements JobNotifier {
     }
     ws.getUserData().jobs.delete(job);
     this.delivery.dropLatest(ws, 'pos:' + job);
+    this.metrics.followedJobs.set(this.jobFollowers.size);
+  }
+
+  /** The job ended (its final frame went out): every socket here stops following it. */
+  private endFollowing(job: string, set: Set<Sock>): void {
+    this.jobFollowers.delete(job);
+    for (const ws of set) {
+      ws.getUserData().jobs.delete(job);
+      this.delivery.dropLatest(ws, 'pos:' + job);
+    }
+    this.metrics.followedJobs.set(this.jobFollowers.size);
   }
 
   addOps(ws: Sock, city: string | null): void {
@@ -189,7 +202,13 @@ export class Hub implements JobNotifier {
   jobChanged(rec: JobRecord, frame: Buffer): void {
     const city = rec.city;
     const set = this.jobFollowers.get(rec.id);
-    if (set) for (const ws of set) this.delivery.reliable(ws, frame);
+    if (set) {
+      for (const ws of set) this.delivery.reliable(ws, frame);
+      // A final state is the job's last frame: following ends with it, so a rider socket's finished jobs
+      // neither hold memory here nor count toward its MAX_FOLLOWED (a 2026-12-05 soak found every followed
+      // job kept until the socket closed: one Set per job ever followed).
+      if (isFinalState(rec.state)) this.endFollowing(rec.id, set);
+    }
     for (const ws of this.ops) {
       const c = ws.getUserData().opsCity;
       if (c === null || c === city) this.delivery.reliable(ws, frame);

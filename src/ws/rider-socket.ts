@@ -1,6 +1,7 @@
 // Rider socket: follow one's own jobs (`sub`/`unsub`), receiving `job` and `pos` frames.
 import type { JobService } from '../matching/job-service.js';
 import { ProtocolError } from '../protocol/errors.js';
+import { isFinalState } from '../protocol/job-record.js';
 import { parseRiderMessage } from '../protocol/validate.js';
 import type { Sock } from './delivery.js';
 import { replyOk } from './sockets.js';
@@ -44,6 +45,12 @@ export function riderHandler(deps: SocketDeps, jobs: JobService, routing: CityRo
           hub.delivery.reliable(ws, jobs.frameOf(rec));
           return;
         }
+        if (isFinalState(rec.state)) {
+          // A finished job gets its final snapshot only: no frame of it follows, so the socket does not follow it.
+          replyOk(deps, ws, m.id);
+          hub.delivery.reliable(ws, jobs.frameOf(rec));
+          return;
+        }
         if (ud.jobs.size >= MAX_FOLLOWED) throw new ProtocolError('rate_limited', `at most ${MAX_FOLLOWED} jobs per socket`);
         hub.follow(m.job, ws);
         ud.subFollowed = true;
@@ -54,6 +61,8 @@ export function riderHandler(deps: SocketDeps, jobs: JobService, routing: CityRo
           if (ud.closed) return;
           replyOk(deps, ws, m.id);
           hub.delivery.reliable(ws, jobs.frameOf(now));
+          // It ended meanwhile: its final frame is out (here or from the hub), nothing more will come.
+          if (isFinalState(now.state)) hub.unfollow(m.job, ws);
         } finally {
           ud.subFollowed = false;
         }
