@@ -1,8 +1,9 @@
 // BullMQ Timers (cluster mode): each timer is a delayed job; any live node's worker fires it.
 import { Queue, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { CommitDurability } from '../config/redis-settings.js';
+import { RedisKeys } from '../storage/redis-keys.js';
+import type { RedisClient } from './redis-connection.js';
 import { ReplicaWait } from './replica-wait.js';
 import type { UnreplicatedListener } from './replica-wait.js';
 import type { TimerHandler, TimerPayload, Timers } from './timers.js';
@@ -27,6 +28,12 @@ class PromptWorker extends Worker {
 }
 
 /**
+ * One queue, `timers`, for every city, with BullMQ prefix `<prefix>{timers}` (`RedisKeys.timersQueuePrefix`):
+ * BullMQ's scripts touch several keys of a queue at once, so on a Redis Cluster the prefix must carry a
+ * hash tag that puts the whole queue in one slot. One queue (not one per city) because a timer must fire on
+ * a surviving node whatever cities it serves, and a worker blocks a connection per queue: timers are a few
+ * commands per job (arm, cancel, fire), small beside the fix traffic, so one slot carries them.
+ *
  * Durable: a timer scheduled by a node that then dies still fires on another node (the job sits in
  * Redis). Job ids are `kind|key`, so rescheduling replaces and cancelling removes the delayed job.
  * A handler that throws is retried by BullMQ (TIMER_ATTEMPTS attempts, backoff 0.5, 1, 2 … 32 s: 63.5 s in all,
@@ -46,15 +53,21 @@ export class BullmqTimers implements Timers {
    * @param durability WAIT for replicas after scheduling (as job commits do), so a timer armed with a commit
    *   is replicated before the caller acts on the commit; default none
    */
+  private readonly prefix: string;
+  /** A key of the queue, for routing WAIT to the queue's primary on a Cluster. */
+  private readonly queueKey: string;
+
   constructor(
-    connection: Redis,
-    private readonly workerConnection: Redis,
-    private readonly prefix: string,
+    connection: RedisClient,
+    private readonly workerConnection: RedisClient,
+    prefix: string,
     private readonly concurrency = 50,
     durability: CommitDurability = { replicas: 0, timeoutMs: 50 },
     onUnreplicated?: UnreplicatedListener,
   ) {
-    this.queue = new Queue('timers', { connection, prefix: prefix + 'bull' });
+    this.prefix = new RedisKeys(prefix).timersQueuePrefix();
+    this.queueKey = `${this.prefix}:timers:id`;
+    this.queue = new Queue('timers', { connection, prefix: this.prefix });
     this.replicas = new ReplicaWait(connection, durability, onUnreplicated);
   }
 
@@ -68,7 +81,7 @@ export class BullmqTimers implements Timers {
         if (!h) throw new Error(`no handler for timer kind ${job.name}`);
         await h(job.data as TimerPayload);
       },
-      { connection: this.workerConnection, prefix: this.prefix + 'bull', concurrency: this.concurrency, drainDelay: MAX_BLOCK_S },
+      { connection: this.workerConnection, prefix: this.prefix, concurrency: this.concurrency, drainDelay: MAX_BLOCK_S },
     );
     this.worker.on('failed', (job, err) => this.onError(err, job?.name ?? '?'));
     this.worker.on('error', (err) => this.onError(err, 'worker'));
@@ -85,7 +98,7 @@ export class BullmqTimers implements Timers {
       removeOnComplete: true,
       removeOnFail: 1000,
     });
-    await this.replicas.after();
+    await this.replicas.after(this.queueKey);
   }
 
   async cancel(kind: string, key: string): Promise<void> {

@@ -1,6 +1,6 @@
 // Validation of decoded client frames: every field checked, errors name the field (bad_request).
 import { ProtocolError } from './errors.js';
-import { DRIVER_STATUS_NAMES, ID_PATTERN, Limits } from './messages.js';
+import { DRIVER_STATUS_NAMES, JOB_ID_PATTERN, Limits } from './messages.js';
 import type { DriverMessage, DriverStatusName, Fix, OpsMessage, RiderMessage } from './messages.js';
 
 function bad(msg: string): never {
@@ -21,7 +21,7 @@ function readId(m: Record<string, unknown>): number | undefined {
 
 function readJob(m: Record<string, unknown>): string {
   const j = m.job;
-  if (typeof j !== 'string' || !ID_PATTERN.test(j)) bad('job must be a job id string');
+  if (typeof j !== 'string' || !JOB_ID_PATTERN.test(j)) bad('job must be a job id string');
   return j;
 }
 

@@ -1,0 +1,20 @@
+// Job ids: `<city>.<random>` since 2026-12-05, so any node can tell a job's city (its Redis slot) from its id alone.
+import crypto from 'node:crypto';
+
+/** Random characters of a job id after its city (base64url, 96 bits). */
+const RANDOM_CHARS = 16;
+
+/**
+ * A new job id for `city` (a checked city name: A-Z a-z 0-9 _ -, never a `.`): `<city>.<16 base64url
+ * characters>`, e.g. `porto.Qm9fJ3kx_aZ2c8Lw`. Ids made before 2026-12-05 are `j_<uuid>`, without a city.
+ */
+export function newJobId(city: string): string {
+  return `${city}.${crypto.randomBytes((RANDOM_CHARS * 3) / 4).toString('base64url')}`;
+}
+
+/** The city a job id names, or null for an id without one (`j_<uuid>` made before 2026-12-05, or any other). */
+export function cityOfJobId(id: string): string | null {
+  const dot = id.indexOf('.');
+  if (dot <= 0 || dot !== id.lastIndexOf('.')) return null;
+  return id.slice(0, dot);
+}
