@@ -3,7 +3,7 @@ import t from 'tap';
 import { RedisBus } from '../src/bus/redis-bus.js';
 import { BullmqTimers } from '../src/bus/bullmq-timers.js';
 import { RedisLease } from '../src/bus/redis-lease.js';
-import { redisConnection } from '../src/bus/redis-connection.js';
+import { redisConnection, waitReady } from '../src/bus/redis-connection.js';
 import type { RedisClient } from '../src/bus/redis-connection.js';
 import { createLogger } from '../src/observability/logger.js';
 import { cityScoped, fleetChannel } from '../src/storage/redis-keys.js';
@@ -60,7 +60,10 @@ else {
 
   leaseContract(t, 'cluster lease', async () => {
     const p = testPrefix();
-    return [new RedisLease(conn('main'), p), new RedisLease(conn('main'), p)];
+    const [a, b] = [conn('main'), conn('main')];
+    // Connected before the contract times its short leases (a Cluster's first command also loads the slot map).
+    await Promise.all([waitReady(a), waitReady(b)]);
+    return [new RedisLease(a, p), new RedisLease(b, p)];
   });
   t.test('cluster lease: a city\'s lease name lands in its slot', async (t) => {
     const p = testPrefix();
