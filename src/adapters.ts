@@ -140,7 +140,9 @@ function redisStartError(target: NonNullable<Config['redis']>, e: unknown): Star
     return new StartError(`REDIS_SENTINEL_NAME=${target.name}: the Sentinels at REDIS_SENTINELS answer but monitor no primary of that name (${why})`);
   }
   const via = target.kind === 'sentinel' ? 'cannot reach the Redis primary through Sentinel' : target.kind === 'cluster' ? 'cannot reach the Redis Cluster' : 'cannot reach Redis';
-  return new StartError(`${describeTarget(target)}: ${via}: ${why}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
+  // ioredis says only "Failed to refresh slots cache" when no node answers CLUSTER SLOTS: say what to check.
+  const hint = target.kind === 'cluster' ? ' (check that the nodes listen there, run with cluster-enabled yes and are joined in one cluster, and REDIS_PASSWORD/REDIS_TLS)' : '';
+  return new StartError(`${describeTarget(target)}: ${via}: ${why}${hint}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
 }
 
 /** How often at most a node logs that job writes stood unreplicated, ms (the metric counts every one). */

@@ -1,6 +1,6 @@
 // FleetMirror contract against the Redis adapter (GEO + hash + pub/sub batches), nodes sharing a real Redis.
 import t from 'tap';
-import { fleetChannel } from '../src/storage/redis-keys.js';
+import { RedisKeys, fleetChannel } from '../src/storage/redis-keys.js';
 import { Redis } from 'ioredis';
 import { Packr } from 'msgpackr';
 import { RedisBus } from '../src/bus/redis-bus.js';
@@ -51,7 +51,7 @@ else {
     const p = testPrefix();
     const now = Date.now();
     // A hash value of six fields, as older nodes write it.
-    await conn().hset(`${p}fleet:pos:west`, 'old1', `0.5,0.5,${now},1,NaN,NaN`);
+    await conn().hset(new RedisKeys(p).fleet('pos', 'west'), 'old1', `0.5,0.5,${now},1,NaN,NaN`);
     const b = await node(p);
     const west = b.fleet.city('west')!;
     t.equal(west.products[west.slotOf('old1')], west.offered.defaultBits, 'loaded with the default product');
