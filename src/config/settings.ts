@@ -68,7 +68,7 @@ export const SETTINGS = {
   TAXIWAY_JOB_BURST_PER_RIDER: { kind: 'int', def: 10, min: 1, max: 1_000_000, doc: 'job creations and cancellations one rider may make at once, above the rate' },
   TAXIWAY_JOB_RATE_PER_IP: { kind: 'float', def: 20, min: 0, max: 1_000_000, doc: 'job creations and cancellations from one client address (IPv6: its /64), per second (0: no limit)' },
   TAXIWAY_JOB_BURST_PER_IP: { kind: 'int', def: 200, min: 1, max: 1_000_000, doc: 'job creations and cancellations from one client address at once, above the rate' },
-  TAXIWAY_MAX_OPEN_JOBS_PER_RIDER: { kind: 'int', def: 5, min: 1, max: 1_000_000, doc: 'live (not final) jobs one rider may hold, across all nodes' },
+  TAXIWAY_MAX_OPEN_JOBS_PER_RIDER: { kind: 'int', def: 5, min: 1, max: 1_000_000, doc: 'live (not final) jobs one rider may hold in one city, across all nodes' },
   TAXIWAY_FINISHED_JOB_TTL_MS: { kind: 'int', def: 600_000, min: 1000, max: 86_400_000, doc: 'how long a final job stays in memory (or Redis) beside the live ones; storage keeps it, ms' },
   TAXIWAY_FINISHED_JOBS_KEPT: { kind: 'int', def: 10_000, min: 0, max: 10_000_000, doc: 'most final jobs kept in memory (or Redis) beside the live ones; the oldest-finished go first' },
   TAXIWAY_EXPERIMENT_WINDOWS_KEPT: { kind: 'int', def: 1008, min: 2, max: 100_000, doc: 'switchback windows whose outcomes each experiment keeps in memory (1008 = one week of 10-minute windows); older ones are dropped' },
