@@ -92,9 +92,17 @@ export class RedisKeys {
     return `${this.prefix}${CATALOG_TAG}catalog:${kind}`;
   }
 
-  /** BullMQ's prefix of the timers queue: braced, so every key of the queue is in one slot (BullMQ's rule on a Cluster). */
-  timersQueuePrefix(): string {
-    return `${this.prefix}${TIMERS_TAG}`;
+  /**
+   * BullMQ's prefix of a timers queue: braced, so every key of the queue is in one slot (BullMQ's rule on a
+   * Cluster): a city's queue in the city's slot, the queue of timers without a city under `{timers}`.
+   */
+  timersQueuePrefix(city?: string): string {
+    return city === undefined ? `${this.prefix}${TIMERS_TAG}` : `${this.prefix}${cityTag(city)}bull`;
+  }
+
+  /** The node registry's one hash (node id → entry): read whole by every node, so one key, untagged. */
+  nodeRegistry(): string {
+    return `${this.prefix}nodes`;
   }
 
   /** The Redis channel of a bus channel; a city's channel names carry its tag already (`cityScoped`). */
