@@ -30,6 +30,7 @@ else {
   };
   jobRepoContract(t, 'cluster', async (retention) => open(testPrefix(), retention), {
     reopen: async (closed) => open(prefixes.get(closed as RedisJobRepo)!),
+    legacyIds: false,
   });
 
   t.test('cluster: a city\'s job keys share one slot; the contract\'s cities spread over the primaries', async (t) => {

@@ -1,4 +1,5 @@
 // One contract suite for every JobRepo adapter (memory, Redis): CAS, claims, atomicity, expiry of claims.
+import crypto from 'node:crypto';
 import type { FinishedRetention, JobDoc, JobRepo } from '../../src/matching/job-repo.js';
 import type { TapTest } from './storage-contract.js';
 import type { JobState } from '../../src/protocol/messages.js';
@@ -26,8 +27,29 @@ async function finish(repo: JobRepo, d: JobDoc, version = 1, state: JobState = '
 }
 
 /** `make(retention)` opens a fresh, empty repository (its own key space) keeping final jobs as told. */
-export function jobRepoContract(t: TapTest, name: string, make: (retention?: Partial<FinishedRetention>) => Promise<JobRepo>, features: { reopen?: (closed: JobRepo) => Promise<JobRepo> } = {}): void {
+/**
+ * `legacyIds: false` (Redis Cluster): ids made before 2026-12-05 (`j_<uuid>`, no city) are not served, since
+ * their untagged keys sit outside the city's slot; a Cluster deployment never held any.
+ */
+export function jobRepoContract(t: TapTest, name: string, make: (retention?: Partial<FinishedRetention>) => Promise<JobRepo>, features: { reopen?: (closed: JobRepo) => Promise<JobRepo>; legacyIds?: boolean } = {}): void {
   const reopen = features.reopen;
+  if (features.legacyIds !== false) {
+    t.test(`${name}: a job id made before 2026-12-05 (j_<uuid>, no city) still works`, async (t) => {
+      const repo = await make();
+      const d = doc('dispatching', 'legacy_' + n++);
+      d.rec.id = `j_${crypto.randomUUID()}`;
+      t.equal(await repo.create(d), 'ok');
+      t.same(await repo.get(d.rec.id), { ...d, version: 1 });
+      const driver = drv();
+      const o: JobDoc = { ...structuredClone(d), offer: driver, offerExpires: Date.now() + 60_000 };
+      t.equal(await repo.commit(o, 1, [{ op: 'claimOffer', driver }]), 'ok');
+      t.equal(await repo.offerOf(driver), d.rec.id);
+      await finish(repo, o, 2);
+      t.equal((await repo.get(d.rec.id))!.rec.state, 'completed');
+      t.ok((await repo.list({ city: d.rec.city, limit: 500 })).jobs.some((j) => j.id === d.rec.id), 'listed with its city');
+      await repo.close();
+    });
+  }
   if (reopen) {
     t.test(`${name}: live jobs, offers and active claims survive a restart`, async (t) => {
       const repo = await make();
