@@ -206,6 +206,31 @@ export function jobRepoContract(t: TapTest, name: string, make: (retention?: Par
     await repo.close();
   });
 
+  t.test(`${name}: a list of every city pages over all of them, each job once, each city newest first`, async (t) => {
+    const repo = await make();
+    const cities = ['pa' + n++, 'pb' + n++, 'pc' + n++];
+    const made: JobDoc[] = [];
+    for (let i = 0; i < 11; i++) {
+      const d = doc('dispatching', 'pager', cities[i % 3]);
+      await repo.create(d);
+      made.push(d);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const p = await repo.list({ limit: 2, cursor });
+      seen.push(...p.jobs.map((j) => j.id));
+      if (p.next === null) break;
+      cursor = p.next;
+    }
+    t.same([...seen].sort(), made.map((d) => d.rec.id).sort(), 'every job once, across pages of 2');
+    for (const c of cities) {
+      const ours = made.filter((d) => d.rec.city === c).map((d) => d.rec.id);
+      t.same(seen.filter((id) => ours.includes(id)), [...ours].reverse(), `${c}: newest first`);
+    }
+    await repo.close();
+  });
+
   t.test(`${name}: list pages newest first, filtered by state and city`, async (t) => {
     const repo = await make();
     const city = 'c' + n++;
