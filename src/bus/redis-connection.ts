@@ -48,7 +48,10 @@ export function redisOptions(target: RedisTarget, name: string, blocking = false
 
 /**
  * ioredis Cluster options for REDIS_CLUSTER_NODES: each node connection with `redisOptions`; the slot map
- * refreshed on MOVED and every 5 s; `sharded` (a bus subscriber) opens one sharded-subscriber connection
+ * refreshed on MOVED and every 5 s. A node whose connection drops leaves the pool (ioredis's default: no
+ * `clusterNodeRetryStrategy`), so after a primary's death the slot map is reloaded and its replica takes
+ * the commands; with a per-node retry strategy the commands queued for the dead node waited forever
+ * (seen in test/job-repo-cluster.test.ts). `sharded` (a bus subscriber) opens one sharded-subscriber connection
  * per primary, for SSUBSCRIBE (Redis ≥ 7), restored by ioredis after a failover or a slot move.
  */
 export function clusterOptions(target: RedisTarget, name: string, blocking = false, sharded = false): ClusterOptions {
@@ -60,8 +63,6 @@ export function clusterOptions(target: RedisTarget, name: string, blocking = fal
     retryDelayOnClusterDown: 200,
     slotsRefreshInterval: 5000,
     clusterRetryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
-    // Reconnect to a node that restarts with the same slots (a MOVED alone would never bring it back).
-    clusterNodeRetryStrategy: (times) => Math.min(100 * times, 2000),
     shardedSubscribers: sharded,
   };
 }

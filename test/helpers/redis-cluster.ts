@@ -19,7 +19,7 @@ async function once<T>(port: number, f: (r: Redis) => Promise<T>): Promise<T> {
   }
 }
 
-/** Primaries of a test Redis Cluster, each with its own port, cluster-bus port and directory. No replicas. */
+/** A test Redis Cluster: primaries (and optionally one replica each), each server with its own port, cluster-bus port and directory. */
 export class RedisClusterSetup {
   private constructor(readonly servers: RedisServer[]) {}
 
@@ -30,18 +30,23 @@ export class RedisClusterSetup {
     return false;
   }
 
-  /** Start `n` (≥ 3: Redis Cluster's minimum of primaries) cluster-enabled servers, join them, wait for cluster_state:ok. */
-  static async start(n = 3): Promise<RedisClusterSetup> {
+  /**
+   * Start `n` (≥ 3: Redis Cluster's minimum of primaries) cluster-enabled primaries, and `replicas` replicas
+   * of each, join them, wait for cluster_state:ok.
+   */
+  static async start(n = 3, replicas = 0): Promise<RedisClusterSetup> {
     const servers: RedisServer[] = [];
     try {
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < n * (1 + replicas); i++) {
         const busPort = await freePort();
         servers.push(await RedisServer.start(undefined, [
           '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(busPort),
           '--cluster-node-timeout', '2000',
+          // Without it a replica waits 5 s for its first full sync (Redis 7's diskless default).
+          '--repl-diskless-sync-delay', '0',
         ]));
       }
-      const args = ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes'];
+      const args = ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'];
       const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
         const p = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
         let text = '';
@@ -56,6 +61,15 @@ export class RedisClusterSetup {
           const ok = await once(s.port, async (r) => /cluster_state:ok/.test(await r.cluster('INFO') as string)).catch(() => false);
           if (ok) break;
           if (Date.now() > end) throw new Error(`redis cluster: node ${s.port} not cluster_state:ok within 30 s`);
+          await sleep(100);
+        }
+      }
+      // Every replica in sync with its primary before the test writes (WAIT counts only synced replicas).
+      for (const s of servers) {
+        for (;;) {
+          const info = await once(s.port, (r) => r.info('replication')).catch(() => '');
+          if (/role:master/.test(info) ? Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0) >= replicas && !/state=(wait_bgsave|send_bulk)/.test(info) : /master_link_status:up/.test(info)) break;
+          if (Date.now() > end) throw new Error(`redis cluster: replication of ${s.port} not in sync within 30 s`);
           await sleep(100);
         }
       }
@@ -82,6 +96,26 @@ export class RedisClusterSetup {
     const hit = slots.find(([a, b]) => slot >= a && slot <= b);
     if (!hit?.[2]) throw new Error(`no node serves slot ${slot}`);
     return hit[2][1];
+  }
+
+  /** SIGKILL the primary serving `slot` and wait until a replica serves it and the cluster is ok again; ms it took. */
+  async killPrimaryOf(slot: number, timeoutMs = 30_000): Promise<{ ms: number; port: number }> {
+    const port = await this.portOfSlot(slot);
+    const victim = this.servers.find((s) => s.port === port)!;
+    const t0 = Date.now();
+    await victim.stop();
+    const alive = this.servers.filter((s) => s !== victim);
+    for (;;) {
+      const ok = await once(alive[0]!.port, async (r) => {
+        if (!/cluster_state:ok/.test((await r.cluster('INFO')) as string)) return false;
+        const slots = await r.cluster('SLOTS');
+        const hit = slots.find(([a, b]) => slot >= a && slot <= b);
+        return hit?.[2] !== undefined && hit[2][1] !== port;
+      }).catch(() => false);
+      if (ok) return { ms: Date.now() - t0, port };
+      if (Date.now() - t0 > timeoutMs) throw new Error(`redis cluster: slot ${slot} not failed over within ${timeoutMs} ms`);
+      await sleep(100);
+    }
   }
 
   async destroy(): Promise<void> {
