@@ -24,6 +24,9 @@ import type { StoredWindow } from './matching/experiment-windows.js';
 import type { JobRepo } from './matching/job-repo.js';
 import { MemoryJobRepo } from './matching/memory-job-repo.js';
 import { RedisJobRepo } from './matching/redis-job-repo.js';
+import type { ZoneQueue } from './matching/zone-queue.js';
+import { MemoryZoneQueue } from './matching/zone-queue.js';
+import { RedisZoneQueue } from './matching/redis-zone-queue.js';
 import type { UnreplicatedReason } from './bus/replica-wait.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
@@ -48,6 +51,8 @@ export interface SharedState {
   mirror: FleetMirror;
   /** Per-city leases (one batch solver per city). */
   lease: Lease;
+  /** Airport zone queues: in memory (embedded), in Redis shared by every node (cluster). */
+  zoneQueue: ZoneQueue;
   /** Where learned ETA state lives, and whether this node writes it. */
   etaStore: EtaStateStore;
   etaWriter: () => Promise<boolean>;
@@ -73,7 +78,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
     const bus = new MemoryBus();
     metrics.watchBus(bus);
     return {
-      nodeId, bus, repo, timers, mirror: new NoopFleetMirror(), lease: new MemoryLease(), experimentWindows: state.table<StoredWindow>('experiment-windows'),
+      nodeId, bus, repo, timers, mirror: new NoopFleetMirror(), lease: new MemoryLease(), zoneQueue: new MemoryZoneQueue(), experimentWindows: state.table<StoredWindow>('experiment-windows'),
       etaStore: new FileEtaStateStore(path.join(config.dataDir, 'eta')),
       etaWriter: async () => true,
       health: async () => ({}),
@@ -120,7 +125,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
   });
   const etaStore = new RedisEtaStateStore(main, prefix, nodeId);
   return {
-    nodeId, bus, repo, timers, mirror, etaStore, lease: new RedisLease(main, prefix),
+    nodeId, bus, repo, timers, mirror, etaStore, lease: new RedisLease(main, prefix), zoneQueue: new RedisZoneQueue(main, prefix),
     etaWriter: () => etaStore.isWriter(),
     // Down while any connection is between primaries (a failover) or Redis does not answer.
     health: async () => ({ redis: conns.every((c) => c.status === 'ready') && (await redisHealthy(main)) && (await repo.healthy()) }),

@@ -21,6 +21,7 @@ import { systemClock } from './util/clock.js';
 import { LiveJobSnapshots } from './matching/live-job-snapshot.js';
 import { ZoneWatch } from './matching/zone-watch.js';
 import { zoneEventsOut } from './matching/zone-events.js';
+import { airportQueues } from './matching/airport-queues.js';
 import { fixTelemetry, mirroredFixTelemetry, tripLearning } from './matching/trip-telemetry.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
@@ -128,11 +129,18 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const hub = new Hub(fleet, metrics);
   // One driver connection across the cluster; in embedded mode the per-node replacement is enough.
   if (config.mode === 'cluster') hub.announceDriversTo(notifier, shared.nodeId);
+  const zoneWatch = new ZoneWatch(zoneIndex, config.zoneExitFixes);
+  // Airport queues: membership from zone events and statuses, queue-first dispatch, `queue` frames to this node's drivers.
+  const airport = airportQueues({
+    queue: shared.zoneQueue, bus: shared.bus, zoneIndex, zoneWatch, fleet, eta, metrics, logger: logger.child({ c: 'queues' }), clock: systemClock,
+    local: { has: (id) => hub.driverSocket(id) !== undefined, send: (id, f) => hub.toDriver(id, f), count: () => hub.counts().drivers },
+    settings: config.zoneQueue,
+  });
   const jobs = new JobService({
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch: { get: (city) => catalog.city(city)?.dispatch },
     maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider, policyFor, lease: shared.lease, nodeId: shared.nodeId,
-    checkPickup: zoneIndex.checkPickup,
+    checkPickup: zoneIndex.checkPickup, airport: airport.candidates,
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
   const outcomes = new ExperimentOutcomes({
@@ -143,10 +151,13 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   ingest.addMoveListener(fixTelemetry(jobs, etaService));
   fleet.addRemoteMoveListener(mirroredFixTelemetry(jobs, etaService));
   // Zones: enter/exit from the fix stream; events to ops (every node), metrics and the log.
-  const zoneWatch = new ZoneWatch(zoneIndex, config.zoneExitFixes);
   ingest.addMoveListener(zoneWatch.moveListener);
   zoneWatch.addZoneListener(zoneEventsOut(notifier, metrics, logger.child({ c: 'zones' })));
-  fleet.addExpireListener(forgetExpired([ingest, etaService, zoneWatch]));
+  zoneWatch.addZoneListener(airport.keeper.zoneListener);
+  fleet.addStatusListener(airport.keeper.statusListener);
+  catalog.addChangeListener(airport.keeper.catalogListener);
+  await airport.frames.start();
+  fleet.addExpireListener(forgetExpired([ingest, etaService, zoneWatch, airport.keeper]));
   await shared.mirror.start();
   // Catalog changes apply here in version order: the fleet's cities first, then what reads them.
   const driverConfig = new DriverConfig({
@@ -184,6 +195,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   registerStatic(app, { roadsGeojson: config.dashboardRoads, cities: () => catalog.cities() });
   registerAdminRoutes(app, {
     verifier, logger, metrics, cors, catalog, fleet, jobs, maxBodyBytes: config.adminMaxBodyBytes, minFixIntervalMs: config.minFixIntervalMs,
+    zoneQueue: shared.zoneQueue,
   });
   registerSdkFiles(app);
   const health = async (): Promise<Record<string, boolean>> => ({ storage: await storage.healthy().catch(() => false), ...(await shared.health()) });
@@ -205,6 +217,8 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   catalog.start();
   const stopParts = async (): Promise<void> => {
     stopGauges();
+    airport.frames.stop();
+    airport.keeper.stop();
     await catalog.stop();
     outcomes.stop();
     jwks?.stop();

@@ -1,5 +1,5 @@
 // DriverClient: the driver socket with fixes buffered while offline, offers, job actions and status restored on reconnect.
-import type { AckFrame, DriverStatusName, HelloFrame, JobFrame, LocsAckFrame, LocsPoint, OfferFrame, OfferRevokedFrame } from '../protocol/messages.js';
+import type { AckFrame, DriverStatusName, HelloFrame, JobFrame, LocsAckFrame, LocsPoint, OfferFrame, OfferRevokedFrame, QueueFrame } from '../protocol/messages.js';
 import { Limits } from '../protocol/messages.js';
 import type { ClientError } from './client-error.js';
 import { Connection } from './connection.js';
@@ -65,6 +65,8 @@ export interface DriverEvents extends ConnectionEvents {
   offer_revoked: OfferRevokedFrame;
   /** The driver's job changed state; also right after `hello` when the driver holds an active job. */
   job: JobFrame;
+  /** The driver's place in an airport queue (`position` 0 with `left: true` once out of it); taxiway extension, 2026-12-05. */
+  queue: QueueFrame;
   /** The offline buffer was sent after a reconnect; counts as the server acked them. */
   flushed: FlushResult;
   /** The server refused a live fix (`bad_location`, `bad_request`, or `rate_limited`: then it is buffered and sent again later). */
@@ -206,6 +208,8 @@ export class DriverClient extends Connection<DriverEvents> {
         return this.emit('offer_revoked', f as unknown as OfferRevokedFrame);
       case 'job':
         return this.emit('job', f as unknown as JobFrame);
+      case 'queue':
+        return this.emit('queue', f as unknown as QueueFrame);
       default:
         return; // frames of later protocol versions: the `frame` event has them
     }

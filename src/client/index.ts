@@ -17,7 +17,7 @@ export type { Listener } from './listeners.js';
 // The wire types, from their one home (src/protocol).
 export type {
   AckFrame, DriverFrame, JobsSnapshotEntry, JobsSnapshotFrame, DriverServerFrame, DriverStatusName, ErrFrame, FleetFrame, HelloFrame, JobFrame, JobState,
-  LatLng, LocsPoint, OfferFrame, OfferRevokedFrame, OpsFrame, OpsServerFrame, PosFrame, RiderFrame, RiderServerFrame,
+  LatLng, LocsPoint, OfferFrame, OfferRevokedFrame, OpsFrame, OpsServerFrame, PosFrame, QueueFrame, RiderFrame, RiderServerFrame,
 } from '../protocol/messages.js';
 export type { JobRecord, JobTimes } from '../protocol/job-record.js';
 export { CloseCodes, ErrorCodes } from '../protocol/errors.js';

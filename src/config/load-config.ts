@@ -50,6 +50,8 @@ export interface Config {
   catalogPollMs: number;
   /** Consecutive fixes outside its zone before a driver exits it. */
   zoneExitFixes: number;
+  /** Airport queues: most drivers a queue holds; least ms between queue frames to a driver; least ms between length-only frames. */
+  zoneQueue: { maxLength: number; frameMs: number; lengthFrameMs: number; offlineGraceMs: number };
   /** Shortest fix interval a city may ask of its drivers (the fix budget covers it), ms; 0 without a budget. */
   minFixIntervalMs: number;
   /** A driver silent this long is removed from the live fleet, ms. */
@@ -144,6 +146,12 @@ export function loadConfig(src: EnvSource): Config {
     adminMaxBodyBytes: numberSetting(src, 'TAXIWAY_ADMIN_MAX_BODY_BYTES'),
     catalogPollMs: numberSetting(src, 'TAXIWAY_CATALOG_POLL_MS'),
     zoneExitFixes: numberSetting(src, 'TAXIWAY_ZONE_EXIT_FIXES'),
+    zoneQueue: {
+      maxLength: numberSetting(src, 'TAXIWAY_ZONE_QUEUE_MAX'),
+      frameMs: numberSetting(src, 'TAXIWAY_QUEUE_FRAME_MS'),
+      lengthFrameMs: numberSetting(src, 'TAXIWAY_QUEUE_LENGTH_FRAME_MS'),
+      offlineGraceMs: numberSetting(src, 'TAXIWAY_QUEUE_OFFLINE_GRACE_MS'),
+    },
     expireMs: numberSetting(src, 'TAXIWAY_EXPIRE_MS'),
     indexRebuildMs: numberSetting(src, 'TAXIWAY_INDEX_REBUILD_MS'),
     maxBackpressureBytes: numberSetting(src, 'TAXIWAY_MAX_BACKPRESSURE_BYTES'),

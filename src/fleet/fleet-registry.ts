@@ -10,6 +10,8 @@ import type { CityDef } from '../config/cities.js';
 export type ExpireListener = (ids: readonly string[]) => void;
 /** Called after a local change of a driver's position or status: once per fix, so keep it cheap. */
 export type LocalChangeListener = (id: string) => void;
+/** A driver's status was set on this node (by the driver, an accepted job, a job's end, a closed socket). */
+export type StatusListener = (id: string, status: DriverStatusCode) => void;
 /** Called when a driver's city changed on this node (a fix placed it in another city, out of every city, or its city was removed): null means none. */
 export type CityChangeListener = (id: string, city: string | null) => void;
 /** Called after another node's newer position of a driver was applied (degrees, ms since the epoch). */
@@ -59,6 +61,7 @@ export class FleetRegistry {
   private readonly localChangeListeners: LocalChangeListener[] = [];
   private readonly remoteMoveListeners: RemoteMoveListener[] = [];
   private readonly cityChangeListeners: CityChangeListener[] = [];
+  private readonly statusListeners: StatusListener[] = [];
   /** Each city's product list as last applied (joined), to tell a products change from another change. */
   private readonly productsKey = new Map<string, string>();
 
@@ -121,6 +124,11 @@ export class FleetRegistry {
   /** Add a listener of local position and status changes (the cluster mirror). Never replaces earlier ones. */
   addLocalChangeListener(l: LocalChangeListener): void {
     this.localChangeListeners.push(l);
+  }
+
+  /** Add a listener of statuses set on this node (airport queues). Never replaces earlier ones; not called per fix. */
+  addStatusListener(l: StatusListener): void {
+    this.statusListeners.push(l);
   }
 
   /** Add a listener of positions mirrored from other nodes (ETA telemetry). Never replaces earlier ones. */
@@ -244,6 +252,8 @@ export class FleetRegistry {
     const fleet = this.fleetOf(id);
     if (!(fleet && fleet.setStatus(id, status))) this.pendingStatus.set(id, status);
     this.localChanged(id);
+    const ls = this.statusListeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!(id, status);
   }
 
   /** The city a driver is in, or null. */

@@ -13,6 +13,7 @@ import type { OfferMaker } from './offer-maker.js';
 import type { SearchBoard } from './search-board.js';
 import { searchOver, searchRadiusM, searchStart } from './search-window.js';
 import { solveAssignment } from './assignment.js';
+import type { QueueCandidates } from './queue-candidates.js';
 
 /**
  * Cost of leaving a job of the batch unassigned, s: larger than any pickup ETA within a search radius,
@@ -40,6 +41,8 @@ export interface BatchedDeps {
   ensureLoop: (city: string) => void;
   /** Pages of the city's `dispatching` jobs in the repository (for a node that just took the city's lease). */
   listDispatching: (city: string, limit: number, cursor?: string) => Promise<{ jobs: JobRecord[]; next: string | null }>;
+  /** Airport queues: jobs picked up in one are pinned to their queue's head before the solver runs (absent: none). */
+  airport?: QueueCandidates;
 }
 
 /** Result of one batch, for tests and the benchmark. */
@@ -113,7 +116,7 @@ export class BatchedPolicy implements DispatchPolicy {
     }
     res.pending = pending.length;
     const busy = this.busyDrivers(now);
-    let round = pending;
+    let round = this.d.airport ? await this.pinQueued(pending, busy, now, res) : pending;
     for (let k = 0; k < CLAIM_ROUNDS && round.length > 0; k++) {
       round = await this.round(round, busy, now, res, ends);
     }
@@ -160,6 +163,40 @@ export class BatchedPolicy implements DispatchPolicy {
     }
     await Promise.all(offers);
     return retry;
+  }
+
+  /**
+   * Jobs picked up in an airport queue zone bypass the solver: oldest first, each is offered to the first
+   * eligible driver of its queue not already taken in this batch. Returns the jobs left for the solver:
+   * the others, and airport jobs whose queue has no eligible driver (normal dispatch, as greedy does).
+   */
+  private async pinQueued(pending: Pending[], busy: Set<string>, now: number, res: BatchResult): Promise<Pending[]> {
+    const rest: Pending[] = [];
+    const airport: Pending[] = [];
+    for (const p of pending) (this.d.airport!.isAirport(p.doc) ? airport : rest).push(p);
+    airport.sort((a, b) => a.doc.rec.created_ts - b.doc.rec.created_ts);
+    for (const p of airport) {
+      let left = true;
+      for (let k = 0; k < CLAIM_ROUNDS; k++) {
+        const cand = await this.d.airport!.first(p.doc, p.s, now, busy);
+        if (!cand) break;
+        const r = await this.d.maker.offer(p.doc, cand, p.s, this.name);
+        this.d.metrics.batchJobs.inc({ outcome: r === 'ok' ? 'offered' : r });
+        if (r === 'conflict') {
+          left = false; // the job changed meanwhile (cancelled, or offered elsewhere)
+          break;
+        }
+        this.busyUntil.set(cand.id, now + p.s.offerTimeoutMs);
+        busy.add(cand.id);
+        if (r === 'ok') {
+          res.offered++;
+          left = false;
+          break;
+        }
+      }
+      if (left) rest.push(p);
+    }
+    return rest;
   }
 
   /** Drivers this node saw holding an offer (its own, or one that refused a claim), until that offer's expiry at the latest. */

@@ -24,6 +24,7 @@ import { searchOver, searchRadiusM, searchStart } from './search-window.js';
 import { GreedyPolicy } from './greedy-policy.js';
 import { BatchedPolicy } from './batched-policy.js';
 import { BatchLoop } from './batch-loop.js';
+import type { QueueCandidates } from './queue-candidates.js';
 
 export { OFFER_TIMER, SEARCH_TIMER } from './offer-maker.js';
 
@@ -46,6 +47,8 @@ export interface DispatcherDeps {
   lease: Lease;
   /** This node's lease token (unique per process). */
   nodeId: string;
+  /** Airport queues (both policies offer a job picked up in one to its queue first); absent: none. */
+  airport?: QueueCandidates;
 }
 
 /**
@@ -80,7 +83,7 @@ export class Dispatcher {
     const finder = new CandidateFinder(d.fleet, d.eta);
     this.maker = new OfferMaker({ ledger: d.ledger, timers: d.timers, notifier: d.notifier, metrics: d.metrics, clock: d.clock, board: this.board });
     const settingsOf = (rec: JobRecord): DispatchSettings => this.settingsOf(rec);
-    this.greedy = new GreedyPolicy({ ledger: d.ledger, finder, maker: this.maker, clock: d.clock, logger: d.logger, settingsOf, stuck: (id) => this.watch(id) });
+    this.greedy = new GreedyPolicy({ ledger: d.ledger, finder, maker: this.maker, clock: d.clock, logger: d.logger, settingsOf, stuck: (id) => this.watch(id), airport: d.airport });
     this.batches = new BatchLoop({
       lease: d.lease, token: d.nodeId, clock: d.clock, logger: d.logger,
       windowMs: (city) => ({ ...d.settings(city), ...d.policyFor(city, d.clock.now()).params }).batchWindowMs,
@@ -95,6 +98,7 @@ export class Dispatcher {
       policyOf: (rec) => d.policyFor(rec.city, rec.created_ts).policy,
       ensureLoop: (city) => this.batches.ensure(city),
       listDispatching: (city, limit, cursor) => d.repo.list({ state: 'dispatching', city, limit, cursor }),
+      airport: d.airport,
     });
     this.policies = { greedy: this.greedy, batched: this.batched };
   }

@@ -6,7 +6,8 @@ import type { JobRecord } from '../protocol/job-record.js';
 import type { JobDoc } from './job-repo.js';
 import type { JobLedger } from './job-ledger.js';
 import { MAX_CAS_RETRIES } from './job-ledger.js';
-import type { CandidateFinder } from './dispatch.js';
+import type { Candidate, CandidateFinder } from './dispatch.js';
+import type { QueueCandidates } from './queue-candidates.js';
 import type { DispatchPolicy } from './dispatch-policy.js';
 import type { OfferMaker } from './offer-maker.js';
 import { searchOver, searchRadiusM, searchStart } from './search-window.js';
@@ -21,6 +22,8 @@ export interface GreedyDeps {
   settingsOf: (rec: JobRecord) => DispatchSettings;
   /** Called when a job could not be moved on after repeated conflicts (the caller arms the watchdog). */
   stuck: (id: string) => Promise<void>;
+  /** Airport queues: a job picked up in one goes to its first eligible queued driver (absent: none). */
+  airport?: QueueCandidates;
 }
 
 export class GreedyPolicy implements DispatchPolicy {
@@ -41,7 +44,7 @@ export class GreedyPolicy implements DispatchPolicy {
       }
       const now = this.d.clock.now();
       const elapsed = now - searchStart(doc!.rec);
-      const best = doc!.attempts < s.maxAttempts ? this.d.finder.best(doc!, s, now, skip, searchRadiusM(s, elapsed)) : null;
+      const best = doc!.attempts < s.maxAttempts ? await this.candidate(doc!, s, now, skip, elapsed) : null;
       if (best) {
         const r = await this.d.maker.offer(doc!, best, s, this.name);
         if (r === 'ok') return;
@@ -58,5 +61,11 @@ export class GreedyPolicy implements DispatchPolicy {
     }
     this.d.logger.warn({ job: id }, 'dispatch gave up after repeated conflicts; the dispatch watchdog retries');
     await this.d.stuck(id);
+  }
+
+  /** The airport queue's first eligible driver for a pickup in one; otherwise (or with none eligible) the best ETA. */
+  private async candidate(doc: JobDoc, s: DispatchSettings, now: number, skip: ReadonlySet<string>, elapsed: number): Promise<Candidate | null> {
+    const queued = this.d.airport ? await this.d.airport.first(doc, s, now, skip) : undefined;
+    return queued ?? this.d.finder.best(doc, s, now, skip, searchRadiusM(s, elapsed));
   }
 }

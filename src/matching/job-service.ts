@@ -22,6 +22,7 @@ import { ActiveJobs } from './active-jobs.js';
 import { JobCommands } from './job-commands.js';
 import type { DriverKind } from './job-commands.js';
 import type { PolicySelector } from './dispatch-policy.js';
+import type { QueueCandidates } from './queue-candidates.js';
 
 export { DISPATCH_CHECK_TIMER } from './dispatcher.js';
 export type { RecordedListener };
@@ -55,6 +56,8 @@ export interface JobServiceDeps {
   lease?: Lease;
   /** This node's name (its lease token); a random one when absent. */
   nodeId?: string;
+  /** Airport queues: jobs picked up in an airport_queue zone are offered in queue order; absent: no queues. */
+  airport?: QueueCandidates;
 }
 
 /**
@@ -78,7 +81,7 @@ export class JobService {
       ledger: this.ledger, fleet: d.fleet, eta: d.eta, timers: d.timers, notifier: d.notifier, metrics: d.metrics,
       logger: d.logger, clock, settings: (city) => this.settings(city), repo: d.repo,
       policyFor: d.policyFor ?? (() => ({ policy: 'greedy' })), lease: d.lease ?? new MemoryLease(clock),
-      nodeId: `${d.nodeId ?? 'node'}-${crypto.randomUUID()}`,
+      nodeId: `${d.nodeId ?? 'node'}-${crypto.randomUUID()}`, airport: d.airport,
     });
     this.active = new ActiveJobs(d.notifier, d.eta, clock);
     this.commands = new JobCommands({

@@ -55,6 +55,23 @@ export class Metrics {
     name: 'taxiway_zone_events_total', help: 'Drivers entering or leaving zones, detected on this node from their fixes, by zone kind and ev: enter, exit',
     labelNames: ['kind', 'ev'] as const, registers: [this.registry],
   });
+  readonly zoneQueueLength = new Gauge({
+    name: 'taxiway_zone_queue_length', help: 'Drivers in each airport queue, as this node last read it (by zone id)',
+    labelNames: ['zone'] as const, registers: [this.registry],
+  });
+  readonly zoneQueueJoins = new Counter({
+    name: 'taxiway_zone_queue_joins_total', help: 'Airport queue joins asked by this node, by result: joined, already (place kept), full (refused: TAXIWAY_ZONE_QUEUE_MAX)',
+    labelNames: ['result'] as const, registers: [this.registry],
+  });
+  readonly zoneQueueLeaves = new Counter({
+    name: 'taxiway_zone_queue_leaves_total', help: 'Drivers taken out of airport queues by this node, by reason: exit, offline, busy (a job, or set busy), pruned (gone from the fleet), zone (deleted or no longer an airport queue)',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  });
+  readonly zoneQueueFrames = new Counter({ name: 'taxiway_zone_queue_frames_total', help: 'queue frames sent to driver sockets of this node', registers: [this.registry] });
+  readonly zoneQueueOffers = new Counter({
+    name: 'taxiway_zone_queue_offers_total', help: 'Dispatch steps of jobs picked up in an airport queue zone, by source: queue (its first eligible driver), fallback (no eligible driver queued: normal dispatch)',
+    labelNames: ['source'] as const, registers: [this.registry],
+  });
   readonly driverConfigFrames = new Counter({
     name: 'taxiway_driver_config_frames_total', help: 'config frames sent to driver sockets (after hello, on a city change of the driver, on a change of its city)',
     registers: [this.registry],

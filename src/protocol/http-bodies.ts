@@ -131,6 +131,32 @@ export type AdminZoneReply = VersionedZone;
 /** `PUT /v1/admin/zones/:id` body; `id` may be left out (the path's). */
 export type AdminZoneRequest = Omit<ZoneDef, 'id'> & { id?: string };
 
+/** One driver of an airport queue, in queue order. */
+export interface AdminQueuedDriver {
+  driver: string;
+  /**
+   * 1 = offered first.
+   * @asType integer
+   * @minimum 1
+   */
+  position: number;
+  /** When it joined the queue (the joining node's clock). */
+  joined_ts: EpochMs;
+}
+
+/** `GET /v1/admin/zones/:id/queue` reply (ops, taxiway extension, 2026-12-05): the zone's airport queue from `offset + 1` on. */
+export interface AdminZoneQueue {
+  zone: string;
+  city: string;
+  /**
+   * Drivers in the queue.
+   * @asType integer
+   * @minimum 0
+   */
+  length: number;
+  drivers: AdminQueuedDriver[];
+}
+
 /** `DELETE /v1/admin/cities/:name` and `/v1/admin/zones/:id` reply: the change's version and what was deleted. */
 export interface AdminDeleteReply {
   version: CatalogVersion;

@@ -259,6 +259,32 @@ export interface OfferRevokedFrame {
   reason: 'expired' | 'cancelled';
 }
 
+/**
+ * Taxiway extension (2026-12-05): your place in the FIFO queue of the airport zone you wait in
+ * (docs/protocol.md, "Airport queues"). Sent when you join, when your position changes, and now and
+ * then when only the length changed; `left: true` (position 0) once you are out of the queue.
+ */
+export interface QueueFrame {
+  t: 'queue';
+  /** The `airport_queue` zone's id. */
+  zone: string;
+  city: string;
+  /**
+   * 1 = the next job picked up in the zone is offered to you first; 0 with `left`.
+   * @asType integer
+   * @minimum 0
+   */
+  position: number;
+  /**
+   * Drivers in the queue.
+   * @asType integer
+   * @minimum 0
+   */
+  length: number;
+  /** Present (true) only in the frame telling you have left the queue. */
+  left?: true;
+}
+
 /** The assigned driver's live position in a `job` frame. */
 export interface JobFrameDriver {
   id: PrincipalId;
@@ -358,7 +384,7 @@ export interface FleetFrame {
 /** What a driver app sends on /v1/driver/ws. */
 export type DriverClientFrame = LocFrame | LocsFrame | StatusFrame | DriverJobActionFrame | DriverCancelFrame;
 /** What the server sends on /v1/driver/ws. */
-export type DriverServerFrame = HelloFrame | ConfigFrame | AckFrame | LocsAckFrame | ErrFrame | OfferFrame | OfferRevokedFrame | JobFrame;
+export type DriverServerFrame = HelloFrame | ConfigFrame | AckFrame | LocsAckFrame | ErrFrame | OfferFrame | OfferRevokedFrame | JobFrame | QueueFrame;
 /** What a rider app sends on /v1/rider/ws. */
 export type RiderClientFrame = RiderSubFrame | RiderUnsubFrame;
 /** What the server sends on /v1/rider/ws. */

@@ -6,6 +6,8 @@ import { CITY_NAME_PATTERN, parseCity } from '../config/cities.js';
 import { ConfigError } from '../config/config-error.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import type { JobService } from '../matching/job-service.js';
+import type { ZoneQueue } from '../matching/zone-queue.js';
+import { MAX_LIST } from '../matching/zone-queue.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { CatalogChange } from '../storage/catalog-store.js';
 import { queryNumber, route } from './http-kit.js';
@@ -19,6 +21,8 @@ export interface AdminRouteDeps extends HttpKitDeps {
   maxBodyBytes: number;
   /** Shortest fix interval a city may ask (the fix budget covers it), ms. */
   minFixIntervalMs: number;
+  /** The airport queues, read by `GET /v1/admin/zones/:id/queue`. */
+  zoneQueue: ZoneQueue;
 }
 
 const OPS = ['ops'] as const;
@@ -141,6 +145,21 @@ export function registerAdminRoutes(app: TemplatedApp, d: AdminRouteDeps): void 
     handler: async ({ params }) => {
       const id = pathKey(params[0]!, 'id');
       return written(await catalog.deleteZone(id), 200, { deleted: id });
+    },
+  }));
+
+  app.get('/v1/admin/zones/:id/queue', route(d, {
+    name: 'GET /v1/admin/zones/:id/queue', roles: OPS, params: 1,
+    handler: async ({ params, query }) => {
+      const id = pathKey(params[0]!, 'id');
+      const zone = catalog.zone(id);
+      if (!zone) throw new ProtocolError('not_found', `no zone ${id}`);
+      if (zone.kind !== 'airport_queue') throw new ProtocolError('not_found', `zone ${id} is a ${zone.kind} zone: only airport_queue zones have a queue`);
+      const limit = queryNumber(query, 'limit', 100, 1, MAX_LIST, true);
+      const offset = queryNumber(query, 'offset', 0, 0, 1_000_000, true);
+      const { members, length } = await d.zoneQueue.list({ city: zone.city, zone: id }, offset, limit);
+      const drivers = members.map((m, i) => ({ driver: m.driver, position: offset + i + 1, joined_ts: m.joined }));
+      return { status: 200, body: { zone: id, city: zone.city, length, drivers } };
     },
   }));
 
