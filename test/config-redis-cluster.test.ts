@@ -58,7 +58,8 @@ t.test('taxiway serve: unreachable cluster nodes stop the start after the connec
   t.equal(none.code, 1, 'start failed');
   t.match(none.stderr, new RegExp(`^taxiway: REDIS_CLUSTER_NODES=127\\.0\\.0\\.1:${p1},127\\.0\\.0\\.1:${p2}: cannot reach the Redis Cluster: not ready after 800 ms .*REDIS_CONNECT_TIMEOUT_MS\\n$`));
   t.notMatch(none.stderr, /\n\s+at /, 'no stack trace');
-  t.ok(none.ms < 10_000, `bounded by the timeout (${none.ms} ms)`);
+  // 800 ms of waiting plus the process's start, which takes 2-20 s on a loaded 2-core machine: no hang.
+  t.ok(none.ms < 40_000, `bounded by the timeout (${none.ms} ms)`);
   t.comment(none.stderr.trim());
 });
 

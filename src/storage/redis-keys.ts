@@ -8,7 +8,7 @@ import { cityOfJobId } from '../protocol/job-id.js';
  * - Every key and channel of one city carries the tag `{<city>}`: its jobs (`job:<id>` hashes; a job id
  *   names its city, `protocol/job-id.ts`), held and finished sets, creation counter, riders' open-job
  *   sets, driver claims (`drv:offer:<driver>`, `drv:active:<driver>`), fleet GEO set, position hash and
- *   last-seen set, mirror channel, dispatch lease and ETA state. A job's create and commit script therefore
+ *   last-seen set, mirror channel, airport zone queues, dispatch lease and ETA state. A job's create and commit script therefore
  *   runs on the city's primary, and a city's whole dispatch and fix traffic stays on one shard.
  * - Cross-city things that several keys must change together carry a fixed tag: `{catalog}` (version,
  *   entries, history: one compare-and-set script) and `{timers}` (the one BullMQ queue of every timer).
@@ -60,6 +60,12 @@ export class RedisKeys {
   /** The job id of a driver's active job, in the job's city. */
   driverActive(city: string, driver: string): string {
     return `${this.prefix}${cityTag(city)}drv:active:${driver}`;
+  }
+
+  /** An airport zone queue's keys: order zset (driver → join sequence), sequence counter, joined-at hash. */
+  zoneQueue(city: string, zone: string): [order: string, seq: string, joined: string] {
+    const base = `${this.prefix}${cityTag(city)}zq:${zone}`;
+    return [base, `${base}:seq`, `${base}:at`];
   }
 
   /** Untagged pointer: the city of the driver's newest offer claim, where `offerOf`/`activeOf` look. */
