@@ -1,7 +1,6 @@
 // Redis key naming: job ids name their city; every key and channel of a city shares its hash tag (one Redis Cluster slot).
 import t from 'tap';
-import { JOB_ID_PATTERN } from '../src/protocol/messages.js';
-import { cityOfJobId, newJobId } from '../src/protocol/job-id.js';
+import { JOB_ID_PATTERN, cityOfJobId, newJobId } from '../src/protocol/job-id.js';
 import { RedisKeys, cityScoped, fleetChannel, hashSlot } from '../src/storage/redis-keys.js';
 
 t.test('job ids: <city>.<16 characters>, the city read back; ids made before 2026-12-05 have none', async (t) => {

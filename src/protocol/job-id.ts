@@ -1,6 +1,12 @@
 // Job ids: `<city>.<random>` since 2026-12-05, so any node can tell a job's city (its Redis slot) from its id alone.
 import crypto from 'node:crypto';
 
+/**
+ * Job id pattern: 1 to 128 of A-Z a-z 0-9 _ . : - (64 before 2026-12-05; ids now carry their city,
+ * `<city>.<16 characters>`, and a city name may be 64 long).
+ */
+export const JOB_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
 /** Random characters of a job id after its city (base64url, 96 bits). */
 const RANDOM_CHARS = 16;
 

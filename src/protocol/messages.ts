@@ -55,11 +55,6 @@ export const Limits = {
 
 /** `sub` claim and job id pattern: 1 to 64 of A-Z a-z 0-9 _ . : - */
 export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
-/**
- * Job id pattern: 1 to 128 of A-Z a-z 0-9 _ . : - (64 before 2026-12-05; ids now carry their city,
- * `<city>.<16 characters>`, and a city name may be 64 long: see protocol/job-id.ts).
- */
-export const JOB_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 // ===================================================================================================
 // The frames as they travel, both directions, per socket: the single source of docs/asyncapi.json.

@@ -1,6 +1,7 @@
 // Validation of decoded client frames: every field checked, errors name the field (bad_request).
 import { ProtocolError } from './errors.js';
-import { DRIVER_STATUS_NAMES, JOB_ID_PATTERN, Limits } from './messages.js';
+import { DRIVER_STATUS_NAMES, Limits } from './messages.js';
+import { JOB_ID_PATTERN } from './job-id.js';
 import type { DriverMessage, DriverStatusName, Fix, OpsMessage, RiderMessage } from './messages.js';
 
 function bad(msg: string): never {
