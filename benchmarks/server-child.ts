@@ -10,7 +10,7 @@ import { cityPoints } from './lib/util.js';
 
 export type ServerCmd =
   | { cmd: 'preload'; n: number; seed: number; prefix: string; available: number }
-  | { cmd: 'synthetic'; n: number; seed: number; prefix: string; hz: number; status: 'busy' | 'offline' | 'available' }
+  | { cmd: 'synthetic'; n: number; seed: number; prefix: string; hz: number; status: 'busy' | 'offline' | 'available'; /** Shift east, degrees (another city). */ dLng?: number }
   | { cmd: 'synthetic-stop' }
   | { cmd: 'flush' }
   | { cmd: 'info'; reset?: boolean }
@@ -58,7 +58,7 @@ process.on('message', (c: ServerCmd) => {
         // used where the process' open-files limit caps real sockets below the scenario's fleet size.
         const pts = cityPoints(c.n, c.seed);
         const fixes: Fix[] = new Array(c.n);
-        for (let i = 0; i < c.n; i++) fixes[i] = { ts: 0, lat: pts[2 * i]!, lng: pts[2 * i + 1]!, hdg: NaN, spd: NaN, acc: NaN };
+        for (let i = 0; i < c.n; i++) fixes[i] = { ts: 0, lat: pts[2 * i]!, lng: pts[2 * i + 1]! + (c.dLng ?? 0), hdg: NaN, spd: NaN, acc: NaN };
         const ids = Array.from({ length: c.n }, (_, i) => c.prefix + i);
         const status = DriverStatus[c.status];
         const t0 = Date.now();

@@ -13,7 +13,11 @@ import { RedisBus } from './bus/redis-bus.js';
 import { MemoryLease } from './bus/lease.js';
 import type { Lease } from './bus/lease.js';
 import { RedisLease } from './bus/redis-lease.js';
-import { BullmqTimers } from './bus/bullmq-timers.js';
+import { BullmqTimers, timerQueuePrefix } from './bus/bullmq-timers.js';
+import { CityTimers } from './bus/city-timers.js';
+import { MemoryNodeRegistry } from './bus/node-registry.js';
+import type { NodeRegistry } from './bus/node-registry.js';
+import { RedisNodeRegistry } from './bus/redis-node-registry.js';
 import { redisConnection, redisHealthy, waitReady } from './bus/redis-connection.js';
 import type { RedisClient } from './bus/redis-connection.js';
 import type { FleetRegistry } from './fleet/fleet-registry.js';
@@ -58,6 +62,8 @@ export interface SharedState {
   etaWriter: () => Promise<boolean>;
   /** Where experiment windows are written through (embedded mode's LMDB live state); absent in a cluster. */
   experimentWindows?: StateTable<StoredWindow>;
+  /** Which nodes serve which cities (heartbeats): Redis in a cluster, this process's table when embedded. */
+  nodes: NodeRegistry;
   /** Backend health for /readyz (name → up). */
   health(): Promise<Record<string, boolean>>;
   close(): Promise<void>;
@@ -78,7 +84,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
     const bus = new MemoryBus();
     metrics.watchBus(bus);
     return {
-      nodeId, bus, repo, timers, mirror: new NoopFleetMirror(), lease: new MemoryLease(), zoneQueue: new MemoryZoneQueue(), experimentWindows: state.table<StoredWindow>('experiment-windows'),
+      nodeId, bus, repo, timers, mirror: new NoopFleetMirror(), nodes: new MemoryNodeRegistry(config.nodeTtlMs), lease: new MemoryLease(), zoneQueue: new MemoryZoneQueue(), experimentWindows: state.table<StoredWindow>('experiment-windows'),
       etaStore: new FileEtaStateStore(path.join(config.dataDir, 'eta')),
       etaWriter: async () => true,
       health: async () => ({}),
@@ -113,10 +119,14 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
   metrics.watchBus(bus);
   const onUnreplicated = unreplicatedReporter(config, logger, metrics);
   const repo = new RedisJobRepo(jobsConn, prefix, { retention: config.finishedJobs, durability: config.commitDurability, onUnreplicated });
-  const timers = new BullmqTimers(queueConn, workerConn, prefix, undefined, config.commitDurability, onUnreplicated);
-  timers.onError = onTimerError;
+  const timers = new CityTimers((city) => {
+    const t = new BullmqTimers(queueConn, workerConn, timerQueuePrefix(prefix, city), undefined, config.commitDurability, onUnreplicated);
+    t.onError = onTimerError;
+    return t;
+  });
   const mirror = new RedisFleetMirror({
     redis: main, bus, fleet, logger: logger.child({ c: 'mirror' }), prefix, nodeId, expireMs: config.expireMs,
+    serves: (city) => config.serveCities.serves(city),
     metrics: {
       observeLag: (s) => metrics.mirrorLag.observe(s),
       sent: (n) => metrics.mirrorDrivers.inc({ dir: 'sent' }, n),
@@ -125,7 +135,7 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
   });
   const etaStore = new RedisEtaStateStore(main, prefix, nodeId);
   return {
-    nodeId, bus, repo, timers, mirror, etaStore, lease: new RedisLease(main, prefix), zoneQueue: new RedisZoneQueue(main, prefix),
+    nodeId, bus, repo, timers, mirror, etaStore, lease: new RedisLease(main, prefix), zoneQueue: new RedisZoneQueue(main, prefix), nodes: new RedisNodeRegistry(main, prefix, config.nodeTtlMs),
     etaWriter: () => etaStore.isWriter(),
     // Down while any connection is between primaries (a failover) or Redis does not answer.
     health: async () => ({ redis: conns.every((c) => c.status === 'ready') && (await redisHealthy(main)) && (await repo.healthy()) }),

@@ -47,6 +47,10 @@ import type { SocketDeps } from './ws/sockets.js';
 import { registerStatic } from './ws/static-files.js';
 import { registerSdkFiles } from './ws/sdk-files.js';
 import { openCatalogStore, openStorage, sharedState } from './adapters.js';
+import os from 'node:os';
+import { NodeDirectory } from './bus/node-directory.js';
+import { checkServedCities } from './config/serve-cities.js';
+import { CityRouting } from './ws/city-routing.js';
 import type { SharedState } from './adapters.js';
 
 export interface TaxiwayApp {
@@ -80,6 +84,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   // A cluster node with an identity provider and no shared secret takes the provider's tokens only.
   const secret = config.mode === 'cluster' && !config.authSecret ? '' : nodeSecret(config.authSecret, config.dataDir, logger);
   const metrics = new Metrics();
+  const served = config.serveCities;
   const jwks = config.idp ? await startJwks(config, logger, metrics) : undefined;
   let catalogStore: Awaited<ReturnType<typeof openCatalogStore>>;
   let catalog: CityCatalog;
@@ -93,6 +98,8 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     // The cities file seeds an empty store only; from then on the catalog is the truth.
     const pollMs = config.mode === 'cluster' ? config.catalogPollMs : 0;
     catalog = await CityCatalog.open({ store: catalogStore.store, logger: logger.child({ c: 'catalog' }), pollMs }, config.cities);
+    // Every city TAXIWAY_SERVE_CITIES names must be one of the live cities (a typo would serve nothing).
+    checkServedCities(config.serveCities, catalog.cities());
   } catch (e) {
     jwks?.stop();
     await catalogStore.close();
@@ -140,6 +147,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     fleet, repo: shared.repo, timers: shared.timers, store: storage, eta, notifier, metrics,
     logger: logger.child({ c: 'jobs' }), dispatch: config.dispatch, cityDispatch: { get: (city) => catalog.city(city)?.dispatch },
     maxOpenJobsPerRider: config.jobLimits.maxOpenPerRider, policyFor, lease: shared.lease, nodeId: shared.nodeId,
+    serves: (city) => served.serves(city),
     checkPickup: zoneIndex.checkPickup, airport: airport.candidates,
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
@@ -159,6 +167,9 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   await airport.frames.start();
   fleet.addExpireListener(forgetExpired([ingest, etaService, zoneWatch, airport.keeper]));
   await shared.mirror.start();
+  // Timers of the served cities run here (a city's queue is worked only by the nodes serving it).
+  const servedNames = (): string[] => catalog.cities().map((c) => c.name).filter((c) => served.serves(c));
+  shared.timers.serveCities(servedNames());
   // Catalog changes apply here in version order: the fleet's cities first, then what reads them.
   const driverConfig = new DriverConfig({
     catalog, fleet, hub, settings: (city) => jobs.settings(city), defaultFixIntervalMs: config.fixIntervalMs, onSent: () => metrics.driverConfigFrames.inc(),
@@ -170,8 +181,19 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     if (e.kind !== 'city') return;
     fleet.applyCities(catalog.cities());
     etaService.cityChanged(e.key, e.after);
+    shared.timers.serveCities(servedNames());
+    shared.mirror.citiesChanged().catch((err) => logger.warn({ err }, 'fleet mirror: a new city not mirrored'));
   });
   catalog.addChangeListener(driverConfig.catalogListener);
+  // City routing first: a driver handed over to another node gets no config frame of a city served elsewhere.
+  const publicUrl = { value: config.publicUrl ?? '' };
+  const directory = new NodeDirectory({
+    registry: shared.nodes, heartbeatMs: config.nodeHeartbeatMs,
+    self: () => ({ nodeId: shared.nodeId, url: publicUrl.value, cities: served.list() }),
+    onError: (err) => logger.warn({ err: String(err) }, 'node registry heartbeat failed'),
+  });
+  const routing = new CityRouting({ served, urlFor: (city) => directory.urlFor(city), hub, metrics });
+  fleet.addCityChangeListener(routing.cityChangeListener);
   fleet.addCityChangeListener(driverConfig.cityChangeListener);
   await catalog.attach(shared.bus);
 
@@ -185,8 +207,8 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     verifier, hub, logger, metrics, maxBackpressureBytes: config.maxBackpressureBytes, accepting: () => accepting,
     limits: config.wsLimits, ipLimiter: new IpLimiter(config.wsLimits),
   };
-  registerSocket(app, 'driver', sdeps, driverHandler(sdeps, ingest, jobs, fleet, config.fixIntervalMs, driverConfig));
-  registerSocket(app, 'rider', sdeps, riderHandler(sdeps, jobs));
+  registerSocket(app, 'driver', sdeps, driverHandler(sdeps, ingest, jobs, fleet, config.fixIntervalMs, driverConfig, routing));
+  registerSocket(app, 'rider', sdeps, riderHandler(sdeps, jobs, routing));
   const snapshots = new LiveJobSnapshots({
     list: (q) => jobs.list(q), fleet, metrics, maxJobs: config.opsSnapshotMaxJobs,
     onError: (err) => logger.warn({ err }, 'ops live-job snapshot: job repository unreadable (sent with more: true)'),
@@ -205,6 +227,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     staleMs: config.dispatch.staleMs, defaultRadiusM: config.dispatch.radiusM, settings: (city) => jobs.settings(city),
     served: new ServedArea(() => catalog.cities(), fleet.locator), etaMaxDistanceM: config.etaMaxDistanceM,
     jobLimits: new JobRequestLimits(config.jobLimits, (reason) => metrics.jobRequestsRefused.inc({ reason })),
+    routing,
   });
   registerExperimentRoutes(app, { verifier, logger, metrics, cors, outcomes });
 
@@ -216,6 +239,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   outcomes.start();
   catalog.start();
   const stopParts = async (): Promise<void> => {
+    await directory.stop();
     stopGauges();
     airport.frames.stop();
     airport.keeper.stop();
@@ -238,6 +262,15 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     await stopParts();
     throw e;
   }
+  // The registry entry needs the port (PORT=0 picks one): written once listening, before the node reports ready.
+  publicUrl.value = config.publicUrl ?? defaultPublicUrl(config.host, l.port);
+  try {
+    await directory.start();
+  } catch (e) {
+    l.close();
+    await stopParts();
+    throw e;
+  }
   let healthServer: HealthServer | null = null;
   if (config.health) {
     try {
@@ -248,7 +281,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
       throw e;
     }
   }
-  logger.info({ port: l.port, healthPort: healthServer?.port, mode: config.mode, node: shared.nodeId, dataDir: config.dataDir, cities: catalog.cities().map((c) => c.name), catalogVersion: catalog.version }, 'taxiway listening');
+  logger.info({ port: l.port, healthPort: healthServer?.port, mode: config.mode, node: shared.nodeId, url: publicUrl.value, serves: served.list(), dataDir: config.dataDir, cities: catalog.cities().map((c) => c.name), catalogVersion: catalog.version }, 'taxiway listening');
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
@@ -263,6 +296,12 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
 
   const port = l.port;
   return { port, healthPort: healthServer?.port, config, logger, metrics, fleet, jobs, ingest, storage, shared, hub, catalog, secret, stop };
+}
+
+/** `http://<host>:<port>`, the machine's name standing for a wildcard listen address. */
+function defaultPublicUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' || host === '' ? os.hostname() : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
 }
 
 /** Fetch the identity provider's key set before listening (the start fails naming TAXIWAY_JWKS_URL), then keep it fresh. */

@@ -1,7 +1,7 @@
 // Bus (sharded pub/sub), Timers (one braced BullMQ queue) and Lease contracts on a real 3-primary Redis Cluster.
 import t from 'tap';
 import { RedisBus } from '../src/bus/redis-bus.js';
-import { BullmqTimers } from '../src/bus/bullmq-timers.js';
+import { BullmqTimers, timerQueuePrefix } from '../src/bus/bullmq-timers.js';
 import { RedisLease } from '../src/bus/redis-lease.js';
 import { redisConnection, waitReady } from '../src/bus/redis-connection.js';
 import type { RedisClient } from '../src/bus/redis-connection.js';
@@ -49,7 +49,7 @@ else {
 
   const prefixes = new Map<BullmqTimers, string>();
   const timers = (p: string): BullmqTimers => {
-    const x = new BullmqTimers(conn('queue'), conn('worker', true), p);
+    const x = new BullmqTimers(conn('queue'), conn('worker', true), timerQueuePrefix(p));
     prefixes.set(x, p);
     return x;
   };

@@ -29,17 +29,20 @@ else {
   });
   const prefixes = new Map<MirrorNode, string>();
   let nodes = 0;
-  const node = async (prefix: string): Promise<MirrorNode> => {
+  const buses = new Map<MirrorNode, RedisBus>();
+  const node = async (prefix: string, serves?: (city: string) => boolean): Promise<MirrorNode> => {
     const fleet = newFleet();
     let sent = 0;
+    const bus = new RedisBus(conn(), conn(), prefix);
     const mirror = new RedisFleetMirror({
-      redis: conn(), bus: new RedisBus(conn(), conn(), prefix), fleet, logger: createLogger('silent'),
+      redis: conn(), bus, fleet, logger: createLogger('silent'),
       metrics: { observeLag: () => {}, sent: (n) => void (sent += n), received: () => {} },
-      prefix, nodeId: `node${nodes++}`, tickMs: TICK_MS, expireMs: EXPIRE_MS,
+      prefix, nodeId: `node${nodes++}`, tickMs: TICK_MS, expireMs: EXPIRE_MS, serves,
     });
     await mirror.start();
     const n: MirrorNode = { fleet, mirror, sent: () => sent };
     prefixes.set(n, prefix);
+    buses.set(n, bus);
     return n;
   };
   fleetMirrorContract(t, 'redis mirror', async () => {
@@ -62,5 +65,26 @@ else {
     while (west.slotOf('old2') < 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     t.equal(west.products[west.slotOf('old2')], west.offered.defaultBits, 'received with the default product');
     await b.mirror.stop();
+  });
+
+  t.test('a node serving one city receives nothing of the other: not loaded, not subscribed (no message reaches it)', async (t) => {
+    const p = testPrefix();
+    const all = await node(p);
+    const now = Date.now();
+    all.fleet.update('early-east', 0.5, 1.5, now, NaN, NaN);
+    await new Promise((r) => setTimeout(r, 3 * TICK_MS));
+    const westOnly = await node(p, (city) => city === 'west');
+    t.equal(westOnly.fleet.city('east')!.size, 0, 'the east driver stored before it started is not loaded');
+    const received = buses.get(westOnly)!.stats.received;
+    for (let i = 0; i < 20; i++) all.fleet.update(`e${i}`, 0.5, 1.5, now + i, NaN, NaN);
+    all.fleet.update('w1', 0.5, 0.5, now, NaN, NaN);
+    const end = Date.now() + 3000;
+    while (westOnly.fleet.city('west')!.slotOf('w1') < 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    t.ok(westOnly.fleet.city('west')!.slotOf('w1') >= 0, 'the west driver arrives');
+    await new Promise((r) => setTimeout(r, 3 * TICK_MS));
+    t.equal(westOnly.fleet.city('east')!.size, 0, 'no east driver');
+    t.equal(buses.get(westOnly)!.stats.received - received, 1, 'one message: the west batch; the east batches never reached this node');
+    await all.mirror.stop();
+    await westOnly.mirror.stop();
   });
 }

@@ -88,7 +88,7 @@ t.test('the watchdog dispatches a job left without an offer', async (t) => {
     city: 'world', created_ts: now, updated_ts: now, times: { dispatching: now },
   };
   await w.jobs.ledger.insert({ rec, seq: 1, attempts: 0, offer: null, offerExpires: 0, tried: [], version: 1 });
-  await w.jobs.dispatcher.watchNew(rec.id);
+  await w.jobs.dispatcher.watchNew(rec.id, rec.city);
   w.driver('a', 500);
   await w.tick(DISPATCH_CHECK_MS - 1);
   t.equal(w.offers('a').length, 0, 'not before the watchdog delay');
@@ -104,7 +104,7 @@ t.test('the watchdog ends an offer whose expiry timer was lost', async (t) => {
   const rec = await w.create();
   t.equal(w.offers('a').length, 1);
   // The offer's timer is gone (as if its adapter lost it); the watchdog armed with the creation still fires.
-  w.jobs.dispatcher.cancelOfferTimer(rec.id, 1);
+  w.jobs.dispatcher.cancelOfferTimer(rec.id, rec.city, 1);
   await w.settle();
   await w.tick(DISPATCH_CHECK_MS);
   t.equal(w.offers('b').length, 0, 'an offer still within its claim is left alone');

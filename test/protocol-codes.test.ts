@@ -41,6 +41,7 @@ t.test('the error-code table is pinned: code ↔ HTTP status', async (t) => {
     not_found: 404,
     method_not_allowed: 405,
     conflict: 409,
+    misdirected: 421,
     too_large: 413,
     rate_limited: 429,
     internal: 500,
@@ -53,7 +54,7 @@ t.test('the error-code table is pinned: code ↔ HTTP status', async (t) => {
 });
 
 t.test('the close-code table is pinned: name ↔ number', async (t) => {
-  t.same(CloseCodes, { goingAway: 1001, policyViolation: 1008, tooBig: 1009, internalError: 1011, replaced: 4001, tooSlow: 4008 });
+  t.same(CloseCodes, { goingAway: 1001, policyViolation: 1008, tooBig: 1009, internalError: 1011, replaced: 4001, tooSlow: 4008, servedElsewhere: 4009 });
   t.same(ClientCloseCodes, { normal: 1000, noStatus: 1005 });
   const numbers = Object.values(CloseCodes) as number[];
   t.equal(new Set(numbers).size, numbers.length, 'no number twice');

@@ -20,6 +20,15 @@ const MAX_BLOCK_S = 1;
 /** Attempts of a timer whose handler throws (handlers are idempotent: each re-reads the job first). */
 export const TIMER_ATTEMPTS = 8;
 
+/**
+ * The BullMQ prefix of a city's timer queue (undefined: the queue of timers without a city, the one
+ * every node works): braced (`storage/redis-keys.ts`), as BullMQ requires on a Redis Cluster, a city's
+ * queue in the city's slot.
+ */
+export function timerQueuePrefix(prefix: string, city?: string): string {
+  return new RedisKeys(prefix).timersQueuePrefix(city);
+}
+
 /** A BullMQ worker that never blocks longer than MAX_BLOCK_S. */
 class PromptWorker extends Worker {
   protected override getBlockTimeout(blockUntil: number): number {
@@ -28,11 +37,10 @@ class PromptWorker extends Worker {
 }
 
 /**
- * One queue, `timers`, for every city, with BullMQ prefix `<prefix>{timers}` (`RedisKeys.timersQueuePrefix`):
- * BullMQ's scripts touch several keys of a queue at once, so on a Redis Cluster the prefix must carry a
- * hash tag that puts the whole queue in one slot. One queue (not one per city) because a timer must fire on
- * a surviving node whatever cities it serves, and a worker blocks a connection per queue: timers are a few
- * commands per job (arm, cancel, fire), small beside the fix traffic, so one slot carries them.
+ * One BullMQ queue, `timers`, under the prefix given (`timerQueuePrefix`: `<prefix>{<city>}bull` for a
+ * city's queue, `<prefix>{timers}` for timers without a city). BullMQ's scripts touch several keys of a
+ * queue at once, so on a Redis Cluster the prefix must carry a hash tag that puts the whole queue in one
+ * slot; a city's queue sits in its city's slot.
  *
  * Durable: a timer scheduled by a node that then dies still fires on another node (the job sits in
  * Redis). Job ids are `kind|key`, so rescheduling replaces and cancelling removes the delayed job.
@@ -47,27 +55,26 @@ export class BullmqTimers implements Timers {
   private readonly replicas: ReplicaWait;
   onError: (err: unknown, kind: string) => void = () => {};
 
+  /** A key of the queue, for routing WAIT to the queue's primary on a Cluster. */
+  private readonly queueKey: string;
+
   /**
    * @param connection a normal ioredis connection for the queue
+   * @param prefix the queue's BullMQ prefix (timerQueuePrefix)
    * @param workerConnection a dedicated blocking connection (maxRetriesPerRequest: null) for the worker
    * @param durability WAIT for replicas after scheduling (as job commits do), so a timer armed with a commit
    *   is replicated before the caller acts on the commit; default none
    */
-  private readonly prefix: string;
-  /** A key of the queue, for routing WAIT to the queue's primary on a Cluster. */
-  private readonly queueKey: string;
-
   constructor(
     connection: RedisClient,
     private readonly workerConnection: RedisClient,
-    prefix: string,
+    private readonly prefix: string,
     private readonly concurrency = 50,
     durability: CommitDurability = { replicas: 0, timeoutMs: 50 },
     onUnreplicated?: UnreplicatedListener,
   ) {
-    this.prefix = new RedisKeys(prefix).timersQueuePrefix();
-    this.queueKey = `${this.prefix}:timers:id`;
-    this.queue = new Queue('timers', { connection, prefix: this.prefix });
+    this.queueKey = `${prefix}:timers:id`;
+    this.queue = new Queue('timers', { connection, prefix });
     this.replicas = new ReplicaWait(connection, durability, onUnreplicated);
   }
 
@@ -86,6 +93,9 @@ export class BullmqTimers implements Timers {
     this.worker.on('failed', (job, err) => this.onError(err, job?.name ?? '?'));
     this.worker.on('error', (err) => this.onError(err, 'worker'));
   }
+
+  /** One queue: city routing is CityTimers' (city-timers.ts). */
+  serveCities(): void {}
 
   async schedule(kind: string, key: string, delayMs: number, payload: TimerPayload): Promise<void> {
     const jobId = `${kind}|${key}`;

@@ -17,8 +17,14 @@ export type TimerHandler = (payload: TimerPayload) => void | Promise<void>;
 export interface Timers {
   /** Register the handler for a kind (every node registers the same kinds at startup). */
   handle(kind: string, handler: TimerHandler): void;
-  schedule(kind: string, key: string, delayMs: number, payload: TimerPayload): Promise<void>;
-  cancel(kind: string, key: string): Promise<void>;
+  /**
+   * `city`: the city whose work the timer is; it then fires only on a node serving that city (see
+   * `serveCities`). Cancel with the same city. Without one, it fires on any node.
+   */
+  schedule(kind: string, key: string, delayMs: number, payload: TimerPayload, city?: string): Promise<void>;
+  cancel(kind: string, key: string, city?: string): Promise<void>;
+  /** The cities whose timers this node runs from now on (TAXIWAY_SERVE_CITIES; grows when the catalog gains a served city). One process: every timer is its own. */
+  serveCities(cities: readonly string[]): void;
   close(): Promise<void>;
 }
 
@@ -58,6 +64,9 @@ export class MemoryTimers implements Timers {
       this.fire(k, t);
     }
   }
+
+  /** One process runs every timer it schedules, whatever its city. */
+  serveCities(): void {}
 
   async schedule(kind: string, key: string, delayMs: number, payload: TimerPayload): Promise<void> {
     const t: StoredTimer = { kind, key, fireAt: this.clock.now() + Math.max(0, delayMs), payload };

@@ -17,8 +17,9 @@ export class ClientError extends Error {
    * @param message human-readable detail (for `err` replies: the server's `msg`, naming the field)
    * @param status HTTP status, for HTTP calls and refused upgrades
    * @param retryAfterS the `Retry-After` header of a 429, seconds
+   * @param redirectUrl a 421's `url`: the base URL of a node serving the request's city
    */
-  constructor(readonly code: ClientErrorCode, message: string, readonly status?: number, readonly retryAfterS?: number) {
+  constructor(readonly code: ClientErrorCode, message: string, readonly status?: number, readonly retryAfterS?: number, readonly redirectUrl?: string) {
     super(message);
     this.name = 'ClientError';
   }

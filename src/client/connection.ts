@@ -1,6 +1,6 @@
 // The SDK's reconnecting socket: token, backoff, close codes, request/reply by id, typed events.
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
-import { ClientCloseCodes, CloseCodes } from '../protocol/errors.js';
+import { ClientCloseCodes, CloseCodes, parseServedElsewhere } from '../protocol/errors.js';
 import type { AckFrame, ErrFrame } from '../protocol/messages.js';
 import { backoffDelay, backoffSettings } from './backoff.js';
 import type { Backoff, BackoffOptions } from './backoff.js';
@@ -10,6 +10,7 @@ import type { Listener } from './listeners.js';
 import { TokenSource } from './token-source.js';
 import type { TokenProvider } from './token-source.js';
 import { openTransport } from './transport.js';
+import { MAX_REDIRECTS, socketEndpoint } from './http-api.js';
 import type { Transport, WebSocketChoice } from './transport.js';
 
 /** Options every client takes. */
@@ -49,6 +50,8 @@ export interface ConnectionEvents {
   err: ErrFrame;
   /** Something went wrong that the client handled itself (a frame it cannot decode, a throwing listener, …). */
   error: Error;
+  /** Closed with 4009: the socket's city is served by the node at `url`, which the client dials next (undefined: none known, retried here after a backoff). */
+  redirect: { city: string; url: string | undefined; hops: number };
 }
 
 interface Pending { resolve(a: AckFrame): void; reject(e: ClientError): void; timer: ReturnType<typeof setTimeout> }
@@ -56,7 +59,8 @@ interface Pending { resolve(a: AckFrame): void; reject(e: ClientError): void; ti
 /**
  * Base of DriverClient, RiderClient and OpsClient. Close codes (docs/protocol.md): 4001 (replaced by a newer
  * socket of the same driver) and 1008 (too many bad frames) stop the client; 1001 (node shutting down),
- * 4008 (too slow), 1009, 1011, 1006 and any other code reconnect after a backoff delay. A refused upgrade:
+ * 4008 (too slow), 1009, 1011, 1006 and any other code reconnect after a backoff delay; 4009 (the socket's city is
+ * served by another node) dials the node its reason names at once (at most 3 redirects in a row, then with backoff). A refused upgrade:
  * 401 asks the token provider again (a fixed token stops the client), 403 stops it, 429 waits at least its
  * `Retry-After`. Browsers hide an upgrade's status: there, two failed opens in a row ask the provider again.
  */
@@ -76,10 +80,12 @@ export abstract class Connection<E extends ConnectionEvents> {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private unopenedInRow = 0;
   protected readonly requestTimeoutMs: number;
-  private readonly endpoint: string;
+  private endpoint: string;
+  /** Redirects (close 4009) followed since the last stable connection. */
+  private hops = 0;
 
   /** @param path the role's endpoint path, e.g. `/v1/driver/ws` */
-  protected constructor(private readonly o: ClientOptions, path: string) {
+  protected constructor(private readonly o: ClientOptions, private readonly path: string) {
     const u = o.url.replace(/\/+$/, '');
     this.endpoint = u.endsWith(path) ? u : u + path;
     this.tokens = new TokenSource(o.token, o.expirySkewMs ?? 30_000);
@@ -109,6 +115,11 @@ export abstract class Connection<E extends ConnectionEvents> {
   /** True while the socket is open and the client is ready (see the `ready` event). */
   get connected(): boolean {
     return this.isReady && this.transport?.isOpen === true;
+  }
+
+  /** The socket endpoint dialled now (the configured one, or where the last redirect pointed). */
+  get currentUrl(): string {
+    return this.endpoint;
   }
 
   /** True once the client stopped for good (close(), close 4001 or 1008, or a refusal it cannot fix). */
@@ -280,7 +291,10 @@ export abstract class Connection<E extends ConnectionEvents> {
     }
     this.closed();
     if (this.stopping) return this.finish(code, reason || 'closed by the client');
-    if (openMs >= (this.o.stableAfterMs ?? 5000)) this.attempt = 0;
+    if (openMs >= (this.o.stableAfterMs ?? 5000)) {
+      this.attempt = 0;
+      this.hops = 0;
+    }
     let minDelayMs = 0;
     if (refused) {
       if (refused.status === 401) {
@@ -297,13 +311,23 @@ export abstract class Connection<E extends ConnectionEvents> {
     }
     if (code === CloseCodes.replaced) return this.halt(code, reason || 'replaced by a newer socket of the same driver', 'replaced');
     if (code === CloseCodes.policyViolation) return this.halt(code, reason || 'too many bad frames in a row', 'policy');
+    if (code === CloseCodes.servedElsewhere) {
+      // Its city is served by another node: dial it at once, at most MAX_REDIRECTS times in a row (then with backoff).
+      const { city, url } = parseServedElsewhere(reason);
+      const target = url === undefined ? undefined : safeEndpoint(url, this.path);
+      this.emit('redirect', { city, url: target, hops: this.hops + 1 } as E['redirect']);
+      if (target !== undefined) {
+        this.endpoint = target;
+        if (++this.hops <= MAX_REDIRECTS) return this.retry(code, reason, 0, true);
+      }
+    }
     this.retry(code, reason, minDelayMs);
   }
 
-  private retry(code: number, reason: string, minDelayMs: number): void {
+  private retry(code: number, reason: string, minDelayMs: number, now = false): void {
     if (this.stopping) return this.finish(code, reason);
-    this.attempt++;
-    const delay = Math.max(minDelayMs, backoffDelay(this.backoff, this.attempt, this.o.random));
+    if (!now) this.attempt++;
+    const delay = now ? 0 : Math.max(minDelayMs, backoffDelay(this.backoff, this.attempt, this.o.random));
     this.emit('close', { code, reason, reconnectInMs: delay } as E['close']);
     this.retryTimer = setTimeout(() => void this.dial(), delay);
   }
@@ -318,5 +342,14 @@ export abstract class Connection<E extends ConnectionEvents> {
     this.stoppedInfo = { code, reason, error };
     this.emit('close', { code, reason } as E['close']);
     this.emit('stopped', this.stoppedInfo as E['stopped']);
+  }
+}
+
+/** The redirect's socket endpoint, or undefined for a reason that holds no usable URL (ignored: a retry here). */
+function safeEndpoint(url: string, path: string): string | undefined {
+  try {
+    return socketEndpoint(url, path);
+  } catch {
+    return undefined;
   }
 }

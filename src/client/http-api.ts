@@ -9,11 +9,36 @@ export function httpOrigin(url: string): string {
   return `${scheme}//${u.host}`;
 }
 
+/** Redirects (421 `misdirected`, close 4009) the SDK follows in a row before it reports the refusal. */
+export const MAX_REDIRECTS = 3;
+
+/** A node's base URL (http(s)://host[:port][/prefix], as a redirect names it) → its socket endpoint for `path` (ws(s)://…/path). */
+export function socketEndpoint(base: string, path: string): string {
+  const u = new URL(base);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:' && u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new Error(`not an http(s) URL: ${base}`);
+  const scheme = u.protocol === 'https:' || u.protocol === 'wss:' ? 'wss:' : 'ws:';
+  return `${scheme}//${u.host}${u.pathname.replace(/\/+$/, '')}${path}`;
+}
+
 /**
  * Call the HTTP API: `token` as a bearer, `body` as JSON. Resolves with the parsed JSON body of a 2xx;
  * rejects with a ClientError carrying the server's error code and message, the status and `Retry-After`.
+ * A 421 `misdirected` naming a node (`url`) is sent again there, at most MAX_REDIRECTS times.
  */
 export async function callJson<T>(method: string, url: string, token: string, body?: unknown): Promise<T> {
+  for (let hops = 0; ; hops++) {
+    try {
+      return await callOnce<T>(method, url, token, body);
+    } catch (e) {
+      if (!(e instanceof ClientError) || e.code !== 'misdirected' || e.redirectUrl === undefined || hops >= MAX_REDIRECTS) throw e;
+      const from = new URL(url);
+      // The same path and query, on the named node (its base URL may carry a path prefix).
+      url = `${e.redirectUrl.replace(/\/+$/, '')}${from.pathname}${from.search}`;
+    }
+  }
+}
+
+async function callOnce<T>(method: string, url: string, token: string, body?: unknown): Promise<T> {
   const res = await fetch(url, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -27,7 +52,8 @@ export async function callJson<T>(method: string, url: string, token: string, bo
     parsed = undefined;
   }
   if (res.ok) return parsed as T;
-  const e = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+  const e = (parsed as { error?: { code?: string; message?: string; url?: unknown } } | undefined)?.error;
   const ra = Number(res.headers.get('retry-after'));
-  throw new ClientError((e?.code as ClientErrorCode | undefined) ?? 'http', e?.message ?? `HTTP ${res.status}`, res.status, Number.isFinite(ra) && ra > 0 ? ra : undefined);
+  const redirect = typeof e?.url === 'string' && /^https?:\/\//.test(e.url) ? e.url : undefined;
+  throw new ClientError((e?.code as ClientErrorCode | undefined) ?? 'http', e?.message ?? `HTTP ${res.status}`, res.status, Number.isFinite(ra) && ra > 0 ? ra : undefined, redirect);
 }

@@ -18,6 +18,8 @@ import type { WsLimits } from './ws-limits.js';
 import { checkRedisPrefix, commitDurabilityFromEnv, redisTargetFromEnv } from './redis-settings.js';
 import type { CommitDurability, RedisTarget } from './redis-settings.js';
 import { SETTINGS, checkNumber, flagSetting, numberSetting } from './settings.js';
+import { publicUrlFromEnv, servedCitiesFromEnv } from './serve-cities.js';
+import type { ServedCities } from './serve-cities.js';
 
 export interface Config {
   host: string;
@@ -72,6 +74,13 @@ export interface Config {
   redisPrefix: string;
   /** This node's id in cluster mode (default: host-pid-random). */
   nodeId?: string;
+  /** The cities this node serves (TAXIWAY_SERVE_CITIES; checked against the live cities at start). */
+  serveCities: ServedCities;
+  /** The URL clients reach this node at (TAXIWAY_PUBLIC_URL); undefined: derived from the listen address. */
+  publicUrl?: string;
+  /** Node registry heartbeat and entry lifetime, ms. */
+  nodeHeartbeatMs: number;
+  nodeTtlMs: number;
   /** Cassandra storage (history, job events) when CASSANDRA_CONTACT_POINTS is set; LMDB otherwise. */
   cassandra?: CassandraSettings;
   /** Create/update the Cassandra schema at startup (TAXIWAY_MIGRATE=1; production runs `taxiway migrate`). */
@@ -165,6 +174,10 @@ export function loadConfig(src: EnvSource): Config {
     redisConnectTimeoutMs: numberSetting(src, 'REDIS_CONNECT_TIMEOUT_MS'),
     redisPrefix: checkRedisPrefix(src.TAXIWAY_REDIS_PREFIX ?? SETTINGS.TAXIWAY_REDIS_PREFIX.def),
     nodeId: src.TAXIWAY_NODE_ID || undefined,
+    serveCities: servedCitiesFromEnv(src),
+    publicUrl: publicUrlFromEnv(src),
+    nodeHeartbeatMs: numberSetting(src, 'TAXIWAY_NODE_HEARTBEAT_MS'),
+    nodeTtlMs: nodeTtl(src),
     cassandra: src.CASSANDRA_CONTACT_POINTS ? cassandraSettingsFromEnv(src, dataDir) : undefined,
     migrateOnStart: flagSetting(src, 'TAXIWAY_MIGRATE'),
     corsOrigins: corsOrigins(src.TAXIWAY_CORS_ORIGINS),
@@ -187,4 +200,12 @@ function healthFromEnv(src: EnvSource): Config['health'] {
   const port = Number(raw);
   checkNumber(port, SETTINGS.PORT, () => `TAXIWAY_HEALTH_PORT=${JSON.stringify(raw)}`);
   return { port, stallMs: numberSetting(src, 'TAXIWAY_HEALTH_STALL_MS'), refreshMs: numberSetting(src, 'TAXIWAY_HEALTH_METRICS_MS') };
+}
+
+/** TAXIWAY_NODE_TTL_MS, at least two heartbeats (one late heartbeat must not make a live node look dead). */
+function nodeTtl(src: EnvSource): number {
+  const ttl = numberSetting(src, 'TAXIWAY_NODE_TTL_MS');
+  const beat = numberSetting(src, 'TAXIWAY_NODE_HEARTBEAT_MS');
+  if (ttl < 2 * beat) throw new ConfigError(`TAXIWAY_NODE_TTL_MS=${ttl}: at least twice TAXIWAY_NODE_HEARTBEAT_MS (${beat})`);
+  return ttl;
 }

@@ -11,12 +11,18 @@
 export interface FleetMirror {
   /** Load the shared fleet into the local registry and start mirroring. */
   start(): Promise<void>;
+  /**
+   * The fleet's city list changed (the catalog): start mirroring the served cities not mirrored yet
+   * (their drivers are loaded, then their batches applied).
+   */
+  citiesChanged(): Promise<void>;
   stop(): Promise<void>;
   healthy(): Promise<boolean>;
 }
 
 export class NoopFleetMirror implements FleetMirror {
   async start(): Promise<void> {}
+  async citiesChanged(): Promise<void> {}
   async stop(): Promise<void> {}
   async healthy(): Promise<boolean> {
     return true;

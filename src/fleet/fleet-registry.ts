@@ -247,6 +247,15 @@ export class FleetRegistry {
     return fleet;
   }
 
+  /**
+   * Drop a driver from the live fleet without telling any listener or other node: this node's copy of a
+   * driver in a city it does not serve (handed over to that city's nodes, so never mirrored back here) is
+   * stale, and the driver's next fix here must place it anew.
+   */
+  forget(id: string): void {
+    this.fleetOf(id)?.remove(id);
+  }
+
   /** Set a driver's status; remembered until its first fix in a city when it has none yet. */
   setStatus(id: string, status: DriverStatusCode): void {
     const fleet = this.fleetOf(id);

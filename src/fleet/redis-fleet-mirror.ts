@@ -35,6 +35,13 @@ export interface RedisFleetMirrorOptions {
   tickMs?: number;
   /** Drivers silent longer are removed from the mirror, ms (same as the fleet's expiry). */
   expireMs: number;
+  /**
+   * Whether this node serves a city (TAXIWAY_SERVE_CITIES); absent: every city. Only served cities'
+   * channels are subscribed, loaded and swept: another city's fixes cost this node nothing. Its local
+   * drivers' changes are published whatever their city (a driver crossing into a city served elsewhere
+   * reaches that city's nodes before it is handed over).
+   */
+  serves?: (city: string) => boolean;
 }
 
 /**
@@ -50,6 +57,8 @@ export interface RedisFleetMirrorOptions {
  */
 export class RedisFleetMirror implements FleetMirror {
   private readonly dirty = new Set<string>();
+  /** Cities whose channel this node subscribed to (a served city, once). */
+  private readonly mirrored = new Set<string>();
   private tick: NodeJS.Timeout | null = null;
   private sweep: NodeJS.Timeout | null = null;
   private readonly keys: RedisKeys;
@@ -72,20 +81,38 @@ export class RedisFleetMirror implements FleetMirror {
 
   async start(): Promise<void> {
     const { fleet } = this.o;
-    for (const f of fleet.cities()) {
-      await this.o.bus.subscribe(fleetChannel(f.name), (p) => this.onBatch(f.name, p));
-    }
-    await this.load();
+    await this.follow(this.newCities());
     fleet.addLocalChangeListener(this.markDirty);
     this.tick = setInterval(() => this.flush(), this.o.tickMs ?? 100);
     this.sweep = setInterval(() => void this.expire(), 5000);
   }
 
-  /** Load every city's mirrored drivers that are fresher than the expiry. */
-  private async load(): Promise<void> {
+  async citiesChanged(): Promise<void> {
+    await this.follow(this.newCities());
+  }
+
+  /** Served cities of the fleet not mirrored yet. */
+  private newCities(): string[] {
+    const out: string[] = [];
+    for (const f of this.o.fleet.cities()) if (!this.mirrored.has(f.name) && (this.o.serves?.(f.name) ?? true)) out.push(f.name);
+    return out;
+  }
+
+  /** Subscribe to each city's channel, then load its drivers (a batch arriving meanwhile is newer or ignored as older). */
+  private async follow(cities: readonly string[]): Promise<void> {
+    for (const city of cities) {
+      this.mirrored.add(city);
+      await this.o.bus.subscribe(mirrorChannel(city), (p) => this.onBatch(city, p));
+    }
+    await this.load(cities);
+  }
+
+  /** Load the cities' mirrored drivers that are fresher than the expiry. */
+  private async load(cities: readonly string[]): Promise<void> {
     const cutoff = Date.now() - this.o.expireMs;
     let n = 0;
-    for (const f of this.o.fleet.cities()) {
+    for (const name of cities) {
+      const f = { name };
       const all = await this.r.hgetall(this.key('pos', f.name));
       for (const [id, v] of Object.entries(all)) {
         const [lat, lng, ts, status, hdg, spd, products] = v.split(',').map(Number) as [number, number, number, number, number, number, number | undefined];
@@ -94,7 +121,7 @@ export class RedisFleetMirror implements FleetMirror {
         n++;
       }
     }
-    this.o.logger.info({ drivers: n }, 'fleet loaded from redis');
+    this.o.logger.info({ drivers: n, cities }, 'fleet loaded from redis');
   }
 
   /** Publish and store the newest state of every driver changed since the last tick. */
@@ -121,7 +148,7 @@ export class RedisFleetMirror implements FleetMirror {
     const at = Date.now();
     for (const [city, d] of byCity) {
       const p = bitsByCity.get(city)!;
-      this.o.bus.publish(fleetChannel(city), packr.pack({ n: this.o.nodeId, at, d, p }));
+      this.o.bus.publish(mirrorChannel(city), packr.pack({ n: this.o.nodeId, at, d, p }));
       this.o.metrics.sent(d.length / F);
       const geo: (string | number)[] = [];
       const pos: string[] = [];
@@ -163,8 +190,8 @@ export class RedisFleetMirror implements FleetMirror {
   private async expire(): Promise<void> {
     const cutoff = String(Date.now() - this.o.expireMs);
     try {
-      for (const f of this.o.fleet.cities()) {
-        while ((await this.r.twFleetExpire(this.key('geo', f.name), this.key('pos', f.name), this.key('seen', f.name), cutoff, '1000')) === 1000);
+      for (const city of this.mirrored) {
+        while ((await this.r.twFleetExpire(this.key('geo', city), this.key('pos', city), this.key('seen', city), cutoff, '1000')) === 1000);
       }
     } catch (err) {
       this.o.logger.warn({ err: String(err) }, 'fleet mirror expiry failed');
@@ -184,6 +211,11 @@ export class RedisFleetMirror implements FleetMirror {
       return false;
     }
   }
+}
+
+/** A city's mirror channel (one per city, so a node subscribes to the cities it serves only). */
+export function mirrorChannel(city: string): string {
+  return fleetChannel(city);
 }
 
 /** Mirrored product bits: an unsigned 32-bit integer, else undefined (an older node's value: the city's default product). */

@@ -47,6 +47,8 @@ export interface DispatcherDeps {
   lease: Lease;
   /** This node's lease token (unique per process). */
   nodeId: string;
+  /** Whether this node dispatches a city's jobs (TAXIWAY_SERVE_CITIES); absent: every city. */
+  serves?: (city: string) => boolean;
   /** Airport queues (both policies offer a job picked up in one to its queue first); absent: none. */
   airport?: QueueCandidates;
 }
@@ -83,7 +85,7 @@ export class Dispatcher {
     const finder = new CandidateFinder(d.fleet, d.eta);
     this.maker = new OfferMaker({ ledger: d.ledger, timers: d.timers, notifier: d.notifier, metrics: d.metrics, clock: d.clock, board: this.board });
     const settingsOf = (rec: JobRecord): DispatchSettings => this.settingsOf(rec);
-    this.greedy = new GreedyPolicy({ ledger: d.ledger, finder, maker: this.maker, clock: d.clock, logger: d.logger, settingsOf, stuck: (id) => this.watch(id), airport: d.airport });
+    this.greedy = new GreedyPolicy({ ledger: d.ledger, finder, maker: this.maker, clock: d.clock, logger: d.logger, settingsOf, stuck: (id, city) => this.watch(id, city), airport: d.airport });
     this.batches = new BatchLoop({
       lease: d.lease, token: d.nodeId, clock: d.clock, logger: d.logger,
       windowMs: (city) => ({ ...d.settings(city), ...d.policyFor(city, d.clock.now()).params }).batchWindowMs,
@@ -127,8 +129,10 @@ export class Dispatcher {
     this.maker.searchFrom.set(id, fromMs);
   }
 
-  /** Delivery hook (every node hears every job change): the board learns which jobs are dispatching. */
+  /** Delivery hook (every node hears every job change): the board learns which jobs of its cities are dispatching. */
   jobChanged(rec: JobRecord): void {
+    // Another city's jobs are searched and batched by the nodes serving it (TAXIWAY_SERVE_CITIES).
+    if (this.d.serves && !this.d.serves(rec.city)) return;
     if (rec.state === 'dispatching') {
       const choice = this.d.policyFor(rec.city, rec.created_ts);
       this.board.add(rec, choice.policy, this.settingsOf(rec));
@@ -169,8 +173,8 @@ export class Dispatcher {
   }
 
   /** End the expiry timer of the job's offer number `attempt` (answered offers). */
-  cancelOfferTimer(id: string, attempt: number): void {
-    void this.d.timers.cancel(OFFER_TIMER, offerKey(id, attempt));
+  cancelOfferTimer(id: string, city: string, attempt: number): void {
+    void this.d.timers.cancel(OFFER_TIMER, offerKey(id, attempt), city);
   }
 
   /** `driver`'s offer ended here (declined, accepted, expired): this node's batches may choose it again at once (another node's after the offer timeout). */
@@ -179,10 +183,10 @@ export class Dispatcher {
   }
 
   /** The job's search ended on this node's command (a rider cancel): its search timer goes at once. */
-  searchEnded(id: string): void {
+  searchEnded(id: string, city: string): void {
     this.board.remove(id);
     this.maker.ended(id);
-    void this.d.timers.cancel(SEARCH_TIMER, id).catch((err: unknown) => this.d.logger.warn({ err, job: id }, 'search timer not cancelled'));
+    void this.d.timers.cancel(SEARCH_TIMER, id, city).catch((err: unknown) => this.d.logger.warn({ err, job: id }, 'search timer not cancelled'));
   }
 
   /** Run the next dispatch step without holding up the caller's reply (the driver's ack comes first). */
@@ -199,13 +203,19 @@ export class Dispatcher {
       if (e) e.quietUntil = doc.offerExpires; // woken while its offer is out: quiet until it ends
       return;
     }
+    if (this.d.serves && !this.d.serves(doc.rec.city)) {
+      // Served elsewhere (a handed-over driver declined here): this node holds none of that city's drivers,
+      // so the job's search step runs now on a node serving its city (its timer queue).
+      await this.d.timers.schedule(SEARCH_TIMER, id, 0, { job: id }, doc.rec.city);
+      return;
+    }
     const choice = this.d.policyFor(doc.rec.city, doc.rec.created_ts);
     await this.policies[choice.policy].dispatch(doc, this.settingsOf(doc.rec));
   }
 
   /** Arm the watchdog for a job about to be created; never rejects (a failure is logged: the watchdog is a safety net). */
-  watchNew(id: string): Promise<void> {
-    return this.watch(id).catch((err: unknown) => this.d.logger.warn({ err, job: id }, 'dispatch watchdog not armed'));
+  watchNew(id: string, city: string): Promise<void> {
+    return this.watch(id, city).catch((err: unknown) => this.d.logger.warn({ err, job: id }, 'dispatch watchdog not armed'));
   }
 
   /**
@@ -215,21 +225,21 @@ export class Dispatcher {
    */
   watchIf(id: string, mine: (d: JobDoc) => boolean): Promise<void> {
     return this.d.ledger.get(id).then(
-      (d) => (d && mine(d) ? this.watch(id) : undefined),
+      (d) => (d && mine(d) ? this.watch(id, d.rec.city) : undefined),
     ).catch((err: unknown) => this.d.logger.warn({ err, job: id }, 'dispatch watchdog not armed'));
   }
 
   /** Disarm the watchdog of a job that was never stored (its create was refused). */
-  unwatch(id: string): Promise<void> {
-    return this.d.timers.cancel(DISPATCH_CHECK_TIMER, id).catch((err: unknown) => this.d.logger.warn({ err, job: id }, 'dispatch watchdog not disarmed'));
+  unwatch(id: string, city: string): Promise<void> {
+    return this.d.timers.cancel(DISPATCH_CHECK_TIMER, id, city).catch((err: unknown) => this.d.logger.warn({ err, job: id }, 'dispatch watchdog not disarmed'));
   }
 
   /**
    * (Re)arm the job's dispatch watchdog (replaces an earlier one). Re-arming from the watchdog itself uses a new
    * key per round (`<job>_w<n>`): a durable timer cannot replace itself while it runs (BullMQ keeps the running job).
    */
-  private watch(id: string, n = 0): Promise<void> {
-    return this.d.timers.schedule(DISPATCH_CHECK_TIMER, n ? `${id}_w${n}` : id, DISPATCH_CHECK_MS, { job: id, n });
+  private watch(id: string, city: string, n = 0): Promise<void> {
+    return this.d.timers.schedule(DISPATCH_CHECK_TIMER, n ? `${id}_w${n}` : id, DISPATCH_CHECK_MS, { job: id, n }, city);
   }
 
   /**
@@ -239,7 +249,7 @@ export class Dispatcher {
   private async dispatchCheck(id: string, n: number): Promise<void> {
     const doc = await this.d.ledger.get(id);
     if (!doc || doc.rec.state !== 'dispatching') return;
-    await this.watch(id, n + 1);
+    await this.watch(id, doc.rec.city, n + 1);
     if (doc.offer === null) {
       // A waiting job has its search timer; one a node lost between commit and offer has only this.
       if (!this.board.get(id)) this.d.logger.info({ job: id }, 'job found without an offer: dispatching it again');

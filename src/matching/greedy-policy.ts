@@ -21,7 +21,7 @@ export interface GreedyDeps {
   /** The settings of a job (its city's, with its policy's parameters). */
   settingsOf: (rec: JobRecord) => DispatchSettings;
   /** Called when a job could not be moved on after repeated conflicts (the caller arms the watchdog). */
-  stuck: (id: string) => Promise<void>;
+  stuck: (id: string, city: string) => Promise<void>;
   /** Airport queues: a job picked up in one goes to its first eligible queued driver (absent: none). */
   airport?: QueueCandidates;
 }
@@ -60,7 +60,7 @@ export class GreedyPolicy implements DispatchPolicy {
       return;
     }
     this.d.logger.warn({ job: id }, 'dispatch gave up after repeated conflicts; the dispatch watchdog retries');
-    await this.d.stuck(id);
+    await this.d.stuck(id, first.rec.city);
   }
 
   /** The airport queue's first eligible driver for a pickup in one; otherwise (or with none eligible) the best ETA. */

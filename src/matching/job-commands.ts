@@ -76,9 +76,9 @@ export class JobCommands {
     if (arm !== undefined) rec.arm = arm;
     const doc: JobDoc = { rec, seq: 1, attempts: 0, offer: null, offerExpires: 0, tried: [], version: 1 };
     const max = this.d.maxOpenJobsPerRider;
-    const [created] = await Promise.all([this.d.ledger.insert(doc, max), this.d.dispatcher.watchNew(rec.id)]);
+    const [created] = await Promise.all([this.d.ledger.insert(doc, max), this.d.dispatcher.watchNew(rec.id, city)]);
     if (created === 'rider_cap') {
-      await this.d.dispatcher.unwatch(rec.id);
+      await this.d.dispatcher.unwatch(rec.id, city);
       throw new OpenJobsCapError(max!);
     }
     this.d.ledger.recorded(doc, 'rider');
@@ -107,9 +107,9 @@ export class JobCommands {
       throw new ProtocolError('not_found', `no job ${id} for this rider`);
     });
     const { before, after } = r!;
-    this.d.dispatcher.searchEnded(id);
+    this.d.dispatcher.searchEnded(id, before.rec.city);
     if (before.offer) {
-      this.d.dispatcher.cancelOfferTimer(id, before.attempts);
+      this.d.dispatcher.cancelOfferTimer(id, before.rec.city, before.attempts);
       this.d.notifier.toDriver(before.offer, offerRevokedFrame(id, 'cancelled'));
     }
     if (before.rec.driver) this.freeDriver(before.rec.driver);
@@ -193,7 +193,7 @@ export class JobCommands {
       return [{ op: 'promote', driver }];
     }, undefined, 'driver already has an active job');
     await watch;
-    this.d.dispatcher.cancelOfferTimer(id, r!.before.attempts);
+    this.d.dispatcher.cancelOfferTimer(id, r!.before.rec.city, r!.before.attempts);
     this.d.dispatcher.offerEnded(driver);
     if (kind === 'decline') {
       this.d.dispatcher.searching(id);

@@ -56,6 +56,8 @@ export interface JobServiceDeps {
   lease?: Lease;
   /** This node's name (its lease token); a random one when absent. */
   nodeId?: string;
+  /** Whether this node dispatches a city's jobs (TAXIWAY_SERVE_CITIES); absent: every city. */
+  serves?: (city: string) => boolean;
   /** Airport queues: jobs picked up in an airport_queue zone are offered in queue order; absent: no queues. */
   airport?: QueueCandidates;
 }
@@ -81,7 +83,7 @@ export class JobService {
       ledger: this.ledger, fleet: d.fleet, eta: d.eta, timers: d.timers, notifier: d.notifier, metrics: d.metrics,
       logger: d.logger, clock, settings: (city) => this.settings(city), repo: d.repo,
       policyFor: d.policyFor ?? (() => ({ policy: 'greedy' })), lease: d.lease ?? new MemoryLease(clock),
-      nodeId: `${d.nodeId ?? 'node'}-${crypto.randomUUID()}`, airport: d.airport,
+      nodeId: `${d.nodeId ?? 'node'}-${crypto.randomUUID()}`, serves: d.serves, airport: d.airport,
     });
     this.active = new ActiveJobs(d.notifier, d.eta, clock);
     this.commands = new JobCommands({

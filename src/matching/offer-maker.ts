@@ -57,7 +57,7 @@ export class OfferMaker {
     // not leave an offer nobody ends. A timer for a commit that then fails finds no such offer: a no-op.
     const [r] = await Promise.all([
       this.d.ledger.commit(doc, next, [{ op: 'claimOffer', driver: cand.id }], 'dispatch'),
-      this.d.timers.schedule(OFFER_TIMER, offerKey(id, next.attempts), s.offerTimeoutMs, { job: id, driver: cand.id, n: next.attempts }),
+      this.d.timers.schedule(OFFER_TIMER, offerKey(id, next.attempts), s.offerTimeoutMs, { job: id, driver: cand.id, n: next.attempts }, doc.rec.city),
     ]);
     if (r !== 'ok') return r;
     this.d.notifier.toDriver(cand.id, offerFrame(next.rec, cand.eta, next.offerExpires));
@@ -94,7 +94,7 @@ export class OfferMaker {
     const at = e.start + elapsed + delay;
     if (this.armed.get(rec.id) === at) return;
     this.armed.set(rec.id, at);
-    await this.d.timers.schedule(SEARCH_TIMER, rec.id, delay, { job: rec.id });
+    await this.d.timers.schedule(SEARCH_TIMER, rec.id, delay, { job: rec.id }, rec.city);
   }
 
   /** The job left `dispatching` (or its search timer fired): forget this node's notes about it. */

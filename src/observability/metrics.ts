@@ -76,6 +76,10 @@ export class Metrics {
     name: 'taxiway_driver_config_frames_total', help: 'config frames sent to driver sockets (after hello, on a city change of the driver, on a change of its city)',
     registers: [this.registry],
   });
+  readonly cityRedirects = new Counter({
+    name: 'taxiway_city_redirects_total', help: 'Requests and sockets sent to a node serving their city (TAXIWAY_SERVE_CITIES), by kind: http, driver, rider, and whether a URL was known (found: yes|no)',
+    labelNames: ['kind', 'found'] as const, registers: [this.registry],
+  });
   readonly jobRequestsRefused = new Counter({
     name: 'taxiway_job_requests_refused_total', help: 'Rider job requests (create, cancel) refused by a limit: rider_rate, ip_rate, open_jobs',
     labelNames: ['reason'] as const, registers: [this.registry],

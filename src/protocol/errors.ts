@@ -14,6 +14,7 @@ export const ErrorCodes = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  misdirected: 421,
   too_large: 413,
   rate_limited: 429,
   internal: 500,
@@ -34,6 +35,7 @@ export const HttpStatusText: Record<number, string> = {
   405: '405 Method Not Allowed',
   409: '409 Conflict',
   413: '413 Payload Too Large',
+  421: '421 Misdirected Request',
   429: '429 Too Many Requests',
   500: '500 Internal Server Error',
   503: '503 Service Unavailable',
@@ -56,6 +58,8 @@ export const CloseCodes = {
   replaced: 4001,
   /** Too slow: the socket's queue of reliable frames reached its limit (10,000 frames). */
   tooSlow: 4008,
+  /** The socket's city is served by other nodes: the reason is `<city> <url>` (url of one of them; absent when none is known). */
+  servedElsewhere: 4009,
 } as const;
 
 export type CloseCode = (typeof CloseCodes)[keyof typeof CloseCodes];
@@ -88,6 +92,27 @@ export class ProtocolError extends Error {
   get httpStatus(): number {
     return ErrorCodes[this.code];
   }
+}
+
+/**
+ * The request is for a city this node does not serve: 421 `misdirected`, the JSON error naming the city
+ * (`city`) and the base URL of a node that serves it (`url`; absent when none is known now).
+ */
+export class MisdirectedError extends ProtocolError {
+  constructor(readonly city: string, readonly url: string | undefined) {
+    super('misdirected', url ? `city ${city} is served by another node: send the request to ${url}` : `city ${city} is not served by this node, and no node serving it is known now: retry later`);
+  }
+}
+
+/** The reason of a `servedElsewhere` close: `<city> <url>` (city alone when no URL is known); at most 123 bytes (64 + 1 + 56). */
+export function servedElsewhereReason(city: string, url: string | undefined): string {
+  return url ? `${city} ${url}` : city;
+}
+
+/** The city and URL of a `servedElsewhere` close reason (inverse of servedElsewhereReason). */
+export function parseServedElsewhere(reason: string): { city: string; url: string | undefined } {
+  const sp = reason.indexOf(' ');
+  return sp < 0 ? { city: reason, url: undefined } : { city: reason.slice(0, sp), url: reason.slice(sp + 1) };
 }
 
 /** A job's pickup lies in a `no_pickup` zone: 400 `pickup_not_allowed`, the JSON error naming the zone (`zone`). */

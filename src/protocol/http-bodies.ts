@@ -85,6 +85,10 @@ export interface ErrorBody {
     message: string;
     /** With `pickup_not_allowed`: the id of the `no_pickup` zone holding the pickup (extension, 2026-12-04). */
     zone?: string;
+    /** With `misdirected`: the request's city, served by other nodes (extension, 2026-12-05). */
+    city?: string;
+    /** With `misdirected`: the base URL of a node serving `city`; absent when none is known now (extension, 2026-12-05). */
+    url?: string;
   };
 }
 

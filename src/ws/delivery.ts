@@ -10,6 +10,8 @@ export interface SocketData {
   /** Consecutive bad frames; 100 closes the socket. */
   badInRow: number;
   closed: boolean;
+  /** Closed with servedElsewhere (its city is served by other nodes): not a disconnect for matching. */
+  redirected: boolean;
   /** Reliable frames (job changes, replies) waiting for `drain`, oldest first. */
   pending: Buffer[];
   /** Latest-only frames waiting for `drain`, by key (e.g. "pos:<job>", "fleet"): a newer one replaces an older one. */
@@ -36,7 +38,7 @@ export interface SocketData {
 export type Sock = WebSocket<SocketData>;
 
 export function newSocketData(role: Role, sub: string, ip: string, products?: readonly string[]): SocketData {
-  return { role, sub, badInRow: 0, closed: false, pending: [], latest: null, jobs: new Set(), subFollowed: false, opsSub: false, opsCity: null, chain: Promise.resolve(), actions: 0, openedAt: Date.now(), ip, products };
+  return { role, sub, badInRow: 0, closed: false, redirected: false, pending: [], latest: null, jobs: new Set(), subFollowed: false, opsSub: false, opsCity: null, chain: Promise.resolve(), actions: 0, openedAt: Date.now(), ip, products };
 }
 
 /** Above this many buffered bytes a socket counts as slow: location frames are held latest-only. */

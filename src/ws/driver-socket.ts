@@ -14,6 +14,7 @@ import { LocsPeek, peekLocs } from '../protocol/locs-peek.js';
 import { Limits } from '../protocol/messages.js';
 import type { Sock } from './delivery.js';
 import type { DriverConfig } from './driver-config.js';
+import type { CityRouting } from './city-routing.js';
 import { errFrame, replyOk } from './sockets.js';
 import type { RoleHandler, SocketDeps } from './sockets.js';
 
@@ -23,7 +24,7 @@ const LIMITED_MSG = 'fix budget spent: fix not stored, send it again later';
 const LIMITED = new IdFrame({ t: 'err', code: 'rate_limited', msg: LIMITED_MSG });
 
 /** `config`: the driver app's settings, sent as a `config` frame right after `hello` (docs/protocol.md). */
-export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService, fleet: FleetRegistry, fixIntervalMs: number, config: DriverConfig): RoleHandler {
+export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService, fleet: FleetRegistry, fixIntervalMs: number, config: DriverConfig, routing: CityRouting): RoleHandler {
   const { hub } = deps;
   const reasonOf = (v: number, fix: Fix): string =>
     v === FixVerdict.overloaded
@@ -89,6 +90,10 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       const ud = ws.getUserData();
       const driver = ud.sub;
       const old = hub.addDriver(driver, ws);
+      // A copy of the driver in a city served elsewhere is stale here (that city is not mirrored to this node):
+      // its next fix places it anew, and is handed over again if it is still there.
+      const was = fleet.cityNameOf(driver);
+      if (was !== null && !routing.serves(was)) fleet.forget(driver);
       // The newest socket's token says what the driver serves (set before any of its fixes is ingested).
       fleet.setDriverProducts(driver, ud.products);
       hub.delivery.reliable(ws, encodeFrame({ t: 'hello', driver, interval_ms: fixIntervalMs, server_ts: msInt(Date.now()) }));
@@ -169,6 +174,8 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       // the node that resumes them, or for the node its app reconnects to).
       if (!hub.removeDriver(driver, ws)) return; // replaced: the newer socket's products stand
       fleet.forgetDriverProducts(driver);
+      // Handed over to a node serving its city: its status, offer and job go on there.
+      if (ws.getUserData().redirected) return;
       if (deps.accepting()) {
         jobs.driverDisconnected(driver).catch((err) => deps.logger.error({ err, driver }, 'driver disconnect handling failed'));
       }

@@ -1,6 +1,6 @@
 // Small uWS HTTP toolkit: copy the request up front, abort-safe async handling, JSON replies, body limits.
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { ErrorCodes, HttpStatusText, PickupNotAllowedError, ProtocolError } from '../protocol/errors.js';
+import { ErrorCodes, HttpStatusText, MisdirectedError, PickupNotAllowedError, ProtocolError } from '../protocol/errors.js';
 import { Limits } from '../protocol/messages.js';
 import type { Principal, TokenVerifier } from '../auth/tokens.js';
 import { extractToken } from '../auth/tokens.js';
@@ -233,6 +233,11 @@ export function errorReply(err: unknown, logger: Logger): Reply {
     const reply: Reply = { status: ErrorCodes[err.code], body: { error: { code: err.code, message: err.message } } };
     if (err instanceof RetryLaterError) reply.headers = { 'retry-after': String(err.retryAfterS) };
     if (err instanceof PickupNotAllowedError) (reply.body as { error: Record<string, unknown> }).error.zone = err.zone;
+    if (err instanceof MisdirectedError) {
+      const e = (reply.body as { error: Record<string, unknown> }).error;
+      e.city = err.city;
+      if (err.url) e.url = err.url;
+    }
     return reply;
   }
   logger.error({ err }, 'unhandled error in HTTP route');

@@ -16,6 +16,7 @@ import { parseLatLng } from '../protocol/validate.js';
 import type { HistoryStore } from '../storage/ports.js';
 import { OpenJobsCapError } from '../matching/job-commands.js';
 import type { JobRequestLimits } from './job-request-limits.js';
+import type { CityRouting } from './city-routing.js';
 import { jobListQuery } from './job-list-query.js';
 import { errorReply, queryNumber, route } from './http-kit.js';
 import { routeRecorder } from './http-metrics.js';
@@ -39,6 +40,8 @@ export interface RouteDeps extends HttpKitDeps {
   etaMaxDistanceM: number;
   /** Rate limits on job creation and cancellation. */
   jobLimits: JobRequestLimits;
+  /** 421 for a city this node does not serve. */
+  routing: CityRouting;
 }
 
 const MAX_TRACK = 10_000;
@@ -56,10 +59,12 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
   app.post('/v1/jobs', route(d, {
     name: 'POST /v1/jobs', roles: ['rider'], body: true, ip: true,
     handler: async ({ principal, body, ip }) => {
-      d.jobLimits.check(principal!.sub, ip, Date.now());
       if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ProtocolError('bad_request', 'body must be a JSON object');
       const b = body as Record<string, unknown>;
       const pickup = parseLatLng(b.pickup, 'pickup');
+      // Before the rate limits: a request for another node's city (fetch() sends a 421'd request twice) spends none.
+      d.routing.check(d.fleet.locator.locate(pickup.lat, pickup.lng));
+      d.jobLimits.check(principal!.sub, ip, Date.now());
       const dropoff = b.dropoff === undefined || b.dropoff === null ? null : parseLatLng(b.dropoff, 'dropoff');
       // Absent (or null, as before products existed): the city's default product.
       const product = b.product ?? undefined;
@@ -110,6 +115,7 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
       const lat = queryNumber(query, 'lat', undefined, -90, 90);
       const lng = queryNumber(query, 'lng', undefined, -180, 180);
       const city = d.fleet.locator.locate(lat, lng);
+      d.routing.check(city);
       // The city's own radius and stale time, as dispatch uses them.
       const s = city === null ? undefined : d.settings(city);
       const radius = queryNumber(query, 'radius_m', Math.min(s?.radiusM ?? d.defaultRadiusM, MAX_NEARBY_RADIUS_M), 1, MAX_NEARBY_RADIUS_M);
@@ -146,6 +152,7 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
       const from = parsePair(query.get('from'), 'from');
       const to = parsePair(query.get('to'), 'to');
       checkEtaPoints(from, to, d.served, d.etaMaxDistanceM);
+      d.routing.check(d.fleet.locator.locate(from.lat, from.lng));
       let at = Date.now();
       const atRaw = query.get('at');
       if (atRaw) {

@@ -4,12 +4,13 @@ import { ProtocolError } from '../protocol/errors.js';
 import { parseRiderMessage } from '../protocol/validate.js';
 import type { Sock } from './delivery.js';
 import { replyOk } from './sockets.js';
+import type { CityRouting } from './city-routing.js';
 import type { RoleHandler, SocketDeps } from './sockets.js';
 
 /** Most jobs one rider socket may follow at once, counting `sub`s still waiting for their answer. */
 export const MAX_FOLLOWED = 100;
 
-export function riderHandler(deps: SocketDeps, jobs: JobService): RoleHandler {
+export function riderHandler(deps: SocketDeps, jobs: JobService, routing: CityRouting): RoleHandler {
   const { hub } = deps;
   return {
     open() {},
@@ -36,6 +37,8 @@ export function riderHandler(deps: SocketDeps, jobs: JobService): RoleHandler {
         const rec = await jobs.find(m.job);
         if (!rec || rec.rider !== ud.sub) throw new ProtocolError('not_found', `no job ${m.job} for this rider`);
         if (ud.closed) return;
+        // A job of a city served elsewhere: the rider's socket belongs on a node of that city.
+        if (!routing.serves(rec.city)) return routing.redirect(ws, rec.city);
         if (ud.jobs.has(m.job)) {
           replyOk(deps, ws, m.id);
           hub.delivery.reliable(ws, jobs.frameOf(rec));

@@ -71,11 +71,11 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** Start `n` nodes on one Redis with a fresh key prefix. `env` adds settings for every node. */
-export async function startCluster(redisUrl: string, n: number, env: Record<string, string> = {}): Promise<Cluster> {
+/** Start `n` nodes on one Redis with a fresh key prefix. `env` adds settings for every node, `perNode[i]` for node i (e.g. its TAXIWAY_SERVE_CITIES). */
+export async function startCluster(redisUrl: string, n: number, env: Record<string, string> = {}, perNode: ReadonlyArray<Record<string, string>> = []): Promise<Cluster> {
   const prefix = `twc${process.pid}${Math.floor(Math.random() * 1e6)}:`;
   const nodes: Node[] = [];
-  for (let i = 0; i < n; i++) nodes.push(await newNode(redisUrl, prefix, `n${i}`, env));
+  for (let i = 0; i < n; i++) nodes.push(await newNode(redisUrl, prefix, `n${i}`, { ...env, ...perNode[i] }));
   await Promise.all(nodes.map((x) => x.start()));
   return {
     nodes,
