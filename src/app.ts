@@ -13,10 +13,11 @@ import { FleetRegistry } from './fleet/fleet-registry.js';
 import { ServedArea } from './fleet/served-area.js';
 import { Ingest } from './ingest/ingest.js';
 import { JobService } from './matching/job-service.js';
-import { cityPolicySelector } from './matching/policy-selector.js';
 import { jobLogListener } from './matching/job-log.js';
 import { ExperimentOutcomes } from './matching/experiment-outcomes.js';
-import { checkExperimentPolicies, experimentSelector, schedulesOf } from './matching/switchback.js';
+import { checkExperimentPolicies } from './matching/switchback.js';
+import { LivePolicy, fallbackPolicy } from './matching/live-policy.js';
+import type { SwitchbackSchedule } from './matching/switchback.js';
 import { systemClock } from './util/clock.js';
 import { LiveJobSnapshots } from './matching/live-job-snapshot.js';
 import { ZoneWatch } from './matching/zone-watch.js';
@@ -79,8 +80,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
   const logger = opts.logger ?? createLogger(config.logLevel);
   // Checked first: a policy name that is none fails the start naming its field, before anything opens.
   checkExperimentPolicies(config.cities);
-  const schedules = schedulesOf(config.cities);
-  const policyFor = experimentSelector(schedules, cityPolicySelector(config.cities, config.dispatchPolicy));
+  const defaultPolicy = fallbackPolicy(config.dispatchPolicy);
   // A cluster node with an identity provider and no shared secret takes the provider's tokens only.
   const secret = config.mode === 'cluster' && !config.authSecret ? '' : nodeSecret(config.authSecret, config.dataDir, logger);
   const metrics = new Metrics();
@@ -106,6 +106,9 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     throw e;
   }
   const zoneIndex = new ZoneIndex(catalog);
+  // Policies and experiments follow the catalog (not the file, which only seeds it): changes apply live.
+  const livePolicy = new LivePolicy(catalog.cities(), defaultPolicy, systemClock);
+  const policyFor = livePolicy.select;
   const fleet = new FleetRegistry({ cities: catalog.cities(), rebuildMs: config.indexRebuildMs, expireMs: config.expireMs });
   let shared: SharedState;
   try {
@@ -151,6 +154,8 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     checkPickup: zoneIndex.checkPickup, airport: airport.candidates,
     recordedListeners: [jobLogListener(logger.child({ c: 'jobs' })), tripLearning(fleet, etaService)],
   });
+  const schedules = new Map<string, SwitchbackSchedule[]>();
+  for (const sc of livePolicy.schedules()) schedules.set(sc.city, [...(schedules.get(sc.city) ?? []), sc]);
   const outcomes = new ExperimentOutcomes({
     schedules, fleet, metrics, clock: systemClock, windowsKept: config.experimentLimits.windowsKept, jobsTracked: config.experimentLimits.jobsTracked,
     persist: shared.experimentWindows,
@@ -183,7 +188,11 @@ export async function startApp(config: Config, opts: { logger?: Logger; storage?
     etaService.cityChanged(e.key, e.after);
     shared.timers.serveCities(servedNames());
     shared.mirror.citiesChanged().catch((err) => logger.warn({ err }, 'fleet mirror: a new city not mirrored'));
+    // Policy, experiments or dispatch settings: jobs searching in the city follow at once.
+    const policyChanged = livePolicy.cityChanged(e.key, e.after);
+    if (policyChanged || JSON.stringify(e.before?.dispatch) !== JSON.stringify(e.after?.dispatch)) jobs.cityChanged(e.key);
   });
+  livePolicy.addScheduleListener((sc) => outcomes.trackSchedule(sc));
   catalog.addChangeListener(driverConfig.catalogListener);
   // City routing first: a driver handed over to another node gets no config frame of a city served elsewhere.
   const publicUrl = { value: config.publicUrl ?? '' };

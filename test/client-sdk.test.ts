@@ -54,7 +54,8 @@ t.test('offer/accept round trip; every time field arrives as a number', async (t
   for (const [name, v] of [['job.ts', rj.ts], ['job.created_ts', rj.created_ts], ['driver job.ts', dj.ts]] as const) {
     t.ok(typeof v === 'number' && Number.isInteger(v) && v > 1.7e12, `${name} is an integer number of ms (${String(v)})`);
   }
-  const err = await driver.accept(job.id).catch((e: ClientError) => e);
+  t.equal((await driver.accept(job.id)).t, 'ack', 'an accept again by the driver it is assigned to is acknowledged (a retry)');
+  const err = await driver.decline(job.id).catch((e: ClientError) => e);
   t.equal((err as ClientError).code, 'conflict', 'an err reply rejects with its code');
   await driver.arrived(job.id);
   await driver.start(job.id);

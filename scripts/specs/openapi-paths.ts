@@ -124,7 +124,7 @@ const adminRoutes = (): Operation[] => {
     admin({ method: 'get', path: '/v1/admin/cities/{name}', operationId: 'adminGetCity', summary: 'Read a city', params: [nameParam],
       ok: [{ status: 200, description: 'The city and its version.', body: 'AdminCityReply' }], errors: [400, ...AUTH, 404, ...FAULT] }),
     admin({ method: 'put', path: '/v1/admin/cities/{name}', operationId: 'adminPutCity', summary: 'Create or replace a city',
-      description: `${ADMIN_NOTE} \`eta\` seed files and a changed \`experiments\` are refused (cities file only); a boundary leaving one of its zones outside is 409.`,
+      description: `${ADMIN_NOTE} \`eta\` seed files are refused (cities file only); \`dispatch\` (its \`policy\` included) and \`experiments\` apply live, an experiments change from its next window; an unknown policy name is 400; a boundary leaving one of its zones outside is 409.`,
       params: [nameParam], requestBody: { type: 'AdminCityRequest', required: true },
       ok: [{ status: 201, description: 'Created.', body: 'AdminCityReply' }, { status: 200, description: 'Replaced.', body: 'AdminCityReply' }],
       errors: [400, ...AUTH, 409, 413, ...FAULT] }),

@@ -1,8 +1,12 @@
-// Per-city spatial index of zones: flatbush over their bounding boxes, then an exact point-in-polygon test (turf); rebuilt on catalog change.
+// Per-city spatial index of zones: a classified grid for the per-fix question, flatbush over boxes for kind-filtered ones; rebuilt on catalog change.
 import Flatbush from 'flatbush';
+import { buildZoneGrid, cellOf, contains, locate } from './zone-grid.js';
+import type { ZoneGrid } from './zone-grid.js';
 import { PickupNotAllowedError } from '../protocol/errors.js';
 import type { CityCatalog } from './city-catalog.js';
 import type { ZoneDef, ZoneKind } from './zones.js';
+
+export { contains };
 
 /** One indexed zone: its definition, a small integer handle (stable for the zone id while the process lives) and its bounding box (degrees). */
 export interface IndexedZone {
@@ -16,32 +20,26 @@ export interface IndexedZone {
   rings: Float64Array[];
   /** False once the zone was deleted, replaced, or moved to another city (a newer IndexedZone then holds the handle). */
   live: boolean;
+  /** Its index in its city's zone list while `live` (the grid's zone numbers). */
+  pos: number;
 }
 
-/** Cells per side, at most, of a city's occupancy grid (1 byte a cell: at most 1 MiB a city). */
-const GRID_CELLS = 1024;
-
-interface CityZones {
-  tree: Flatbush | null;
-  zones: IndexedZone[];
-  /**
-   * Occupancy grid over the zones' extent: a cell is 1 when some zone's box overlaps it. Most fixes fall
-   * in empty cells and are answered with a few multiplications, before any tree search (which allocates).
-   */
-  gx: number;
-  gy: number;
-  cellLng: number;
-  cellLat: number;
-  nx: number;
-  ny: number;
-  occ: Uint8Array;
+/** A city's zones as the per-fix path reads them (ZoneWatch keeps cell numbers of `grid` per driver). */
+export interface CityZones {
+  /** Box tree for kind-filtered queries (a job's pickup: not per fix). */
+  readonly tree: Flatbush;
+  /** In preference order (`order`); a zone's `pos` is its index here. */
+  readonly zones: readonly IndexedZone[];
+  /** The per-fix answer: one cell read for most fixes (see ZoneGrid). */
+  readonly grid: ZoneGrid;
 }
 
 /**
  * Zones of every city, answering "which zone holds this point" per fix. Each city's index is rebuilt
- * (O(n log n), n zones of that city) when one of its zones changes; lookups are a flatbush box query
- * (O(log n) plus hits) and one exact test per candidate box, so 1,000 zones cost about what 10 do
- * (benchmarks/zone-ingest.ts). Overlapping zones: a point is in the one with the smallest bounding box
+ * when one of its zones changes: a grid classified at build (zone-grid.ts: per cell, no zone / wholly
+ * inside one / boundary with its candidates; O(cells under the zones' boxes + rows × edges)) and a
+ * flatbush tree over the boxes. The per-fix lookup reads one cell and tests exactly only on boundary
+ * cells, so 1,000 zones cost about what 10 do (benchmarks/zone-ingest.ts). Overlapping zones: a point is in the one with the smallest bounding box
  * (the most specific, e.g. an airport rank inside an info zone); ties go to the smaller id.
  */
 export class ZoneIndex {
@@ -62,6 +60,8 @@ export class ZoneIndex {
   }
 
   private readonly dirty = new Set<string>();
+  private lastCity: string | undefined;
+  private lastZones: CityZones | undefined;
 
   /** The newest zone with this handle (check `live`: a deleted zone is kept so its exit can still name it). */
   byHandleOf(handle: number): IndexedZone | undefined {
@@ -73,17 +73,24 @@ export class ZoneIndex {
     return this.cities.get(city)?.zones.length ?? 0;
   }
 
-  /** The zone of `city` holding (lat, lng) degrees (smallest box first), optionally only of `kind`; undefined when none. */
+  /**
+   * The zone of `city` holding (lat, lng) degrees (the preferred one: smallest box), optionally only of
+   * `kind`; undefined when none. Without `kind` (the per-fix question): one grid cell read for most
+   * points, an exact test of the cell's few candidates on a boundary cell; allocates nothing. With
+   * `kind` (a job's pickup): a box search, then exact tests.
+   */
   find(city: string, lat: number, lng: number, kind?: ZoneKind): IndexedZone | undefined {
-    const c = this.cities.get(city);
-    if (!c || c.tree === null) return undefined;
-    const cx = Math.floor((lng - c.gx) / c.cellLng), cy = Math.floor((lat - c.gy) / c.cellLat);
-    if (cx < 0 || cy < 0 || cx >= c.nx || cy >= c.ny || c.occ[cy * c.nx + cx] === 0) return undefined;
+    const c = this.zonesOf(city);
+    if (c === undefined) return undefined;
+    if (kind === undefined) {
+      const p = locate(c.grid, c.zones, lat, lng);
+      return p < 0 ? undefined : c.zones[p];
+    }
     const hits = c.tree.search(lng, lat, lng, lat);
     let best: IndexedZone | undefined;
     for (let i = 0; i < hits.length; i++) {
       const z = c.zones[hits[i]!]!;
-      if (kind !== undefined && z.def.kind !== kind) continue;
+      if (z.def.kind !== kind) continue;
       if (best !== undefined && order(best, z) <= 0) continue;
       if (contains(z.rings, lat, lng)) best = z;
     }
@@ -96,10 +103,22 @@ export class ZoneIndex {
     if (z) throw new PickupNotAllowedError(z.def.id, z.def.name);
   };
 
-  /** Whether zone `z` holds (lat, lng) degrees: the box, then the exact polygon (boundary counts as inside). */
+  /**
+   * Whether zone `z` holds (lat, lng) degrees (boundary counts as inside): its box, then its city's grid
+   * cell when that decides (wholly inside `z`, or outside every zone), else the exact polygon test.
+   */
   holds(z: IndexedZone, lat: number, lng: number): boolean {
-    if (lng < z.minLng || lng > z.maxLng || lat < z.minLat || lat > z.maxLat) return false;
-    return contains(z.rings, lat, lng);
+    const c = z.live ? this.zonesOf(z.def.city) : undefined;
+    return c === undefined ? holdsExactly(z, lat, lng) : holdsIn(z, cellOf(c.grid, lat, lng), lat, lng);
+  }
+
+  /** The zones of `city` (undefined: it has none); the last city asked is remembered (fixes come in runs of one city), so most calls skip the map. */
+  zonesOf(city: string): CityZones | undefined {
+    if (city === this.lastCity) return this.lastZones;
+    const c = this.cities.get(city);
+    this.lastCity = city;
+    this.lastZones = c;
+    return c;
   }
 
   private rebuild(): void {
@@ -113,12 +132,15 @@ export class ZoneIndex {
         this.cities.delete(city);
         continue;
       }
+      zones.forEach((z, i) => (z.pos = i));
       const tree = new Flatbush(zones.length);
       for (const z of zones) tree.add(z.minLng, z.minLat, z.maxLng, z.maxLat);
       tree.finish();
-      this.cities.set(city, { tree, zones, ...grid(zones) });
+      this.cities.set(city, { tree, zones, grid: buildZoneGrid(zones) });
     }
     this.dirty.clear();
+    this.lastCity = undefined;
+    this.lastZones = undefined;
   }
 
   private indexed(def: ZoneDef): IndexedZone {
@@ -136,31 +158,19 @@ export class ZoneIndex {
       if (lat! > maxLat) maxLat = lat!;
     }
     const rings = def.polygon.coordinates.map((r) => Float64Array.from(r.flatMap(([x, y]) => [x!, y!])));
-    return { handle, def, minLng, minLat, maxLng, maxLat, rings, live: true };
+    return { handle, def, minLng, minLat, maxLng, maxLat, rings, live: true, pos: -1 };
   }
 }
 
-/** The occupancy grid of a city's zones (see CityZones): cells of the extent / GRID_CELLS, marked under every box. */
-function grid(zones: readonly IndexedZone[]): Pick<CityZones, 'gx' | 'gy' | 'cellLng' | 'cellLat' | 'nx' | 'ny' | 'occ'> {
-  let gx = Infinity, gy = Infinity, mx = -Infinity, my = -Infinity;
-  for (const z of zones) {
-    gx = Math.min(gx, z.minLng);
-    gy = Math.min(gy, z.minLat);
-    mx = Math.max(mx, z.maxLng);
-    my = Math.max(my, z.maxLat);
-  }
-  // Degenerate extents (one thin zone) still get a positive cell size.
-  const cellLng = Math.max((mx - gx) / GRID_CELLS, 1e-9), cellLat = Math.max((my - gy) / GRID_CELLS, 1e-9);
-  // One more cell than the extent holds, so a point on its far edge (which a zone edge may pass) has one.
-  const nx = Math.min(GRID_CELLS, Math.floor((mx - gx) / cellLng)) + 1, ny = Math.min(GRID_CELLS, Math.floor((my - gy) / cellLat)) + 1;
-  const occ = new Uint8Array(nx * ny);
-  const clampX = (v: number): number => Math.min(nx - 1, Math.max(0, Math.floor((v - gx) / cellLng)));
-  const clampY = (v: number): number => Math.min(ny - 1, Math.max(0, Math.floor((v - gy) / cellLat)));
-  for (const z of zones) {
-    const x1 = clampX(z.maxLng), y1 = clampY(z.maxLat);
-    for (let y = clampY(z.minLat); y <= y1; y++) occ.fill(1, y * nx + clampX(z.minLng), y * nx + x1 + 1);
-  }
-  return { gx, gy, cellLng, cellLat, nx, ny, occ };
+/** Whether zone `z` (live) holds (lat, lng) degrees, given `v`, the value of their cell in its city's grid. */
+export function holdsIn(z: IndexedZone, v: number, lat: number, lng: number): boolean {
+  if (v === z.pos + 1) return true;
+  if (v === 0) return false;
+  return holdsExactly(z, lat, lng);
+}
+
+function holdsExactly(z: IndexedZone, lat: number, lng: number): boolean {
+  return lng >= z.minLng && lng <= z.maxLng && lat >= z.minLat && lat <= z.maxLat && contains(z.rings, lat, lng);
 }
 
 /** Smaller bounding box first, then smaller id: the preference among overlapping zones. */
@@ -169,24 +179,3 @@ function order(a: IndexedZone, b: IndexedZone): number {
   return d !== 0 ? d : a.def.id < b.def.id ? -1 : a.def.id > b.def.id ? 1 : 0;
 }
 
-/**
- * Whether (lat, lng) lies in the polygon (outer ring, minus holes), a point on an edge counting as inside:
- * the even-odd crossing rule over flat rings. Hand-rolled rather than turf's booleanPointInPolygon, which
- * a profile of benchmarks/zone-ingest.ts showed as the largest part of the per-fix cost (it re-reads the
- * GeoJSON and checks its box on every call); test/catalog-zone-index.test.ts checks both agree.
- */
-export function contains(rings: readonly Float64Array[], lat: number, lng: number): boolean {
-  let inside = false;
-  for (let r = 0; r < rings.length; r++) {
-    const ring = rings[r]!;
-    const n = ring.length;
-    for (let i = 0, j = n - 2; i < n; j = i, i += 2) {
-      const xi = ring[i]!, yi = ring[i + 1]!, xj = ring[j]!, yj = ring[j + 1]!;
-      // On the edge: collinear and within its box.
-      const cross = (xj - xi) * (lat - yi) - (yj - yi) * (lng - xi);
-      if (cross === 0 && lng >= Math.min(xi, xj) && lng <= Math.max(xi, xj) && lat >= Math.min(yi, yj) && lat <= Math.max(yi, yj)) return true;
-      if ((yi > lat) !== (yj > lat) && lng < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
-    }
-  }
-  return inside;
-}

@@ -5,8 +5,9 @@
  * node within about one tick (100 ms) plus network time; changes are coalesced per tick (only the
  * newest state of a driver is sent); a change made before `stop()` still goes out; a node that starts
  * holds the current fleet (drivers heard from within the expiry) when `start()` resolves, before it
- * serves. Positions never move back in time on a receiving node. The no-op adapter (one node) meets
- * them trivially. Contract suite: test/contract/fleet-mirror-contract.ts.
+ * serves. Positions never move back in time on a receiving node, and a node sends only states it made
+ * itself (never one it received: that could carry a status its origin has changed since). The no-op
+ * adapter (one node) meets them trivially. Contract suite: test/contract/fleet-mirror-contract.ts.
  */
 export interface FleetMirror {
   /** Load the shared fleet into the local registry and start mirroring. */

@@ -131,7 +131,7 @@ export class FleetRegistry {
     this.statusListeners.push(l);
   }
 
-  /** Add a listener of positions mirrored from other nodes (ETA telemetry). Never replaces earlier ones. */
+  /** Add a listener of states mirrored from other nodes (ETA telemetry, the mirror's own bookkeeping). Never replaces earlier ones. */
   addRemoteMoveListener(l: RemoteMoveListener): void {
     this.remoteMoveListeners.push(l);
   }

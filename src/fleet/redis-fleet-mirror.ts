@@ -79,10 +79,21 @@ export class RedisFleetMirror implements FleetMirror {
     this.dirty.add(id);
   };
 
+  /**
+   * Remote change listener: another node's newer state replaced this node's, so a local change still waiting
+   * for the tick is superseded. Sending the driver anyway would publish the other node's state as this
+   * node's own, with whatever status that node had at its last tick: a node taking it (its own position time,
+   * so not older) went back to that status (a driver handed over to node B was made offline on B again).
+   */
+  private readonly forgetSuperseded = (id: string): void => {
+    this.dirty.delete(id);
+  };
+
   async start(): Promise<void> {
     const { fleet } = this.o;
     await this.follow(this.newCities());
     fleet.addLocalChangeListener(this.markDirty);
+    fleet.addRemoteMoveListener(this.forgetSuperseded);
     this.tick = setInterval(() => this.flush(), this.o.tickMs ?? 100);
     this.sweep = setInterval(() => void this.expire(), 5000);
   }

@@ -15,9 +15,11 @@ export type { FixVerdictCode };
 /**
  * Called after a fix moved a driver's live position (the fleet already holds it); `fleet` is the driver's
  * city fleet, undefined outside every city. Runs on the ingest hot path, once per live fix: keep it cheap.
- * `fix` is the caller's object, reused for the next fix: copy what is kept.
+ * `fix` is the caller's object, reused for the next fix: copy what is kept. `slot` is ingest's small
+ * integer for the driver (0 up, dense): the same while ingest keeps state for the driver, then reused for
+ * another driver, so a listener keeping per-slot columns (no map lookup per fix) checks the slot's owner.
  */
-export type MoveListener = (driver: string, fleet: CityFleet | undefined, fix: Fix) => void;
+export type MoveListener = (driver: string, fleet: CityFleet | undefined, fix: Fix, slot: number) => void;
 
 const REJECT_REASON: Record<number, FixTallyKey> = {
   [FixVerdict.duplicate]: 'duplicate',
@@ -148,7 +150,7 @@ export class Ingest {
         this.tracks.rejoined(driver);
         const f = this.fleet.update(driver, fix.lat, fix.lng, fix.ts, fix.hdg, fix.spd);
         const ls = this.moveListeners;
-        for (let i = 0; i < ls.length; i++) ls[i]!(driver, f, fix);
+        for (let i = 0; i < ls.length; i++) ls[i]!(driver, f, fix, slot);
       }
     } else {
       this.tally[REJECT_REASON[v]!]++;

@@ -22,6 +22,8 @@ export interface BatchLoopDeps {
   windowMs: (city: string) => number;
   /** Whether this node knows batched jobs in the city (else a loop not holding the lease stops). */
   hasWork: (city: string) => boolean;
+  /** Whether the city dispatches batched now (else its loop stops and gives its lease back once it has no batched job). */
+  batches: (city: string) => boolean;
   /** One batch; `resync` first relearns the city's jobs from the repository. */
   tick: (city: string, resync: boolean) => Promise<unknown>;
 }
@@ -49,6 +51,22 @@ export class BatchLoop {
     this.schedule(city, l);
   }
 
+  /**
+   * The city's policy may have changed (live catalog): when it no longer batches and this node has no
+   * batched job there, its loop stops now and the lease is given back (another node's batched jobs, if any,
+   * take it at their next batch).
+   */
+  check(city: string): void {
+    const l = this.loops.get(city);
+    if (l === undefined || this.d.batches(city) || this.d.hasWork(city)) return;
+    this.loops.delete(city);
+    // A batch running now gives the lease back when it ends (see `schedule`).
+    if (l.timer === null) return;
+    this.d.clock.clearTimeout(l.timer);
+    l.timer = null;
+    this.release(city, l);
+  }
+
   /** Whether this node holds the city's lease (as of its last batch). */
   holds(city: string): boolean {
     return this.loops.get(city)?.holding ?? false;
@@ -71,12 +89,24 @@ export class BatchLoop {
       l.timer = null;
       this.run(city, l).catch((err: unknown) => this.d.logger.error({ err, city }, 'dispatch batch failed')).finally(() => {
         if (!this.stopped && this.loops.get(city) === l) this.schedule(city, l);
+        else if (!this.stopped) this.release(city, l);
       });
     }, this.d.windowMs(city));
   }
 
+  /** Give the city's lease back if `l` holds it (its loop has ended). */
+  private release(city: string, l: CityLoop): void {
+    if (!l.holding) return;
+    l.holding = false;
+    this.d.lease.release(leaseName(city), this.d.token).then(
+      () => this.d.logger.info({ city }, 'dispatch lease given back: the city no longer dispatches batched'),
+      (err: unknown) => this.d.logger.warn({ err, city }, 'dispatch lease not given back: it lapses by itself'),
+    );
+  }
+
   private async run(city: string, l: CityLoop): Promise<void> {
-    if (!l.holding && !this.d.hasWork(city)) {
+    // No batched job here: a loop not holding the lease ends; the holder's too once the city no longer batches.
+    if (!this.d.hasWork(city) && (!l.holding || !this.d.batches(city))) {
       this.loops.delete(city);
       return;
     }

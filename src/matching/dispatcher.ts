@@ -90,6 +90,7 @@ export class Dispatcher {
       lease: d.lease, token: d.nodeId, clock: d.clock, logger: d.logger,
       windowMs: (city) => ({ ...d.settings(city), ...d.policyFor(city, d.clock.now()).params }).batchWindowMs,
       hasWork: (city) => this.batched.hasWork(city),
+      batches: (city) => d.policyFor(city, d.clock.now()).policy === 'batched',
       tick: async (city, resync) => {
         if (resync) await this.batched.resync(city);
         return this.batched.tick(city);
@@ -119,9 +120,33 @@ export class Dispatcher {
 
   /** The settings of a job: its city's, with the parameters its policy choice sets. */
   settingsOf(rec: JobRecord): DispatchSettings {
-    const p = this.d.policyFor(rec.city, rec.created_ts).params;
-    const s = this.d.settings(rec.city);
+    return this.settingsAt(rec.city, rec.created_ts);
+  }
+
+  private settingsAt(city: string, createdMs: number): DispatchSettings {
+    const p = this.d.policyFor(city, createdMs).params;
+    const s = this.d.settings(city);
     return p ? { ...s, ...p } : s;
+  }
+
+  /**
+   * The city's dispatch settings, policy or experiments changed (live catalog, on every node): each job
+   * searching there takes its new policy and settings at once. A job moving to batched joins the city's
+   * next batch; a greedy one (also one leaving batched) takes its next step now (every node does it: offers
+   * are compare-and-set commits, so the losers of the race change nothing); the city's batch lease is given
+   * back when the city no longer batches. Jobs with an offer out follow when it ends.
+   */
+  cityChanged(city: string): void {
+    const greedy: string[] = [];
+    for (const e of this.board.city(city)) {
+      this.board.update(e, this.d.policyFor(city, e.created).policy, this.settingsAt(city, e.created));
+      if (e.policy === 'greedy') greedy.push(e.id);
+    }
+    if (this.batched.hasWork(city)) this.batches.ensure(city);
+    this.batches.check(city);
+    // Greedy jobs (those leaving batched, and those waiting in their window, which look again with the new
+    // settings: a wider radius may reach a driver now) take their next step at once.
+    for (const id of greedy) this.dispatchLater(id);
   }
 
   /** The search for the job's next offer (not its first) begins now: the offer latency is counted from here. */

@@ -63,17 +63,33 @@ export class ExperimentOutcomes {
   private readonly live = new Map<string, LiveJob>();
   private timer: NodeJS.Timeout | null = null;
 
+  private started = false;
+
   constructor(private readonly d: ExperimentOutcomesDeps) {
-    for (const list of d.schedules.values()) {
-      for (const schedule of list) {
-        const def = schedule.def;
-        const shape = [def.windowMs, def.seed, schedule.origin, ...def.arms.map((a) => `${a.name}:${a.share ?? ''}`)].join(',');
-        const exp = { schedule, windows: new ExperimentWindows(d.windowsKept), key: `${schedule.city}\n${def.name}\n${shape}\n` };
-        this.experiments.push(exp);
-        schedule.choices.forEach((c, arm) => this.byArm.set(`${schedule.city}\n${c.arm!}`, { exp, arm }));
-      }
-    }
+    for (const list of d.schedules.values()) for (const schedule of list) this.add(schedule);
     this.restore();
+  }
+
+  /**
+   * Report on an experiment configured after start (an admin change of the city's `experiments`). One
+   * shaped exactly like a tracked one is the same experiment (nothing changes); a new shape under the same
+   * name gets its own windows, and the arms' labels point to it from now on.
+   */
+  trackSchedule(schedule: SwitchbackSchedule): void {
+    const same = this.experiments.find((e) => e.key === keyOf(schedule));
+    if (same) {
+      // The same experiment again (e.g. put back after a removal): its windows go on, in force as the new one says.
+      same.schedule = schedule;
+      return;
+    }
+    this.add(schedule);
+    if (this.started) this.start();
+  }
+
+  private add(schedule: SwitchbackSchedule): void {
+    const exp = { schedule, windows: new ExperimentWindows(this.d.windowsKept), key: keyOf(schedule) };
+    this.experiments.push(exp);
+    schedule.choices.forEach((c, arm) => this.byArm.set(`${schedule.city}\n${c.arm!}`, { exp, arm }));
   }
 
   /** Read the persisted windows back; entries of experiments no longer configured alike (or malformed) are removed. */
@@ -107,6 +123,7 @@ export class ExperimentOutcomes {
 
   /** Sample utilisation every UTILISATION_SAMPLE_MS (nothing to do without experiments). */
   start(): void {
+    this.started = true;
     if (this.experiments.length === 0 || this.timer) return;
     this.timer = setInterval(() => {
       this.sampleUtilisation(this.d.clock.now());
@@ -117,6 +134,7 @@ export class ExperimentOutcomes {
 
   /** Stop sampling and write the last changes through (before the live state closes). */
   stop(): void {
+    this.started = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.persistChanges();
@@ -231,4 +249,11 @@ export class ExperimentOutcomes {
   private labels(exp: TrackedExperiment, arm: number): { city: string; experiment: string; arm: string } {
     return { city: exp.schedule.city, experiment: exp.schedule.name, arm: exp.schedule.def.arms[arm]!.name };
   }
+}
+
+/** Key prefix of an experiment's windows: city, name and everything that shapes the schedule. */
+function keyOf(schedule: SwitchbackSchedule): string {
+  const def = schedule.def;
+  const shape = [def.windowMs, def.seed, schedule.origin, ...def.arms.map((a) => `${a.name}:${a.share ?? ''}`)].join(',');
+  return `${schedule.city}\n${def.name}\n${shape}\n`;
 }

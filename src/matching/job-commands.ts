@@ -11,6 +11,7 @@ import type { JobStore } from '../storage/ports.js';
 import type { JobNotifier } from '../bus/deliveries.js';
 import type { Clock } from '../util/clock.js';
 import type { ClaimOp, JobDoc, JobRepo } from './job-repo.js';
+import { ASSIGNED_STATES } from './job-states.js';
 import type { JobEventKind } from './job-states.js';
 import { offerRevokedFrame } from './job-frames.js';
 import type { JobLedger } from './job-ledger.js';
@@ -47,6 +48,9 @@ export class OpenJobsCapError extends ProtocolError {
 
 /** What a driver may do to a job (the `t` of its frame). */
 export type DriverKind = 'accept' | 'decline' | 'arrived' | 'start' | 'complete' | 'cancel';
+
+/** The state each trip step leads to: the same step again, by the assigned driver, finds it done. */
+const STEP_REACHES: Partial<Record<DriverKind, JobRecord['state']>> = { arrived: 'arrived', start: 'in_progress', complete: 'completed' };
 
 export class JobCommands {
   constructor(private readonly d: JobCommandsDeps) {}
@@ -125,8 +129,15 @@ export class JobCommands {
     if (kind === 'accept' || kind === 'decline') return this.answerOffer(driver, kind, id);
     const event: JobEventKind = kind === 'cancel' ? 'driver_cancel' : kind;
     const watch = kind === 'cancel' ? this.d.dispatcher.watchIf(id, (d) => d.rec.driver === driver) : null;
+    let done: JobDoc | undefined;
     const r = await this.d.ledger.mutate(id, 'driver:' + driver, (d) => {
       if (d.rec.driver !== driver) throw new ProtocolError('not_found', `job ${id} is not assigned to this driver`);
+      // The step again, already done: a retry whose first answer was lost, or the Redis client sending the commit
+      // again after a failover (it then meets its own write). Acknowledged, nothing changes (docs/protocol.md).
+      if (STEP_REACHES[kind] === d.rec.state) {
+        done = d;
+        return null;
+      }
       this.d.ledger.transition(d, event);
       const now = this.d.clock.now();
       const p = this.d.fleet.position(driver);
@@ -140,6 +151,7 @@ export class JobCommands {
     });
     await watch;
     if (kind === 'cancel' || kind === 'complete') this.freeDriver(driver);
+    if (done) return this.d.ledger.frameOf(done.rec);
     if (kind === 'cancel') {
       this.d.dispatcher.searching(id);
       this.d.dispatcher.dispatchLater(id);
@@ -147,10 +159,18 @@ export class JobCommands {
     return r?.frame;
   }
 
-  /** The driver's socket closed: an offer it held counts as declined; an active job stays its own. */
-  async driverDisconnected(driver: string): Promise<void> {
+  /**
+   * The driver's socket closed: an offer it held counts as declined; an active job stays its own; the driver
+   * goes offline unless it came back meanwhile (`back()` true: a new socket on this node), or a newer fix of it
+   * arrived (from the node it reconnected to) while this waited for Redis: marking it offline then would go out
+   * with that node's position time and override the status the driver set there.
+   */
+  async driverDisconnected(driver: string, back: () => boolean = () => false): Promise<void> {
+    const tsAtClose = this.d.fleet.position(driver)?.ts;
     await this.declineHeldOffer(driver);
-    if (!(await this.d.repo.activeOf(driver))) this.d.fleet.setStatus(driver, DriverStatus.offline);
+    if (await this.d.repo.activeOf(driver)) return;
+    if (back() || this.d.fleet.position(driver)?.ts !== tsAtClose) return;
+    this.d.fleet.setStatus(driver, DriverStatus.offline);
   }
 
   /** The driver can no longer answer its offer (socket closed or replaced, went offline): it declined. */
@@ -181,7 +201,14 @@ export class JobCommands {
   /** Accept or decline the driver's open offer of job `id`. */
   private async answerOffer(driver: string, kind: 'accept' | 'decline', id: string): Promise<Buffer | undefined> {
     const watch = kind === 'decline' ? this.d.dispatcher.watchIf(id, (d) => d.offer === driver) : null;
+    let mine: JobDoc | undefined;
     const r = await this.d.ledger.mutate(id, 'driver:' + driver, (d) => {
+      // An accept of a job that is already this driver's: a retry whose first answer was lost, or the Redis client
+      // sending the commit again after a failover (it met its own write and answered `conflict`). Acknowledged.
+      if (kind === 'accept' && d.rec.driver === driver && ASSIGNED_STATES.has(d.rec.state)) {
+        mine = d;
+        return null;
+      }
       if (d.offer !== driver || d.rec.state !== 'dispatching') throw new ProtocolError('conflict', `no open offer of job ${id} for this driver`);
       d.offer = null;
       d.offerExpires = 0;
@@ -193,6 +220,13 @@ export class JobCommands {
       return [{ op: 'promote', driver }];
     }, undefined, 'driver already has an active job');
     await watch;
+    if (mine) {
+      // What the first try did after its commit may not have run (its answer was the lost one).
+      this.d.dispatcher.cancelOfferTimer(id, mine.rec.city, mine.attempts);
+      this.d.dispatcher.offerEnded(driver);
+      this.d.fleet.setStatus(driver, DriverStatus.busy);
+      return this.d.ledger.frameOf(mine.rec);
+    }
     this.d.dispatcher.cancelOfferTimer(id, r!.before.rec.city, r!.before.attempts);
     this.d.dispatcher.offerEnded(driver);
     if (kind === 'decline') {

@@ -104,6 +104,11 @@ export class JobService {
     return this.dispatcher.stop();
   }
 
+  /** The city's dispatch settings, policy or experiments changed (live catalog): its searching jobs follow (Dispatcher.cityChanged). */
+  cityChanged(city: string): void {
+    this.dispatcher.cityChanged(city);
+  }
+
   /** Add a listener of committed state changes (never replaces one added before). */
   addRecordedListener(l: RecordedListener): void {
     this.ledger.addRecordedListener(l);
@@ -143,8 +148,9 @@ export class JobService {
     return this.commands.driverAction(driver, kind, id);
   }
 
-  driverDisconnected(driver: string): Promise<void> {
-    return this.commands.driverDisconnected(driver);
+  /** See JobCommands.driverDisconnected: `back()` tells whether the driver has a new socket on this node. */
+  driverDisconnected(driver: string, back?: () => boolean): Promise<void> {
+    return this.commands.driverDisconnected(driver, back);
   }
 
   declineHeldOffer(driver: string): Promise<void> {

@@ -13,6 +13,8 @@ export interface BoardEntry {
   lng: number;
   /** When its current search began, ms since the epoch. */
   start: number;
+  /** When the job was created, ms since the epoch (its policy choice is a function of it). */
+  created: number;
   policy: PolicyName;
   /** The job's settings (city settings with its policy's parameters). */
   s: DispatchSettings;
@@ -46,18 +48,30 @@ export class SearchBoard {
     const start = searchStart(rec);
     if (old && old.start === start && old.policy === policy) return old;
     if (old) this.remove(rec.id);
-    const r = widestRadiusM(s);
-    const dLat = r / M_PER_DEG_LAT;
-    const dLng = dLat / Math.max(0.01, Math.cos((rec.pickup.lat * Math.PI) / 180));
     const e: BoardEntry = {
-      id: rec.id, city: rec.city, product: rec.product, lat: rec.pickup.lat, lng: rec.pickup.lng, start, policy, s,
-      minLat: rec.pickup.lat - dLat, maxLat: rec.pickup.lat + dLat, minLng: rec.pickup.lng - dLng, maxLng: rec.pickup.lng + dLng, quietUntil: 0,
+      id: rec.id, city: rec.city, product: rec.product, lat: rec.pickup.lat, lng: rec.pickup.lng, start, created: rec.created_ts, policy, s,
+      minLat: 0, maxLat: 0, minLng: 0, maxLng: 0, quietUntil: 0,
     };
+    this.update(e, policy, s);
     let m = this.byCity.get(rec.city);
     if (!m) this.byCity.set(rec.city, (m = new Map()));
     m.set(rec.id, e);
     this.cityOf.set(rec.id, rec.city);
     return e;
+  }
+
+  /** The job's policy or settings changed (a catalog change): its wake-up box follows, and it may be woken at once. */
+  update(e: BoardEntry, policy: PolicyName, s: DispatchSettings): void {
+    const r = widestRadiusM(s);
+    const dLat = r / M_PER_DEG_LAT;
+    const dLng = dLat / Math.max(0.01, Math.cos((e.lat * Math.PI) / 180));
+    e.policy = policy;
+    e.s = s;
+    e.minLat = e.lat - dLat;
+    e.maxLat = e.lat + dLat;
+    e.minLng = e.lng - dLng;
+    e.maxLng = e.lng + dLng;
+    e.quietUntil = 0;
   }
 
   remove(id: string): void {

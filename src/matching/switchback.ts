@@ -40,9 +40,17 @@ export class SwitchbackSchedule {
     return this.def.name;
   }
 
+  /**
+   * When this configuration of the experiment is in force, ms since the epoch (start inclusive, end
+   * exclusive): always for one from the cities file at start; an admin change sets them on window
+   * boundaries (LivePolicy), so a replaced configuration stops and its successor starts between windows.
+   */
+  from = -Infinity;
+  until = Infinity;
+
   /** True when the experiment runs at `t` (ms since the epoch): start inclusive, end exclusive. */
   runs(t: number): boolean {
-    return (this.def.startMs === undefined || t >= this.def.startMs) && (this.def.endMs === undefined || t < this.def.endMs);
+    return t >= this.from && t < this.until && (this.def.startMs === undefined || t >= this.def.startMs) && (this.def.endMs === undefined || t < this.def.endMs);
   }
 
   /** Index of the window holding `t` (ms): windows count from the origin; may be negative before it. */
@@ -90,13 +98,19 @@ export function schedulesOf(cities: readonly CityDef[]): Map<string, SwitchbackS
   return m;
 }
 
-/** Every arm names a known policy; else a ConfigError naming the field (the cities file cannot see the policies). */
+/** Every policy a city of the cities file names (its own and every arm's) is known; else a ConfigError naming the field (the file cannot see the policies). */
 export function checkExperimentPolicies(cities: readonly CityDef[]): void {
-  cities.forEach((c, ci) => c.experiments?.forEach((e, ei) => e.arms.forEach((a, ai) => {
-    if (!(POLICY_NAMES as readonly string[]).includes(a.policy)) {
-      throw new ConfigError(`TAXIWAY_CITIES: cities[${ci}].experiments[${ei}].arms[${ai}].policy ${JSON.stringify(a.policy)} is not a dispatch policy (${POLICY_NAMES.join(', ')})`);
+  cities.forEach((c, ci) => {
+    const p = c.dispatch?.policy;
+    if (p !== undefined && !(POLICY_NAMES as readonly string[]).includes(p)) {
+      throw new ConfigError(`TAXIWAY_CITIES: cities[${ci}].dispatch.policy ${JSON.stringify(p)} is not a dispatch policy (${POLICY_NAMES.join(', ')})`);
     }
-  })));
+    c.experiments?.forEach((e, ei) => e.arms.forEach((a, ai) => {
+      if (!(POLICY_NAMES as readonly string[]).includes(a.policy)) {
+        throw new ConfigError(`TAXIWAY_CITIES: cities[${ci}].experiments[${ei}].arms[${ai}].policy ${JSON.stringify(a.policy)} is not a dispatch policy (${POLICY_NAMES.join(', ')})`);
+      }
+    }));
+  });
 }
 
 /**

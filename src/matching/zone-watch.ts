@@ -1,5 +1,7 @@
 // Zone enter/exit of each driver from its fixes, with hysteresis against GPS jitter at the edge; per-driver state in flat typed columns.
-import type { IndexedZone, ZoneIndex } from '../catalog/zone-index.js';
+import { resolve } from '../catalog/zone-grid.js';
+import { holdsIn } from '../catalog/zone-index.js';
+import type { CityZones, ZoneIndex } from '../catalog/zone-index.js';
 import type { ZoneDef } from '../catalog/zones.js';
 import type { MoveListener } from '../ingest/ingest.js';
 
@@ -8,22 +10,34 @@ export type ZoneEventKind = 'enter' | 'exit';
 export type ZoneListener = (driver: string, zone: ZoneDef, ev: ZoneEventKind, ts: number) => void;
 
 /**
+ * Int32s per driver slot: zone handle + 1 (0: none), fixes outside it, where it settled (-1 - (x | y << 11 |
+ * r << 22): within r cells of cell (x, y) the answer is the same, see ZoneGrid.cells; 0: not settled), that
+ * grid's id. Grids have at most 1025 cells a side (11 bits) and r ≤ 255.
+ */
+const STRIDE = 4;
+
+
+/**
  * Which zone each driver is in, from the ingest fix stream. A driver enters a zone with its first fix
  * inside it (edge included) and leaves it after `exitFixes` consecutive fixes outside it (hysteresis:
  * one jittery fix across the edge does not flap), or at once when the zone is deleted or the driver
  * leaves the live fleet (`forget`). A driver is in at most one zone: the smallest holding its fix
- * (ZoneIndex). State per driver: a slot in two typed columns (zone handle + 1, fixes outside), slots
- * reused; a driver never seen inside a zone holds no slot. Listeners run in the order added, on the
- * node that ingests the driver's fixes.
+ * (ZoneIndex). Listeners run in the order added, on the node that ingests the driver's fixes.
+ *
+ * Cost per fix (benchmarks/zone-ingest.ts): no map lookup (state is kept by ingest's slot, whose owner
+ * is checked when it matters), then its city's grid cell (a few multiplications). A driver whose last fix
+ * settled it (in no zone, or in a cell its zone wholly holds) costs a compare or two while its fixes stay
+ * within the square around that cell where the grid's answer cannot differ (ZoneGrid.cells' radius:
+ * often hundreds of metres). Otherwise one cell read, and an exact polygon test only on boundary cells.
+ * State: four Int32s (16 B) per ingest slot, and a map entry per driver in a zone; allocates nothing per fix.
  */
 export class ZoneWatch {
-  private readonly slots = new Map<string, number>();
-  private readonly freeSlots: number[] = [];
-  /** Zone handle + 1 per slot (0: in no zone). */
-  private zone = new Int32Array(256);
-  /** Consecutive fixes outside the current zone per slot. */
-  private outside = new Uint16Array(256);
-  private used = 0;
+  /** Drivers in a zone now, and their slot (for `forget` and `zoneOf`; changed on enter and exit only). */
+  private readonly inZone = new Map<string, number>();
+  /** Per ingest slot, STRIDE Int32s (see STRIDE); grown on demand. */
+  private st = new Int32Array(1024 * STRIDE);
+  /** Per ingest slot, the driver its state belongs to (ingest reuses slots of drivers it forgot). */
+  private owner: Array<string | undefined> = [];
   private readonly listeners: ZoneListener[] = [];
 
   constructor(private readonly index: ZoneIndex, private readonly exitFixes: number) {}
@@ -35,65 +49,117 @@ export class ZoneWatch {
 
   /** The zone `driver` is in now, if any (what a dispatch hook or a reconnect reads). */
   zoneOf(driver: string): ZoneDef | undefined {
-    const slot = this.slots.get(driver);
-    if (slot === undefined || this.zone[slot] === 0) return undefined;
-    return this.index.byHandleOf(this.zone[slot]! - 1)?.def;
+    const slot = this.inZone.get(driver);
+    if (slot === undefined) return undefined;
+    return this.index.byHandleOf(this.st[slot * STRIDE]! - 1)?.def;
   }
 
-  /** Ingest move listener: allocates nothing per fix for a driver whose zone does not change. */
-  readonly moveListener: MoveListener = (driver, fleet, fix) => {
-    const slot = this.slots.get(driver);
-    const cur = slot === undefined ? 0 : this.zone[slot]!;
+  /** Ingest move listener (`slot`: ingest's slot of the driver): allocates nothing per fix. */
+  readonly moveListener: MoveListener = (driver, fleet, fix, slot) => {
+    const c = fleet === undefined ? undefined : this.index.zonesOf(fleet.name);
+    const lat = fix.lat, lng = fix.lng;
+    let st = this.st;
+    const o = slot * STRIDE;
+    let x = -1, y = -1, cell = -1;
+    if (c !== undefined) {
+      const g = c.grid;
+      x = Math.floor((lng - g.gx) * g.invLng);
+      y = Math.floor((lat - g.gy) * g.invLat);
+      if (x >= 0 && y >= 0 && x < g.nx && y < g.ny) {
+        cell = y * g.nx + x;
+        // Still within the square where it settled: nothing can have changed (see ZoneGrid.cells). In no zone,
+        // the answer is "none" for anyone (whoever owned the slot before); in a zone, only for the same driver.
+        if (o < st.length && st[o + 3] === g.id) {
+          const k = st[o + 2]!;
+          if (k < 0) {
+            const m = -1 - k, r = m >>> 22;
+            if (Math.abs(x - (m & 2047)) < r && Math.abs(y - ((m >>> 11) & 2047)) < r && (st[o] === 0 || this.owner[slot] === driver)) return;
+          }
+        }
+      }
+    }
+    if (this.owner[slot] !== driver) {
+      this.claim(driver, slot, fix.ts);
+      st = this.st;
+    }
+    st[o + 2] = 0;
+    const w = cell < 0 ? 0 : c!.grid.cells[cell]!;
+    const v = w >> 8;
+    const cur = st[o]!;
     if (cur !== 0) {
       const z = this.index.byHandleOf(cur - 1)!;
-      if (z.live && fleet !== undefined && z.def.city === fleet.name && this.index.holds(z, fix.lat, fix.lng)) {
-        this.outside[slot!] = 0;
+      if (z.live && c !== undefined && z.def.city === fleet!.name && holdsIn(z, v, lat, lng)) {
+        st[o + 1] = 0;
+        if (v === z.pos + 1) this.settle(o, x, y, w, c);
         return;
       }
-      if (z.live && ++this.outside[slot!]! < this.exitFixes) return;
-      this.zone[slot!] = 0;
-      this.outside[slot!] = 0;
+      if (z.live && ++st[o + 1]! < this.exitFixes) return;
+      st[o] = 0;
+      st[o + 1] = 0;
+      this.inZone.delete(driver);
       this.emit(driver, z.def, 'exit', fix.ts);
     }
-    if (fleet === undefined || this.index.count(fleet.name) === 0) return;
-    const z = this.index.find(fleet.name, fix.lat, fix.lng);
-    if (z === undefined) return;
-    this.enter(driver, slot, z);
+    if (c === undefined) return;
+    const p = resolve(c.grid, c.zones, v, lat, lng);
+    if (p < 0) {
+      if (v === 0) this.settle(o, x, y, w, c);
+      return;
+    }
+    const z = c.zones[p]!;
+    st[o] = z.handle + 1;
+    st[o + 1] = 0;
+    this.inZone.set(driver, slot);
+    if (v === z.pos + 1) this.settle(o, x, y, w, c);
     this.emit(driver, z.def, 'enter', fix.ts);
   };
 
-  /** Drivers left the live fleet: each still in a zone exits it now; their slots are freed. */
+  /** Drivers left the live fleet: each still in a zone exits it now. */
   forget(ids: readonly string[]): void {
     const now = Date.now();
     for (const id of ids) {
-      const slot = this.slots.get(id);
+      const slot = this.inZone.get(id);
       if (slot === undefined) continue;
-      const cur = this.zone[slot]!;
-      this.zone[slot] = 0;
-      this.outside[slot] = 0;
-      this.slots.delete(id);
-      this.freeSlots.push(slot);
+      this.inZone.delete(id);
+      const o = slot * STRIDE;
+      const cur = this.st[o]!;
+      this.st.fill(0, o, o + STRIDE);
       if (cur !== 0) this.emit(id, this.index.byHandleOf(cur - 1)!.def, 'exit', now);
     }
   }
 
-  private enter(driver: string, slot: number | undefined, z: IndexedZone): void {
-    if (slot === undefined) {
-      slot = this.freeSlots.pop() ?? this.used++;
-      if (slot >= this.zone.length) this.grow();
-      this.slots.set(driver, slot);
+  /**
+   * `slot` now belongs to `driver` (first fix, or ingest reused the slot): a previous owner still in a zone
+   * exits it (ingest forgot that driver without `forget` here).
+   */
+  private claim(driver: string, slot: number, ts: number): void {
+    const prev = this.owner[slot];
+    const o = slot * STRIDE;
+    if (prev !== undefined && o < this.st.length && this.st[o] !== 0) {
+      const cur = this.st[o]!;
+      this.st.fill(0, o, o + STRIDE);
+      if (this.inZone.get(prev) === slot) this.inZone.delete(prev);
+      this.emit(prev, this.index.byHandleOf(cur - 1)!.def, 'exit', ts);
     }
-    this.zone[slot] = z.handle + 1;
-    this.outside[slot] = 0;
+    while (o + STRIDE > this.st.length) {
+      const st = new Int32Array(this.st.length * 2);
+      st.set(this.st);
+      this.st = st;
+    }
+    while (this.owner.length <= slot) this.owner.push(undefined);
+    this.owner[slot] = driver;
+    this.st.fill(0, o, o + STRIDE);
   }
 
-  private grow(): void {
-    const zone = new Int32Array(this.zone.length * 2);
-    zone.set(this.zone);
-    const outside = new Uint16Array(this.outside.length * 2);
-    outside.set(this.outside);
-    this.zone = zone;
-    this.outside = outside;
+  /**
+   * The fix at cell (x, y) of `c`'s grid (packed value `w`: a decided cell, with its radius) settled the
+   * driver, in no zone or in the zone holding the whole cell: until it leaves the square of that radius
+   * its fixes need no work.
+   */
+  private settle(o: number, x: number, y: number, w: number, c: CityZones): void {
+    const r = w & 255;
+    if (r === 0) return;
+    this.st[o + 2] = -1 - (x | (y << 11) | (r << 22));
+    this.st[o + 3] = c.grid.id;
   }
 
   private emit(driver: string, zone: ZoneDef, ev: ZoneEventKind, ts: number): void {

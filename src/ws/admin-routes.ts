@@ -4,6 +4,7 @@ import type { CityCatalog } from '../catalog/city-catalog.js';
 import { parseZone } from '../catalog/zones.js';
 import { CITY_NAME_PATTERN, parseCity } from '../config/cities.js';
 import { ConfigError } from '../config/config-error.js';
+import { unknownPolicy } from '../matching/live-policy.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import type { JobService } from '../matching/job-service.js';
 import type { ZoneQueue } from '../matching/zone-queue.js';
@@ -82,12 +83,10 @@ export function registerAdminRoutes(app: TemplatedApp, d: AdminRouteDeps): void 
     handler: async ({ params, body }) => {
       const name = pathKey(params[0]!, 'name');
       const raw = withKey(body, 'name', name);
-      // Experiment schedules are built once at start from the cities file: refused here rather than stored and ignored.
-      // (A body sending back the stored ones unchanged, as GET shows them, is fine.)
-      if (raw.experiments !== undefined && JSON.stringify(raw.experiments) !== JSON.stringify(catalog.city(name)?.experiments)) {
-        throw new ProtocolError('bad_request', 'city.experiments: switchback experiments are set in the cities file only (applied at start)');
-      }
       const city = checked(() => parseCity(raw, 'city', { minFixIntervalMs: d.minFixIntervalMs }));
+      // The config layer cannot see the policies: their names are checked here (applied live, see LivePolicy).
+      const bad = unknownPolicy(city, 'city');
+      if (bad !== undefined) throw new ProtocolError('bad_request', bad);
       const existed = catalog.city(name) !== undefined;
       const c = await catalog.putCity(city);
       return written(c, existed ? 200 : 201, { city });

@@ -177,7 +177,7 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       // Handed over to a node serving its city: its status, offer and job go on there.
       if (ws.getUserData().redirected) return;
       if (deps.accepting()) {
-        jobs.driverDisconnected(driver).catch((err) => deps.logger.error({ err, driver }, 'driver disconnect handling failed'));
+        jobs.driverDisconnected(driver, () => hub.driverSocket(driver) !== undefined).catch((err) => deps.logger.error({ err, driver }, 'driver disconnect handling failed'));
       }
     },
   };

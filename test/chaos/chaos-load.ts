@@ -4,6 +4,8 @@ import { isFinalState } from '../../src/protocol/job-record.js';
 import type { Cluster, Node } from '../helpers/cluster.js';
 import { Client, http, sleep } from '../helpers/server.js';
 import type { Frame } from '../helpers/server.js';
+import { BotClaims } from './chaos-claims.js';
+import type { AcceptedBy, Double } from './chaos-claims.js';
 
 /** A fix a node acknowledged: who, its ts, which node, when (ms). */
 export interface AckedFix {
@@ -19,9 +21,6 @@ export interface CreatedJob {
   at: number;
 }
 
-/** The state each bot step leads to. */
-const REACHES: Record<string, string> = { accept: 'accepted', arrived: 'arrived', start: 'in_progress', complete: 'completed' };
-
 /** Porto (the replayed city's area): drivers on a small grid around the centre, degrees. */
 const LAT0 = 41.15;
 const LNG0 = -8.61;
@@ -30,13 +29,14 @@ export class ChaosLoad {
   readonly fixes: AckedFix[] = [];
   readonly jobs: CreatedJob[] = [];
   refused = 0;
-  /** Offers to a driver holding another offer or job, and jobs accepted by two drivers. */
-  readonly doubles: Array<{ what: string; at: number }> = [];
+  /** Double assignments the server confirmed (see `BotClaims`). */
+  readonly doubles: Double[] = [];
   /** The job records last read by `states()`. */
   readonly records = new Map<string, Record<string, unknown>>();
   /** Bot steps that did not get an ack: which, the answer, when (ms). */
   readonly refusedSteps: Array<{ bot: string; job: string; step: string; answer: string; at: number }> = [];
-  private readonly acceptedBy = new Map<string, string>();
+  /** The bot each job was confirmed to, and when (ms). */
+  private readonly acceptedBy: AcceptedBy = new Map();
   private running = true;
   private creating = true;
   private readonly sockets = new Set<Client>();
@@ -113,62 +113,66 @@ export class ChaosLoad {
     }
   }
 
-  /** `n` available drivers that accept every offer and complete the trip at once, and resume a job given back after a reconnect. */
+  /**
+   * `n` available drivers that accept every offer and drive the trip at once, and resume a job given back after a
+   * reconnect. Double assignments are what the server confirmed (`BotClaims`), never what a bot only tried.
+   */
   bots(n: number): void {
     for (let i = 0; i < n; i++) {
       const id = `chaos-b${i}`;
       const lat = LAT0 + (i % 10) * 0.001;
       const lng = LNG0 + Math.floor(i / 10) * 0.001;
       this.keep(id, 'driver', i, async (d) => {
-        let holding: string | null = null;
-        let active: string | null = null;
+        const claims = new BotClaims(id, this.acceptedBy, this.doubles);
+        /** Jobs whose accept is in flight: their own `job` frame is the accept's, not a job given back. */
+        const accepting = new Set<string>();
+        /** The job a drive loop runs for. */
+        let driving: string | null = null;
         const step = async (job: string, t: string): Promise<boolean> => {
           let answer = 'socket closed';
+          let code = '';
           // Like a driver app: retry a refused or unanswered step (Redis between primaries takes up to ~30 s at load 30)
           // until it is acknowledged, refused for good (conflict, not_found), or the socket closes (the node the bot
-          // reconnects to gives the job back after `hello`). Ten tries 300 ms apart gave up within a failover.
+          // reconnects to gives the job back after `hello`). A step already done is acknowledged again by the server.
           for (const end = Date.now() + 120_000; d.closeCode === null && this.running && Date.now() < end;) {
             const r = await d.request({ t, job }, 8000).catch(() => null);
             if (r?.t === 'ack') return true;
-            answer = r ? `${String(r.code)}: ${String(r.msg ?? r.message ?? '')}` : 'no answer in 8 s';
-            // A retried step whose first try committed unanswered (a failover) finds the job already there: done.
-            if (r?.code === 'conflict' && String(r.msg ?? r.message ?? '').endsWith(`that is ${REACHES[t] ?? '?'}`)) return true;
-            if (r && (r.code === 'conflict' || r.code === 'not_found')) break;
+            code = r ? String(r.code) : '';
+            answer = r ? `${code}: ${String(r.msg ?? r.message ?? '')}` : 'no answer in 8 s';
+            if (code === 'conflict' || code === 'not_found') break;
             await sleep(500);
           }
           this.refusedSteps.push({ bot: id, job, step: t, answer, at: Date.now() });
+          claims.refused(job, code); // not_found: the job is not (or no longer) this bot's, e.g. an accept a failover lost
           return false;
         };
         const drive = async (job: string, from: string): Promise<void> => {
+          if (driving === job) return;
+          driving = job;
           const rest = ['arrived', 'start', 'complete'];
           for (const s of rest.slice(from === 'arrived' ? 1 : from === 'in_progress' ? 2 : 0)) if (!(await step(job, s))) break;
-          if (active === job) active = null;
+          if (driving === job) driving = null;
         };
-        // A driver socket receives `job` frames of its own job only (its `driver` field is a position, maybe absent).
+        // A driver socket receives `job` frames of its own job only (its `driver` field is a position, maybe absent),
+        // in the order the server sent them (the frame an action causes comes before its ack).
         const onFrame = (f: Frame): void => {
-          if (f.t === 'job' && ['accepted', 'arrived', 'in_progress'].includes(String(f.state)) && active === null && holding === null) {
-            active = f.job as string; // given back after a reconnect
-            void drive(active, String(f.state));
-          } else if (f.t === 'offer' && f.job !== holding) {
-            if (holding) this.doubles.push({ what: `${id} offered ${f.job} while holding ${holding}`, at: Date.now() });
-            if (active && active !== f.job) this.doubles.push({ what: `${id} offered ${f.job} while active on ${active}`, at: Date.now() });
-            const job = (holding = f.job as string);
+          const job = String(f.job);
+          if (f.t === 'job') {
+            claims.jobFrame(job, String(f.state), Date.now());
+            if (claims.active?.job === job && !accepting.has(job)) void drive(job, String(f.state)); // given back after a reconnect
+          } else if (f.t === 'offer') {
+            claims.offered(job, Number(f.expires_ts), Date.now());
             setTimeout(async () => {
-              if (holding !== job) return;
-              holding = null;
-              // Active from the accept on: the `job` frame the accept causes comes before its ack and must not look
-              // like a job given back (that started a second, racing drive of the same trip).
-              active = job;
-              if (!(await step(job, 'accept'))) {
-                if (active === job) active = null;
-                return;
-              }
-              const other = this.acceptedBy.get(job);
-              if (other && other !== id) this.doubles.push({ what: `${job} accepted by ${other} and ${id}`, at: Date.now() });
-              this.acceptedBy.set(job, id);
+              if (!claims.holds(job)) return; // revoked meanwhile
+              accepting.add(job);
+              const ok = await step(job, 'accept');
+              claims.offerEnded(job);
+              accepting.delete(job);
+              if (!ok) return;
+              claims.mine(job, Date.now()); // its `job` frame said so already, unless that frame was lost with a connection
               await drive(job, 'accepted');
             }, 50 + Math.random() * 100);
-          } else if (f.t === 'offer_revoked' && f.job === holding) holding = null;
+          } else if (f.t === 'offer_revoked') claims.offerEnded(job);
         };
         // The job given back right after `hello` may have arrived before this session's listener.
         for (const f of d.frames) onFrame(f);

@@ -124,6 +124,24 @@ export function fleetMirrorContract(
       await stopAll(a, b);
     });
 
+    t.test(`${name}: a node never sends on a state it received (a driver that moved nodes keeps the new node's status)`, async (t) => {
+      // cluster-e2e "one connection per driver across nodes" failed 1 run in 7 (2026-12-05): A changed the driver, B's newer
+      // state arrived before A's tick, A's tick sent B's state (with a status B had already changed) as its own, and B,
+      // taking a state with its own position time, went back to that old status.
+      const [a, b] = await make();
+      const now = Date.now();
+      a.fleet.update('d8', 0.4, 0.4, now, NaN, NaN);
+      a.fleet.setStatus('d8', DriverStatus.available); // A's change waits for A's next tick
+      a.fleet.applyRemote('d8', 'west', 0.41, 0.41, now + 50, NaN, NaN, DriverStatus.offline); // B's first batch, before A's tick
+      b.fleet.update('d8', 0.41, 0.41, now + 50, NaN, NaN);
+      b.fleet.setStatus('d8', DriverStatus.available); // the driver's own status, on B
+      t.ok(await until(() => a.fleet.statusOf('d8') === DriverStatus.available && a.fleet.position('d8')?.ts === now + 50, soon), 'A has B\'s newest state');
+      await sleep(3 * features.tickMs + 200);
+      t.equal(b.fleet.statusOf('d8'), DriverStatus.available, 'B kept its own status: A sent nothing of what it got from B');
+      t.equal(a.fleet.statusOf('d8'), DriverStatus.available);
+      await stopAll(a, b);
+    });
+
     t.test(`${name}: a change made just before stop() still reaches the other node`, async (t) => {
       const [a, b] = await make();
       a.fleet.update('d6', 0.6, 0.6, Date.now(), NaN, NaN);
