@@ -115,8 +115,23 @@ export class RedisJobRepo implements JobRepo {
       if (p.next !== null) bound = Math.max(bound, Number(p.next));
     }
     all.sort((a, b) => b.score - a.score);
-    const kept = all.filter((x) => x.score >= bound).slice(0, q.limit);
-    const next = kept.length === q.limit ? String(kept[kept.length - 1]!.score) : bound > -Infinity ? String(bound) : null;
+    const ready = all.filter((x) => x.score >= bound);
+    let kept = ready.slice(0, q.limit);
+    let next = kept.length === q.limit ? String(kept[kept.length - 1]!.score) : bound > -Infinity ? String(bound) : null;
+    // Two cities' jobs can share a score (same ms, same counter): never cut between them, since the cursor
+    // is exclusive. Leave the tied ones to the next page (cursor just above their score; scores are integers).
+    const cut = ready[q.limit];
+    if (cut !== undefined && cut.score === kept[kept.length - 1]!.score) {
+      const before = kept.filter((x) => x.score > cut.score);
+      if (before.length > 0) {
+        kept = before;
+        next = String(cut.score + 1);
+      } else {
+        // The whole page is one tie (at most one job per city): return all of it, a page over `limit`.
+        kept = ready.filter((x) => x.score === cut.score);
+        next = String(cut.score);
+      }
+    }
     return { jobs: kept.map((x) => x.rec), next };
   }
 
