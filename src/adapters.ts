@@ -2,7 +2,6 @@
 // (cluster), and storage in LMDB (embedded) or Cassandra.
 import crypto from 'node:crypto';
 import os from 'node:os';
-import type { Redis } from 'ioredis';
 import { StartError } from './config/config-error.js';
 import type { Config } from './config/load-config.js';
 import { describeTarget } from './config/redis-settings.js';
@@ -20,6 +19,7 @@ import { MemoryNodeRegistry } from './bus/node-registry.js';
 import type { NodeRegistry } from './bus/node-registry.js';
 import { RedisNodeRegistry } from './bus/redis-node-registry.js';
 import { redisConnection, redisHealthy, waitReady } from './bus/redis-connection.js';
+import type { RedisClient } from './bus/redis-connection.js';
 import type { FleetRegistry } from './fleet/fleet-registry.js';
 import type { FleetMirror } from './fleet/fleet-mirror.js';
 import { NoopFleetMirror } from './fleet/fleet-mirror.js';
@@ -99,20 +99,22 @@ export async function sharedState(config: Config, fleet: FleetRegistry, logger: 
   const target = config.redis;
   const prefix = config.redisPrefix;
   const main = redisConnection(target, logger, 'main');
-  const conns: Redis[] = [main];
+  const conns: RedisClient[] = [main];
   try {
     await waitReady(main, config.redisConnectTimeoutMs);
   } catch (e) {
     main.disconnect();
     throw redisStartError(target, e);
   }
-  // Every connection comes from the same target: after a Sentinel failover each one finds the new primary.
+  // Every connection comes from the same target: after a Sentinel failover each one finds the new primary;
+  // on a Redis Cluster each is an ioredis Cluster routing every command to its slot's primary.
   const jobsConn = redisConnection(target, logger, 'jobs'); // job commits WAIT for replicas: a connection of their own
-  const sub = redisConnection(target, logger, 'sub', true);
+  const sharded = target.kind === 'cluster'; // sharded pub/sub on a Cluster (see RedisBus)
+  const sub = redisConnection(target, logger, 'sub', true, sharded);
   const queueConn = redisConnection(target, logger, 'queue'); // timers WAIT for replicas too: not shared
   const workerConn = redisConnection(target, logger, 'worker', true);
   conns.push(jobsConn, sub, queueConn, workerConn);
-  const bus = new RedisBus(main, sub, prefix);
+  const bus = new RedisBus(main, sub, prefix, sharded);
   bus.onError = (err, channel) => logger.warn({ err: String(err), channel }, 'bus message failed');
   metrics.watchBus(bus);
   const onUnreplicated = unreplicatedReporter(config, logger, metrics);
@@ -152,8 +154,10 @@ function redisStartError(target: NonNullable<Config['redis']>, e: unknown): Star
   if (target.kind === 'sentinel' && /No such master/i.test(why)) {
     return new StartError(`REDIS_SENTINEL_NAME=${target.name}: the Sentinels at REDIS_SENTINELS answer but monitor no primary of that name (${why})`);
   }
-  const via = target.kind === 'sentinel' ? 'cannot reach the Redis primary through Sentinel' : 'cannot reach Redis';
-  return new StartError(`${describeTarget(target)}: ${via}: ${why}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
+  const via = target.kind === 'sentinel' ? 'cannot reach the Redis primary through Sentinel' : target.kind === 'cluster' ? 'cannot reach the Redis Cluster' : 'cannot reach Redis';
+  // ioredis says only "Failed to refresh slots cache" when no node answers CLUSTER SLOTS: say what to check.
+  const hint = target.kind === 'cluster' ? ' (check that the nodes listen there, run with cluster-enabled yes and are joined in one cluster, and REDIS_PASSWORD/REDIS_TLS)' : '';
+  return new StartError(`${describeTarget(target)}: ${via}: ${why}${hint}; the wait is REDIS_CONNECT_TIMEOUT_MS`);
 }
 
 /** How often at most a node logs that job writes stood unreplicated, ms (the metric counts every one). */

@@ -1,9 +1,9 @@
 // Bus and Timers contracts through Redis Sentinel (primary + replica + 3 Sentinels); timers WAIT for the replica.
 import t from 'tap';
-import type { Redis } from 'ioredis';
 import { RedisBus } from '../src/bus/redis-bus.js';
 import { BullmqTimers } from '../src/bus/bullmq-timers.js';
 import { redisConnection } from '../src/bus/redis-connection.js';
+import type { RedisClient } from '../src/bus/redis-connection.js';
 import type { UnreplicatedReason } from '../src/bus/replica-wait.js';
 import { createLogger } from '../src/observability/logger.js';
 import { busContract, timersContract } from './contract/bus-timers-contract.js';
@@ -15,8 +15,8 @@ if (skip) t.test('Bus and Timers contracts through Sentinel', { skip }, async ()
 else {
   const setup = await SentinelSetup.start();
   const logger = createLogger('silent');
-  const conns: Redis[] = [];
-  const conn = (name: string, blocking = false): Redis => {
+  const conns: RedisClient[] = [];
+  const conn = (name: string, blocking = false): RedisClient => {
     const r = redisConnection(setup.target, logger, name, blocking);
     conns.push(r);
     return r;

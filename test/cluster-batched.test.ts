@@ -56,7 +56,7 @@ else {
     t.teardown(() => c.stop());
     const redis = new Redis(url);
     t.teardown(() => redis.disconnect());
-    const key = `${c.prefix}lease:dispatch:world`;
+    const key = `${c.prefix}lease:{world}dispatch`;
     const holder = async (): Promise<Node | undefined> => {
       const tok = await redis.get(key);
       return c.nodes.find((n) => tok?.startsWith(`${n.name}-`));

@@ -1,7 +1,7 @@
 // EtaStateStore contract through Redis Sentinel (primary + replica + 3 Sentinels).
 import t from 'tap';
-import type { Redis } from 'ioredis';
 import { redisConnection } from '../src/bus/redis-connection.js';
+import type { RedisClient } from '../src/bus/redis-connection.js';
 import { RedisEtaStateStore } from '../src/eta/redis-eta-state-store.js';
 import { createLogger } from '../src/observability/logger.js';
 import { etaStateStoreContract } from './contract/eta-state-store-contract.js';
@@ -13,7 +13,7 @@ if (skip) t.test('EtaStateStore contract through Sentinel', { skip }, async () =
 else {
   const setup = await SentinelSetup.start();
   const logger = createLogger('silent');
-  const conns: Redis[] = [];
+  const conns: RedisClient[] = [];
   t.teardown(async () => {
     for (const c of conns) c.disconnect();
     await setup.destroy();

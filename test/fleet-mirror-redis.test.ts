@@ -1,5 +1,6 @@
 // FleetMirror contract against the Redis adapter (GEO + hash + pub/sub batches), nodes sharing a real Redis.
 import t from 'tap';
+import { RedisKeys, fleetChannel } from '../src/storage/redis-keys.js';
 import { Redis } from 'ioredis';
 import { Packr } from 'msgpackr';
 import { RedisBus } from '../src/bus/redis-bus.js';
@@ -53,13 +54,13 @@ else {
     const p = testPrefix();
     const now = Date.now();
     // A hash value of six fields, as older nodes write it.
-    await conn().hset(`${p}fleet:pos:west`, 'old1', `0.5,0.5,${now},1,NaN,NaN`);
+    await conn().hset(new RedisKeys(p).fleet('pos', 'west'), 'old1', `0.5,0.5,${now},1,NaN,NaN`);
     const b = await node(p);
     const west = b.fleet.city('west')!;
     t.equal(west.products[west.slotOf('old1')], west.offered.defaultBits, 'loaded with the default product');
     // A batch without `p`, as older nodes publish it.
     const oldBus = new RedisBus(conn(), conn(), p);
-    oldBus.publish('fleet:west', new Packr({ useRecords: false }).pack({ n: 'old-node', at: now, d: ['old2', 0.6, 0.6, now, 1, NaN, NaN] }));
+    oldBus.publish(fleetChannel('west'), new Packr({ useRecords: false }).pack({ n: 'old-node', at: now, d: ['old2', 0.6, 0.6, now, 1, NaN, NaN] }));
     const end = Date.now() + 3000;
     while (west.slotOf('old2') < 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     t.equal(west.products[west.slotOf('old2')], west.offered.defaultBits, 'received with the default product');

@@ -1,8 +1,8 @@
 // FleetMirror contract through Redis Sentinel (primary + replica + 3 Sentinels): GEO + hash + pub/sub batches.
 import t from 'tap';
-import type { Redis } from 'ioredis';
 import { RedisBus } from '../src/bus/redis-bus.js';
 import { redisConnection } from '../src/bus/redis-connection.js';
+import type { RedisClient } from '../src/bus/redis-connection.js';
 import { RedisFleetMirror } from '../src/fleet/redis-fleet-mirror.js';
 import { createLogger } from '../src/observability/logger.js';
 import { fleetMirrorContract, newFleet } from './contract/fleet-mirror-contract.js';
@@ -18,8 +18,8 @@ if (skip) t.test('FleetMirror contract through Sentinel', { skip }, async () => 
 else {
   const setup = await SentinelSetup.start();
   const logger = createLogger('silent');
-  const conns: Redis[] = [];
-  const conn = (name: string, blocking = false): Redis => {
+  const conns: RedisClient[] = [];
+  const conn = (name: string, blocking = false): RedisClient => {
     const r = redisConnection(setup.target, logger, name, blocking);
     conns.push(r);
     return r;

@@ -1,7 +1,7 @@
 // JobRepo contract through Redis Sentinel (primary + replica + 3 Sentinels), and what a commit's WAIT guarantees across a failover.
 import t from 'tap';
-import type { Redis } from 'ioredis';
 import { redisConnection } from '../src/bus/redis-connection.js';
+import type { RedisClient } from '../src/bus/redis-connection.js';
 import type { FinishedRetention, JobDoc } from '../src/matching/job-repo.js';
 import { RedisJobRepo } from '../src/matching/redis-job-repo.js';
 import type { UnreplicatedReason } from '../src/bus/replica-wait.js';
@@ -14,7 +14,7 @@ const skip = SentinelSetup.skip();
 if (skip) t.test('JobRepo contract through Sentinel', { skip }, async () => {});
 else {
   const setup = await SentinelSetup.start();
-  const conns: Redis[] = [];
+  const conns: RedisClient[] = [];
   t.teardown(async () => {
     for (const c of conns) c.disconnect();
     await setup.destroy();

@@ -1,7 +1,7 @@
 // ZoneQueue contract through Redis Sentinel (primary + replica + 3 Sentinels), and a queue surviving a failover.
 import t from 'tap';
-import type { Redis } from 'ioredis';
 import { redisConnection } from '../src/bus/redis-connection.js';
+import type { RedisClient } from '../src/bus/redis-connection.js';
 import { RedisZoneQueue } from '../src/matching/redis-zone-queue.js';
 import { createLogger } from '../src/observability/logger.js';
 import { zoneQueueContract } from './contract/zone-queue-contract.js';
@@ -12,7 +12,7 @@ const skip = SentinelSetup.skip();
 if (skip) t.test('ZoneQueue contract through Sentinel', { skip }, async () => {});
 else {
   const setup = await SentinelSetup.start();
-  const conns: Redis[] = [];
+  const conns: RedisClient[] = [];
   t.teardown(async () => {
     for (const c of conns) c.disconnect();
     await setup.destroy();

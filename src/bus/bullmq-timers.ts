@@ -1,8 +1,9 @@
 // BullMQ Timers (cluster mode): each timer is a delayed job; any live node's worker fires it.
 import { Queue, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { CommitDurability } from '../config/redis-settings.js';
+import { RedisKeys } from '../storage/redis-keys.js';
+import type { RedisClient } from './redis-connection.js';
 import { ReplicaWait } from './replica-wait.js';
 import type { UnreplicatedListener } from './replica-wait.js';
 import type { TimerHandler, TimerPayload, Timers } from './timers.js';
@@ -21,10 +22,11 @@ export const TIMER_ATTEMPTS = 8;
 
 /**
  * The BullMQ prefix of a city's timer queue (undefined: the queue of timers without a city, the one
- * every node works). Built here only, so a Redis Cluster hash tag can be added in one place.
+ * every node works): braced (`storage/redis-keys.ts`), as BullMQ requires on a Redis Cluster, a city's
+ * queue in the city's slot.
  */
 export function timerQueuePrefix(prefix: string, city?: string): string {
-  return city === undefined ? prefix + 'bull' : `${prefix}bull:city:${city}`;
+  return new RedisKeys(prefix).timersQueuePrefix(city);
 }
 
 /** A BullMQ worker that never blocks longer than MAX_BLOCK_S. */
@@ -35,6 +37,11 @@ class PromptWorker extends Worker {
 }
 
 /**
+ * One BullMQ queue, `timers`, under the prefix given (`timerQueuePrefix`: `<prefix>{<city>}bull` for a
+ * city's queue, `<prefix>{timers}` for timers without a city). BullMQ's scripts touch several keys of a
+ * queue at once, so on a Redis Cluster the prefix must carry a hash tag that puts the whole queue in one
+ * slot; a city's queue sits in its city's slot.
+ *
  * Durable: a timer scheduled by a node that then dies still fires on another node (the job sits in
  * Redis). Job ids are `kind|key`, so rescheduling replaces and cancelling removes the delayed job.
  * A handler that throws is retried by BullMQ (TIMER_ATTEMPTS attempts, backoff 0.5, 1, 2 … 32 s: 63.5 s in all,
@@ -48,6 +55,9 @@ export class BullmqTimers implements Timers {
   private readonly replicas: ReplicaWait;
   onError: (err: unknown, kind: string) => void = () => {};
 
+  /** A key of the queue, for routing WAIT to the queue's primary on a Cluster. */
+  private readonly queueKey: string;
+
   /**
    * @param connection a normal ioredis connection for the queue
    * @param prefix the queue's BullMQ prefix (timerQueuePrefix)
@@ -56,13 +66,14 @@ export class BullmqTimers implements Timers {
    *   is replicated before the caller acts on the commit; default none
    */
   constructor(
-    connection: Redis,
-    private readonly workerConnection: Redis,
+    connection: RedisClient,
+    private readonly workerConnection: RedisClient,
     private readonly prefix: string,
     private readonly concurrency = 50,
     durability: CommitDurability = { replicas: 0, timeoutMs: 50 },
     onUnreplicated?: UnreplicatedListener,
   ) {
+    this.queueKey = `${prefix}:timers:id`;
     this.queue = new Queue('timers', { connection, prefix });
     this.replicas = new ReplicaWait(connection, durability, onUnreplicated);
   }
@@ -97,7 +108,7 @@ export class BullmqTimers implements Timers {
       removeOnComplete: true,
       removeOnFail: 1000,
     });
-    await this.replicas.after();
+    await this.replicas.after(this.queueKey);
   }
 
   async cancel(kind: string, key: string): Promise<void> {

@@ -4,7 +4,8 @@ export type BusHandler = (payload: Buffer) => void;
 
 /**
  * Guarantees: every subscriber of a channel on every node (the publishing node included) receives each
- * message published after it subscribed, at most once, in publish order per publisher. Delivery is
+ * message published after it subscribed, at most once, in publish order per publisher and channel (across
+ * channels no order: on a Redis Cluster two channels may sit on two shards). Delivery is
  * best-effort: messages published while a node is disconnected from the bus are lost for that node, so
  * state that must survive lives in the JobRepo / storage, and the bus only carries notifications.
  */

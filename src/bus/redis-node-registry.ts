@@ -1,5 +1,6 @@
 // Redis node registry: one hash, node id → JSON entry; expired entries are deleted by the readers.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
+import { RedisKeys } from '../storage/redis-keys.js';
 import type { NodeEntry, NodeRegistry } from './node-registry.js';
 
 /**
@@ -7,13 +8,13 @@ import type { NodeEntry, NodeRegistry } from './node-registry.js';
  * heartbeat; the name is built here only, so a Redis Cluster hash tag can be added in one place.
  */
 export function nodeRegistryKey(prefix: string): string {
-  return `${prefix}nodes`;
+  return new RedisKeys(prefix).nodeRegistry();
 }
 
 export class RedisNodeRegistry implements NodeRegistry {
   private readonly key: string;
 
-  constructor(private readonly redis: Redis, prefix: string, private readonly ttlMs: number) {
+  constructor(private readonly redis: RedisClient, prefix: string, private readonly ttlMs: number) {
     this.key = nodeRegistryKey(prefix);
   }
 

@@ -1,6 +1,7 @@
 // WAIT for replicas after a write on one connection, bounded, with a back-off when the replicas fall behind.
-import type { Redis } from 'ioredis';
 import type { CommitDurability } from '../config/redis-settings.js';
+import { nodeOfKey } from './redis-connection.js';
+import type { RedisClient } from './redis-connection.js';
 
 /** After a WAIT fell short, writes skip WAIT this long, ms, so a lost replica costs one wait per second, not one per write. */
 export const WAIT_BACKOFF_MS = 1000;
@@ -18,20 +19,21 @@ export type UnreplicatedListener = (reason: UnreplicatedReason, acked: number) =
  * awaits it answers its client only once that many replicas hold the writes, or the timeout passed.
  * A timeout never undoes anything (the writes are applied on the primary, and every node reads them):
  * they stand, the listener hears of it, and for WAIT_BACKOFF_MS later writes skip WAIT (also reported).
- * WAIT blocks the connection it runs on: give the writer a connection of its own.
+ * WAIT blocks the connection it runs on: give the writer a connection of its own. On a Redis Cluster the
+ * WAIT goes to the connection of the primary owning `key`'s slot (the one that took the writes).
  */
 export class ReplicaWait {
   /** Date.now() before which writes skip WAIT (after a shortfall). */
   private skipUntil = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly durability: CommitDurability,
     private readonly onUnreplicated: UnreplicatedListener = () => {},
   ) {}
 
-  /** WAIT for the configured replicas; never throws. Replicas 0: returns at once. */
-  async after(): Promise<void> {
+  /** WAIT for the configured replicas after writes to `key`'s slot; never throws. Replicas 0: returns at once. */
+  async after(key: string): Promise<void> {
     const { replicas, timeoutMs } = this.durability;
     if (replicas <= 0) return;
     if (Date.now() < this.skipUntil) {
@@ -40,7 +42,8 @@ export class ReplicaWait {
     }
     let acked = 0;
     try {
-      acked = await this.redis.wait(replicas, timeoutMs);
+      const node = nodeOfKey(this.redis, key);
+      acked = node ? await node.wait(replicas, timeoutMs) : 0;
     } catch {
       acked = 0; // the connection dropped (a failover): whether a replica has the writes is unknown
     }

@@ -15,7 +15,7 @@ import type { FinishedRetention, JobLimitSettings } from './job-limit-settings.j
 import { fixBudgetFromEnv } from './fix-budget.js';
 import type { FixBudget } from './fix-budget.js';
 import type { WsLimits } from './ws-limits.js';
-import { commitDurabilityFromEnv, redisTargetFromEnv } from './redis-settings.js';
+import { checkRedisPrefix, commitDurabilityFromEnv, redisTargetFromEnv } from './redis-settings.js';
 import type { CommitDurability, RedisTarget } from './redis-settings.js';
 import { SETTINGS, checkNumber, flagSetting, numberSetting } from './settings.js';
 import { publicUrlFromEnv, servedCitiesFromEnv } from './serve-cities.js';
@@ -172,7 +172,7 @@ export function loadConfig(src: EnvSource): Config {
     redis,
     commitDurability: commitDurabilityFromEnv(src, redis),
     redisConnectTimeoutMs: numberSetting(src, 'REDIS_CONNECT_TIMEOUT_MS'),
-    redisPrefix: src.TAXIWAY_REDIS_PREFIX ?? SETTINGS.TAXIWAY_REDIS_PREFIX.def,
+    redisPrefix: checkRedisPrefix(src.TAXIWAY_REDIS_PREFIX ?? SETTINGS.TAXIWAY_REDIS_PREFIX.def),
     nodeId: src.TAXIWAY_NODE_ID || undefined,
     serveCities: servedCitiesFromEnv(src),
     publicUrl: publicUrlFromEnv(src),

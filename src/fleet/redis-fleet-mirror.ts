@@ -1,7 +1,8 @@
 // Redis fleet mirror: per-tick coalesced GEOADD per city plus a per-city pub/sub batch to every node.
-import type { Redis } from 'ioredis';
 import { Packr, Unpackr } from 'msgpackr';
 import type { Bus } from '../bus/bus.js';
+import type { RedisClient } from '../bus/redis-connection.js';
+import { RedisKeys, fleetChannel } from '../storage/redis-keys.js';
 import type { Logger } from '../observability/logger.js';
 import type { FleetRegistry } from './fleet-registry.js';
 import type { DriverStatusCode } from './driver-status.js';
@@ -23,7 +24,7 @@ export interface MirrorMetrics {
 }
 
 export interface RedisFleetMirrorOptions {
-  redis: Redis;
+  redis: RedisClient;
   bus: Bus;
   fleet: FleetRegistry;
   logger: Logger;
@@ -44,9 +45,11 @@ export interface RedisFleetMirrorOptions {
 }
 
 /**
- * Keys per city C (prefix P): `P fleet:geo:C` (GEO set, for GEOSEARCH and outside consumers),
- * `P fleet:pos:C` (hash id → "lat,lng,ts,status,hdg,spd,products", loaded by starting nodes), `P fleet:seen:C`
- * (sorted set by last fix ts, for expiry). Channel `fleet:C` carries one msgpack batch per node per tick:
+ * Keys per city C (`storage/redis-keys.ts`, all tagged `{C}`: one Redis Cluster slot, so the per-tick MULTI
+ * and the expiry script stay on the city's shard): `P{C}fleet:geo` (GEO set, for GEOSEARCH and outside
+ * consumers), `P{C}fleet:pos` (hash id → "lat,lng,ts,status,hdg,spd,products", loaded by starting nodes),
+ * `P{C}fleet:seen` (sorted set by last fix ts, for expiry). Channel `{C}fleet` (`fleetChannel`) carries one
+ * msgpack batch per node per tick:
  * `{n: node, at: ms, d: [id, lat, lng, ts, status, hdg, spd, ...], p: [products, ...]}`, `p` holding each
  * driver's product bits (CityProducts) in the order of `d`. Products were added later: a `pos` value
  * without its 7th field, or a batch without `p`, means the city's default product (a node of the older
@@ -58,15 +61,17 @@ export class RedisFleetMirror implements FleetMirror {
   private readonly mirrored = new Set<string>();
   private tick: NodeJS.Timeout | null = null;
   private sweep: NodeJS.Timeout | null = null;
-  private readonly r: Redis & { twFleetExpire(geo: string, pos: string, seen: string, cutoff: string, max: string): Promise<number> };
+  private readonly keys: RedisKeys;
+  private readonly r: RedisClient & { twFleetExpire(geo: string, pos: string, seen: string, cutoff: string, max: string): Promise<number> };
 
   constructor(private readonly o: RedisFleetMirrorOptions) {
     o.redis.defineCommand('twFleetExpire', { numberOfKeys: 3, lua: FLEET_EXPIRE_LUA });
     this.r = o.redis as RedisFleetMirror['r'];
+    this.keys = new RedisKeys(o.prefix);
   }
 
   private key(kind: 'geo' | 'pos' | 'seen', city: string): string {
-    return `${this.o.prefix}fleet:${kind}:${city}`;
+    return this.keys.fleet(kind, city);
   }
 
   /** Local change listener: the driver's newest state goes out with the next tick. */
@@ -221,7 +226,7 @@ export class RedisFleetMirror implements FleetMirror {
 
 /** A city's mirror channel (one per city, so a node subscribes to the cities it serves only). */
 export function mirrorChannel(city: string): string {
-  return `fleet:${city}`;
+  return fleetChannel(city);
 }
 
 /** Mirrored product bits: an unsigned 32-bit integer, else undefined (an older node's value: the city's default product). */

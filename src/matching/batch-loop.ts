@@ -1,4 +1,5 @@
 // Batch loop: per city, every batch window, hold the city's lease (one solver per city in a cluster) and run the batched policy's tick.
+import { cityScoped } from '../storage/redis-keys.js';
 import type { Lease } from '../bus/lease.js';
 import type { Clock, ClockTimer } from '../util/clock.js';
 import type { Logger } from '../observability/logger.js';
@@ -129,7 +130,7 @@ export class BatchLoop {
   }
 }
 
-/** Lease name of a city's batch solver. */
+/** Lease name of a city's batch solver: of the city's scope, so on Redis Cluster it sits in the city's slot. */
 export function leaseName(city: string): string {
-  return `dispatch:${city}`;
+  return cityScoped(city, 'dispatch');
 }

@@ -1,5 +1,5 @@
 // Job commands: what riders and drivers ask of their jobs (create, cancel, answer offers, trip progress, status, reconnect).
-import crypto from 'node:crypto';
+import { newJobId } from '../protocol/job-id.js';
 import type { FleetRegistry } from '../fleet/fleet-registry.js';
 import { DriverStatus } from '../fleet/driver-status.js';
 import type { EtaModel } from '../eta/eta-model.js';
@@ -72,7 +72,7 @@ export class JobCommands {
     product ??= DEFAULT_PRODUCT;
     const now = this.d.clock.now();
     const rec: JobRecord = {
-      id: 'j_' + crypto.randomUUID(), state: 'dispatching', rider, driver: null, pickup, dropoff, product, city,
+      id: newJobId(city), state: 'dispatching', rider, driver: null, pickup, dropoff, product, city,
       created_ts: now, updated_ts: now, times: { dispatching: now },
     };
     // Decided once, at creation, from (city, created_ts) alone: every node and every later event agree.

@@ -66,8 +66,9 @@ export { DEFAULT_FINISHED_RETENTION };
  *   claim changes take effect together, atomically, for every reader on every node.
  * - `create` stores a new doc (version 1); ids are unique (creating an existing id throws). With
  *   `maxOpenOfRider` it stores nothing and answers 'rider_cap' when the doc's rider already has that many
- *   live jobs — checked and counted atomically with the create, across every node sharing the repository.
- * - `openJobsOf(rider)` counts the rider's live (non-final) jobs.
+ *   live jobs in the doc's city — checked and counted atomically with the create, across every node
+ *   sharing the repository (per city since 2026-12-05: a city is one Redis Cluster slot).
+ * - `openJobsOf(rider, city)` counts the rider's live (non-final) jobs in `city`.
  * - Documents of final jobs are dropped after `FinishedRetention.ttlMs`, and beyond `maxKept` the
  *   oldest-finished first; live ones are always kept. Final jobs live on in storage (`JobStore`).
  * - `list` pages over the jobs held (live ones, and final ones still retained), newest created first
@@ -77,7 +78,7 @@ export { DEFAULT_FINISHED_RETENTION };
  */
 export interface JobRepo {
   create(doc: JobDoc, maxOpenOfRider?: number): Promise<CreateResult>;
-  openJobsOf(rider: string): Promise<number>;
+  openJobsOf(rider: string, city: string): Promise<number>;
   list(q: JobListQuery): Promise<JobPage>;
   get(id: string): Promise<JobDoc | undefined>;
   commit(doc: JobDoc, expectedVersion: number, claims: readonly ClaimOp[]): Promise<CommitResult>;

@@ -33,7 +33,7 @@ export class MemoryJobRepo implements JobRepo {
   /** Creation order of held jobs (the list order): a counter, so equal `created_ts` still sort. */
   private readonly order = new Map<string, number>();
   private nextOrder = 1;
-  /** Live job ids of each rider (for the open-jobs cap). */
+  /** Live job ids of each rider in each city (for the open-jobs cap), by `riderCity(city, rider)`. */
   private readonly riderOpen = new Map<string, Set<string>>();
   private readonly retention: FinishedRetention;
   private sweeper: NodeJS.Timeout;
@@ -62,15 +62,15 @@ export class MemoryJobRepo implements JobRepo {
 
   async create(doc: JobDoc, maxOpenOfRider?: number): Promise<CreateResult> {
     if (this.docs.has(doc.rec.id)) throw new Error(`job ${doc.rec.id} exists`);
-    if (maxOpenOfRider !== undefined && (this.riderOpen.get(doc.rec.rider)?.size ?? 0) >= maxOpenOfRider) return 'rider_cap';
+    if (maxOpenOfRider !== undefined && (this.riderOpen.get(riderCity(doc.rec.city, doc.rec.rider))?.size ?? 0) >= maxOpenOfRider) return 'rider_cap';
     const stored = structuredClone({ ...doc, version: 1 });
     this.hold(stored);
     this.tables?.docs.put(doc.rec.id, stored);
     return 'ok';
   }
 
-  async openJobsOf(rider: string): Promise<number> {
-    return this.riderOpen.get(rider)?.size ?? 0;
+  async openJobsOf(rider: string, city: string): Promise<number> {
+    return this.riderOpen.get(riderCity(city, rider))?.size ?? 0;
   }
 
   async list(q: JobListQuery): Promise<JobPage> {
@@ -120,7 +120,7 @@ export class MemoryJobRepo implements JobRepo {
     const stored = structuredClone({ ...doc, version: expectedVersion + 1 });
     this.docs.set(id, stored);
     this.tables?.docs.put(id, stored);
-    if (FINAL_STATES.has(doc.rec.state)) this.finished(id, cur.rec.rider, now);
+    if (FINAL_STATES.has(doc.rec.state)) this.finished(id, riderCity(cur.rec.city, cur.rec.rider), now);
     return 'ok';
   }
 
@@ -170,15 +170,16 @@ export class MemoryJobRepo implements JobRepo {
     this.docs.set(id, d);
     this.order.set(id, this.nextOrder++);
     if (FINAL_STATES.has(d.rec.state)) return;
-    let open = this.riderOpen.get(d.rec.rider);
-    if (!open) this.riderOpen.set(d.rec.rider, (open = new Set()));
+    const who = riderCity(d.rec.city, d.rec.rider);
+    let open = this.riderOpen.get(who);
+    if (!open) this.riderOpen.set(who, (open = new Set()));
     open.add(id);
   }
 
-  /** Job `id` of `rider` became final at `now`: no longer open; kept within the retention bound. */
-  private finished(id: string, rider: string, now: number): void {
-    const open = this.riderOpen.get(rider);
-    if (open?.delete(id) && open.size === 0) this.riderOpen.delete(rider);
+  /** Job `id` of `who` (`riderCity`) became final at `now`: no longer open; kept within the retention bound. */
+  private finished(id: string, who: string, now: number): void {
+    const open = this.riderOpen.get(who);
+    if (open?.delete(id) && open.size === 0) this.riderOpen.delete(who);
     this.finishedAt.delete(id); // re-inserted last: eviction order is finish order
     this.finishedAt.set(id, now);
     while (this.finishedAt.size > this.retention.maxKept) this.drop(this.finishedAt.keys().next().value!);
@@ -221,4 +222,9 @@ export class MemoryJobRepo implements JobRepo {
     // Not stopped at the first young entry: jobs loaded at start-up are not in finish order.
     for (const [id, at] of this.finishedAt) if (now - at >= this.retention.ttlMs) this.drop(id);
   }
+}
+
+/** Key of a rider's open jobs in a city (city names hold no NUL). */
+function riderCity(city: string, rider: string): string {
+  return `${city}\u0000${rider}`;
 }

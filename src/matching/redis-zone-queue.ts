@@ -1,10 +1,11 @@
 // Redis ZoneQueue (cluster mode): one queue per airport zone shared by every node, each operation one atomic Lua script.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../bus/redis-connection.js';
+import { RedisKeys } from '../storage/redis-keys.js';
 import type { JoinResult, QueueMember, QueueRef, QueueSpot, ZoneQueue } from './zone-queue.js';
 import { MAX_LIST } from './zone-queue.js';
 import { ZQ_JOIN_LUA, ZQ_LEAVE_LUA, ZQ_LIST_LUA, ZQ_POSITION_LUA } from './lua/zone-queue.lua.js';
 
-type Scripted = Redis & {
+type Scripted = RedisClient & {
   twZqJoin(k1: string, k2: string, k3: string, driver: string, at: string, max: string): Promise<number[]>;
   twZqLeave(k1: string, k2: string, k3: string, driver: string): Promise<number[]>;
   twZqPosition(k1: string, k2: string, k3: string, driver: string): Promise<number[]>;
@@ -15,18 +16,17 @@ type Scripted = Redis & {
 /**
  * Every key of one queue (prefix P, city C, zone Z): `P{C}zq:Z` zset (driver → join sequence),
  * `P{C}zq:Z:seq` (the sequence counter), `P{C}zq:Z:at` hash (driver → joined ms). The `{C}` hash tag
- * puts a city's queues in one Redis Cluster slot, so each script's keys share a slot. The one place
- * queue keys are built.
+ * puts a city's queues in one Redis Cluster slot, so each script's keys share a slot. Named in
+ * `storage/redis-keys.ts`, the one home of Redis key names.
  */
 export function zoneQueueKeys(prefix: string, q: QueueRef): [order: string, seq: string, joined: string] {
-  const base = `${prefix}{${q.city}}zq:${q.zone}`;
-  return [base, `${base}:seq`, `${base}:at`];
+  return new RedisKeys(prefix).zoneQueue(q.city, q.zone);
 }
 
 export class RedisZoneQueue implements ZoneQueue {
   private readonly r: Scripted;
 
-  constructor(redis: Redis, private readonly prefix: string) {
+  constructor(redis: RedisClient, private readonly prefix: string) {
     redis.defineCommand('twZqJoin', { numberOfKeys: 3, lua: ZQ_JOIN_LUA });
     redis.defineCommand('twZqLeave', { numberOfKeys: 3, lua: ZQ_LEAVE_LUA });
     redis.defineCommand('twZqPosition', { numberOfKeys: 3, lua: ZQ_POSITION_LUA });

@@ -1,6 +1,7 @@
 // Validation of decoded client frames: every field checked, errors name the field (bad_request).
 import { ProtocolError } from './errors.js';
-import { DRIVER_STATUS_NAMES, ID_PATTERN, Limits } from './messages.js';
+import { DRIVER_STATUS_NAMES, Limits } from './messages.js';
+import { JOB_ID_PATTERN } from './job-id.js';
 import type { DriverMessage, DriverStatusName, Fix, OpsMessage, RiderMessage } from './messages.js';
 
 function bad(msg: string): never {
@@ -21,7 +22,7 @@ function readId(m: Record<string, unknown>): number | undefined {
 
 function readJob(m: Record<string, unknown>): string {
   const j = m.job;
-  if (typeof j !== 'string' || !ID_PATTERN.test(j)) bad('job must be a job id string');
+  if (typeof j !== 'string' || !JOB_ID_PATTERN.test(j)) bad('job must be a job id string');
   return j;
 }
 

@@ -17,8 +17,8 @@ export type EpochMs = number;
 export type FrameId = number;
 
 /**
- * A job id: opaque, 1-64 characters of A-Z a-z 0-9 _ . : -
- * @pattern ^[A-Za-z0-9_.:-]{1,64}$
+ * A job id: 1-128 characters of A-Z a-z 0-9 _ . : - (since 2026-12-05 `<city>.<16 characters>`; before, `j_<uuid>`)
+ * @pattern ^[A-Za-z0-9_.:-]{1,128}$
  */
 export type JobId = string;
 

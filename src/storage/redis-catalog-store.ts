@@ -1,5 +1,6 @@
 // Cluster catalog store: cities and zones in Redis (one Lua compare-and-set per change), with a bounded history list.
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { RedisKeys } from './redis-keys.js';
 import { CATALOG_HISTORY_MAX } from './catalog-store.js';
 import type { CatalogChange, CatalogEntry, CatalogKind, CatalogSnapshot, CatalogStore } from './catalog-store.js';
 import { CATALOG_WRITE_LUA } from './lua/catalog-write.lua.js';
@@ -7,8 +8,9 @@ import { CATALOG_WRITE_LUA } from './lua/catalog-write.lua.js';
 type WriteCommand = (k1: string, k2: string, k3: string, ...args: Array<string | number>) => Promise<Array<number | string>>;
 
 /**
- * Keys under `prefix`: `catalog:version` (counter), `catalog:entries` (hash kind:key → entry JSON),
- * `catalog:history` (list of change JSON, oldest first, at most CATALOG_HISTORY_MAX). Kinds and keys
+ * Keys under `prefix`, all tagged `{catalog}` (one slot: the write script touches the three): `catalog:version`
+ * (counter), `catalog:entries` (hash kind:key → entry JSON), `catalog:history` (list of change JSON, oldest
+ * first, at most CATALOG_HISTORY_MAX). Kinds and keys
  * are checked names (A-Z a-z 0-9 _ -) before they reach the script, which builds JSON around them.
  */
 export class RedisCatalogStore implements CatalogStore {
@@ -18,10 +20,11 @@ export class RedisCatalogStore implements CatalogStore {
   private readonly cmd: WriteCommand;
 
   /** `redis` is a connection of the caller's; `close()` does not end it. */
-  constructor(private readonly redis: Redis, prefix: string, private readonly historyMax = CATALOG_HISTORY_MAX) {
-    this.kVersion = `${prefix}catalog:version`;
-    this.kEntries = `${prefix}catalog:entries`;
-    this.kHistory = `${prefix}catalog:history`;
+  constructor(private readonly redis: Redis | Cluster, prefix: string, private readonly historyMax = CATALOG_HISTORY_MAX) {
+    const keys = new RedisKeys(prefix);
+    this.kVersion = keys.catalog('version');
+    this.kEntries = keys.catalog('entries');
+    this.kHistory = keys.catalog('history');
     redis.defineCommand('twCatalogWrite', { numberOfKeys: 3, lua: CATALOG_WRITE_LUA });
     this.cmd = (redis as unknown as { twCatalogWrite: WriteCommand }).twCatalogWrite.bind(redis);
   }

@@ -10,6 +10,7 @@ import type { EtaModel } from '../eta/eta-model.js';
 import type { JobService } from '../matching/job-service.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { ID_PATTERN } from '../protocol/messages.js';
+import { JOB_ID_PATTERN } from '../protocol/job-id.js';
 import { PRODUCT_PATTERN } from '../protocol/products.js';
 import { parseLatLng } from '../protocol/validate.js';
 import type { HistoryStore } from '../storage/ports.js';
@@ -91,7 +92,7 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
     handler: async ({ principal, params }) => {
       const id = params[0]!;
       const p = principal!;
-      const rec = ID_PATTERN.test(id) ? await d.jobs.find(id) : undefined;
+      const rec = JOB_ID_PATTERN.test(id) ? await d.jobs.find(id) : undefined;
       const visible = rec && (p.role === 'ops' || (p.role === 'rider' && rec.rider === p.sub) || (p.role === 'driver' && rec.driver === p.sub));
       if (!visible) throw new ProtocolError('not_found', `no job ${id}`);
       return { status: 200, body: rec };
@@ -103,7 +104,7 @@ export function registerRoutes(app: TemplatedApp, d: RouteDeps): void {
     handler: async ({ principal, params, ip }) => {
       d.jobLimits.check(principal!.sub, ip, Date.now());
       const id = params[0]!;
-      if (!ID_PATTERN.test(id)) throw new ProtocolError('not_found', `no job ${id}`);
+      if (!JOB_ID_PATTERN.test(id)) throw new ProtocolError('not_found', `no job ${id}`);
       return { status: 200, body: await d.jobs.riderCancel(principal!.sub, id) };
     },
   }));

@@ -42,7 +42,8 @@ export function busContract(t: TapTest, name: string, make: () => Promise<[Bus, 
     a.publish('x', Buffer.from('3'));
     t.ok(await until(() => got.length === 2, 3000));
     await sleep(50);
-    t.same(got, ['y1', 'x3']);
+    // Order is per channel: on a Redis Cluster two channels may live on two shards (sharded pub/sub).
+    t.same([...got].sort(), ['x3', 'y1'], 'each subscribed channel\'s message, none of z');
     await a.close();
     if (b !== a) await b.close();
   });

@@ -1,11 +1,13 @@
 // One contract suite for every JobRepo adapter (memory, Redis): CAS, claims, atomicity, expiry of claims.
+import crypto from 'node:crypto';
 import type { FinishedRetention, JobDoc, JobRepo } from '../../src/matching/job-repo.js';
 import type { TapTest } from './storage-contract.js';
 import type { JobState } from '../../src/protocol/messages.js';
 
 let n = 0;
 function doc(state: JobState = 'dispatching', rider = 'r1', city = 'world'): JobDoc {
-  const id = `j_contract_${process.pid}_${Date.now()}_${n++}`;
+  // Ids name their city (`<city>.<random>`, protocol/job-id.ts): on Redis Cluster that is the job's slot.
+  const id = `${city}.contract${process.pid}_${Date.now()}_${n++}`;
   const now = Date.now();
   return {
     rec: { id, state, rider, driver: null, pickup: { lat: 1, lng: 2 }, dropoff: null, product: 'taxi', city, created_ts: now, updated_ts: now, times: { [state]: now } },
@@ -25,8 +27,29 @@ async function finish(repo: JobRepo, d: JobDoc, version = 1, state: JobState = '
 }
 
 /** `make(retention)` opens a fresh, empty repository (its own key space) keeping final jobs as told. */
-export function jobRepoContract(t: TapTest, name: string, make: (retention?: Partial<FinishedRetention>) => Promise<JobRepo>, features: { reopen?: (closed: JobRepo) => Promise<JobRepo> } = {}): void {
+/**
+ * `legacyIds: false` (Redis Cluster): ids made before 2026-12-05 (`j_<uuid>`, no city) are not served, since
+ * their untagged keys sit outside the city's slot; a Cluster deployment never held any.
+ */
+export function jobRepoContract(t: TapTest, name: string, make: (retention?: Partial<FinishedRetention>) => Promise<JobRepo>, features: { reopen?: (closed: JobRepo) => Promise<JobRepo>; legacyIds?: boolean } = {}): void {
   const reopen = features.reopen;
+  if (features.legacyIds !== false) {
+    t.test(`${name}: a job id made before 2026-12-05 (j_<uuid>, no city) still works`, async (t) => {
+      const repo = await make();
+      const d = doc('dispatching', 'legacy_' + n++);
+      d.rec.id = `j_${crypto.randomUUID()}`;
+      t.equal(await repo.create(d), 'ok');
+      t.same(await repo.get(d.rec.id), { ...d, version: 1 });
+      const driver = drv();
+      const o: JobDoc = { ...structuredClone(d), offer: driver, offerExpires: Date.now() + 60_000 };
+      t.equal(await repo.commit(o, 1, [{ op: 'claimOffer', driver }]), 'ok');
+      t.equal(await repo.offerOf(driver), d.rec.id);
+      await finish(repo, o, 2);
+      t.equal((await repo.get(d.rec.id))!.rec.state, 'completed');
+      t.ok((await repo.list({ city: d.rec.city, limit: 500 })).jobs.some((j) => j.id === d.rec.id), 'listed with its city');
+      await repo.close();
+    });
+  }
   if (reopen) {
     t.test(`${name}: live jobs, offers and active claims survive a restart`, async (t) => {
       const repo = await make();
@@ -141,21 +164,70 @@ export function jobRepoContract(t: TapTest, name: string, make: (retention?: Par
   t.test(`${name}: open jobs of a rider: counted, capped atomically on create, released when final`, async (t) => {
     const repo = await make();
     const rider = 'cap_' + n++;
-    t.equal(await repo.openJobsOf(rider), 0);
+    t.equal(await repo.openJobsOf(rider, 'world'), 0);
     const docs = Array.from({ length: 10 }, () => doc('dispatching', rider));
     const results = await Promise.all(docs.map((d) => repo.create(d, 3)));
     t.equal(results.filter((r) => r === 'ok').length, 3, 'concurrent creates: exactly the cap succeed');
     t.equal(results.filter((r) => r === 'rider_cap').length, 7);
-    t.equal(await repo.openJobsOf(rider), 3);
+    t.equal(await repo.openJobsOf(rider, 'world'), 3);
     const refused = docs[results.indexOf('rider_cap')]!;
     t.equal(await repo.get(refused.rec.id), undefined, 'a refused create stores nothing');
     t.equal(await repo.create(doc('dispatching', 'other_' + n++), 3), 'ok', 'other riders are not affected');
     const first = docs[results.indexOf('ok')]!;
     await finish(repo, first);
-    t.equal(await repo.openJobsOf(rider), 2, 'a final job is no longer open');
+    t.equal(await repo.openJobsOf(rider, 'world'), 2, 'a final job is no longer open');
     t.equal(await repo.create(doc('dispatching', rider), 3), 'ok', 'room again');
     t.equal(await repo.create(doc('dispatching', rider)), 'ok', 'no cap without maxOpenOfRider');
-    t.equal(await repo.openJobsOf(rider), 4);
+    t.equal(await repo.openJobsOf(rider, 'world'), 4);
+    await repo.close();
+  });
+
+  t.test(`${name}: jobs of two cities: the rider cap counts per city; lookups by driver follow its newest offer`, async (t) => {
+    const repo = await make();
+    const rider = 'two_' + n++;
+    const a = doc('dispatching', rider, 'cityA' + n++), b = doc('dispatching', rider, 'cityB' + n++);
+    t.equal(await repo.create(a, 1), 'ok');
+    t.equal(await repo.create(b, 1), 'ok', 'a cap of 1 holds per city');
+    t.equal(await repo.create(doc('dispatching', rider, a.rec.city), 1), 'rider_cap', 'and is reached in the first city');
+    t.equal(await repo.openJobsOf(rider, a.rec.city), 1);
+    const d = drv();
+    const oa: JobDoc = { ...structuredClone(a), offer: d, offerExpires: Date.now() + 60_000 };
+    t.equal(await repo.commit(oa, 1, [{ op: 'claimOffer', driver: d }]), 'ok');
+    t.equal(await repo.offerOf(d), a.rec.id, 'the offer in the first city');
+    t.equal(await repo.commit({ ...structuredClone(oa), offer: null }, 2, [{ op: 'releaseOffer', driver: d }]), 'ok');
+    t.equal(await repo.offerOf(d), undefined, 'declined');
+    const ob: JobDoc = { ...structuredClone(b), offer: d, offerExpires: Date.now() + 60_000 };
+    t.equal(await repo.commit(ob, 1, [{ op: 'claimOffer', driver: d }]), 'ok');
+    t.equal(await repo.offerOf(d), b.rec.id, 'the newest offer, in the other city');
+    const accepted: JobDoc = { ...structuredClone(ob), offer: null, rec: { ...ob.rec, state: 'accepted', driver: d } };
+    t.equal(await repo.commit(accepted, 2, [{ op: 'promote', driver: d }]), 'ok');
+    t.equal(await repo.activeOf(d), b.rec.id);
+    t.equal(await repo.offerOf(d), undefined);
+    await repo.close();
+  });
+
+  t.test(`${name}: a list of every city pages over all of them, each job once, each city newest first`, async (t) => {
+    const repo = await make();
+    const cities = ['pa' + n++, 'pb' + n++, 'pc' + n++];
+    const made: JobDoc[] = [];
+    for (let i = 0; i < 11; i++) {
+      const d = doc('dispatching', 'pager', cities[i % 3]);
+      await repo.create(d);
+      made.push(d);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const p = await repo.list({ limit: 2, cursor });
+      seen.push(...p.jobs.map((j) => j.id));
+      if (p.next === null) break;
+      cursor = p.next;
+    }
+    t.same([...seen].sort(), made.map((d) => d.rec.id).sort(), 'every job once, across pages of 2');
+    for (const c of cities) {
+      const ours = made.filter((d) => d.rec.city === c).map((d) => d.rec.id);
+      t.same(seen.filter((id) => ours.includes(id)), [...ours].reverse(), `${c}: newest first`);
+    }
     await repo.close();
   });
 
