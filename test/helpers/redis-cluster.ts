@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import type { RedisTarget } from '../../src/config/redis-settings.js';
+import { hashSlot } from '../../src/storage/redis-keys.js';
 import { RedisServer, freePort } from './redis.js';
 import { skipOrFail } from './services.js';
 
@@ -71,6 +72,25 @@ export class RedisClusterSetup {
           if (/role:master/.test(info) ? Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0) >= replicas && !/state=(wait_bgsave|send_bulk)/.test(info) : /master_link_status:up/.test(info)) break;
           if (Date.now() > end) throw new Error(`redis cluster: replication of ${s.port} not in sync within 30 s`);
           await sleep(100);
+        }
+      }
+      // INFO can call a replica in sync before it acknowledges the stream (its first ack follows the load of
+      // the initial sync): until then a WAIT after a write times out. A write and WAIT on each primary, until
+      // its replicas acknowledge it, makes "acknowledged" mean the same from the test's first write on.
+      if (replicas > 0) {
+        const setup = new RedisClusterSetup(servers);
+        const probed = new Set<number>();
+        for (let i = 0; probed.size < n && i < 100_000; i++) {
+          const key = `taxiway-probe-${i}`;
+          const port = await setup.portOfSlot(hashSlot(key));
+          if (probed.has(port)) continue;
+          probed.add(port);
+          for (;;) {
+            const acked = await once(port, async (r) => { await r.set(key, '1'); return r.wait(replicas, 1000); }).catch(() => 0);
+            if (acked >= replicas) break;
+            if (Date.now() > end) throw new Error(`redis cluster: the replicas of ${port} did not acknowledge a write within 30 s`);
+            await sleep(100);
+          }
         }
       }
       return new RedisClusterSetup(servers);
