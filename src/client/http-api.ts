@@ -9,6 +9,12 @@ export function httpOrigin(url: string): string {
   return `${scheme}//${u.host}`;
 }
 
+/** A configured node URL → its socket endpoint for `path` (the path appended unless already there). */
+export function roleEndpoint(url: string, path: string): string {
+  const u = url.replace(/\/+$/, '');
+  return u.endsWith(path) ? u : u + path;
+}
+
 /** Redirects (421 `misdirected`, close 4009) the SDK follows in a row before it reports the refusal. */
 export const MAX_REDIRECTS = 3;
 
