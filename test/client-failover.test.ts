@@ -1,10 +1,11 @@
 // The SDK's node list (`urls`, issue #17): failed connections move to the next node round-robin, a redirect still
 // wins, a silent node times out, and with `url` alone the client keeps dialling it. Real local sockets, no mocks.
+import http from 'node:http';
 import net from 'node:net';
 import t from 'tap';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
-import { DriverClient } from '../src/client/index.js';
+import { DriverClient, RiderClient } from '../src/client/index.js';
 import { decodeFrame, encodeFrame } from '../src/protocol/codec.js';
 import { CloseCodes, servedElsewhereReason } from '../src/protocol/errors.js';
 
@@ -161,4 +162,24 @@ t.test('url alone: a failing node is dialled again, never another', async (t) =>
   await nextReady(d);
   t.equal(n.accepted, 1);
   await d.close();
+});
+
+t.test('rider HTTP: a node refusing the connection is passed for the next one, even for a POST; url alone still fails', async (t) => {
+  let posts = 0;
+  const srv = http.createServer((req, res) => {
+    if (req.method === 'POST') posts++;
+    req.resume();
+    res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: 'porto:j1', city: 'porto', state: 'dispatching' }));
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()));
+  t.teardown(() => new Promise<void>((resolve) => srv.close(() => resolve())));
+  const live = `ws://127.0.0.1:${(srv.address() as net.AddressInfo).port}`;
+  const dead = `ws://127.0.0.1:${await deadPort()}`;
+  const rider = new RiderClient({ url: dead, urls: [live], token: 'x', ...FAST });
+  t.match(await rider.createJob({ pickup: { lat: 41.15, lng: -8.6 } }), { id: 'porto:j1' });
+  t.equal(posts, 1, 'sent once, to the live node');
+  t.match(await rider.getJob('porto:j1'), { state: 'dispatching' }, 'the next call goes to the node that answered');
+  const alone = new RiderClient({ url: dead, token: 'x', ...FAST });
+  await t.rejects(alone.getJob('porto:j1'), { message: 'fetch failed' }, 'url alone: the refusal reaches the caller as before');
 });

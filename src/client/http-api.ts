@@ -26,6 +26,12 @@ export function socketEndpoint(base: string, path: string): string {
   return `${scheme}//${u.host}${u.pathname.replace(/\/+$/, '')}${path}`;
 }
 
+/** True when `err` (from fetch) is a refused TCP connection: nothing was sent, so any other node may be asked instead. */
+export function connectionRefused(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
+  return cause?.code === 'ECONNREFUSED';
+}
+
 /**
  * Call the HTTP API: `token` as a bearer, `body` as JSON. Resolves with the parsed JSON body of a 2xx;
  * rejects with a ClientError carrying the server's error code and message, the status and `Retry-After`.
