@@ -10,13 +10,25 @@ import type { Listener } from './listeners.js';
 import { TokenSource } from './token-source.js';
 import type { TokenProvider } from './token-source.js';
 import { openTransport } from './transport.js';
-import { MAX_REDIRECTS, socketEndpoint } from './http-api.js';
+import { MAX_REDIRECTS, roleEndpoint, socketEndpoint } from './http-api.js';
 import type { Transport, WebSocketChoice } from './transport.js';
 
 /** Options every client takes. */
 export interface ClientOptions {
   /** The node: `ws://host:port` or `wss://…` (the role's path, e.g. `/v1/driver/ws`, is appended), or the full endpoint. */
   url: string;
+  /**
+   * More nodes of the same deployment (same forms as `url`), for apps that reach nodes without a load
+   * balancer. When a connection to the current node fails without a redirect (refused, no open within
+   * `connectTimeoutMs`, or the socket closed), the next backoff attempt dials the next node of `[url,
+   * ...urls]`, round-robin; a 4009 redirect still goes where it points. Absent or empty: only `url` is dialled.
+   */
+  urls?: string[];
+  /**
+   * A socket not open this long after the attempt started is given up (and, with `urls`, the next node is
+   * tried), ms. Default 10,000 when `urls` names another node; otherwise none (the OS's own TCP timeout).
+   */
+  connectTimeoutMs?: number;
   /** A JWT for the role, or a provider asked for one when needed (see TokenProvider). */
   token: string | TokenProvider;
   /** Reconnect delays (default: full jitter, 500 ms doubling up to 30 s). */
@@ -60,7 +72,8 @@ interface Pending { resolve(a: AckFrame): void; reject(e: ClientError): void; ti
  * Base of DriverClient, RiderClient and OpsClient. Close codes (docs/protocol.md): 4001 (replaced by a newer
  * socket of the same driver) and 1008 (too many bad frames) stop the client; 1001 (node shutting down),
  * 4008 (too slow), 1009, 1011, 1006 and any other code reconnect after a backoff delay; 4009 (the socket's city is
- * served by another node) dials the node its reason names at once (at most 3 redirects in a row, then with backoff). A refused upgrade:
+ * served by another node) dials the node its reason names at once (at most 3 redirects in a row, then with backoff).
+ * Any other close or failed open, given `urls`, moves the next attempt to the next node of the list. A refused upgrade:
  * 401 asks the token provider again (a fixed token stops the client), 403 stops it, 429 waits at least its
  * `Retry-After`. Browsers hide an upgrade's status: there, two failed opens in a row ask the provider again.
  */
@@ -83,11 +96,16 @@ export abstract class Connection<E extends ConnectionEvents> {
   private endpoint: string;
   /** Redirects (close 4009) followed since the last stable connection. */
   private hops = 0;
+  /** Socket endpoints of `[url, ...urls]`, no duplicates; `nodeIndex` is the one dialled last (a redirect target outside the list keeps it). */
+  private readonly nodes: string[];
+  private nodeIndex = 0;
+  private readonly connectTimeoutMs: number | undefined;
 
   /** @param path the role's endpoint path, e.g. `/v1/driver/ws` */
   protected constructor(private readonly o: ClientOptions, private readonly path: string) {
-    const u = o.url.replace(/\/+$/, '');
-    this.endpoint = u.endsWith(path) ? u : u + path;
+    this.nodes = [...new Set([o.url, ...(o.urls ?? [])].map((u) => roleEndpoint(u, path)))];
+    this.endpoint = this.nodes[0]!;
+    this.connectTimeoutMs = o.connectTimeoutMs ?? (this.nodes.length > 1 ? 10_000 : undefined);
     this.tokens = new TokenSource(o.token, o.expirySkewMs ?? 30_000);
     this.backoff = backoffSettings(o.backoff);
     this.requestTimeoutMs = o.requestTimeoutMs ?? 10_000;
@@ -117,7 +135,7 @@ export abstract class Connection<E extends ConnectionEvents> {
     return this.isReady && this.transport?.isOpen === true;
   }
 
-  /** The socket endpoint dialled now (the configured one, or where the last redirect pointed). */
+  /** The socket endpoint dialled now (the configured one, the node of `urls` failed over to, or where the last redirect pointed). */
   get currentUrl(): string {
     return this.endpoint;
   }
@@ -236,11 +254,13 @@ export abstract class Connection<E extends ConnectionEvents> {
     if (this.stopping) return;
     let opened = false;
     let openedAt = 0;
+    let openTimer: ReturnType<typeof setTimeout> | undefined;
     try {
       const token = await this.tokens.get();
       if (this.stopping) return this.finish(ClientCloseCodes.normal, 'closed by the client');
       this.transport = await openTransport(this.endpoint, token, this.o.WebSocket ?? 'auto', {
         open: () => {
+          clearTimeout(openTimer);
           opened = true;
           openedAt = Date.now();
           this.unopenedInRow = 0;
@@ -249,11 +269,20 @@ export abstract class Connection<E extends ConnectionEvents> {
           this.opened();
         },
         message: (bytes) => this.onBytes(bytes),
-        close: (code, reason, refused) => this.onClose(code, reason, refused, opened ? Date.now() - openedAt : -1),
+        close: (code, reason, refused) => {
+          clearTimeout(openTimer);
+          this.onClose(code, reason, refused, opened ? Date.now() - openedAt : -1);
+        },
       });
       if (this.stopping) this.transport.close(ClientCloseCodes.normal, 'client closing');
+      else if (this.connectTimeoutMs !== undefined && !opened) {
+        // A node that accepts TCP but never answers (or a black-holed address) would hold the attempt for minutes.
+        const t = this.transport;
+        openTimer = setTimeout(() => { if (!opened) t.close(ClientCloseCodes.normal, 'connect timeout'); }, this.connectTimeoutMs);
+      }
     } catch (err) {
       this.emit('error', err instanceof Error ? err : new Error(String(err)));
+      if (this.nodes.length > 1) this.nextNode();
       this.retry(ClientCloseCodes.noStatus, (err as Error).message ?? 'connect failed', 0);
     }
   }
@@ -318,10 +347,22 @@ export abstract class Connection<E extends ConnectionEvents> {
       this.emit('redirect', { city, url: target, hops: this.hops + 1 } as E['redirect']);
       if (target !== undefined) {
         this.endpoint = target;
+        const i = this.nodes.indexOf(target);
+        if (i >= 0) this.nodeIndex = i;
         if (++this.hops <= MAX_REDIRECTS) return this.retry(code, reason, 0, true);
       }
+      // No usable URL, or too many hops: retried where it is, after a backoff delay.
+    } else if (this.nodes.length > 1 && refused?.status !== 401 && refused?.status !== 429) {
+      // This node failed us; refusals about the client (its token, its rate) would follow it to any node.
+      this.nextNode();
     }
     this.retry(code, reason, minDelayMs);
+  }
+
+  /** The node after the current one in `[url, ...urls]`, round-robin, dialled by the next attempt. */
+  private nextNode(): void {
+    this.nodeIndex = (this.nodeIndex + 1) % this.nodes.length;
+    this.endpoint = this.nodes[this.nodeIndex]!;
   }
 
   private retry(code: number, reason: string, minDelayMs: number, now = false): void {

@@ -9,6 +9,12 @@ export function httpOrigin(url: string): string {
   return `${scheme}//${u.host}`;
 }
 
+/** A configured node URL → its socket endpoint for `path` (the path appended unless already there). */
+export function roleEndpoint(url: string, path: string): string {
+  const u = url.replace(/\/+$/, '');
+  return u.endsWith(path) ? u : u + path;
+}
+
 /** Redirects (421 `misdirected`, close 4009) the SDK follows in a row before it reports the refusal. */
 export const MAX_REDIRECTS = 3;
 
@@ -18,6 +24,12 @@ export function socketEndpoint(base: string, path: string): string {
   if (u.protocol !== 'http:' && u.protocol !== 'https:' && u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new Error(`not an http(s) URL: ${base}`);
   const scheme = u.protocol === 'https:' || u.protocol === 'wss:' ? 'wss:' : 'ws:';
   return `${scheme}//${u.host}${u.pathname.replace(/\/+$/, '')}${path}`;
+}
+
+/** True when `err` (from fetch) is a refused TCP connection: nothing was sent, so any other node may be asked instead. */
+export function connectionRefused(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
+  return cause?.code === 'ECONNREFUSED';
 }
 
 /**

@@ -5,7 +5,7 @@ import type { AckFrame, JobFrame, LatLng, PosFrame } from '../protocol/messages.
 import type { ClientError } from './client-error.js';
 import { Connection } from './connection.js';
 import type { ClientOptions, ConnectionEvents } from './connection.js';
-import { callJson, httpOrigin } from './http-api.js';
+import { callJson, connectionRefused, httpOrigin } from './http-api.js';
 
 /** Events of a RiderClient (plus those of every client: open, ready, close, stopped, frame, err, error). */
 export interface RiderEvents extends ConnectionEvents {
@@ -33,11 +33,13 @@ export interface JobRequest {
 export class RiderClient extends Connection<RiderEvents> {
   private readonly followed = new Set<string>();
   private readonly subs = new Map<string, Promise<AckFrame>>();
-  private readonly origin: string;
+  /** HTTP origins to call: `httpUrl`, or those of `[url, ...urls]`; `originIndex` is the one that answered last. */
+  private readonly origins: string[];
+  private originIndex = 0;
 
-  constructor(o: ClientOptions & { /** HTTP origin of the API (default: derived from `url`). */ httpUrl?: string }) {
+  constructor(o: ClientOptions & { /** HTTP origin of the API (default: derived from `url`, and `urls` for failover). */ httpUrl?: string }) {
     super(o, '/v1/rider/ws');
-    this.origin = httpOrigin(o.httpUrl ?? o.url);
+    this.origins = o.httpUrl !== undefined ? [httpOrigin(o.httpUrl)] : [...new Set([o.url, ...(o.urls ?? [])].map(httpOrigin))];
   }
 
   /** Jobs followed now (re-followed after each reconnect). */
@@ -117,10 +119,22 @@ export class RiderClient extends Connection<RiderEvents> {
 
   private async http<T>(method: string, path: string, body?: unknown): Promise<T> {
     try {
-      return await callJson<T>(method, this.origin + path, await this.httpToken(), body);
+      return await this.httpAnyNode<T>(method, path, await this.httpToken(), body);
     } catch (err) {
       if ((err as ClientError).status !== 401 || !this.tokenRenewable) throw err;
-      return callJson<T>(method, this.origin + path, await this.httpToken(true), body);
+      return this.httpAnyNode<T>(method, path, await this.httpToken(true), body);
+    }
+  }
+
+  /** One call; a node that refuses the connection (so never saw the request, even a POST) is passed for the next one. */
+  private async httpAnyNode<T>(method: string, path: string, token: string, body?: unknown): Promise<T> {
+    for (let tried = 1; ; tried++) {
+      try {
+        return await callJson<T>(method, this.origins[this.originIndex]! + path, token, body);
+      } catch (err) {
+        if (!connectionRefused(err) || tried >= this.origins.length) throw err;
+        this.originIndex = (this.originIndex + 1) % this.origins.length;
+      }
     }
   }
 }
