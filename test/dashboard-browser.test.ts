@@ -116,6 +116,9 @@ t.test('dashboard in headless chromium', { skip }, async (t) => {
     await page.selectOption('#city', 'monaco');
     await waitRows(page, JOBS + 1);
     t.pass('monaco again: its snapshot refills the table');
+    // The city's fleet comes by the next fleet snapshot (at most 2 a second), after its jobs.
+    await page.waitForFunction(() => (window as any).taxiwayDashboard.driverScreenPos('drv-0') !== null, null, { timeout: 5000 });
+    t.pass('monaco again: its drivers are drawn');
     await page.click('#zoom-in');
     await page.click('#zoom-fit');
     const map = (await page.locator('#map').boundingBox())!;

@@ -15,7 +15,8 @@ export interface DeliveryNode {
 }
 
 /** Test servers start with this backpressure limit (the smallest allowed), so slow sockets queue sooner. */
-export const DELIVERY_ENV = { TAXIWAY_MAX_BACKPRESSURE_BYTES: '16384' };
+/** The suite's jobs stay live (no driver will come): a final job's frame ends following (ws/hub.ts). */
+export const DELIVERY_ENV = { TAXIWAY_MAX_BACKPRESSURE_BYTES: '16384', TAXIWAY_SEARCH_WINDOW_MS: '600000' };
 
 const PICKUP = { lat: 43.7384, lng: 7.4246 };
 
@@ -44,7 +45,9 @@ async function riderFollowing(node: DeliveryNode, rider: string): Promise<{ c: C
   if (ack.t !== 'ack') throw new Error(`sub refused: ${JSON.stringify(ack)}`);
   await c.waitFor((f) => f.t === 'job' && f.job === made.body.id);
   const rec = (await http('GET', `${node.server.url}/v1/jobs/${made.body.id}`, token)).body as JobRecord;
-  return { c, rec };
+  // The suite injects its own changes of this job: as a live job's (no driver here, so the real job may
+  // already be final, and a final state ends following: ws/hub.ts).
+  return { c, rec: { ...rec, state: 'dispatching' } };
 }
 
 /** The probe frames this suite injects into the bus (no server code builds them): not held to docs/asyncapi.json. */
@@ -114,6 +117,13 @@ export function deliveryContract(t: TapTest, name: string, make: () => Promise<[
     t.same(probes(rider, 'job'), all, 'follower: in order');
     t.same(probes(ops, 'job'), all, 'ops: in order');
     t.same(probes(other.c, 'job'), [], 'a rider following another job gets none');
+    // A final state is the job's last frame to its followers (following ends with it); ops still get later ones.
+    a.notifier.jobChanged({ ...rec, state: 'completed' }, encodeFrame({ t: 'job', id: rec.id, probe: 'final', n: 0 }));
+    t.ok(await until(() => probes(rider, 'final').length === 1 && probes(ops, 'final').length === 1, 5000), 'the final frame arrived');
+    a.notifier.jobChanged(rec, encodeFrame({ t: 'job', id: rec.id, probe: 'after', n: 0 }));
+    t.ok(await until(() => probes(ops, 'after').length === 1, 5000), 'ops get a change after the final one');
+    await sleep(100);
+    t.same(probes(rider, 'after'), [], 'the follower does not: following ended with the final frame');
     for (const c of [rider, other.c, ops]) c.close();
     await stop();
   });
