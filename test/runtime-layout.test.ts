@@ -82,7 +82,7 @@ t.test('a copy of dist/ without src/ or dev dependencies runs: Lua scripts, dash
     const { packagePath } = await import('./dist/src/util/package-root.js');
     const { defaultMonacoRoadsPath } = await import('./dist/src/sim/road-graph.js');
     const fs = await import('node:fs');
-    process.stdout.write(JSON.stringify({ lua: JOB_COMMIT_LUA.includes("return 'ok'"), web: packagePath('web', 'dashboard.html'),
+    process.stdout.write(JSON.stringify({ lua: JOB_COMMIT_LUA.includes("redis.call('EXISTS', offerKey)"), web: packagePath('web', 'dashboard.html'),
       webThere: fs.existsSync(packagePath('web', 'dashboard.html')), roads: defaultMonacoRoadsPath(), roadsThere: fs.existsSync(defaultMonacoRoadsPath()) }));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: dir, encoding: 'utf8' });
   t.equal(r.status, 0, r.stderr);
