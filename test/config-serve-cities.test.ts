@@ -25,9 +25,9 @@ t.test('TAXIWAY_SERVE_CITIES: unset, empty or * serves every city; a list serves
 });
 
 t.test('every named city must be a live city', async (t) => {
-  checkServedCities(ServedCities.only(['porto']), [city('porto'), city('lisbon')]);
+  checkServedCities(ServedCities.listed(['porto']), [city('porto'), city('lisbon')]);
   checkServedCities(ServedCities.everyCity(), []);
-  t.throws(() => checkServedCities(ServedCities.only(['porto', 'atlantis']), [city('porto'), city('lisbon')]),
+  t.throws(() => checkServedCities(ServedCities.listed(['porto', 'atlantis']), [city('porto'), city('lisbon')]),
     /^TAXIWAY_SERVE_CITIES=porto,atlantis: no city named atlantis in the cities config \(TAXIWAY_CITIES or the admin catalog\); known: porto, lisbon$/);
 });
 

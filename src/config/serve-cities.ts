@@ -16,7 +16,7 @@ export class ServedCities {
     return new ServedCities(true, new Set());
   }
 
-  static only(names: readonly string[]): ServedCities {
+  static listed(names: readonly string[]): ServedCities {
     return new ServedCities(false, new Set(names));
   }
 
@@ -39,7 +39,7 @@ export function servedCitiesFromEnv(src: EnvSource): ServedCities {
     if (!CITY_NAME_PATTERN.test(n)) throw new ConfigError(`TAXIWAY_SERVE_CITIES=${raw}: ${JSON.stringify(n)} is not a city name (1-64 of A-Z a-z 0-9 _ -, comma-separated)`);
   }
   if (new Set(names).size !== names.length) throw new ConfigError(`TAXIWAY_SERVE_CITIES=${raw}: a city is named twice`);
-  return ServedCities.only(names);
+  return ServedCities.listed(names);
 }
 
 /**
