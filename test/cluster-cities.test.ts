@@ -1,4 +1,4 @@
-// Nodes that serve some cities (issue #17), end to end: 3 real node processes on a real Redis, each city on
+// Nodes that serve some cities (issue #17), end to end: 3 real node processes on one Redis and on a Redis Cluster, each city on
 // its own node(s); trips, 421 and close 4009 with the URL of a node serving the city, the SDK following them,
 // a driver crossing a city boundary with its active job, and the death of one of a city's two nodes.
 import fs from 'node:fs';
@@ -6,12 +6,14 @@ import nodeHttp from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import type { Test } from 'tap';
 import { DriverClient, RiderClient } from '../src/client/index.js';
 import { CloseCodes } from '../src/protocol/errors.js';
 import { Client, http, sleep } from './helpers/server.js';
 import type { Frame } from './helpers/server.js';
 import { redisSkip, stopTestRedis, testRedisUrl } from './helpers/redis.js';
 import { startCluster } from './helpers/cluster.js';
+import { RedisClusterSetup } from './helpers/redis-cluster.js';
 import type { Cluster, Node } from './helpers/cluster.js';
 
 const sq = (lng0: number, lat0: number, lng1: number, lat1: number) => ({ type: 'Polygon', coordinates: [[[lng0, lat0], [lng1, lat0], [lng1, lat1], [lng0, lat1], [lng0, lat0]]] });
@@ -81,20 +83,15 @@ function nextEvent<T>(on: (fn: (v: T) => void) => () => void, pred: (v: T) => bo
   });
 }
 
-const skip = await redisSkip();
-if (skip) t.test('nodes serving some cities', { skip }, async () => {});
-else {
-  const url = (await testRedisUrl())!;
+/** The whole scenario on one Redis (`redisEnv` empty) or on a Redis Cluster (`redisEnv` names its nodes). */
+async function scenario(t: Test, url: string, redisEnv: Record<string, string>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taxiway-cluster-cities-'));
   const citiesFile = path.join(dir, 'cities.json');
   fs.writeFileSync(citiesFile, JSON.stringify({ cities: CITIES }));
-  t.teardown(async () => {
-    fs.rmSync(dir, { recursive: true, force: true });
-    await stopTestRedis();
-  });
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const c = await startCluster(url, 3, {
     TAXIWAY_CITIES: citiesFile, HOST: '127.0.0.1', TAXIWAY_FIX_BUDGET_RATE: '0', TAXIWAY_SEARCH_WINDOW_MS: '60000',
-    TAXIWAY_NODE_HEARTBEAT_MS: String(HEARTBEAT_MS), TAXIWAY_NODE_TTL_MS: String(TTL_MS),
+    TAXIWAY_NODE_HEARTBEAT_MS: String(HEARTBEAT_MS), TAXIWAY_NODE_TTL_MS: String(TTL_MS), ...redisEnv,
   }, [{ TAXIWAY_SERVE_CITIES: 'porto' }, { TAXIWAY_SERVE_CITIES: 'lisbon' }, { TAXIWAY_SERVE_CITIES: 'madrid,porto' }]);
   t.teardown(() => c.stop());
   const [P, L, M] = c.nodes as [Node, Node, Node];
@@ -229,4 +226,21 @@ else {
     await carrying.close();
     d.close();
   });
+}
+
+const skip = await redisSkip();
+if (skip) t.test('nodes serving some cities', { skip }, async () => {});
+else {
+  t.teardown(() => stopTestRedis());
+  const url = (await testRedisUrl())!;
+  await t.test('on one Redis', (t) => scenario(t, url, {}));
+  const clusterSkip = RedisClusterSetup.skip();
+  if (clusterSkip) t.test('on a Redis Cluster', { skip: clusterSkip }, async () => {});
+  else {
+    await t.test('on a Redis Cluster (3 primaries: the cities on their own slots)', async (t) => {
+      const setup = await RedisClusterSetup.start(3);
+      t.teardown(() => setup.destroy());
+      await scenario(t, '', setup.env);
+    });
+  }
 }
