@@ -32,6 +32,21 @@ const heapTimer = setInterval(() => {
   if (h < heapFloor) heapFloor = h;
 }, 1000);
 heapTimer.unref();
+// BENCH_STALL_TRACE=1: print every event-loop turn over 50 ms and every GC pause over 5 ms to stderr, with
+// times since start, to match stalls against their cause (a diagnostic; off by default).
+if (process.env.BENCH_STALL_TRACE) {
+  const { PerformanceObserver } = await import('node:perf_hooks');
+  const t0 = performance.now();
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    if (now - last > 60) process.stderr.write(`stall ${Math.round(now - t0)} ms: ${Math.round(now - last - 10)} ms late\n`);
+    last = now;
+  }, 10).unref();
+  new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) if (e.duration > 5) process.stderr.write(`gc ${Math.round(e.startTime - t0)} ms: ${e.duration.toFixed(1)} ms kind ${(e as any).detail?.kind}\n`);
+  }).observe({ entryTypes: ['gc'] });
+}
 const send = (m: unknown): void => {
   process.send?.(m);
 };

@@ -1,7 +1,7 @@
 // Allocation-free decoder for the hottest frame, `{t:"loc", lat, lng, ts, hdg?, spd?, acc?, id?}`.
 // Anything it does not recognise (other types, other keys, odd encodings) returns NOT_LOC and the frame
 // takes the general msgpackr path, so behaviour is identical; this only skips the per-frame objects.
-import { viewOf } from './byte-view.js';
+import { readF32, readF64, readI16, readI32, readI8, readU16, readU32 } from './byte-view.js';
 
 /** Decoded fields of a loc frame; optional ones are NaN when absent, `id` is NaN without an id. */
 export class LocScratch {
@@ -41,8 +41,6 @@ export function decodeLoc(b: Uint8Array, out: LocScratch): number {
     p = 3;
   } else return NOT_LOC;
   if (n < 4 || n > 8) return NOT_LOC;
-  const d = viewOf(b);
-  const base = b.byteOffset;
   let isLoc = false;
   out.hdg = out.spd = out.acc = out.id = NaN;
   out.seen = 0;
@@ -67,16 +65,16 @@ export function decodeLoc(b: Uint8Array, out: LocScratch): number {
     let v: number;
     if (vh <= 0x7f) { v = vh; p += 1; }
     else if (vh >= 0xe0) { v = vh - 0x100; p += 1; }
-    else if (vh === 0xcb) { if (p + 9 > len) return NOT_LOC; v = d.getFloat64(base + p + 1); p += 9; }
-    else if (vh === 0xca) { if (p + 5 > len) return NOT_LOC; v = d.getFloat32(base + p + 1); p += 5; }
+    else if (vh === 0xcb) { if (p + 9 > len) return NOT_LOC; v = readF64(b, p + 1); p += 9; }
+    else if (vh === 0xca) { if (p + 5 > len) return NOT_LOC; v = readF32(b, p + 1); p += 5; }
     else if (vh === 0xcc) { if (p + 2 > len) return NOT_LOC; v = b[p + 1]!; p += 2; }
-    else if (vh === 0xcd) { if (p + 3 > len) return NOT_LOC; v = d.getUint16(base + p + 1); p += 3; }
-    else if (vh === 0xce) { if (p + 5 > len) return NOT_LOC; v = d.getUint32(base + p + 1); p += 5; }
-    else if (vh === 0xcf) { if (p + 9 > len) return NOT_LOC; v = d.getUint32(base + p + 1) * 4294967296 + d.getUint32(base + p + 5); p += 9; }
-    else if (vh === 0xd0) { if (p + 2 > len) return NOT_LOC; v = d.getInt8(base + p + 1); p += 2; }
-    else if (vh === 0xd1) { if (p + 3 > len) return NOT_LOC; v = d.getInt16(base + p + 1); p += 3; }
-    else if (vh === 0xd2) { if (p + 5 > len) return NOT_LOC; v = d.getInt32(base + p + 1); p += 5; }
-    else if (vh === 0xd3) { if (p + 9 > len) return NOT_LOC; v = d.getInt32(base + p + 1) * 4294967296 + d.getUint32(base + p + 5); p += 9; }
+    else if (vh === 0xcd) { if (p + 3 > len) return NOT_LOC; v = readU16(b, p + 1); p += 3; }
+    else if (vh === 0xce) { if (p + 5 > len) return NOT_LOC; v = readU32(b, p + 1); p += 5; }
+    else if (vh === 0xcf) { if (p + 9 > len) return NOT_LOC; v = readU32(b, p + 1) * 4294967296 + readU32(b, p + 5); p += 9; }
+    else if (vh === 0xd0) { if (p + 2 > len) return NOT_LOC; v = readI8(b, p + 1); p += 2; }
+    else if (vh === 0xd1) { if (p + 3 > len) return NOT_LOC; v = readI16(b, p + 1); p += 3; }
+    else if (vh === 0xd2) { if (p + 5 > len) return NOT_LOC; v = readI32(b, p + 1); p += 5; }
+    else if (vh === 0xd3) { if (p + 9 > len) return NOT_LOC; v = readI32(b, p + 1) * 4294967296 + readU32(b, p + 5); p += 9; }
     else if (vh === 0xc0) { v = NaN; p += 1; }
     else return NOT_LOC;
     if (kl === 2 && k0 === 0x74 && k1 === 0x73) { if (v !== v) return NOT_LOC; out.ts = v; out.seen |= 1; } // ts

@@ -1,6 +1,6 @@
 // Reads a `locs` frame's `id` and point count without decoding its points, so a frame that will be refused
 // whole (the driver's fix budget is spent) costs a byte walk instead of a decode of up to 1,000 points.
-import { viewOf } from './byte-view.js';
+import { readF32, readF64, readI16, readI32, readI8, readU16, readU32 } from './byte-view.js';
 
 /** What `peekLocs` found: the point count and the frame's `id` (NaN without one). */
 export class LocsPeek {
@@ -85,20 +85,19 @@ function readInt(b: Uint8Array, p: number, out: LocsPeek): number {
   }
   const size = h === 0xcc || h === 0xd0 ? 1 : h === 0xcd || h === 0xd1 ? 2 : h === 0xce || h === 0xd2 || h === 0xca ? 4 : h === 0xcf || h === 0xd3 || h === 0xcb ? 8 : 0;
   if (size === 0 || p + 1 + size > len) return -1;
-  const d = viewOf(b);
-  const o = b.byteOffset + p + 1;
+  const o = p + 1;
   let v: number;
   switch (h) {
-    case 0xcc: v = d.getUint8(o); break;
-    case 0xcd: v = d.getUint16(o); break;
-    case 0xce: v = d.getUint32(o); break;
-    case 0xcf: v = d.getUint32(o) * 0x1_0000_0000 + d.getUint32(o + 4); break;
-    case 0xd0: v = d.getInt8(o); break;
-    case 0xd1: v = d.getInt16(o); break;
-    case 0xd2: v = d.getInt32(o); break;
-    case 0xd3: v = d.getInt32(o) * 0x1_0000_0000 + d.getUint32(o + 4); break;
-    case 0xca: v = d.getFloat32(o); break;
-    default: v = d.getFloat64(o);
+    case 0xcc: v = b[o]!; break;
+    case 0xcd: v = readU16(b, o); break;
+    case 0xce: v = readU32(b, o); break;
+    case 0xcf: v = readU32(b, o) * 0x1_0000_0000 + readU32(b, o + 4); break;
+    case 0xd0: v = readI8(b, o); break;
+    case 0xd1: v = readI16(b, o); break;
+    case 0xd2: v = readI32(b, o); break;
+    case 0xd3: v = readI32(b, o) * 0x1_0000_0000 + readU32(b, o + 4); break;
+    case 0xca: v = readF32(b, o); break;
+    default: v = readF64(b, o);
   }
   if (!Number.isSafeInteger(v)) return -1;
   out.id = v;
@@ -112,8 +111,6 @@ function readInt(b: Uint8Array, p: number, out: LocsPeek): number {
  */
 export function skipValues(b: Uint8Array, p: number, count: number): number {
   const len = b.length;
-  const d = viewOf(b);
-  const base = b.byteOffset;
   let need = count;
   while (need > 0) {
     if (p >= len) return -1;
@@ -131,8 +128,8 @@ export function skipValues(b: Uint8Array, p: number, count: number): number {
       // Variable lengths: the header's length field must be there before it is read.
       const lenBytes = h === 0xc4 || h === 0xd9 ? 1 : h === 0xc5 || h === 0xda || h === 0xdc || h === 0xde ? 2 : h === 0xc6 || h === 0xdb || h === 0xdd || h === 0xdf ? 4 : 0;
       if (lenBytes === 0 || p + 1 + lenBytes > len) return -1; // 0xc1, ext types
-      const o = base + p + 1;
-      const v = lenBytes === 1 ? d.getUint8(o) : lenBytes === 2 ? d.getUint16(o) : d.getUint32(o);
+      const o = p + 1;
+      const v = lenBytes === 1 ? b[o]! : lenBytes === 2 ? readU16(b, o) : readU32(b, o);
       p += 1 + lenBytes;
       if (h === 0xdc || h === 0xdd) need += v;
       else if (h === 0xde || h === 0xdf) need += 2 * v;
