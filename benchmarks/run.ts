@@ -159,6 +159,17 @@ export async function runSuite(mode: SuiteMode, argv: string[]): Promise<number>
     const worst = p99s.some((v) => !Number.isFinite(v)) ? NaN : Math.max(...p99s);
     M('ingest_visible_p99_ms', worst, 'ms', { target: `≤ 25 ms in each of ${p.pacedRuns} runs`, met: Number.isFinite(worst) ? worst <= 25 : null, note: `worst of ${p.pacedRuns} consecutive runs (p99 ${p99s.map((v) => round3(v)).join(', ')} ms; p50 ${paced.map((x) => round3(x.probe?.visible.p50 ?? NaN)).join(', ')} ms): fix→visible in GET nearby at ${rate}/s, one frame per socket read; server CPU ${paced.map((x) => x.server.cpuPct + '%').join(', ')}; other processes used ${paced.map((x) => x.machine.foreignCores).join(', ')} cores` });
     M('ingest_paced_cpu_pct', Math.max(...paced.map((x) => x.server.cpuPct)), '% of a core', { note: `server CPU at ${rate} fixes/s, highest of the ${p.pacedRuns} runs` });
+    // The same paced load on the ceiling reference (uWS + decode + typed arrays, no rules, no storage): how much of
+    // a core the socket path alone takes at this rate, one frame per read. Near 100% means no server on this
+    // machine has headroom left for a low tail at this rate, whatever its own code costs.
+    const pacedFloor = await runIngest({ ...INGEST_DEFAULTS, target: 'floor', drivers: p.drivers, mode: 'rate', rate, durationS: pacedS, warmupS: p.warmS, probe: false, healthProbe: false });
+    res.runs.ingest_paced_floor = { command: cmd(`ingest --target floor --drivers ${p.drivers} --mode rate --rate ${rate} --duration ${pacedS}`), result: pacedFloor };
+    M('ingest_paced_floor_cpu_pct', pacedFloor.server.cpuPct, '% of a core', { note: `the ceiling reference server at the same ${rate} fixes/s, one frame per read (kernel ${pacedFloor.server.sysPct}%)` });
+    // And at half that rate, where the server has headroom: the latency the code gives when the core is not saturated.
+    const half = Math.round(rate / 2);
+    const pacedHalf = await runIngest({ ...INGEST_DEFAULTS, drivers: p.drivers, mode: 'rate', rate: half, durationS: pacedS, warmupS: p.warmS, healthProbe: false });
+    res.runs.ingest_paced_half = { command: cmd(`ingest --drivers ${p.drivers} --mode rate --rate ${half} --duration ${pacedS}`), result: pacedHalf };
+    M('ingest_visible_p99_half_rate_ms', pacedHalf.probe?.visible.p99, 'ms', { note: `fix→visible at ${half} fixes/s, one frame per socket read (p50 ${round3(pacedHalf.probe?.visible.p50 ?? NaN)} ms); server CPU ${pacedHalf.server.cpuPct}%` });
     if (p.batched) {
       const b = await runIngest({ ...INGEST_DEFAULTS, drivers: p.drivers, batch: 10, ackEvery: 4, durationS: Math.max(2, Math.round(p.ingestS * 0.66)), warmupS: p.warmS, probe: false });
       res.runs.ingest_batched = { command: cmd(`ingest --drivers ${p.drivers} --batch 10 --ack-every 4 --duration ${Math.max(2, Math.round(p.ingestS * 0.66))}`), result: b };

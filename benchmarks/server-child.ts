@@ -40,11 +40,11 @@ if (process.env.BENCH_STALL_TRACE) {
   let last = performance.now();
   setInterval(() => {
     const now = performance.now();
-    if (now - last > 60) process.stderr.write(`stall ${Math.round(now - t0)} ms: ${Math.round(now - last - 10)} ms late\n`);
+    if (now - last > 60) process.stderr.write(`stall ${Math.round(now - t0)} ms (wall ${Date.now() % 100_000}): ${Math.round(now - last - 10)} ms late\n`);
     last = now;
   }, 10).unref();
   new PerformanceObserver((l) => {
-    for (const e of l.getEntries()) if (e.duration > 5) process.stderr.write(`gc ${Math.round(e.startTime - t0)} ms: ${e.duration.toFixed(1)} ms kind ${(e as any).detail?.kind}\n`);
+    for (const e of l.getEntries()) if (e.duration > 5) process.stderr.write(`gc ${Math.round(e.startTime - t0)} ms (wall ${Math.round((performance.timeOrigin + e.startTime) % 100_000)}): ${e.duration.toFixed(1)} ms kind ${(e as any).detail?.kind}\n`);
   }).observe({ entryTypes: ['gc'] });
 }
 const send = (m: unknown): void => {

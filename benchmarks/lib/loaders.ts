@@ -54,11 +54,11 @@ export class LoaderPool {
     return mergeStats(res.map((r) => r.stats as LoaderStats));
   }
 
-  async collect(o: { reset: boolean; offers?: boolean; pos?: boolean }): Promise<{ stats: LoaderStats; offers: Array<[string, number]>; pos: number[] }> {
+  async collect(o: { reset: boolean; offers?: boolean; pos?: boolean }): Promise<{ stats: LoaderStats; offers: Array<[string, number, number]>; pos: number[] }> {
     const res = await this.all({ cmd: 'collect', reset: o.reset, offers: o.offers, pos: o.pos }, 'collected');
     return {
       stats: mergeStats(res.map((r) => r.stats as LoaderStats)),
-      offers: res.flatMap((r) => r.offers as Array<[string, number]>),
+      offers: res.flatMap((r) => r.offers as Array<[string, number, number]>),
       pos: res.flatMap((r) => r.pos as number[]),
     };
   }

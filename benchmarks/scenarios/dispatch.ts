@@ -37,7 +37,12 @@ export interface DispatchResult {
   noOffer: number;
   requestToOfferMs: Summary;
   /** Request → offer in each consecutive window (`windows` of them). */
-  windows: Array<{ offered: number; noOffer: number; p50: number; p99: number; max: number }>;
+  windows: Array<{ offered: number; noOffer: number; p50: number; p99: number; max: number; sentP99: number }>;
+  /**
+   * Request → the server writing the offer (its `expires_ts` less the offer timeout; same machine clock): the
+   * server's part of request → offer. The rest is the driver's side reading it (here, a load generator).
+   */
+  requestToOfferSentMs: Summary;
   httpMs: Summary;
   serverOfferLatencyP99Ms: number;
   server: { cpuPct: number; rssPeakMb: number };
@@ -76,6 +81,18 @@ export async function runDispatch(o: DispatchOptions): Promise<DispatchResult> {
     const avail = await waitAvailable(tw, opened.ok);
     if (avail < opened.ok) notes.push(`only ${avail} of ${opened.ok} drivers became available`);
     await sleep(o.warmupS * 1000);
+    // Warm the job path too (request, offer, accept, trip, complete: its first seconds run unoptimised code and
+    // showed 200-860 ms stalls in the first measured window at e43b763): jobs at the same rate, not measured.
+    const warmJobsS = Math.min(3, o.durationS / 2);
+    const warmN = Math.round(o.jobRate * warmJobsS);
+    const warmPicks = cityPoints(warmN + 1, o.seed + 7000);
+    const warmTokens = Array.from({ length: warmN }, (_, i) => signHs256(tw.secret, 'w' + i, 'rider', 3600));
+    await postJobsAtRate({
+      port: tw.port, rate: o.jobRate, durationS: warmJobsS,
+      body: (i) => ({ pickup: { lat: round6(warmPicks[2 * i]!), lng: round6(warmPicks[2 * i + 1]!) }, dropoff: null }),
+      token: (i) => warmTokens[i]!, rider: (i) => 'w' + i,
+    });
+    await sleep(1000);
     await pool.collect({ reset: true });
     const hist0 = promHistogram(await scrape(`${tw.url}/metrics`), 'taxiway_dispatch_offer_latency_seconds');
     const acc0 = promValue(await scrape(`${tw.url}/metrics`), 'taxiway_fixes_accepted_total');
@@ -107,34 +124,47 @@ export async function runDispatch(o: DispatchOptions): Promise<DispatchResult> {
     const col = await pool.collect({ reset: false, offers: true });
     // First offer of each job (a declined/expired offer would be followed by another; bots accept all).
     const offerAt = new Map<string, number>();
-    for (const [job, t] of col.offers) if (!offerAt.has(job) || offerAt.get(job)! > t) offerAt.set(job, t);
+    const offerSentAt = new Map<string, number>();
+    const offerTimeoutMs = Number(process.env.TAXIWAY_OFFER_TIMEOUT_MS ?? 10_000);
+    for (const [job, t, expires] of col.offers) {
+      if (!offerAt.has(job) || offerAt.get(job)! > t) {
+        offerAt.set(job, t);
+        offerSentAt.set(job, expires - offerTimeoutMs);
+      }
+    }
+    const sentLat: number[] = [];
     const lat: number[] = [];
     let noOffer = 0;
     const windows: DispatchResult['windows'] = [];
     for (const win of perWindow) {
       const wl: number[] = [];
+      const sl: number[] = [];
       let wn = 0;
       for (const p of win) {
         if (!p.id) continue;
         const t = offerAt.get(p.id);
         if (t === undefined) wn++;
-        else wl.push(t - p.sentAt);
+        else {
+          wl.push(t - p.sentAt);
+          sl.push(offerSentAt.get(p.id)! - p.sentAt);
+        }
       }
       const ws = summarize(wl);
-      windows.push({ offered: wl.length, noOffer: wn, p50: round(ws.p50), p99: round(ws.p99), max: round(ws.max) });
+      windows.push({ offered: wl.length, noOffer: wn, p50: round(ws.p50), p99: round(ws.p99), max: round(ws.max), sentP99: round(summarize(sl).p99) });
+      sentLat.push(...sl);
       lat.push(...wl);
       noOffer += wn;
     }
     const res: DispatchResult = {
       options: o, socketDrivers: opened.ok, inProcessDrivers: synthetic, jobs: posted.length, offered: lat.length, noOffer,
-      requestToOfferMs: summarize(lat), windows, httpMs: summarize(posted.filter((p) => p.status === 201).map((p) => p.doneAt - p.sentAt)),
+      requestToOfferMs: summarize(lat), requestToOfferSentMs: summarize(sentLat), windows, httpMs: summarize(posted.filter((p) => p.status === 201).map((p) => p.doneAt - p.sentAt)),
       serverOfferLatencyP99Ms: histQuantile(hist, 0.99) * 1000,
       server: { cpuPct: usage[tw.pid]?.cpuPct ?? NaN, rssPeakMb: usage[tw.pid]?.rssPeakMb ?? NaN },
       loaders: pool.pids.map((p) => ({ cpuPct: usage[p]?.cpuPct ?? NaN })), fixesPerS, loopDelayMs: info.loopDelayMs, machine: sampler.machine, notes,
     };
     const bad = posted.filter((p) => p.status !== 201).length;
     if (bad) notes.push(`${bad} POSTs did not return 201`);
-    log(`  request→offer p50 ${round(res.requestToOfferMs.p50)} ms p99 ${round(res.requestToOfferMs.p99)} ms${windows.length > 1 ? ` (window p99s ${windows.map((w) => w.p99).join(', ')})` : ''} (n=${lat.length}, no offer ${noOffer}); server cpu ${res.server.cpuPct}%, ${fixesPerS} fixes/s, loop delay p99 ${info.loopDelayMs.p99} ms max ${info.loopDelayMs.max} ms; POST p50 ${round(res.httpMs.p50)} ms; other work ${sampler.machine.foreignCores} cores`);
+    log(`  request→offer p50 ${round(res.requestToOfferMs.p50)} ms p99 ${round(res.requestToOfferMs.p99)} ms${windows.length > 1 ? ` (window p99s ${windows.map((w) => w.p99).join(', ')})` : ''}; to the offer written p99 ${round(res.requestToOfferSentMs.p99)} ms${windows.length > 1 ? ` (${windows.map((w) => w.sentP99).join(', ')})` : ''} (n=${lat.length}, no offer ${noOffer}); server cpu ${res.server.cpuPct}%, ${fixesPerS} fixes/s, loop delay p99 ${info.loopDelayMs.p99} ms max ${info.loopDelayMs.max} ms; POST p50 ${round(res.httpMs.p50)} ms; other work ${sampler.machine.foreignCores} cores`);
     await pool.stopStream();
     if (synthetic > 0) {
       const st = await tw.child.call<{ dropped: number }>({ cmd: 'synthetic-stop' }, 'synthetic-stopped');

@@ -39,7 +39,7 @@ export const MAX_STORAGE_BACKLOG = 2_000_000;
 export interface IngestOptions {
   /** Longest an accepted fix waits before it is handed to the history store, ms (default 4000). */
   sealMs: number;
-  /** Driver cohorts: one is handed over every sealMs / cohorts ms (default 16, so every 250 ms). */
+  /** Driver cohorts: one is handed over every sealMs / cohorts ms (default 64, so every 62.5 ms). */
   cohorts: number;
   /** A cohort holding this many fixes is handed over at once (default 65,536). */
   maxCohortFixes: number;
@@ -47,7 +47,7 @@ export interface IngestOptions {
   budget?: FixBudget;
 }
 
-export const INGEST_DEFAULTS: IngestOptions = { sealMs: 4000, cohorts: 16, maxCohortFixes: 65_536, budget: undefined };
+export const INGEST_DEFAULTS: IngestOptions = { sealMs: 4000, cohorts: 64, maxCohortFixes: 65_536, budget: undefined };
 
 /**
  * Accepted fixes are buffered and handed to the history store in batches, so the store sees few large
@@ -55,7 +55,9 @@ export const INGEST_DEFAULTS: IngestOptions = { sealMs: 4000, cohorts: 16, maxCo
  * insert: ~3 µs on the event loop and ~7 µs on LMDB's write thread), so what matters is how many fixes
  * one driver's chunk holds. Drivers are split into cohorts (by ingest slot); each cohort is handed over
  * every `sealMs` (its drivers' chunks then hold ~4 fixes at 1 Hz instead of 1), and the cohorts take
- * turns, so each hand-over is 1/16 of the work (no 100 ms stall every few seconds). A cohort that grows
+ * turns, so each hand-over is 1/64 of the work (no 100 ms stall every few seconds; with 16 cohorts a hand-over
+ * at 100,000 fixes/s was 25,000 fixes, a 25-80 ms task on the event loop every 250 ms that every fix and request
+ * queued behind, CPU profile of `bench dispatch` at commit e43b763). A cohort that grows
  * past `maxCohortFixes` (flat-out senders) goes at once. The price: a crash (not a graceful stop, which
  * flushes) can lose up to `sealMs` of accepted fixes, and `track` shows a fix once its cohort has been
  * handed over and committed; `flush()` hands over everything now.
