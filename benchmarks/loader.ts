@@ -414,12 +414,10 @@ process.on('message', (c: LoaderCmd) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
-// The generators stand in for phones on other machines: on a shared 2-core box they must not take CPU the
-// server under test wants, or the tail measures the generator's scheduling, not the server. They run BENCH_LOADER_NICE
-// (default 10) nice levels below the bench process; latencies are stamped at send, so a late generator
-// sends late but never inflates a measured latency. 0 turns it off.
+// The generators stand in for phones on other machines; where they need as much CPU as the server they can be
+// run BENCH_LOADER_NICE nice levels below the bench (LoaderPool.start sets it; 0 or unset: same priority).
 {
-  const n = Number(process.env.BENCH_LOADER_NICE ?? 10);
+  const n = Number(process.env.BENCH_LOADER_NICE ?? 0);
   if (Number.isFinite(n) && n > 0) {
     try {
       os.setPriority(0, Math.min(19, os.getPriority(0) + n));

@@ -29,8 +29,9 @@ for (let i = 0; i < n; i++) {
 fleet.rebuildDirty();
 const afterFleet = used();
 const nullHistory: HistoryStore = { appendFixes(_f: readonly StoredFix[]) {} } as unknown as HistoryStore;
-// Small cohorts: the hand-over buffers scale with the fix rate, not the fleet; this measures per-driver state.
-const ingest = new Ingest(fleet, nullHistory, new Metrics(), { maxCohortFixes: 1024 });
+// Small cohorts: the hand-over buffers scale with the fix rate, not the fleet; this measures per-driver state
+// (64 cohorts × 256 fixes, the same buffer as 16 × 1,024 before 2026-12-05).
+const ingest = new Ingest(fleet, nullHistory, new Metrics(), { maxCohortFixes: 256 });
 for (let i = 0; i < n; i++) ingest.accept(ids[i]!, { ts: now + 1000, lat: pts[2 * i]!, lng: pts[2 * i + 1]!, hdg: 90, spd: 10, acc: 5 }, now + 1000);
 ingest.flush();
 fleet.rebuildDirty();

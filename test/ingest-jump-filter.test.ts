@@ -1,6 +1,9 @@
 // The exact fix rule: future, duplicates, order, jumps and the three-fix recovery.
 import t from 'tap';
-import { DriverTracks, FixVerdict } from '../src/ingest/jump-filter.js';
+import { DriverTracks, FixVerdict, tooFast } from '../src/ingest/jump-filter.js';
+import { haversineMetres } from '../src/fleet/geo.js';
+import { Limits } from '../src/protocol/messages.js';
+import { mulberry32 } from '../src/util/random.js';
 
 /** One driver's view of DriverTracks, so each case reads like a single track. */
 class DriverTrack {
@@ -91,4 +94,36 @@ t.test('many drivers: slots grow and stay independent; forgotten slots are reuse
   t.equal(tracks.anchor(reused).ts, -Infinity, 'with no inherited anchor');
   t.equal(tracks.judge(reused, T0 + 7, 0.07, 0, NOW), FixVerdict.live, 'nor inherited duplicates');
   t.equal(tracks.size, 500);
+});
+
+t.test('tooFast (bounds before haversine) gives the plain haversine rule verdict on 400,000 random pairs', async (t) => {
+  const rnd = mulberry32(18);
+  const plain = (t1: number, a1: number, o1: number, t2: number, a2: number, o2: number): boolean => {
+    const d = haversineMetres(a1, o1, a2, o2);
+    const dt = Math.abs(t2 - t1) / 1000;
+    if (dt === 0) return d > 0;
+    return d / dt > Limits.maxSpeedMps;
+  };
+  let differ = 0;
+  let near = 0;
+  for (let i = 0; i < 400_000; i++) {
+    const lat1 = -89 + 178 * rnd();
+    const lng1 = -180 + 360 * rnd();
+    const dt = [0, 1, 10, 250, 1000, 60_000][i % 6]!;
+    // Moves from centimetres to thousands of km, across the antimeridian too; a quarter right at the limit.
+    const scale = 10 ** (-7 + 8 * rnd());
+    let lat2 = Math.max(-90, Math.min(90, lat1 + (rnd() - 0.5) * scale));
+    let lng2 = lng1 + (rnd() - 0.5) * scale;
+    if (lng2 > 180) lng2 -= 360;
+    if (lng2 < -180) lng2 += 360;
+    if (i % 4 === 0 && dt > 0) {
+      // Put the second point at the speed limit's distance along the meridian (± a hair).
+      const limitDeg = (Limits.maxSpeedMps * dt) / 1000 / 111_195.08;
+      lat2 = Math.max(-90, Math.min(90, lat1 + limitDeg * (1 + (rnd() - 0.5) * 1e-9)));
+      lng2 = lng1;
+      near++;
+    }
+    if (tooFast(0, lat1, lng1, dt, lat2, lng2) !== plain(0, lat1, lng1, dt, lat2, lng2)) differ++;
+  }
+  t.equal(differ, 0, `no verdict differs (${near} pairs within a hair of the limit)`);
 });

@@ -41,13 +41,17 @@ export interface IngestOptions {
   sealMs: number;
   /** Driver cohorts: one is handed over every sealMs / cohorts ms (default 64, so every 62.5 ms). */
   cohorts: number;
-  /** A cohort holding this many fixes is handed over at once (default 65,536). */
+  /**
+   * A cohort holding this many fixes is handed over at once (default 16,384: all cohorts together buffer at most
+   * ~1M fixes, which count toward MAX_STORAGE_BACKLOG; 64 cohorts of 65,536 let 4 s of a flat-out stream, 2.4M
+   * fixes, sit in the cohorts and ingest refused fixes as `overloaded` with storage idle).
+   */
   maxCohortFixes: number;
   /** Per-driver fix budget; undefined (the default here; the server sets its own): none. */
   budget?: FixBudget;
 }
 
-export const INGEST_DEFAULTS: IngestOptions = { sealMs: 4000, cohorts: 64, maxCohortFixes: 65_536, budget: undefined };
+export const INGEST_DEFAULTS: IngestOptions = { sealMs: 4000, cohorts: 64, maxCohortFixes: 16_384, budget: undefined };
 
 /**
  * Accepted fixes are buffered and handed to the history store in batches, so the store sees few large
@@ -90,7 +94,7 @@ export class Ingest {
   ) {
     this.opts = { ...INGEST_DEFAULTS, ...opts };
     this.tracks = new DriverTracks(1024, this.opts.budget);
-    this.cohorts = Array.from({ length: Math.max(1, Math.floor(this.opts.cohorts)) }, () => new FixBatch(1024));
+    this.cohorts = Array.from({ length: Math.max(1, Math.floor(this.opts.cohorts)) }, () => new FixBatch(256));
     this.oldestAt = new Float64Array(this.cohorts.length);
     this.tally = metrics.fixTally;
   }

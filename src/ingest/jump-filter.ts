@@ -1,5 +1,5 @@
 // Per-driver fix ordering, duplicate and jump rules (docs/protocol.md "Driver fixes"): pure, no I/O.
-import { haversineMetres } from '../fleet/geo.js';
+import { METRES_PER_DEGREE, haversineMetres } from '../fleet/geo.js';
 import type { FixBudget } from '../config/fix-budget.js';
 import { Limits } from '../protocol/messages.js';
 
@@ -273,9 +273,19 @@ export class DriverTracks {
   }
 }
 
-function tooFast(t1: number, lat1: number, lng1: number, t2: number, lat2: number, lng2: number): boolean {
-  const d = haversineMetres(lat1, lng1, lat2, lng2);
+/**
+ * Whether moving between two fixes (ms, degrees) implies more than Limits.maxSpeedMps along the great circle.
+ * Exported for its cross-check against the plain haversine rule (test/ingest-jump-filter.test.ts).
+ */
+export function tooFast(t1: number, lat1: number, lng1: number, t2: number, lat2: number, lng2: number): boolean {
   const dt = Math.abs(t2 - t1) / 1000;
-  if (dt === 0) return d > 0;
-  return d / dt > Limits.maxSpeedMps;
+  if (dt === 0) return haversineMetres(lat1, lng1, lat2, lng2) > 0;
+  // Most fixes move a few metres: skip the trigonometry when even a bound above the distance is slow enough.
+  // The great circle is no longer than going along the meridian (R·|Δφ|) then along the parallel
+  // (R·cos φ·|Δλ| ≤ R·|Δλ|), Δλ wrapped; the 1e-9 margin covers haversine's rounding. Same verdicts, exactly.
+  const dLat = Math.abs(lat2 - lat1);
+  let dLng = Math.abs(lng2 - lng1);
+  if (dLng > 180) dLng = 360 - dLng;
+  if ((dLat + dLng) * METRES_PER_DEGREE * (1 + 1e-9) < Limits.maxSpeedMps * dt) return false;
+  return haversineMetres(lat1, lng1, lat2, lng2) / dt > Limits.maxSpeedMps;
 }

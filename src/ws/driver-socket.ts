@@ -45,8 +45,7 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
    * decoded: every point counts as `limited` (none is read, so none is judged or validated). Refusing a
    * flood must cost less than serving it, so one flooding socket cannot crowd out the others.
    */
-  const refuseSpentLocs = (ws: Sock, bytes: Uint8Array): boolean => {
-    const driver = ws.getUserData().sub;
+  const refuseSpentLocs = (ws: Sock, driver: string, bytes: Uint8Array): boolean => {
     if (!ingest.budgetSpent(driver, Date.now()) || !peekLocs(bytes, Limits.maxLocsPoints, peek)) return false;
     const n = peek.count;
     ingest.countLimited(n);
@@ -60,9 +59,9 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
     return true;
   };
   return {
-    fast(ws, bytes) {
+    fast(ws, ud, bytes) {
       const s = scratch;
-      if (decodeLoc(bytes, s) !== LOC_OK) return refuseSpentLocs(ws, bytes);
+      if (decodeLoc(bytes, s) !== LOC_OK) return refuseSpentLocs(ws, ud.sub, bytes);
       if (!fixNumbersValid(s.ts, s.lat, s.lng, s.hdg, s.spd, s.acc)) return false;
       fix.ts = s.ts;
       fix.lat = s.lat;
@@ -71,7 +70,7 @@ export function driverHandler(deps: SocketDeps, ingest: Ingest, jobs: JobService
       fix.spd = s.spd;
       fix.acc = s.acc;
       const id = s.id === s.id ? s.id : undefined;
-      const v = ingest.accept(ws.getUserData().sub, fix, Date.now());
+      const v = ingest.accept(ud.sub, fix, Date.now());
       if (v === FixVerdict.overloaded) {
         // Shedding must cost less than accepting: a patched, pre-encoded err and a plain tally.
         deps.metrics.shedFrames++;

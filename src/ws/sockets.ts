@@ -35,9 +35,10 @@ export interface RoleHandler {
   open(ws: Sock): void;
   /**
    * Optional allocation-free path for the hottest frames: return true when `bytes` was fully handled
-   * (reply included), false to fall through to the general decode (which then reports any error).
+   * (reply included), false to fall through to the general decode (which then reports any error). `ud` is
+   * `ws.getUserData()`, passed in because each call of it crosses into native code.
    */
-  fast?(ws: Sock, bytes: Uint8Array): boolean;
+  fast?(ws: Sock, ud: SocketData, bytes: Uint8Array): boolean;
   /**
    * Handle one decoded frame; throw ProtocolError to answer `err`. A returned promise is an async action
    * (job changes): it runs after the socket's earlier async actions (per-socket order), and its
@@ -171,7 +172,7 @@ function onMessage(deps: SocketDeps, role: Role, handler: RoleHandler, counts: A
   let id: number | undefined;
   try {
     if (!isBinary) throw new ProtocolError('bad_frame', 'text frames are not accepted: send binary msgpack');
-    if (handler.fast && handler.fast(ws, new Uint8Array(data))) {
+    if (handler.fast && handler.fast(ws, ud, new Uint8Array(data))) {
       ud.badInRow = 0;
       return;
     }
