@@ -221,6 +221,10 @@ export async function runSuite(mode: SuiteMode, argv: string[]): Promise<number>
     M('dispatch_p99_max_ms', wmax, 'ms', { target: `≤ 10 ms in each of ${p.dispWindows} runs`, met: Number.isFinite(wmax) ? wmax <= 10 : null, note: `worst of ${p.dispWindows} consecutive ${p.dispS} s runs on one node (p99 ${wp.join(', ')} ms) at ${p.jobRate} jobs/s with ${p.dispDrivers} drivers streaming; other processes used ${r.machine.foreignCores} cores` });
     M('dispatch_p99_ms', r.requestToOfferMs.p99, 'ms', { note: `all ${p.dispWindows} runs together; p50 ${round3(r.requestToOfferMs.p50)} ms, ${r.offered} offers, server CPU ${r.server.cpuPct}%, event-loop delay p99 ${r.loopDelayMs?.p99} ms; other processes used ${r.machine.foreignCores} cores; ${r.notes.join('; ')}` });
     M('dispatch_p50_ms', r.requestToOfferMs.p50, 'ms');
+    // Where the tail is: request → the server writing the offer (all of it but the generator's read), and the
+    // server's own histogram from the job's creation to the offer (dispatch work alone, bucket bound).
+    M('dispatch_to_offer_written_p99_ms', r.requestToOfferSentMs.p99, 'ms', { note: `request → the server writes the offer, per window ${r.windows.map((w) => w.sentP99).join(', ')} ms` });
+    M('dispatch_server_p99_ms', r.serverOfferLatencyP99Ms, 'ms', { note: 'job created → offer sent, the server\'s taxiway_dispatch_offer_latency_seconds (a bucket bound): the dispatch work without the wait to be read' });
   });
 
   await step('fanout', async () => {
