@@ -48,6 +48,11 @@ export class LmdbStorage implements Storage {
   private readonly jobTxns = new Set<Promise<unknown>>();
   /** Per live job, the highest event seq this process wrote (see appendJobEvent). */
   private readonly lastSeq = new Map<string, number>();
+  /**
+   * Per live job in lastSeq, its parties (rider, driver) whose `jobs_by_party` entries this process has put.
+   * Every event used to put them again, the same keys with the same value: two of a transition's five LMDB puts.
+   */
+  private readonly lastParties = new Map<string, string>();
   private droppedAfterClose = 0;
   /** Stored copies of a (driver, ts) that track reads met and discarded (first write wins). */
   private duplicates = 0;
@@ -165,35 +170,46 @@ export class LmdbStorage implements Storage {
       // The common case: the next event of a job this process wrote the last event of (this process is the
       // only writer of its LMDB env). Nothing to read, so no transaction callback on the event loop: the
       // puts go out as one batch, committed atomically on the write thread.
-      this.noteSeq(ev.job, ev.seq, body.snapshot.state);
-      txn = this.root.batch(() => this.putEvent(key, body, true));
+      const parties = partiesKey(body.snapshot);
+      const samePartiesPut = this.lastParties.get(ev.job) === parties;
+      this.noteSeq(ev.job, ev.seq, body.snapshot.state, parties);
+      txn = this.root.batch(() => this.putEvent(key, body, true, samePartiesPut));
     } else {
       txn = this.root.transaction(() => {
         if (this.events.doesExist(key)) return; // idempotent on (job, seq): the first write stays
         // Events can land out of order (concurrent callers, retries): only the highest seq is "latest".
         const later = [...this.events.getKeys({ start: key, exclusiveStart: true, end: [ev.job, Infinity], limit: 1 })];
-        this.putEvent(key, body, later.length === 0);
-        if (later.length === 0) this.noteSeq(ev.job, ev.seq, body.snapshot.state);
+        this.putEvent(key, body, later.length === 0, false);
+        if (later.length === 0) this.noteSeq(ev.job, ev.seq, body.snapshot.state, partiesKey(body.snapshot));
       });
     }
     this.jobTxns.add(txn);
     try {
       await txn;
+    } catch (err) {
+      // Not committed: the next event of this job puts its party entries again.
+      this.lastParties.delete(ev.job);
+      throw err;
     } finally {
       this.jobTxns.delete(txn);
     }
   }
 
-  private putEvent(key: EventKey, body: StoredJobEvent, latest: boolean): void {
+  private putEvent(key: EventKey, body: StoredJobEvent, latest: boolean, partiesPut: boolean): void {
     this.events.put(key, body);
-    for (const p of jobParties(body.snapshot)) this.byParty.put([p.party, p.id, p.createdTs, key[0]], true);
+    if (!partiesPut) for (const p of jobParties(body.snapshot)) this.byParty.put([p.party, p.id, p.createdTs, key[0]], true);
     if (latest) this.jobs.put(key[0], body.snapshot);
   }
 
   /** Highest seq written per live job; a final job is forgotten (its late duplicates take the checked path). */
-  private noteSeq(job: string, seq: number, state: string): void {
-    if (state === 'completed' || state === 'cancelled' || state === 'unfulfilled') this.lastSeq.delete(job);
-    else this.lastSeq.set(job, seq);
+  private noteSeq(job: string, seq: number, state: string, parties: string): void {
+    if (state === 'completed' || state === 'cancelled' || state === 'unfulfilled') {
+      this.lastSeq.delete(job);
+      this.lastParties.delete(job);
+    } else {
+      this.lastSeq.set(job, seq);
+      this.lastParties.set(job, parties);
+    }
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
@@ -279,4 +295,11 @@ export class LmdbStorage implements Storage {
   private assertReadable(): void {
     if (this.state === 'closed') throw new Error('storage closed');
   }
+}
+
+/** The job's `jobs_by_party` keys as one string (rider, driver and creation time decide them). */
+function partiesKey(snapshot: JobRecord): string {
+  let k = '';
+  for (const p of jobParties(snapshot)) k += `${p.party}\u0000${p.id}\u0000${p.createdTs}\u0001`;
+  return k;
 }
