@@ -12,6 +12,7 @@ import { ASSIGNED_STATES, nextState } from './job-states.js';
 import type { JobEventKind } from './job-states.js';
 import { jobFrame } from './job-frames.js';
 import type { DriverPoint } from './job-frames.js';
+import { cloneData } from '../util/clone-data.js';
 
 /**
  * Called once per committed state change, on the node that made it, after the event went to storage
@@ -99,7 +100,7 @@ export class JobLedger {
         if (missing) return (await missing()) ?? null;
         throw new ProtocolError('not_found', `no job ${id}`);
       }
-      const after = structuredClone(before);
+      const after = cloneData(before);
       const claims = change(after);
       if (claims === null) return null;
       const r = await this.commit(before, after, claims, by, keep);
@@ -116,7 +117,7 @@ export class JobLedger {
   recorded(doc: JobDoc, by: string): Buffer {
     const rec = doc.rec;
     this.d.store
-      .appendJobEvent({ job: rec.id, seq: doc.seq, ts: rec.updated_ts, state: rec.state, by, snapshot: structuredClone(rec) })
+      .appendJobEvent({ job: rec.id, seq: doc.seq, ts: rec.updated_ts, state: rec.state, by, snapshot: cloneData(rec) })
       .catch((err) => this.d.logger.error({ err, job: rec.id, seq: doc.seq }, 'job event not stored'));
     this.d.metrics.jobs.inc({ state: rec.state });
     for (const l of this.listeners) {

@@ -5,6 +5,7 @@ import { DEFAULT_FINISHED_RETENTION, OFFER_CLAIM_GRACE_MS, listMatch } from './j
 import { FINAL_STATES } from '../protocol/job-record.js';
 import { systemClock } from '../util/clock.js';
 import type { Clock } from '../util/clock.js';
+import { cloneData } from '../util/clone-data.js';
 
 /** Durable copies of the repository's maps (embedded mode: `LmdbState` tables in the data dir). */
 export interface JobRepoTables {
@@ -63,7 +64,7 @@ export class MemoryJobRepo implements JobRepo {
   async create(doc: JobDoc, maxOpenOfRider?: number): Promise<CreateResult> {
     if (this.docs.has(doc.rec.id)) throw new Error(`job ${doc.rec.id} exists`);
     if (maxOpenOfRider !== undefined && (this.riderOpen.get(riderCity(doc.rec.city, doc.rec.rider))?.size ?? 0) >= maxOpenOfRider) return 'rider_cap';
-    const stored = structuredClone({ ...doc, version: 1 });
+    const stored = cloneData({ ...doc, version: 1 });
     this.hold(stored);
     this.tables?.docs.put(doc.rec.id, stored);
     return 'ok';
@@ -83,12 +84,12 @@ export class MemoryJobRepo implements JobRepo {
     hits.sort((a, b) => b[0] - a[0]);
     const page = hits.slice(0, q.limit);
     const next = hits.length > q.limit ? String(page[page.length - 1]![0]) : null;
-    return { jobs: page.map(([, d]) => structuredClone(d.rec)), next };
+    return { jobs: page.map(([, d]) => cloneData(d.rec)), next };
   }
 
   async get(id: string): Promise<JobDoc | undefined> {
     const d = this.docs.get(id);
-    return d ? structuredClone(d) : undefined;
+    return d ? cloneData(d) : undefined;
   }
 
   async commit(doc: JobDoc, expectedVersion: number, claims: readonly ClaimOp[]): Promise<CommitResult> {
@@ -117,7 +118,7 @@ export class MemoryJobRepo implements JobRepo {
           break;
       }
     }
-    const stored = structuredClone({ ...doc, version: expectedVersion + 1 });
+    const stored = cloneData({ ...doc, version: expectedVersion + 1 });
     this.docs.set(id, stored);
     this.tables?.docs.put(id, stored);
     if (FINAL_STATES.has(doc.rec.state)) this.finished(id, riderCity(cur.rec.city, cur.rec.rider), now);

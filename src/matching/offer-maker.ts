@@ -12,6 +12,7 @@ import type { PolicyName } from './dispatch-policy.js';
 import { offerFrame } from './job-frames.js';
 import type { SearchBoard } from './search-board.js';
 import { nextSearchStepMs, searchStart } from './search-window.js';
+import { cloneData } from '../util/clone-data.js';
 
 /** Timer kind of an offer's expiry. */
 export const OFFER_TIMER = 'offer';
@@ -46,7 +47,7 @@ export class OfferMaker {
    */
   async offer(doc: JobDoc, cand: Candidate, s: DispatchSettings, policy: PolicyName): Promise<CommitResult> {
     const now = this.d.clock.now();
-    const next = structuredClone(doc);
+    const next = cloneData(doc);
     next.offer = cand.id;
     next.attempts++;
     next.tried.push(cand.id);
@@ -73,7 +74,7 @@ export class OfferMaker {
 
   /** End `doc` `unfulfilled` (nobody within its window or attempts). 'conflict' when it changed meanwhile. */
   async giveUp(doc: JobDoc): Promise<CommitResult> {
-    const next = structuredClone(doc);
+    const next = cloneData(doc);
     this.d.ledger.transition(next, 'give_up');
     const r = await this.d.ledger.commit(doc, next, [], 'dispatch');
     if (r === 'ok') this.ended(doc.rec.id);

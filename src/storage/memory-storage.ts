@@ -4,6 +4,7 @@ import { clampLimit, encodeFix, isQueryableRange, isStorableFix, toPoint, type F
 import { checkJobEvent, fromStoredEvent, toStoredEvent, type StoredJobEvent } from './job-codec.js';
 import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobRecord, type Storage, type TrackPage } from './ports.js';
 import { silentLogger, type StorageLogger } from './storage-logger.js';
+import { cloneData } from '../util/clone-data.js';
 
 /** One driver's track as parallel arrays sorted by ts (ms), unique ts. */
 interface Track {
@@ -75,7 +76,7 @@ export class MemoryStorage implements Storage {
     let log = this.events.get(ev.job);
     if (!log) this.events.set(ev.job, (log = new Map()));
     if (log.has(ev.seq)) return; // idempotent on (job, seq): the first write stays
-    const body = structuredClone(toStoredEvent(ev));
+    const body = cloneData(toStoredEvent(ev));
     log.set(ev.seq, body);
     for (const p of jobParties(body.snapshot)) {
       const key = `${p.party}\0${p.id}`;
@@ -92,7 +93,7 @@ export class MemoryStorage implements Storage {
   async getJob(id: string): Promise<JobRecord | undefined> {
     this.assertOpen();
     const rec = this.jobs.get(id);
-    return rec === undefined ? undefined : structuredClone(rec);
+    return rec === undefined ? undefined : cloneData(rec);
   }
 
   async jobEvents(id: string): Promise<JobEvent[]> {
@@ -101,7 +102,7 @@ export class MemoryStorage implements Storage {
     if (!log) return [];
     return [...log.entries()]
       .sort((a, b) => a[0] - b[0])
-      .map(([seq, body]) => fromStoredEvent(id, seq, structuredClone(body)));
+      .map(([seq, body]) => fromStoredEvent(id, seq, cloneData(body)));
   }
 
   async recentJobs(party: JobParty, id: string, limit: number, beforeMs = Infinity): Promise<JobRecord[]> {
@@ -114,7 +115,7 @@ export class MemoryStorage implements Storage {
     const out: JobRecord[] = [];
     for (const [job] of jobs) {
       const rec = this.jobs.get(job);
-      if (rec) out.push(structuredClone(rec));
+      if (rec) out.push(cloneData(rec));
     }
     return out;
   }

@@ -9,6 +9,7 @@ import { ChunkGrouper } from '../chunk-grouper.js';
 import { fixBatch, type FixInput } from '../fix-batch.js';
 import { MAX_RECENT_JOBS, jobParties, type JobEvent, type JobParty, type JobRecord, type Storage, type TrackPage } from '../ports.js';
 import { silentLogger, type StorageLogger } from '../storage-logger.js';
+import { cloneData } from '../../util/clone-data.js';
 
 type EventKey = [job: string, seq: number];
 /** A chunk of one driver's fixes within one time slice; `seq` orders writes (the earliest chunk wins on a repeated ts). */
@@ -163,7 +164,7 @@ export class LmdbStorage implements Storage {
     checkJobEvent(ev);
     const key: EventKey = [ev.job, ev.seq];
     // The writes happen later, on the write thread: copy now so caller mutations don't leak in.
-    const body = structuredClone(toStoredEvent(ev));
+    const body = cloneData(toStoredEvent(ev));
     const known = this.lastSeq.get(ev.job);
     let txn: Promise<unknown>;
     if (known !== undefined && ev.seq > known) {
